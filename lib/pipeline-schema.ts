@@ -32,7 +32,9 @@ export function schemaDiagnostics(source: YamlSource): Diagnostic[] {
   if (check(source.doc.toJS({ maxAliasCount: 100 }) ?? null)) return [];
   // The inner `pattern` error of a propertyNames check repeats its outer error; keep the outer.
   const relevant = (check.errors ?? []).filter((e) => !('propertyName' in e));
-  return relevant.map((e) => toDiagnostic(source, e));
+  // `stage:` instead of `stages:` is one mistake: its "did you mean" says all; skip "no stages".
+  const misspeltStages = relevant.some((e) => e.instancePath === '' && e.keyword === 'additionalProperties' && closest(String(e.params.additionalProperty), ['stages']) !== undefined);
+  return relevant.filter((e) => !(misspeltStages && e.instancePath === '' && e.keyword === 'required')).map((e) => toDiagnostic(source, e));
 }
 
 function toDiagnostic(source: YamlSource, e: ErrorObject): Diagnostic {
@@ -65,7 +67,7 @@ function toDiagnostic(source: YamlSource, e: ErrorObject): Diagnostic {
       return error(source.file, at(keyNode(node, name)), `stage name "${name}" has characters pipe does not allow`, `use only letters, digits, "_" and "-", e.g. "${suggestion}"`);
     }
     case 'type':
-      return error(source.file, at(node), `${where} must be ${expected(String(params.type), path)}, not ${actual(found)}`, typeHint(path));
+      return error(source.file, at(node), `${where} must be ${expected(String(params.type), path)}, not ${actual(found)}`, typeHint(path, found));
     case 'minLength':
       return error(source.file, at(node), `${where} is empty`, 'write a path, or remove the entry');
     case 'pattern':
@@ -119,12 +121,12 @@ function actual(node: Node | undefined): string {
   return typeof node.value === 'boolean' ? 'true/false' : `a ${typeof node.value}`;
 }
 
-function typeHint(path: readonly string[]): string {
+function typeHint(path: readonly string[], found: Node | undefined): string {
   const field = path[2];
   if (path.length === 0) return 'pipeline.yaml holds a map whose one key is stages:';
   if (path.length === 1) return 'map each stage name to its fields:\nstages:\n  clean:\n    cmd: stages/clean.ts';
   if (path.length === 2) return 'give the stage its fields, indented under its name:\n  cmd: stages/name.ts';
-  if (path.length === 4) return 'quote it so YAML reads it as a string';
+  if (path.length === 4) return isScalar(found) ? 'quote it so YAML reads it as a string' : 'write each item as a plain string (one path or name per item)';
   if (field === 'cmd') return 'give the path of the zx script: cmd: stages/clean.ts';
   if (field === 'desc') return 'quote it so YAML reads it as a string: desc: "..."';
   return `write a list, one entry per item: ${field}: [first, second]`;

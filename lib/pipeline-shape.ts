@@ -12,9 +12,9 @@ import type { YamlSource } from './yaml-source.js';
 export type StageDraft = Omit<Stage, 'cmd'> & { readonly cmd: Located<string> | undefined };
 
 export function shapeStages(source: YamlSource): StageDraft[] {
-  // A stage written twice (reported by the YAML check) is shaped once, from its last definition,
-  // as the schema check sees it; it keeps the place of its first.
-  const stages = new Map<string, StageDraft>();
+  // A stage written twice (reported by the YAML check) is shaped from both definitions, so the
+  // outs of either one count as made and no second error cascades from the first.
+  const stages: StageDraft[] = [];
   const root = source.doc.contents;
   if (!isMap(root)) return [];
   const stagesNode = root.get('stages', true);
@@ -29,7 +29,7 @@ export function shapeStages(source: YamlSource): StageDraft[] {
     };
     const cmdNode = field('cmd');
     const descNode = field('desc');
-    stages.set(name, {
+    stages.push({
       name: name as StageName,
       nameRange: nodeRange(source, pair.key as Node),
       desc: isScalar(descNode) && typeof descNode.value === 'string' ? descNode.value : undefined,
@@ -40,7 +40,7 @@ export function shapeStages(source: YamlSource): StageDraft[] {
       env: strings(source, field('env')),
     });
   }
-  return [...stages.values()];
+  return stages;
 }
 
 function strings(source: YamlSource, node: Node | undefined): Located<string>[] {

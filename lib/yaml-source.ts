@@ -59,7 +59,9 @@ const syntaxHints: Partial<Record<YAMLError['code'], string>> = {
 function yamlErrorDiagnostic(source: YamlSource, e: YAMLError, severity: 'error' | 'warning'): Diagnostic {
   const range = rangeOf(source, e.pos[0], e.pos[1]);
   const message = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
-  const hint = syntaxHints[e.code] ?? 'fix the YAML syntax here (quote values with special characters)';
+  const hint = /end with a [\]}]/.test(message)
+    ? `close the ${message.includes(']') ? 'list with "]"' : 'map with "}"'} on the line where it opens`
+    : (syntaxHints[e.code] ?? 'fix the YAML syntax here (quote values with special characters)');
   return severity === 'error'
     ? error(source.file, range, `invalid YAML: ${message}`, hint)
     : warning(source.file, range, message, hint);

@@ -436,3 +436,61 @@ describe('pipeline.yaml errors, verbatim', () => {
     );
   });
 });
+
+describe('loadPipeline on a valid file (in process)', () => {
+  it('keeps every value with its place, and normalises paths', async () => {
+    const { loadPipeline } = await import('../lib/pipeline-file.js');
+    const yaml = lines(
+      'stages:',
+      '  clean:', //                                line 2, column 3
+      // Offsets: line 1 `stages:\n` is 0-7, line 2 starts at 8, line 3 at 17, line 4 at 45.
+      '    cmd: ./stages/clean.mjs', //             line 3, column 10 (offset 26), 18 characters
+      '    deps: [data\\raw/, "uploads/./a.json"]', // line 4: `data\raw/` at column 12 (offset 56, 9 chars), the quoted one at 23 (offset 67, 18 chars)
+      '    outs: [data/clean/]',
+      '    params: [clean.max_hold_ms]',
+      '    env: [TZ]',
+      '    desc: drop impossible keystrokes',
+    );
+    const ws = tempWorkspace({ ...scripts, 'pipeline.yaml': yaml, 'data/raw/x.tsv': '', 'uploads/a.json': '{}', 'params.yaml': 'clean: {max_hold_ms: 5000}\n' });
+    const loaded = await loadPipeline(ws.dir);
+    if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.value.root).toBe(ws.dir);
+    expect(loaded.value.file).toBe(`${ws.dir}/pipeline.yaml`);
+    expect(loaded.value.stages.get('clean' as never)).toEqual({
+      name: 'clean',
+      nameRange: { offset: 10, length: 5, line: 2, column: 3 },
+      desc: 'drop impossible keystrokes',
+      cmd: { value: 'stages/clean.mjs', range: { offset: 26, length: 18, line: 3, column: 10 } },
+      deps: [
+        { value: 'data/raw', range: { offset: 56, length: 9, line: 4, column: 12 } },
+        { value: 'uploads/a.json', range: { offset: 67, length: 18, line: 4, column: 23 } },
+      ],
+      outs: [{ value: 'data/clean', range: expect.objectContaining({ line: 5, column: 12, length: 11 }) }],
+      params: [{ value: 'clean.max_hold_ms', range: expect.objectContaining({ line: 6, column: 14 }) }],
+      env: [{ value: 'TZ', range: expect.objectContaining({ line: 7, column: 11, length: 2 }) }],
+    });
+  });
+});
+
+describe('params.yaml (in process)', () => {
+  it('looks up dotted keys, keys that hold dots, and says undefined for missing ones', async () => {
+    const { loadParams, paramKeys, paramValue } = await import('../lib/params-file.js');
+    const ws = tempWorkspace({ 'params.yaml': lines('clean:', '  max_hold_ms: 5000', '  "rules.v2": {strict: true}', 'features:', '  m: 50', '  empty: null') });
+    const params = await loadParams(ws.dir);
+    if (!params.ok) throw new Error('params.yaml should parse');
+    expect(paramValue(params.value, 'clean.max_hold_ms')).toBe(5000);
+    expect(paramValue(params.value, 'clean.rules.v2.strict')).toBe(true);
+    expect(paramValue(params.value, 'features')).toEqual({ m: 50, empty: null });
+    expect(paramValue(params.value, 'features.empty')).toBeNull(); // declared, value null: present
+    expect(paramValue(params.value, 'features.n')).toBeUndefined();
+    expect(paramValue(params.value, 'clean.max_hold_ms.deeper')).toBeUndefined();
+    expect(paramKeys(params.value)).toEqual(['clean', 'clean.max_hold_ms', 'clean.rules.v2', 'clean.rules.v2.strict', 'features', 'features.m', 'features.empty']);
+  });
+
+  it('a workspace without params.yaml has no params, and that is not an error', async () => {
+    const { loadParams } = await import('../lib/params-file.js');
+    const params = await loadParams(tempWorkspace({}).dir);
+    expect(params).toEqual({ ok: true, value: { file: undefined, values: {} } });
+  });
+});

@@ -58,8 +58,7 @@ async function missingDep(root: string, file: SourceFile, stage: StageName, dep:
   if (outs.some((o) => pathContains(o.out, base) || pathContains(base, o.out))) return undefined;
   const what = subject('dep', dep.value, stage);
   if (isGlob(dep.value)) {
-    const matches = await fg(dep.value, { cwd: root, onlyFiles: true, dot: false, deep: Infinity });
-    if (matches.length > 0) return undefined;
+    if (await matchesAnyFile(root, dep.value)) return undefined;
     return error(file, dep.range, `${what} matches no file, and no stage writes under "${base}"`, 'fix the pattern or add the files; a stage run on no input is almost always a mistake');
   }
   if ((await lstat(join(root, dep.value)).catch(() => undefined)) !== undefined) return undefined;
@@ -87,4 +86,14 @@ async function symlinkEscape(root: string, realRoot: string, path: string): Prom
     if (!pathContains(realRoot, real)) return { link: rel, target: real };
   }
   return undefined;
+}
+
+/** Whether a glob matches at least one file; stops at the first, so a huge folder costs little. */
+async function matchesAnyFile(root: string, glob: string): Promise<boolean> {
+  const stream = fg.stream(glob, { cwd: root, onlyFiles: true, dot: false }) as NodeJS.ReadableStream & { destroy(): void };
+  for await (const _ of stream) {
+    stream.destroy();
+    return true;
+  }
+  return false;
 }

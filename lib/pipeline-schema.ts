@@ -125,7 +125,7 @@ function typeHint(path: readonly string[], found: Node | undefined): string {
   const field = path[2];
   if (path.length === 0) return 'pipeline.yaml holds a map whose one key is stages:';
   if (path.length === 1) return 'map each stage name to its fields:\nstages:\n  clean:\n    cmd: stages/clean.ts';
-  if (path.length === 2) return 'give the stage its fields, indented under its name:\n  cmd: stages/name.ts';
+  if (path.length === 2) return `give the stage its fields, indented under its name:\n  cmd: stages/${path[1]}.ts`;
   if (path.length === 4) return isScalar(found) ? 'quote it so YAML reads it as a string' : 'write each item as a plain string (one path or name per item)';
   if (field === 'cmd') return 'give the path of the zx script: cmd: stages/clean.ts';
   if (field === 'desc') return 'quote it so YAML reads it as a string: desc: "..."';

@@ -124,7 +124,7 @@ describe('pipeline.yaml errors, verbatim', () => {
         '    6 |   report:',
         '      |   ^~~~~~',
         '  fix: give the stage its fields, indented under its name:',
-        '         cmd: stages/name.ts',
+        '         cmd: stages/report.ts',
         '4 errors',
       ),
     );
@@ -470,27 +470,5 @@ describe('loadPipeline on a valid file (in process)', () => {
       params: [{ value: 'clean.max_hold_ms', range: expect.objectContaining({ line: 6, column: 14 }) }],
       env: [{ value: 'TZ', range: expect.objectContaining({ line: 7, column: 11, length: 2 }) }],
     });
-  });
-});
-
-describe('params.yaml (in process)', () => {
-  it('looks up dotted keys, keys that hold dots, and says undefined for missing ones', async () => {
-    const { loadParams, paramKeys, paramValue } = await import('../lib/params-file.js');
-    const ws = tempWorkspace({ 'params.yaml': lines('clean:', '  max_hold_ms: 5000', '  "rules.v2": {strict: true}', 'features:', '  m: 50', '  empty: null') });
-    const params = await loadParams(ws.dir);
-    if (!params.ok) throw new Error('params.yaml should parse');
-    expect(paramValue(params.value, 'clean.max_hold_ms')).toBe(5000);
-    expect(paramValue(params.value, 'clean.rules.v2.strict')).toBe(true);
-    expect(paramValue(params.value, 'features')).toEqual({ m: 50, empty: null });
-    expect(paramValue(params.value, 'features.empty')).toBeNull(); // declared, value null: present
-    expect(paramValue(params.value, 'features.n')).toBeUndefined();
-    expect(paramValue(params.value, 'clean.max_hold_ms.deeper')).toBeUndefined();
-    expect(paramKeys(params.value)).toEqual(['clean', 'clean.max_hold_ms', 'clean.rules.v2', 'clean.rules.v2.strict', 'features', 'features.m', 'features.empty']);
-  });
-
-  it('a workspace without params.yaml has no params, and that is not an error', async () => {
-    const { loadParams } = await import('../lib/params-file.js');
-    const params = await loadParams(tempWorkspace({}).dir);
-    expect(params).toEqual({ ok: true, value: { file: undefined, values: {} } });
   });
 });

@@ -130,6 +130,23 @@ describe('pipeline.yaml errors, verbatim', () => {
     );
   });
 
+  it('an unknown key with no close match, and a cmd that is a folder', () => {
+    const yaml = lines('stages:', '  clean:', '    cmd: stages', '    retries: 3');
+    expect(refused(yaml)).toBe(
+      lines(
+        'pipeline.yaml:3:10: error: cmd "stages" of stage "clean" is a folder, not a script',
+        '    3 |     cmd: stages',
+        '      |          ^~~~~~',
+        '  fix: name the zx script itself, e.g. stages/index.ts',
+        'pipeline.yaml:4:5: error: stage "clean" has an unknown key "retries"',
+        '    4 |     retries: 3',
+        '      |     ^~~~~~~',
+        '  fix: remove it (a stage takes cmd, deps, outs, params, env, desc)',
+        '2 errors',
+      ),
+    );
+  });
+
   it('a duplicate stage name, with both places', () => {
     const yaml = lines(
       'stages:',

@@ -49,7 +49,7 @@ async function missingScript(root: string, file: SourceFile, stage: StageName, c
   if (st?.isFile()) return undefined;
   const what = subject('cmd', cmd.value, stage);
   return st === undefined
-    ? error(file, cmd.range, `${what} does not exist`, 'create the zx script, or fix the path (it is relative to the workspace)')
+    ? error(file, cmd.range, `${what} does not exist`, cmd.value.includes(' ') ? 'cmd is the path of one zx script, not a command line: pass settings as params' : 'create the zx script, or fix the path (it is relative to the workspace)')
     : error(file, cmd.range, `${what} is a folder, not a script`, 'name the zx script itself, e.g. ' + cmd.value + '/index.ts');
 }
 

@@ -9,7 +9,7 @@ import type { Node } from 'yaml';
 import { closest } from './closest.js';
 import { error } from './diagnostics.js';
 import type { Diagnostic } from './diagnostics.js';
-import { nodeRange } from './yaml-source.js';
+import { deref, nodeRange } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
 export const stageKeys = ['cmd', 'deps', 'outs', 'params', 'env', 'desc'] as const;
@@ -39,10 +39,11 @@ export function schemaDiagnostics(source: YamlSource): Diagnostic[] {
 
 function toDiagnostic(source: YamlSource, e: ErrorObject): Diagnostic {
   const path = e.instancePath.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-  const found = nodeAt(source, path);
+  const written = nodeAt(source, path);
+  const found = deref(source, written);
   // An empty value (`loopy:`) has no width to mark: point at its key instead.
   const empty = found === undefined || (isScalar(found) && found.value === null);
-  const node = empty && path.length > 0 ? (keyNode(nodeAt(source, path.slice(0, -1)), path[path.length - 1]!) ?? found) : found;
+  const node = empty && path.length > 0 ? (keyNode(source, nodeAt(source, path.slice(0, -1)), path[path.length - 1]!) ?? written) : written;
   const at = (n: Node | undefined) => nodeRange(source, n ?? node);
   const where = describe(path);
   const params = e.params as Record<string, unknown>;
@@ -52,19 +53,19 @@ function toDiagnostic(source: YamlSource, e: ErrorObject): Diagnostic {
       const key = String(params.additionalProperty);
       const known = path.length === 0 ? ['stages'] : [...stageKeys];
       const guess = closest(key, known);
-      const takes = path.length === 0 ? '(pipeline.yaml has one top-level key: stages)' : `(a stage takes ${known.join(', ')})`;
-      return error(source.file, at(keyNode(node, key)), `${where} has an unknown key "${key}"`, `${guess === undefined ? 'remove it' : `did you mean "${guess}"?`} ${takes}`);
+      const takes = path.length === 0 ? '(pipeline.yaml has one top-level key, stages, plus x-... keys for YAML anchors)' : `(a stage takes ${known.join(', ')})`;
+      return error(source.file, at(keyNode(source, node, key)), `${where} has an unknown key "${key}"`, `${guess === undefined ? 'remove it' : `did you mean "${guess}"?`} ${takes}`);
     }
     case 'required': {
       const key = String(params.missingProperty);
       if (path.length === 0) return error(source.file, at(node), 'pipeline.yaml has no "stages:" map', 'add the stages, e.g.\nstages:\n  hello:\n    cmd: stages/hello.mjs');
-      const stageKey = keyNode(nodeAt(source, path.slice(0, -1)), path[path.length - 1]!);
+      const stageKey = keyNode(source, nodeAt(source, path.slice(0, -1)), path[path.length - 1]!);
       return error(source.file, at(stageKey), `${where} has no "${key}"`, `add the path of its zx script: cmd: stages/${path[path.length - 1]}.ts`);
     }
     case 'propertyNames': {
       const name = String(params.propertyName);
       const suggestion = name.replace(/[^A-Za-z0-9_-]+/g, '_');
-      return error(source.file, at(keyNode(node, name)), `stage name "${name}" has characters pipe does not allow`, `use only letters, digits, "_" and "-", e.g. "${suggestion}"`);
+      return error(source.file, at(keyNode(source, node, name)), `stage name "${name}" has characters pipe does not allow`, `use only letters, digits, "_" and "-", e.g. "${suggestion}"`);
     }
     case 'type':
       return error(source.file, at(node), `${where} must be ${expected(String(params.type), path)}, not ${actual(found)}`, typeHint(path, found));
@@ -79,8 +80,9 @@ function toDiagnostic(source: YamlSource, e: ErrorObject): Diagnostic {
 
 /** The YAML node at a JSON pointer's segments; the last pair wins, as in toJS. */
 function nodeAt(source: YamlSource, path: readonly string[]): Node | undefined {
-  let node: unknown = source.doc.contents;
+  let node: unknown = deref(source, source.doc.contents);
   for (const segment of path) {
+    node = deref(source, node);
     if (isMap(node)) {
       const pair = node.items.findLast((p) => isScalar(p.key) && String(p.key.value) === segment);
       node = pair?.value ?? pair?.key;
@@ -90,10 +92,11 @@ function nodeAt(source: YamlSource, path: readonly string[]): Node | undefined {
       return undefined;
     }
   }
-  return (node ?? undefined) as Node | undefined;
+  return (node ?? undefined) as Node | undefined; // an alias stays an alias: errors point at its use
 }
 
-function keyNode(map: Node | undefined, key: string): Node | undefined {
+function keyNode(source: YamlSource, written: Node | undefined, key: string): Node | undefined {
+  const map = deref(source, written);
   if (!isMap(map)) return undefined;
   return map.items.findLast((p) => isScalar(p.key) && String(p.key.value) === key)?.key as Node | undefined;
 }

@@ -91,7 +91,7 @@ describe('pipeline.yaml errors, verbatim', () => {
         'pipeline.yaml:1:1: error: pipeline.yaml has an unknown key "stage"',
         '    1 | stage:',
         '      | ^~~~~',
-        '  fix: did you mean "stages"? (pipeline.yaml has one top-level key: stages)',
+        '  fix: did you mean "stages"? (pipeline.yaml has one top-level key, stages, plus x-... keys for YAML anchors)',
         '1 error',
       ),
     );
@@ -143,6 +143,33 @@ describe('pipeline.yaml errors, verbatim', () => {
         '      |     ^~~~~~~',
         '  fix: remove it (a stage takes cmd, deps, outs, params, env, desc)',
         '2 errors',
+      ),
+    );
+  });
+
+  it('YAML anchors: an x- key may hold shared values; an alias is located where it is used', async () => {
+    const shared = lines(
+      'x-inputs: &inputs [samples, stages/lib]', // x-... keys are free for anchors
+      'stages:',
+      '  download:',
+      '    cmd: stages/download.mjs',
+      '    deps: *inputs',
+      '    outs: [data/raw]',
+    );
+    const files = { 'samples/a.json': '{}', 'stages/lib/util.mjs': '' };
+    const ok = tempWorkspace({ ...scripts, ...files, 'pipeline.yaml': shared });
+    const { loadPipeline } = await import('../lib/pipeline-file.js');
+    const loaded = await loadPipeline(ok.dir);
+    // The deps reached through the alias are all there (not silently dropped), located at the anchor.
+    expect(loaded.ok && loaded.value.stages.get('download' as never)?.deps.map((d) => `${d.value}@${d.range.line}:${d.range.column}`)).toEqual(['samples@1:20', 'stages/lib@1:29']);
+    const nested = shared.replace('deps: *inputs', 'deps: [*inputs]'); // line 5: the alias at column 12
+    expect(refused(nested, files)).toBe(
+      lines(
+        'pipeline.yaml:5:12: error: item 1 of "deps" of stage "download" must be a string, not a list',
+        '    5 |     deps: [*inputs]',
+        '      |            ^~~~~~~',
+        '  fix: write each item as a plain string (one path or name per item)',
+        '1 error',
       ),
     );
   });

@@ -48,10 +48,12 @@ function toDiagnostic(source: YamlSource, e: ErrorObject): Diagnostic {
   const where = describe(path);
   const params = e.params as Record<string, unknown>;
   switch (e.keyword) {
-    case 'additionalProperty':
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
       const known = path.length === 0 ? ['stages'] : [...stageKeys];
+      if (key === '<<') {
+        return error(source.file, at(keyNode(source, node, key)), `${where} uses a YAML merge key (<<), which pipe does not read`, 'share values field by field instead: deps: *common-deps');
+      }
       const guess = closest(key, known);
       const takes = path.length === 0 ? '(pipeline.yaml has one top-level key, stages, plus x-... keys for YAML anchors)' : `(a stage takes ${known.join(', ')})`;
       return error(source.file, at(keyNode(source, node, key)), `${where} has an unknown key "${key}"`, `${guess === undefined ? 'remove it' : `did you mean "${guess}"?`} ${takes}`);

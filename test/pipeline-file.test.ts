@@ -172,6 +172,16 @@ describe('pipeline.yaml errors, verbatim', () => {
         '1 error',
       ),
     );
+    const merged = lines('x-defaults: &defaults {deps: [samples]}', 'stages:', '  download:', '    <<: *defaults', '    cmd: stages/download.mjs');
+    expect(refused(merged, files)).toBe(
+      lines(
+        'pipeline.yaml:4:5: error: stage "download" uses a YAML merge key (<<), which pipe does not read',
+        '    4 |     <<: *defaults',
+        '      |     ^~',
+        '  fix: share values field by field instead: deps: *common-deps',
+        '1 error',
+      ),
+    );
   });
 
   it('a duplicate stage name, with both places', () => {

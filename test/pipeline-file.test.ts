@@ -526,3 +526,16 @@ describe('loadPipeline on a valid file (in process)', () => {
     });
   });
 });
+
+describe('config/pipeline.schema.json', () => {
+  it('names the same stage keys the loader reads, so editors and pipe agree', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { stageKeys } = await import('../lib/pipeline-schema.js');
+    const schema = JSON.parse(readFileSync(new URL('../config/pipeline.schema.json', import.meta.url), 'utf8')) as {
+      $schema: string;
+      definitions: { stage: { properties: Record<string, unknown> } };
+    };
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(Object.keys(schema.definitions.stage.properties).sort()).toEqual([...stageKeys].sort());
+  });
+});

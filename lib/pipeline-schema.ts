@@ -1,37 +1,27 @@
-// pipeline.yaml's shape, checked by ajv against config/pipeline.schema.json (the same schema
-// editors use), with each ajv error turned into a located diagnostic that says what to write.
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Ajv } from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+// pipeline.yaml's shape, checked against config/pipeline.schema.json (the same schema editors
+// use) by ajv's compiled validator, with each ajv error turned into a located diagnostic that
+// says what to write. The validator is ajv's standalone code, generated ahead of time
+// (scripts/generate-schema-validator.ts), so a run pays neither ajv's import nor its compile.
+import type { ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
 import { closest } from './closest.js';
 import { error } from './diagnostics.js';
 import type { Diagnostic } from './diagnostics.js';
+import { validate as generatedValidate } from './pipeline-schema-validator.js';
 import { deref, nodeRange } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
 export const stageKeys = ['cmd', 'deps', 'outs', 'params', 'env', 'desc'] as const;
 
-let validator: ValidateFunction | undefined;
-
-/** Compiled once per process; the schema sits in config/ beside lib/ (source) or dist/ (built). */
-function validate(): ValidateFunction {
-  if (validator !== undefined) return validator;
-  const candidates = ['../config/pipeline.schema.json', '../../config/pipeline.schema.json'];
-  const path = candidates.map((c) => fileURLToPath(new URL(c, import.meta.url))).find((p) => existsSync(p));
-  if (path === undefined) throw new Error('bug: config/pipeline.schema.json is missing from the package');
-  const ajv = new Ajv({ allErrors: true, strict: true });
-  validator = ajv.compile(JSON.parse(readFileSync(path, 'utf8')) as object);
-  return validator;
-}
+/** The shape of an ajv validate function: true when valid, else `errors` says why. */
+type ValidateFunction = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+const validate = generatedValidate as unknown as ValidateFunction;
 
 export function schemaDiagnostics(source: YamlSource): Diagnostic[] {
-  const check = validate();
-  if (check(source.doc.toJS({ maxAliasCount: 100 }) ?? null)) return [];
+  if (validate(source.doc.toJS({ maxAliasCount: 100 }) ?? null)) return [];
   // The inner `pattern` error of a propertyNames check repeats its outer error; keep the outer.
-  const relevant = (check.errors ?? []).filter((e) => !('propertyName' in e));
+  const relevant = (validate.errors ?? []).filter((e) => !('propertyName' in e));
   // `stage:` instead of `stages:` is one mistake: its "did you mean" says all; skip "no stages".
   const misspeltStages = relevant.some((e) => e.instancePath === '' && e.keyword === 'additionalProperties' && closest(String(e.params.additionalProperty), ['stages']) !== undefined);
   return relevant.filter((e) => !(misspeltStages && e.instancePath === '' && e.keyword === 'required')).map((e) => toDiagnostic(source, e));

@@ -538,4 +538,10 @@ describe('config/pipeline.schema.json', () => {
     expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
     expect(Object.keys(schema.definitions.stage.properties).sort()).toEqual([...stageKeys].sort());
   });
+
+  it('is what lib/pipeline-schema-validator.ts was generated from (else: npm run generate:schema)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { validatorPath, validatorSource } = await import('../scripts/generate-schema-validator.js');
+    expect(readFileSync(validatorPath, 'utf8')).toBe(validatorSource());
+  });
 });

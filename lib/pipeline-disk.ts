@@ -14,19 +14,14 @@ import { globBase, pathContains } from './graph.js';
 import { isGlob } from './hash.js';
 import type { Located, StageName } from './pipeline.js';
 import type { StageDraft } from './pipeline-shape.js';
-import { isInsideLexically, subject } from './pipeline-rules.js';
+import { declaredPaths, isInsideLexically, subject } from './pipeline-rules.js';
 
 export async function diskRules(root: string, file: SourceFile, stages: readonly StageDraft[]): Promise<Diagnostic[]> {
   const realRoot = await realpath(root);
   const outs = stages.flatMap((s) => s.outs.filter((o) => isInsideLexically(o.value)).map((o) => ({ stage: s.name, out: o.value })));
   const checks: Promise<Diagnostic | undefined>[] = [];
   for (const stage of stages) {
-    const paths: ['cmd' | 'dep' | 'out', Located<string>][] = [
-      ...(stage.cmd === undefined ? [] : [['cmd', stage.cmd] as ['cmd', Located<string>]]),
-      ...stage.deps.map((d) => ['dep', d] as ['dep', Located<string>]),
-      ...stage.outs.map((o) => ['out', o] as ['out', Located<string>]),
-    ];
-    for (const [kind, p] of paths) {
+    for (const [kind, p] of declaredPaths(stage)) {
       if (!isInsideLexically(p.value)) continue; // reported by pathRules
       checks.push(
         (async () => {
@@ -34,7 +29,8 @@ export async function diskRules(root: string, file: SourceFile, stages: readonly
           if (escape !== undefined) {
             return error(file, p.range, `${subject(kind, p.value, stage.name)} leads outside the workspace through the symlink "${escape.link}"`, `"${escape.link}" points to ${escape.target}; pipe tracks only files inside the workspace:\ncopy the data in (or add a stage that does), then name the copy`);
           }
-          if (kind === 'cmd') return missingScript(root, file, stage.name, p);
+          // A cmd that a stage writes is reported by outRules; "missing" would only repeat it.
+          if (kind === 'cmd') return outs.some((o) => pathContains(o.out, p.value)) ? undefined : missingScript(root, file, stage.name, p);
           if (kind === 'dep') return missingDep(root, file, stage.name, p, outs);
           return undefined;
         })(),

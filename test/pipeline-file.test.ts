@@ -335,6 +335,29 @@ describe('pipeline.yaml errors, verbatim', () => {
     );
   });
 
+  it('a cmd script that a stage writes', () => {
+    const yaml = lines(
+      'stages:',
+      '  codegen:',
+      '    cmd: stages/download.mjs',
+      '    outs: [stages/generated]', // line 4, column 12
+      '  clean:',
+      '    cmd: stages/generated/clean.mjs', // line 6, column 10: not on disk either; one error only
+    );
+    expect(refused(yaml)).toBe(
+      lines(
+        'pipeline.yaml:6:10: error: cmd "stages/generated/clean.mjs" of stage "clean" is written by stage "codegen"',
+        '    6 |     cmd: stages/generated/clean.mjs',
+        '      |          ^~~~~~~~~~~~~~~~~~~~~~~~~~',
+        '  fix: a cmd is a source file kept in git (stages/...), not an output: move the script out of that out',
+        '  pipeline.yaml:4:12: note: stage "codegen" declares "stages/generated" here',
+        '      4 |     outs: [stages/generated]',
+        '        |            ^~~~~~~~~~~~~~~~',
+        '1 error',
+      ),
+    );
+  });
+
   it('a dep no stage makes and not on disk, and a glob that matches nothing', () => {
     const yaml = lines(
       'stages:',

@@ -1,6 +1,6 @@
 // YAML text -> a document whose nodes keep their offsets, plus located syntax diagnostics.
 // Shared by pipeline-file.ts and params-file.ts so both report problems the same way.
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { isAlias, isPair, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node, YAMLError } from 'yaml';
 import { error, warning } from './diagnostics.js';
 import type { Diagnostic, SourceFile } from './diagnostics.js';
@@ -102,5 +102,3 @@ function duplicateKeys(source: YamlSource): Diagnostic[] {
   });
   return found;
 }
-
-export { isMap, isScalar, isSeq };

@@ -1,0 +1,64 @@
+// pipeline.yaml -> Pipeline. Reads the file (the only I/O besides the disk checks it delegates),
+// parses it into nodes that keep their offsets, and runs every check in one pass so the user sees
+// all problems at once, each located (STYLE.md §4).
+//
+//   read -> YAML syntax + duplicate keys -> JSON Schema (types, unknown keys, names)
+//        -> shape into stages -> rules on paths and outs, cycles (pure) -> checks against disk
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { error } from './diagnostics.js';
+import type { Diagnostic, SourceFile } from './diagnostics.js';
+import type { Pipeline, Stage, StageName } from './pipeline.js';
+import { shapeStages } from './pipeline-shape.js';
+import { parseYamlSource } from './yaml-source.js';
+
+export const pipelineFileName = 'pipeline.yaml';
+
+export type LoadPipelineResult =
+  | { readonly ok: true; readonly value: Pipeline; readonly warnings: Diagnostic[] }
+  | { readonly ok: false; readonly errors: Diagnostic[] };
+
+/** Reads and validates `<root>/pipeline.yaml`. Never throws for a user's mistake. */
+export async function loadPipeline(root: string): Promise<LoadPipelineResult> {
+  const path = join(root, pipelineFileName);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'EACCES') throw e;
+    return { ok: false, errors: [missingPipelineFile(root, code)] };
+  }
+  return parsePipeline(root, { path: pipelineFileName, text });
+}
+
+/** Validates pipeline.yaml's text; `root` is where relative paths are checked against the disk. */
+export async function parsePipeline(root: string, file: SourceFile): Promise<LoadPipelineResult> {
+  const parsed = parseYamlSource(file);
+  const warnings = parsed.warnings;
+  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors };
+  const shaped = shapeStages(parsed.source);
+  const errors = [...shaped.errors];
+  if (errors.length > 0) return { ok: false, errors };
+  const stages = new Map<StageName, Stage>();
+  for (const draft of shaped.stages) {
+    if (draft.cmd === undefined) continue;
+    stages.set(draft.name, { ...draft, cmd: draft.cmd });
+  }
+  return { ok: true, value: { root, file: join(root, pipelineFileName), stages }, warnings };
+}
+
+function missingPipelineFile(root: string, code: string | undefined): Diagnostic {
+  const why = code === 'ENOENT' ? 'there is no' : 'cannot read';
+  return error(undefined, undefined, `${why} ${pipelineFileName} in ${root}`, starterHint);
+}
+
+export const starterHint = [
+  'run pipe inside a workspace (or pass -C <folder>), or start one with a pipeline.yaml like:',
+  '  # yaml-language-server: $schema=config/pipeline.schema.json',
+  '  stages:',
+  '    hello:',
+  '      cmd: stages/hello.mjs',
+  '      deps: [data/input.txt]',
+  '      outs: [data/hello.txt]',
+].join('\n');

@@ -6,10 +6,15 @@
 //        -> shape into stages -> rules on paths and outs, cycles (pure) -> checks against disk
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { error } from './diagnostics.js';
+import { error, sortDiagnostics } from './diagnostics.js';
 import type { Diagnostic, SourceFile } from './diagnostics.js';
 import type { Pipeline, Stage, StageName } from './pipeline.js';
+import { loadParams, missingParamDiagnostics } from './params-file.js';
+import { diskRules } from './pipeline-disk.js';
+import { cycleRules, outRules, pathRules } from './pipeline-rules.js';
+import { schemaDiagnostics } from './pipeline-schema.js';
 import { shapeStages } from './pipeline-shape.js';
+import type { StageDraft } from './pipeline-shape.js';
 import { parseYamlSource } from './yaml-source.js';
 
 export const pipelineFileName = 'pipeline.yaml';
@@ -35,17 +40,34 @@ export async function loadPipeline(root: string): Promise<LoadPipelineResult> {
 /** Validates pipeline.yaml's text; `root` is where relative paths are checked against the disk. */
 export async function parsePipeline(root: string, file: SourceFile): Promise<LoadPipelineResult> {
   const parsed = parseYamlSource(file);
-  const warnings = parsed.warnings;
-  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors };
-  const shaped = shapeStages(parsed.source);
-  const errors = [...shaped.errors];
-  if (errors.length > 0) return { ok: false, errors };
-  const stages = new Map<StageName, Stage>();
-  for (const draft of shaped.stages) {
-    if (draft.cmd === undefined) continue;
-    stages.set(draft.name, { ...draft, cmd: draft.cmd });
+  // A text that does not parse has no trustworthy tree: report the syntax errors alone.
+  if (!parsed.syntaxOk) return { ok: false, errors: parsed.errors };
+  const source = parsed.source;
+  const stages = shapeStages(source);
+  const errors = [
+    ...parsed.errors,
+    ...schemaDiagnostics(source),
+    ...pathRules(file, stages),
+    ...outRules(file, stages),
+    ...cycleRules(file, stages),
+    ...(await diskRules(root, file, stages)),
+    ...(await paramRules(root, file, stages)),
+  ];
+  if (errors.length > 0) return { ok: false, errors: sortDiagnostics(errors) };
+  const validated = new Map<StageName, Stage>();
+  for (const draft of stages) {
+    // Every stage has a cmd here: the schema requires one, and its absence would be an error.
+    if (draft.cmd === undefined) throw new Error(`bug: stage ${draft.name} passed validation without a cmd`);
+    validated.set(draft.name, { ...draft, cmd: draft.cmd });
   }
-  return { ok: true, value: { root, file: join(root, pipelineFileName), stages }, warnings };
+  return { ok: true, value: { root, file: join(root, pipelineFileName), stages: validated }, warnings: parsed.warnings };
+}
+
+async function paramRules(root: string, file: SourceFile, stages: readonly StageDraft[]): Promise<Diagnostic[]> {
+  const declared = stages.flatMap((s) => s.params.map((key) => ({ stage: s.name, key })));
+  if (declared.length === 0) return [];
+  const params = await loadParams(root);
+  return params.ok ? missingParamDiagnostics(file, params.value, declared) : params.error;
 }
 
 function missingPipelineFile(root: string, code: string | undefined): Diagnostic {

@@ -4,26 +4,24 @@
 import { posix } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
-import type { Diagnostic } from './diagnostics.js';
-import type { Located, SourceRange, Stage, StageName } from './pipeline.js';
+import type { Located, Stage, StageName } from './pipeline.js';
 import { nodeRange } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
 /** A stage as written; `cmd` is undefined when it is missing or not a string (already reported). */
 export type StageDraft = Omit<Stage, 'cmd'> & { readonly cmd: Located<string> | undefined };
 
-export function shapeStages(source: YamlSource): { stages: StageDraft[]; errors: Diagnostic[] } {
+export function shapeStages(source: YamlSource): StageDraft[] {
+  // A stage written twice (reported by the YAML check) is shaped from both definitions, so the
+  // outs of either one count as made and no second error cascades from the first.
   const stages: StageDraft[] = [];
-  const seen = new Set<string>();
   const root = source.doc.contents;
-  if (!isMap(root)) return { stages, errors: [] };
+  if (!isMap(root)) return [];
   const stagesNode = root.get('stages', true);
-  if (!isMap(stagesNode)) return { stages, errors: [] };
+  if (!isMap(stagesNode)) return [];
   for (const pair of stagesNode.items) {
     if (!isScalar(pair.key)) continue;
     const name = String(pair.key.value);
-    if (seen.has(name)) continue; // a duplicate: reported by the YAML check, shaped once
-    seen.add(name);
     const body = isMap(pair.value) ? pair.value : undefined;
     const field = (key: string): Node | undefined => {
       const v = body?.get(key, true);
@@ -42,7 +40,7 @@ export function shapeStages(source: YamlSource): { stages: StageDraft[]; errors:
       env: strings(source, field('env')),
     });
   }
-  return { stages, errors: [] };
+  return stages;
 }
 
 function strings(source: YamlSource, node: Node | undefined): Located<string>[] {
@@ -74,5 +72,3 @@ export function normalisePath(declared: string): string {
   while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
   return p;
 }
-
-export type { SourceRange };

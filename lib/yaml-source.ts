@@ -1,6 +1,6 @@
 // YAML text -> a document whose nodes keep their offsets, plus located syntax diagnostics.
 // Shared by pipeline-file.ts and params-file.ts so both report problems the same way.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node, YAMLError } from 'yaml';
 import { error, warning } from './diagnostics.js';
 import type { Diagnostic, SourceFile } from './diagnostics.js';
@@ -12,16 +12,25 @@ export interface YamlSource {
   readonly lineCounter: LineCounter;
 }
 
-/** Parses `file`; `errors` holds syntax errors and duplicate keys (each with both places). */
-export function parseYamlSource(file: SourceFile): { source: YamlSource; errors: Diagnostic[]; warnings: Diagnostic[] } {
+export interface ParsedYaml {
+  readonly source: YamlSource;
+  /** Syntax errors, then keys written twice in one map (each with both places). */
+  readonly errors: Diagnostic[];
+  /** True when the text parsed: the tree is worth checking further even if keys repeat. */
+  readonly syntaxOk: boolean;
+  readonly warnings: Diagnostic[];
+}
+
+export function parseYamlSource(file: SourceFile): ParsedYaml {
   const lineCounter = new LineCounter();
   // uniqueKeys: false because yaml reports a duplicate only at its second place; we report both.
   const doc = parseDocument(file.text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   const source: YamlSource = { file, doc, lineCounter };
   const errors = doc.errors.map((e) => yamlErrorDiagnostic(source, e, 'error'));
   const warnings = doc.warnings.map((e) => yamlErrorDiagnostic(source, e, 'warning'));
-  if (errors.length === 0) errors.push(...duplicateKeys(source));
-  return { source, errors, warnings };
+  const syntaxOk = errors.length === 0;
+  if (syntaxOk) errors.push(...duplicateKeys(source));
+  return { source, errors, syntaxOk, warnings };
 }
 
 /** The range of `start..end` (offsets into the text), with its 1-based line and column. */
@@ -50,7 +59,9 @@ const syntaxHints: Partial<Record<YAMLError['code'], string>> = {
 function yamlErrorDiagnostic(source: YamlSource, e: YAMLError, severity: 'error' | 'warning'): Diagnostic {
   const range = rangeOf(source, e.pos[0], e.pos[1]);
   const message = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
-  const hint = syntaxHints[e.code] ?? 'fix the YAML syntax here (quote values with special characters)';
+  const hint = /end with a [\]}]/.test(message)
+    ? `close the ${message.includes(']') ? 'list with "]"' : 'map with "}"'} on the line where it opens`
+    : (syntaxHints[e.code] ?? 'fix the YAML syntax here (quote values with special characters)');
   return severity === 'error'
     ? error(source.file, range, `invalid YAML: ${message}`, hint)
     : warning(source.file, range, message, hint);
@@ -60,7 +71,10 @@ function yamlErrorDiagnostic(source: YamlSource, e: YAMLError, severity: 'error'
 function duplicateKeys(source: YamlSource): Diagnostic[] {
   const found: Diagnostic[] = [];
   visit(source.doc, {
-    Map(_, map) {
+    Map(_, map, path) {
+      // The map under the top-level `stages:` key holds stage names: say "stage" for those.
+      const parent = path[path.length - 1];
+      const isStages = path.length === 3 && isPair(parent) && isScalar(parent.key) && parent.key.value === 'stages';
       const seen = new Map<string, Node>();
       for (const pair of map.items) {
         if (!isScalar(pair.key)) continue;
@@ -70,11 +84,10 @@ function duplicateKeys(source: YamlSource): Diagnostic[] {
           seen.set(name, pair.key);
           continue;
         }
-        found.push(
-          error(source.file, nodeRange(source, pair.key), `"${name}" is defined twice`, 'rename or remove one of them; YAML keeps only the last', [
-            { message: `"${name}" is first defined here`, file: source.file, range: nodeRange(source, first) },
-          ]),
-        );
+        const what = isStages ? `stage "${name}"` : `key "${name}"`;
+        const fix = isStages ? 'rename one of the two stages; stage names must be unique' : 'merge the two into one; YAML would silently keep only the last';
+        const note = { message: `${what} is first defined here`, file: source.file, range: nodeRange(source, first) };
+        found.push(error(source.file, nodeRange(source, pair.key), `${what} is defined twice`, fix, [note]));
       }
     },
   });

@@ -1,6 +1,6 @@
 // Every selected stage's stale reasons, judged from the disk as it is now (no stage runs):
 // what `pipe status` prints and what `pipe build --dry-run` plans.
-import type { OpenWorkspace } from './open-workspace.js';
+import type { BuildState } from './build-state.js';
 import { observeStage } from './observe.js';
 import { staleReasons, withUpstreamReasons, type StaleReason } from './plan.js';
 import type { StageName } from './pipeline.js';
@@ -10,7 +10,7 @@ import type { StageName } from './pipeline.js';
  * `upstream-stale` is complete). `forced` stages get a `forced` reason first.
  */
 export async function judgeStages(
-  ws: OpenWorkspace,
+  ws: BuildState,
   selected: readonly StageName[],
   forced: ReadonlySet<StageName> = new Set(),
 ): Promise<Map<StageName, StaleReason[]>> {

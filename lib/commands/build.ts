@@ -1,7 +1,7 @@
 // `pipe build [target...]`: the targets and only their stale ancestors (see runner.ts), under the
 // workspace's build mutex. Ctrl-C / SIGTERM take one abort path: children killed, nothing
 // recorded for interrupted stages, exit 130.
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -9,11 +9,12 @@ import type { CommandOutcome } from '../cli.js';
 import { acquireBuildMutex } from '../build-mutex.js';
 import { ExitCode } from '../exit-codes.js';
 import { judgeStages } from '../freshness.js';
-import { checkStageNames, openWorkspace } from '../open-workspace.js';
+import { checkStageNames, loadBuildState } from '../build-state.js';
 import type { StageName } from '../pipeline.js';
 import { createReporter, type LogFormat } from '../report.js';
 import { runStages, TMP_DIR } from '../runner.js';
-import { findWorkspace, selectWithAncestors } from '../_tmp-core-parse.js';
+import { selectWithAncestors } from '../graph.js';
+import { findWorkspace, startFolder } from '../workspace.js';
 
 interface BuildOptions {
   dryRun?: boolean;
@@ -22,7 +23,6 @@ interface BuildOptions {
   jobs: number;
   wait: boolean;
   logFormat: LogFormat;
-  cwd?: string;
 }
 
 function positiveInt(value: string): number {
@@ -53,13 +53,13 @@ export function defineBuild(program: Command, outcome: CommandOutcome): void {
         'Exit codes: 0 ok, 3 invalid pipeline.yaml, 4 a stage failed, 5 busy (--no-wait), 130 interrupted.',
     )
     .action(async (targets: string[], _opts: BuildOptions, cmd: Command) => {
-      outcome.code = await build(targets, cmd.optsWithGlobals<BuildOptions>());
+      outcome.code = await build(targets, startFolder(cmd), cmd.opts<BuildOptions>());
     });
 }
 
-async function build(targets: string[], opts: BuildOptions): Promise<ExitCode> {
+async function build(targets: string[], start: string, opts: BuildOptions): Promise<ExitCode> {
   const report = createReporter(opts.logFormat);
-  const root = findWorkspace(opts.cwd ?? process.cwd());
+  const root = existsSync(start) ? findWorkspace(start) : undefined;
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.on('SIGINT', onSignal);
@@ -88,7 +88,7 @@ async function build(targets: string[], opts: BuildOptions): Promise<ExitCode> {
       // We hold the mutex: anything in .pipe/tmp is debris of a killed build.
       rmSync(join(root, TMP_DIR), { recursive: true, force: true });
     }
-    const opened = await openWorkspace(root ?? opts.cwd, process.stderr);
+    const opened = await loadBuildState(root ?? start, process.stderr);
     if (!opened.ok) return opened.code;
     const ws = opened.value;
     if (!checkStageNames(ws.pipeline, [...targets, ...opts.forceStage], process.stderr)) return ExitCode.usage;

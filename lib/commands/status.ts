@@ -4,9 +4,10 @@ import type { Command } from 'commander';
 import type { CommandOutcome } from '../cli.js';
 import { ExitCode } from '../exit-codes.js';
 import { judgeStages } from '../freshness.js';
-import { checkStageNames, openWorkspace } from '../open-workspace.js';
+import { checkStageNames, loadBuildState } from '../build-state.js';
 import { formatReason } from '../report.js';
-import { selectWithAncestors } from '../_tmp-core-parse.js';
+import { selectWithAncestors } from '../graph.js';
+import { startFolder } from '../workspace.js';
 
 /** The `--json` schema version (docs/status-json.md). Bumped only on incompatible changes. */
 export const STATUS_SCHEMA = 1;
@@ -14,7 +15,6 @@ export const STATUS_SCHEMA = 1;
 interface StatusOptions {
   json?: boolean;
   check?: boolean;
-  cwd?: string;
 }
 
 export function defineStatus(program: Command, outcome: CommandOutcome): void {
@@ -26,12 +26,12 @@ export function defineStatus(program: Command, outcome: CommandOutcome): void {
     .option('--check', 'print nothing; exit 1 if any shown stage is stale, 0 if all are fresh')
     .addHelpText('after', '\nExit codes: 0 ok (or all fresh with --check), 1 stale (with --check), 3 invalid pipeline.yaml.')
     .action(async (names: string[], _opts: StatusOptions, cmd: Command) => {
-      outcome.code = await status(names, cmd.optsWithGlobals<StatusOptions>());
+      outcome.code = await status(names, startFolder(cmd), cmd.opts<StatusOptions>());
     });
 }
 
-async function status(names: string[], opts: StatusOptions): Promise<ExitCode> {
-  const opened = await openWorkspace(opts.cwd, process.stderr);
+async function status(names: string[], start: string, opts: StatusOptions): Promise<ExitCode> {
+  const opened = await loadBuildState(start, process.stderr);
   if (!opened.ok) return opened.code;
   const ws = opened.value;
   if (!checkStageNames(ws.pipeline, names, process.stderr)) return ExitCode.usage;

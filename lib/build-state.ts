@@ -1,6 +1,7 @@
 // What `status` and `build` both need before they can judge freshness: the workspace found from
-// the cwd (or -C), pipeline.yaml validated, params, the graph, the lock file, the state cache and
-// the config layers. Problems are printed here, once, and come back as the exit code to use.
+// the cwd (or -C) with pipeline.yaml validated (workspace.ts), params, the graph, the lock file,
+// the state cache and the config layers. Problems are printed here, once, and come back as the
+// exit code to use.
 import { formatDiagnostics } from './diagnostics.js';
 import { Config } from './config.js';
 import { ExitCode } from './exit-codes.js';
@@ -8,13 +9,14 @@ import { newHashStats, type HashStats } from './hash.js';
 import { readLock, type LockFile } from './lockfile.js';
 import { loadManifest } from './manifest-store.js';
 import type { ObserveContext } from './observe.js';
-import { loadPipeline } from './pipeline-file.js';
 import type { ManifestLookup } from './plan.js';
 import type { Pipeline, StageName } from './pipeline.js';
 import { StateCache } from './state-cache.js';
-import { buildGraph, findWorkspace, loadParams, paramValue, type Graph } from './_tmp-core-parse.js';
+import { buildGraph, type Graph } from './graph.js';
+import { loadParams, paramValue } from './params-file.js';
+import { openWorkspace } from './workspace.js';
 
-export interface OpenWorkspace {
+export interface BuildState {
   readonly root: string;
   readonly pipeline: Pipeline;
   readonly graph: Graph;
@@ -26,23 +28,17 @@ export interface OpenWorkspace {
   readonly manifests: ManifestLookup;
 }
 
-export type OpenResult = { ok: true; value: OpenWorkspace } | { ok: false; code: ExitCode };
+export type OpenResult = { ok: true; value: BuildState } | { ok: false; code: ExitCode };
 
-export async function openWorkspace(cwd: string | undefined, stderr: NodeJS.WritableStream): Promise<OpenResult> {
-  const root = findWorkspace(cwd ?? process.cwd());
-  if (root === undefined) {
-    stderr.write(`pipe: no pipeline.yaml in ${cwd ?? process.cwd()} or any folder above it; run pipe inside a workspace or pass -C <folder>\n`);
-    return { ok: false, code: ExitCode.invalidPipeline };
-  }
-  const loaded = await loadPipeline(root);
-  if (!loaded.ok) {
-    stderr.write(formatDiagnostics(loaded.errors));
-    return { ok: false, code: ExitCode.invalidPipeline };
-  }
-  if (loaded.warnings.length > 0) stderr.write(formatDiagnostics(loaded.warnings));
-  const params = loadParams(root);
+/** Loads everything freshness needs for the workspace around `start` (a folder). */
+export async function loadBuildState(start: string, stderr: NodeJS.WritableStream): Promise<OpenResult> {
+  const loaded = await openWorkspace(start, stderr);
+  if (!loaded.ok) return { ok: false, code: loaded.error };
+  const pipeline = loaded.value;
+  const root = pipeline.root;
+  const params = await loadParams(root);
   if (!params.ok) {
-    stderr.write(`pipe: params.yaml is invalid\n`);
+    stderr.write(formatDiagnostics(params.error));
     return { ok: false, code: ExitCode.invalidPipeline };
   }
   const lock = readLock(root);
@@ -50,7 +46,6 @@ export async function openWorkspace(cwd: string | undefined, stderr: NodeJS.Writ
     stderr.write(`pipe: ${lock.message}\n`);
     return { ok: false, code: ExitCode.invalidPipeline };
   }
-  const pipeline = loaded.value;
   const cache = StateCache.load(root);
   const config = new Config(root);
   const stats = newHashStats();

@@ -186,6 +186,29 @@ describe('pipe build freshness', () => {
   });
 });
 
+describe('--log-format json', () => {
+  it('prints one JSON event per line: start with reasons, prefixed output, done, summary', async () => {
+    const ws = await tempWorkspace({
+      'pipeline.yaml': 'stages:\n  hello:\n    cmd: stages/hello.mjs\n    outs: [out/hello.txt]\n',
+      'stages/hello.mjs': stage`
+        console.log('hello from the stage');
+        fs.writeFileSync(out('out/hello.txt'), 'hi\\n');`,
+    });
+    const r = await ws.pipe('build', '--log-format', 'json');
+    expect(r.code).toBe(0);
+    const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const e of events) expect(e.time).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const strip = events.map(({ time: _t, durationMs: _d, ...rest }) => rest);
+    expect(strip).toEqual([
+      { type: 'stage-start', stage: 'hello', reasons: [{ kind: 'never-built' }] },
+      { type: 'stage-output', stage: 'hello', stream: 'stdout', line: 'hello from the stage' },
+      { type: 'stage-done', stage: 'hello', unchanged: false },
+      { type: 'summary', ran: 1, fresh: 0, failed: [], skipped: 0, interrupted: false },
+    ]);
+    expect(ws.read('.pipe/logs/hello.log')).toBe('hello from the stage\n');
+  });
+});
+
 describe('glob deps', () => {
   it('re-run when a matching file is added, not when a non-matching one is', async () => {
     const ws = await tempWorkspace({

@@ -6,15 +6,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CommandOutcome } from '../cli.js';
-import { acquireBuildMutex } from '../build-mutex.js';
 import { ExitCode } from '../exit-codes.js';
-import { judgeStages } from '../freshness.js';
-import { checkStageNames, loadBuildState } from '../build-state.js';
 import type { StageName } from '../pipeline.js';
-import { createReporter, type LogFormat } from '../report.js';
-import { runStages, TMP_DIR } from '../runner.js';
-import { selectWithAncestors } from '../graph.js';
-import { findWorkspace, startFolder } from '../workspace.js';
+import type { LogFormat } from '../report.js';
 
 interface BuildOptions {
   dryRun?: boolean;
@@ -53,11 +47,20 @@ export function defineBuild(program: Command, outcome: CommandOutcome): void {
         'Exit codes: 0 ok, 3 invalid pipeline.yaml, 4 a stage failed, 5 busy (--no-wait), 130 interrupted.',
     )
     .action(async (targets: string[], _opts: BuildOptions, cmd: Command) => {
+      const { startFolder } = await import('../workspace.js');
       outcome.code = await build(targets, startFolder(cmd), cmd.opts<BuildOptions>());
     });
 }
 
 async function build(targets: string[], start: string, opts: BuildOptions): Promise<ExitCode> {
+  // Loaded here, not at the top: `pipe --version` must not pay for yaml, ajv and fast-glob.
+  const { acquireBuildMutex } = await import('../build-mutex.js');
+  const { checkStageNames, loadBuildState } = await import('../build-state.js');
+  const { judgeStages } = await import('../freshness.js');
+  const { selectWithAncestors } = await import('../graph.js');
+  const { createReporter } = await import('../report.js');
+  const { runStages, TMP_DIR } = await import('../runner.js');
+  const { findWorkspace } = await import('../workspace.js');
   const report = createReporter(opts.logFormat);
   const root = existsSync(start) ? findWorkspace(start) : undefined;
   const abort = new AbortController();

@@ -3,11 +3,6 @@
 import type { Command } from 'commander';
 import type { CommandOutcome } from '../cli.js';
 import { ExitCode } from '../exit-codes.js';
-import { judgeStages } from '../freshness.js';
-import { checkStageNames, loadBuildState } from '../build-state.js';
-import { formatReason } from '../report.js';
-import { selectWithAncestors } from '../graph.js';
-import { startFolder } from '../workspace.js';
 
 /** The `--json` schema version (docs/status-json.md). Bumped only on incompatible changes. */
 export const STATUS_SCHEMA = 1;
@@ -26,11 +21,17 @@ export function defineStatus(program: Command, outcome: CommandOutcome): void {
     .option('--check', 'print nothing; exit 1 if any shown stage is stale, 0 if all are fresh')
     .addHelpText('after', '\nExit codes: 0 ok (or all fresh with --check), 1 stale (with --check), 3 invalid pipeline.yaml.')
     .action(async (names: string[], _opts: StatusOptions, cmd: Command) => {
+      const { startFolder } = await import('../workspace.js');
       outcome.code = await status(names, startFolder(cmd), cmd.opts<StatusOptions>());
     });
 }
 
 async function status(names: string[], start: string, opts: StatusOptions): Promise<ExitCode> {
+  // Loaded here, not at the top: `pipe --version` must not pay for yaml, ajv and fast-glob.
+  const { checkStageNames, loadBuildState } = await import('../build-state.js');
+  const { judgeStages } = await import('../freshness.js');
+  const { selectWithAncestors } = await import('../graph.js');
+  const { formatReason } = await import('../report.js');
   const opened = await loadBuildState(start, process.stderr);
   if (!opened.ok) return opened.code;
   const ws = opened.value;

@@ -122,7 +122,8 @@ export async function hashFiles(
   const misses: { index: number; abs: string; stamp: FileStamp }[] = [];
   const statTimeMs = Date.now();
   rels.forEach((rel, index) => {
-    const abs = join(workspace, rel);
+    // `rel` is normalised POSIX (validated in pipeline.yaml, or listed by us): no join needed.
+    const abs = `${workspace}/${rel}`;
     const stamp = stampOf(lstatSync(abs, { bigint: true }));
     stats.statted++;
     const known = cache.lookup(abs, stamp);

@@ -14,7 +14,7 @@
 //   then:    `<workspace-relative path>\t<size>\t<mtime ns>\t<inode>\t<sha256>` per file
 // Numbers stay strings in memory (compared as strings), so loading parses no BigInts.
 import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import type { FileStamp, HashCache, Sha256Hex } from './hash.js';
 
@@ -28,10 +28,13 @@ const HEADER = 'pipe-state 1';
 export const RACY_WINDOW_MS = 2000;
 
 interface Entry {
-  readonly size: string;
-  readonly mtimeNs: string;
-  readonly ino: string;
+  /** `<size>\t<mtime ns>\t<inode>`: one string compare per lookup, exactly as stored on disk. */
+  readonly stamp: string;
   readonly sha: Sha256Hex;
+}
+
+function stampKey(stamp: FileStamp): string {
+  return `${stamp.size}\t${stamp.mtimeNs}\t${stamp.ino}`;
 }
 
 export class StateCache implements HashCache {
@@ -58,9 +61,12 @@ export class StateCache implements HashCache {
     const lines = text.split('\n');
     if (lines[0] !== HEADER) return cache;
     for (let i = 1; i < lines.length; i++) {
-      const f = lines[i]!.split('\t');
-      if (f.length !== 5) continue;
-      cache.#persistent.set(f[0]!, { size: f[1]!, mtimeNs: f[2]!, ino: f[3]!, sha: f[4]! as Sha256Hex });
+      // path \t size \t mtime \t inode \t sha: split at the first and the last tab only.
+      const line = lines[i]!;
+      const first = line.indexOf('\t');
+      const last = line.lastIndexOf('\t');
+      if (first <= 0 || last - first < 5 || line.length - last !== 65) continue;
+      cache.#persistent.set(line.slice(0, first), { stamp: line.slice(first + 1, last), sha: line.slice(last + 1) as Sha256Hex });
     }
     return cache;
   }
@@ -70,21 +76,21 @@ export class StateCache implements HashCache {
   }
 
   #key(absPath: string): string {
-    return relative(this.#workspace, absPath).split('\\').join('/');
+    // Hot path (once per file per status): a slice, not path.relative.
+    const prefix = this.#workspace + sep;
+    const rel = absPath.startsWith(prefix) ? absPath.slice(prefix.length) : relative(this.#workspace, absPath);
+    return sep === '/' ? rel : rel.split(sep).join('/');
   }
 
   lookup(absPath: string, stamp: FileStamp): Sha256Hex | undefined {
     const key = this.#key(absPath);
     const entry = this.#session.get(key) ?? this.#persistent.get(key);
-    if (entry === undefined) return undefined;
-    const same =
-      entry.size === String(stamp.size) && entry.mtimeNs === String(stamp.mtimeNs) && entry.ino === String(stamp.ino);
-    return same ? entry.sha : undefined;
+    return entry !== undefined && entry.stamp === stampKey(stamp) ? entry.sha : undefined;
   }
 
   remember(absPath: string, stamp: FileStamp, sha256: Sha256Hex, statTimeMs: number): void {
     const key = this.#key(absPath);
-    const entry: Entry = { size: String(stamp.size), mtimeNs: String(stamp.mtimeNs), ino: String(stamp.ino), sha: sha256 };
+    const entry: Entry = { stamp: stampKey(stamp), sha: sha256 };
     const mtimeMs = Number(stamp.mtimeNs / 1_000_000n);
     if (statTimeMs - mtimeMs > RACY_WINDOW_MS) {
       this.#persistent.set(key, entry);
@@ -101,7 +107,10 @@ export class StateCache implements HashCache {
   async save(): Promise<void> {
     if (!this.#dirty) return;
     const parts: string[] = [HEADER];
-    for (const [path, e] of this.#persistent) parts.push(`${path}\t${e.size}\t${e.mtimeNs}\t${e.ino}\t${e.sha}`);
+    for (const [path, e] of this.#persistent) {
+      // A name with a tab or newline cannot be stored in this format; it is simply rehashed.
+      if (!/[\t\n]/.test(path)) parts.push(`${path}\t${e.stamp}\t${e.sha}`);
+    }
     await writeFileAtomic(join(this.#workspace, STATE_FILE), parts.join('\n') + '\n');
     this.#dirty = false;
   }

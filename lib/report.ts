@@ -18,8 +18,8 @@ export type BuildEvent =
       readonly type: 'stage-failed';
       readonly stage: string;
       readonly message: string;
-      /** Workspace-relative path of the stage's log. */
-      readonly log: string;
+      /** Workspace-relative path of the stage's log; absent when the script never started. */
+      readonly log?: string;
       /** The last lines of the stage's stderr, capped. */
       readonly tail: readonly string[];
     }
@@ -112,7 +112,9 @@ function textLine(e: BuildEvent): { stream: 'stdout' | 'stderr'; text: string } 
     case 'stage-failed':
       return {
         stream: 'stderr',
-        text: [`${e.stage}: FAILED: ${e.message}`, ...e.tail.map((l) => `  | ${l}`), `  full log: ${e.log}`].join('\n'),
+        text: [`${e.stage}: FAILED: ${e.message}`, ...e.tail.map((l) => `  | ${l}`), ...(e.log === undefined ? [] : [`  full log: ${e.log}`])].join(
+          '\n',
+        ),
       };
     case 'stage-skipped':
       return { stream: 'stderr', text: `${e.stage}: not run, because upstream stage ${e.failedUpstream} failed` };

@@ -59,7 +59,8 @@ export async function runStages(plan: RunPlan): Promise<RunResult> {
   const pool = new WorkerPool(plan.jobs);
   const outcomes = new Map<StageName, Promise<Outcome>>();
   const result = { ran: [] as StageName[], fresh: [] as StageName[], failed: [] as StageName[], skipped: [] as StageName[] };
-  let lock = plan.lock;
+  // Entries of stages no longer in pipeline.yaml are dropped with the first write.
+  let lock: LockFile = { ...plan.lock, stages: Object.fromEntries(Object.entries(plan.lock.stages).filter(([s]) => plan.stages.has(s as StageName))) };
   // Lock writes are serialised: each writes the whole file with every entry recorded so far.
   let lockWrites: Promise<void> = Promise.resolve();
   const record = (stage: StageName, entry: LockEntry): Promise<void> => {
@@ -112,9 +113,13 @@ async function considerStage(
     plan.report({ type: 'stage-failed', stage: name, message, log, tail });
     return 'failed';
   };
+  const refuse = (message: string): Outcome => {
+    plan.report({ type: 'stage-failed', stage: name, message, tail: [] });
+    return 'failed';
+  };
   const missingDep = Object.values(before.deps).find((d) => d.kind === 'missing');
-  if (missingDep !== undefined) return fail(`dep ${missingDep.path} does not exist; create it or add the stage that writes it`);
-  if (before.cmd[stage.cmd.value] === undefined) return fail(`cmd ${stage.cmd.value} does not exist`);
+  if (missingDep !== undefined) return refuse(`dep ${missingDep.path} does not exist; create it or add the stage that writes it`);
+  if (before.cmd[stage.cmd.value] === undefined) return refuse(`cmd ${stage.cmd.value} does not exist`);
 
   plan.report({ type: 'stage-start', stage: name, reasons });
   const started = Date.now();

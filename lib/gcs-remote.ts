@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Storage, type Bucket, type File, type GetFilesOptions } from '@google-cloud/storage';
 import type { Sha256Hex } from './hash.js';
-import { done, failed, type Remote, type RefState, type RemoteError, type RemoteOptions, type RemoteResult } from './remote.js';
+import { done, failed, InvalidRef, parseRefBody, refBody, type Remote, type RefState, type RemoteError, type RemoteOptions, type RemoteResult } from './remote.js';
 import { parseRefName, parseVersionId, remoteKeys, type RefName, type VersionId } from './remote-path.js';
 import { ContentMismatch, verifyingStream, writeVerified } from './verified-file.js';
 
@@ -146,7 +146,7 @@ export class GcsRemote implements Remote {
     return this.#guard(`ref ${name}`, async () => {
       const file = this.#file(remoteKeys.ref(this.#prefix, name));
       try {
-        await file.save(JSON.stringify({ version: versionId }) + '\n', {
+        await file.save(refBody(versionId), {
           resumable: false,
           contentType: 'application/json',
           preconditionOpts: { ifGenerationMatch: expected ?? 0 },
@@ -186,10 +186,7 @@ export class GcsRemote implements Remote {
     });
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     if (generation === undefined) throw new Error(`${this.url}: no x-goog-generation header on ref ${name}`);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { version: string };
-    const id = parseVersionId(body.version);
-    if (!id.ok) throw new Error(`ref ${name} in ${this.url} holds an invalid version: ${id.reason}`);
-    return { versionId: id.value, generation };
+    return { versionId: parseRefBody(name, Buffer.concat(chunks).toString('utf8')), generation };
   }
 
   /** Every object name under `prefix`, page by page (pageSize per request). */
@@ -213,6 +210,7 @@ export class GcsRemote implements Remote {
     try {
       return await body();
     } catch (error) {
+      if (error instanceof InvalidRef) return failed(error.toError());
       const mapped = classify(error, what, this.url);
       if (mapped === undefined) throw error;
       return failed(mapped);

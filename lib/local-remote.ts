@@ -15,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, readdir, readFile, stat, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sha256Hex } from './hash.js';
-import { done, failed, type Remote, type RefState, type RemoteError, type RemoteResult } from './remote.js';
+import { done, failed, InvalidRef, parseRefBody, refBody, type Remote, type RefState, type RemoteError, type RemoteResult } from './remote.js';
 import { parseRefName, parseVersionId, remoteKeys, type RefName, type VersionId } from './remote-path.js';
 import { tempPathBeside, writeVerified } from './verified-file.js';
 
@@ -119,7 +119,7 @@ export class LocalRemote implements Remote {
         return failed({ kind: 'conflict', ref: name, current: await this.#readRef(name) });
       }
       const generation = String((expected === null ? 0 : Number(expected)) + 1).padStart(12, '0');
-      if (await this.#publish(join(folder, `${generation}.json`), JSON.stringify({ version: versionId }) + '\n')) {
+      if (await this.#publish(join(folder, `${generation}.json`), refBody(versionId))) {
         return done({ versionId, generation });
       }
       return failed({ kind: 'conflict', ref: name, current: await this.#readRef(name) });
@@ -143,10 +143,8 @@ export class LocalRemote implements Remote {
     const generations = (await readdirOrEmpty(this.#refFolder(name))).filter((f) => GENERATION_FILE.test(f)).sort();
     const latest = generations.at(-1);
     if (latest === undefined) return null;
-    const body = JSON.parse(await readFile(join(this.#refFolder(name), latest), 'utf8')) as { version: string };
-    const id = parseVersionId(body.version);
-    if (!id.ok) throw new Error(`ref ${name} in ${this.url} holds an invalid version: ${id.reason}`);
-    return { versionId: id.value, generation: latest.slice(0, -'.json'.length) };
+    const versionId = parseRefBody(name, await readFile(join(this.#refFolder(name), latest), 'utf8'));
+    return { versionId, generation: latest.slice(0, -'.json'.length) };
   }
 
   /** Writes `text` to a temp file, then link()s it to `final`. false when `final` already existed. */
@@ -182,6 +180,7 @@ export class LocalRemote implements Remote {
     try {
       return await body();
     } catch (error) {
+      if (error instanceof InvalidRef) return failed(error.toError());
       if (isErrno(error, 'EACCES') || isErrno(error, 'EPERM') || isErrno(error, 'EROFS')) {
         return failed(this.#error('denied', (error as Error).message));
       }

@@ -6,7 +6,7 @@
 // Expected failures are values (RemoteError); a throw is a bug.
 import type { Sha256Hex } from './hash.js';
 import { isAbsolute, resolve } from 'node:path';
-import { parseKeyPrefix, type RefName, type VersionId } from './remote-path.js';
+import { parseKeyPrefix, parseVersionId, type RefName, type VersionId } from './remote-path.js';
 
 /** Where a ref points, and the generation to pass to casRef to move it from here. */
 export interface RefState {
@@ -33,6 +33,37 @@ export type RemoteResult<T> = { readonly ok: true; readonly value: T } | { reado
 
 export const done = <T>(value: T): RemoteResult<T> => ({ ok: true, value });
 export const failed = <T>(error: RemoteError): RemoteResult<T> => ({ ok: false, error });
+
+/** The body of a ref object/file; the stores serialise `{ version }` and nothing else. */
+export function refBody(versionId: VersionId): string {
+  return JSON.stringify({ version: versionId }) + '\n';
+}
+
+/** A ref's body read back. Untrusted: thrown as InvalidRef, which the stores turn into `corrupt`. */
+export function parseRefBody(name: RefName, text: string): VersionId {
+  let version: unknown;
+  try {
+    version = (JSON.parse(text) as { version?: unknown }).version;
+  } catch {
+    throw new InvalidRef(name, 'not JSON');
+  }
+  const id = parseVersionId(String(version));
+  if (!id.ok) throw new InvalidRef(name, id.reason);
+  return id.value;
+}
+
+export class InvalidRef extends Error {
+  constructor(
+    readonly ref: RefName,
+    readonly reason: string,
+  ) {
+    super(`ref ${ref} does not hold a version ID: ${reason}`);
+  }
+
+  toError(): RemoteError {
+    return { kind: 'corrupt', what: `ref ${this.ref}`, expected: '{"version": "<version ID>"}', actual: this.reason };
+  }
+}
 
 export interface Remote {
   /** The URL it was opened from, for messages (`file:///…`, `gs://bucket/prefix`). */

@@ -67,6 +67,8 @@ describe('gs:// remote specifics (GCS server fixture)', () => {
     expect(await remote.putObject(big.sha, big.path, big.size)).toEqual({ ok: true, value: 'stored' });
     const log = (await server.requests()).slice(before);
     expect(log.find((r) => r.method === 'POST')?.query.uploadType).toBe('resumable');
+    // A resumable re-put meets 412 when the session opens (reported as .status): still success.
+    expect(await remote.putObject(big.sha, big.path, big.size)).toEqual({ ok: true, value: 'present' });
     const wrongName = createHash('sha256').update('not these bytes').digest('hex') as Sha256Hex;
     expect(await remote.putObject(wrongName, big.path, big.size)).toMatchObject({ ok: false, error: { kind: 'corrupt' } });
     expect(await remote.hasObjects([wrongName])).toEqual({ ok: true, value: new Set() });

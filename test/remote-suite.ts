@@ -175,8 +175,9 @@ export function remoteSuite(backend: string, setup: () => Promise<RemoteFixture>
       expect(winners).toHaveLength(1);
       const won = value(winners[0]!);
       for (const r of round.filter((r) => !r.ok)) expect(r).toEqual({ ok: false, error: { kind: 'conflict', ref, current: won } });
-      // Then every loser re-reads and retries until it lands: all land, each on its own generation.
-      const landed: RefState[] = [won];
+      // Then every loser re-reads and retries until it lands: all land, each on its own
+      // generation, and the moves form one chain (each generation was moved from exactly once).
+      const moves: Array<{ from: string; to: RefState }> = [{ from: start.generation, to: won }];
       await Promise.all(
         writers
           .filter((w) => w.id !== won.versionId)
@@ -184,14 +185,19 @@ export function remoteSuite(backend: string, setup: () => Promise<RemoteFixture>
             for (;;) {
               const current = value(await w.remote.readRef(ref));
               const attempt = await w.remote.casRef(ref, w.id, current!.generation);
-              if (attempt.ok) return void landed.push(attempt.value);
+              if (attempt.ok) return void moves.push({ from: current!.generation, to: attempt.value });
               expect(attempt.error.kind).toBe('conflict');
             }
           }),
       );
-      expect(new Set(landed.map((s) => s.versionId)).size).toBe(writers.length);
-      expect(new Set(landed.map((s) => s.generation)).size).toBe(writers.length);
-      expect(value(await fx.remote.readRef(ref))).toEqual(landed.at(-1));
+      expect(new Set(moves.map((m) => m.to.versionId)).size).toBe(writers.length);
+      const froms = moves.map((m) => m.from);
+      expect(new Set(froms).size).toBe(writers.length); // no generation moved twice: no lost update
+      const final = value(await fx.remote.readRef(ref))!;
+      const tos = moves.map((m) => m.to.generation);
+      // Every generation but the final one was moved from; the start was moved from too.
+      expect([...froms].sort()).toEqual([start.generation, ...tos.filter((g) => g !== final.generation)].sort());
+      expect(moves.map((m) => m.to)).toContainEqual(final);
     });
 
     it('reports a ref holding something that is not a version ID as corrupt', async () => {

@@ -16,10 +16,14 @@ export function createGcsServer(store: Store, uploadsDir: string, requestLog: st
   const uploads = new Uploads(store, uploadsDir);
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-    res.on('finish', () => {
-      const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: res.statusCode };
+    // Logged as the status line is written, before any byte reaches the client: a test that
+    // reads the log after the client returned always finds the request in it.
+    const writeHead = res.writeHead.bind(res) as (status: number, headers?: Record<string, string>) => ServerResponse;
+    res.writeHead = ((status: number, headers?: Record<string, string>) => {
+      const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status };
       appendFileSync(requestLog, JSON.stringify(entry) + '\n');
-    });
+      return writeHead(status, headers);
+    }) as typeof res.writeHead;
     route(store, uploads, req, res, url).catch((error: unknown) => {
       if (!res.headersSent) sendError(res, { status: 500, reason: 'backendError', message: String(error) });
       else res.destroy();

@@ -118,13 +118,16 @@ describe('GCS server through the real client', () => {
     expect(back.toString()).toBe('the other writer');
   });
 
-  it('honours ifGenerationMatch on metadata get and delete, and 404s with the JSON shape', async () => {
+  it('honours generation and metageneration preconditions on get and delete, and 404s with the JSON shape', async () => {
     const file = bucket.file('cond/x');
     await file.save('x', { resumable: false });
     const [meta] = await file.getMetadata();
     const wrong = String(BigInt(meta.generation as string) + 1n);
     const getError = await file.getMetadata({ ifGenerationMatch: wrong }).catch((e: unknown) => e);
     expect((getError as { code?: unknown }).code).toBe(412);
+    const metaError = await file.getMetadata({ ifMetagenerationMatch: '2' }).catch((e: unknown) => e);
+    expect((metaError as { code?: unknown }).code).toBe(412); // a fresh object is metageneration 1
+    expect((await file.getMetadata({ ifMetagenerationMatch: '1' }))[0].metageneration).toBe('1');
     const deleteError = await file.delete({ ifGenerationMatch: wrong }).catch((e: unknown) => e);
     expect((deleteError as { code?: unknown }).code).toBe(412);
     await file.delete({ ifGenerationMatch: meta.generation as string });

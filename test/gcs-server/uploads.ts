@@ -24,6 +24,8 @@ interface Session {
   readonly declaredLength: number | undefined;
   readonly tempPath: string;
   received: number;
+  /** Checksums of the bytes on disk so far; null after an interrupted request (then recomputed). */
+  sums: Checksums | null;
   done?: StoredObject;
 }
 
@@ -67,9 +69,11 @@ export class Uploads {
     if (name === '') return invalid('Required: object name');
     const temp = this.#tempPath();
     writeFileSync(temp, data);
+    const sums = new Checksums();
+    sums.update(data);
     const contentType = typeof metadata.contentType === 'string' ? metadata.contentType : (req.headers['content-type'] ?? 'application/octet-stream');
     const claimed = { crc32c: metadata.crc32c, md5: metadata.md5Hash };
-    return this.#finish(bucket, name, temp, contentType, preconditionsOf(q), claimed);
+    return this.#finish(bucket, name, temp, contentType, preconditionsOf(q), claimed, sums);
   }
 
   #open(req: IncomingMessage, url: URL, bucket: string, body: Buffer): UploadOutcome {
@@ -91,6 +95,7 @@ export class Uploads {
       declaredLength: typeof length === 'string' ? Number(length) : undefined,
       tempPath,
       received: 0,
+      sums: new Checksums(),
     });
     const location = new URL(`/upload/storage/v1/b/${encodeURIComponent(bucket)}/o`, url.origin);
     location.searchParams.set('uploadType', 'resumable');
@@ -130,7 +135,8 @@ export class Uploads {
     if (session.declaredLength !== undefined && session.declaredLength !== session.received) {
       return invalid(`X-Upload-Content-Length was ${session.declaredLength}, received ${session.received}`);
     }
-    const outcome = await this.#finish(session.bucket, session.name, session.tempPath, session.contentType, session.conditions, parseGoogHash(req.headers['x-goog-hash']));
+    const claimed = parseGoogHash(req.headers['x-goog-hash']);
+    const outcome = await this.#finish(session.bucket, session.name, session.tempPath, session.contentType, session.conditions, claimed, session.sums);
     if ('generation' in outcome) session.done = outcome;
     return outcome;
   }
@@ -138,15 +144,20 @@ export class Uploads {
   /** Appends the request body to the session's file, skipping `skip` bytes it already has. */
   async #append(req: IncomingMessage, session: Session, skip: number): Promise<number> {
     let consumed = 0;
+    const sums = session.sums;
     const skipper = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         const from = Math.max(0, Math.min(chunk.length, skip - consumed));
         consumed += chunk.length;
+        sums?.update(chunk.subarray(from));
         callback(null, chunk.subarray(from));
       },
     });
     try {
       await pipeline(req, skipper, createWriteStream(session.tempPath, { flags: 'a' }));
+    } catch (error) {
+      session.sums = null; // some hashed bytes may not have reached the disk
+      throw error;
     } finally {
       // What is on disk counts, even when the client hung up half-way (it may resume).
       session.received = statSync(session.tempPath).size;
@@ -161,9 +172,13 @@ export class Uploads {
     contentType: string,
     conditions: Preconditions,
     claimed: { crc32c?: unknown; md5?: unknown },
+    known: Checksums | null = null,
   ): Promise<StoredObject | ApiFailure> {
-    const sums = new Checksums();
-    for await (const chunk of createReadStream(temp)) sums.update(chunk as Buffer);
+    let sums = known;
+    if (sums === null) {
+      sums = new Checksums();
+      for await (const chunk of createReadStream(temp)) sums.update(chunk as Buffer);
+    }
     const facts = { size: sums.size, contentType, ...sums.digest() };
     if (typeof claimed.crc32c === 'string' && claimed.crc32c !== facts.crc32c) {
       return invalid(`Provided CRC32C "${claimed.crc32c}" doesn't match calculated CRC32C "${facts.crc32c}".`);

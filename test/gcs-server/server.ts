@@ -7,7 +7,7 @@
 //   POST   /upload/storage/v1/b/B/o?uploadType=multipart|media|resumable
 //   PUT    /upload/storage/v1/b/B/o?upload_id=ID   resumable data (Content-Range), 308 + Range
 // Paths without /storage/v1 are accepted too: with STORAGE_EMULATOR_HOST the client drops it.
-import { appendFileSync, createReadStream } from 'node:fs';
+import { appendFileSync, closeSync, createReadStream, openSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { notFound, preconditionsOf, type ApiFailure, type StoredObject, type Store } from './store.js';
 import { Uploads } from './uploads.js';
@@ -100,8 +100,16 @@ function media(req: IncomingMessage, res: ServerResponse, object: StoredObject):
     ETag: `"${Buffer.from(object.md5Hash, 'base64').toString('hex')}"`,
     'Accept-Ranges': 'bytes',
   };
+  // Opened now, in the same tick as the lookup: a concurrent overwrite unlinks the old
+  // generation's file, and an open fd keeps reading it (as the service serves a generation).
+  const fd = openSync(object.dataPath, 'r');
+  const send = (options: { start?: number; end?: number }) =>
+    createReadStream('', { fd, ...options })
+      .on('error', () => res.destroy())
+      .pipe(res);
   const range = parseRange(req.headers.range, object.size);
   if (range === 'unsatisfiable') {
+    closeSync(fd);
     res.writeHead(416, { 'Content-Range': `bytes */${object.size}` }).end();
     return;
   }
@@ -109,13 +117,12 @@ function media(req: IncomingMessage, res: ServerResponse, object: StoredObject):
     headers['Content-Range'] = `bytes ${range.start}-${range.end}/${object.size}`;
     headers['Content-Length'] = String(range.end - range.start + 1);
     res.writeHead(206, headers);
-    createReadStream(object.dataPath, range).pipe(res);
+    send(range);
     return;
   }
   headers['Content-Length'] = String(object.size);
   res.writeHead(200, headers);
-  if (object.size === 0) return void res.end();
-  createReadStream(object.dataPath).pipe(res);
+  send({});
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` (the last n bytes). Inclusive, 0-based byte offsets. */

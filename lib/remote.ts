@@ -77,8 +77,9 @@ export interface Remote {
    */
   putObject(sha: Sha256Hex, localPath: string, size: number): Promise<RemoteResult<'stored' | 'present'>>;
   /**
-   * Downloads object `sha` to `destPath` (parent folders created). The sha256 is checked before
-   * the file lands (temp file + rename in the same folder); on a mismatch nothing is written.
+   * Downloads object `sha` to `destPath` (parent folders created; an existing file is replaced
+   * atomically). The sha256 is checked before the file lands (temp file + rename in the same
+   * folder); on a mismatch nothing is written. Validate `destPath` first (workspaceDestination).
    */
   getObject(sha: Sha256Hex, destPath: string): Promise<RemoteResult<{ readonly size: number }>>;
   /** Create-only. Same bytes already there: 'present'; different bytes: `exists`. */
@@ -91,9 +92,37 @@ export interface Remote {
   /**
    * Points `name` at `versionId` if and only if it is still at `expectedGeneration` (null: the
    * ref must not exist yet). Lost race: `conflict` with the current state; never overwrites.
+   * On GCS a retried request whose first attempt did land reports `conflict` with
+   * `current.versionId === versionId`: the caller decides whether that counts as its own move.
    */
   casRef(name: RefName, versionId: VersionId, expectedGeneration: string | null): Promise<RemoteResult<RefState>>;
   listRefs(): Promise<RemoteResult<Map<RefName, RefState>>>;
+}
+
+/** One line for a person: what failed and, where there is one, what to do. */
+export function describeRemoteError(error: RemoteError): string {
+  switch (error.kind) {
+    case 'not-found':
+      return `${error.what} is not on the remote`;
+    case 'conflict':
+      return error.current === null
+        ? `ref ${error.ref} was deleted by someone else meanwhile; re-read it and try again`
+        : `ref ${error.ref} was moved by someone else meanwhile (now ${error.current.versionId}); re-read it and try again`;
+    case 'exists':
+      return `${error.what} already exists on the remote with different content; it is never overwritten`;
+    case 'corrupt':
+      return `${error.what} is corrupt: expected ${error.expected}, got ${error.actual}; nothing was written`;
+    case 'unreachable':
+      return `remote ${error.remote} is unreachable: ${error.detail}`;
+    case 'denied':
+      return `remote ${error.remote} refused access: ${error.detail}`;
+    default:
+      return unreachableKind(error);
+  }
+}
+
+function unreachableKind(error: never): never {
+  throw new Error(`unhandled remote error ${JSON.stringify(error)}`);
 }
 
 /** What openRemote needs besides the URL; the command reads these from Config. */

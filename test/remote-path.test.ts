@@ -108,3 +108,23 @@ describe('workspaceDestination', () => {
     await rm(root, { recursive: true });
   });
 });
+
+describe('describeRemoteError', () => {
+  it('says what failed and what to do, for every kind', async () => {
+    const { describeRemoteError } = await import('../lib/remote.js');
+    const v = '2026-11-26_11-05-09_host-ana' as never;
+    expect(describeRemoteError({ kind: 'not-found', what: 'version x' })).toBe('version x is not on the remote');
+    expect(describeRemoteError({ kind: 'conflict', ref: 'current' as never, current: { versionId: v, generation: '7' } })).toBe(
+      'ref current was moved by someone else meanwhile (now 2026-11-26_11-05-09_host-ana); re-read it and try again',
+    );
+    expect(describeRemoteError({ kind: 'conflict', ref: 'current' as never, current: null })).toBe(
+      'ref current was deleted by someone else meanwhile; re-read it and try again',
+    );
+    expect(describeRemoteError({ kind: 'exists', what: 'version y' })).toBe('version y already exists on the remote with different content; it is never overwritten');
+    expect(describeRemoteError({ kind: 'corrupt', what: 'object ab', expected: 'sha256 ab', actual: 'sha256 cd' })).toBe(
+      'object ab is corrupt: expected sha256 ab, got sha256 cd; nothing was written',
+    );
+    expect(describeRemoteError({ kind: 'unreachable', remote: 'gs://b', detail: 'ECONNREFUSED' })).toBe('remote gs://b is unreachable: ECONNREFUSED');
+    expect(describeRemoteError({ kind: 'denied', remote: 'gs://b', detail: '403' })).toBe('remote gs://b refused access: 403');
+  });
+});

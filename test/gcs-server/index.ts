@@ -27,10 +27,12 @@ export interface GcsServer {
 }
 
 const MAIN = new URL('./main.ts', import.meta.url).pathname;
+/** The repository root, where `--import tsx` resolves, whatever folder the caller runs in. */
+const REPO = new URL('../..', import.meta.url).pathname;
 
 export async function startGcsServer(buckets: readonly string[] = ['pipe-test']): Promise<GcsServer> {
   const storageDir = await mkdtemp(join(tmpdir(), 'gcs-server-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, storageDir, ...buckets], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, storageDir, ...buckets], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => {

@@ -79,7 +79,13 @@ export class GcsRemote implements Remote {
           return failed({ kind: 'corrupt', what: localPath, expected: error.expected, actual: error.actual });
         }
         if (httpStatus(error) === 412) return done('present');
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && (error as NodeJS.ErrnoException).path === localPath) {
+        const code = (error as { code?: unknown }).code;
+        if (code === 'FILE_NO_UPLOAD' || code === 'FILE_NO_UPLOAD_DELETE') {
+          // The service's md5 of what it stored differs from ours of what we sent. The client
+          // deletes the object (FILE_NO_UPLOAD); if that failed, a later getObject still refuses it.
+          return failed({ kind: 'corrupt', what: `object ${sha} on upload`, expected: 'the md5 of the bytes sent', actual: `what the service stored (${code})` });
+        }
+        if (code === 'ENOENT' && (error as NodeJS.ErrnoException).path === localPath) {
           return failed({ kind: 'not-found', what: `local file ${localPath}` });
         }
         throw error;

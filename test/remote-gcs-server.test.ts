@@ -88,6 +88,18 @@ describe('gs:// remote specifics (GCS server fixture)', () => {
     expect(await readdir(join(scratch, 'flipped'))).toEqual([]);
   });
 
+  it('reports an upload the service stored differently as corrupt, and the object is gone', async () => {
+    const remote = await open(`gs://${BUCKET}/badstore`, { workspace: scratch, gcsEndpoint: server.url, maxRetries: 0 });
+    for (const size of [2000, 9 * 1024 * 1024]) {
+      // Small: multipart; large: resumable. The client compares the service's md5 with its own.
+      const a = await file(randomBytes(size));
+      await server.corruptNextUpload(`badstore/objects/${a.sha.slice(0, 2)}/${a.sha}`);
+      expect(await remote.putObject(a.sha, a.path, a.size)).toMatchObject({ ok: false, error: { kind: 'corrupt', what: `object ${a.sha} on upload` } });
+      expect(await remote.hasObjects([a.sha])).toEqual({ ok: true, value: new Set() });
+      expect(await remote.putObject(a.sha, a.path, a.size)).toEqual({ ok: true, value: 'stored' }); // a retry succeeds
+    }
+  });
+
   it('honours STORAGE_EMULATOR_HOST when no endpoint is configured', async () => {
     const saved = process.env.STORAGE_EMULATOR_HOST;
     process.env.STORAGE_EMULATOR_HOST = server.url;

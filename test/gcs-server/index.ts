@@ -23,6 +23,8 @@ export interface GcsServer {
   requests(): Promise<LoggedRequest[]>;
   /** The file holding the bytes of one object generation: tests corrupt it to play a bad disk. */
   dataFile(generation: string): string;
+  /** Makes the server store the next upload of `name` with its first byte flipped. */
+  corruptNextUpload(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,6 +56,10 @@ export async function startGcsServer(buckets: readonly string[] = ['pipe-test'])
         .map((line) => JSON.parse(line) as LoggedRequest);
     },
     dataFile: (generation) => join(storageDir, 'data', generation),
+    async corruptNextUpload(name) {
+      const response = await fetch(`${url}/_fixture/corrupt-next-upload?name=${encodeURIComponent(name)}`, { method: 'POST' });
+      if (response.status !== 204) throw new Error(`gcs-server fault injection answered ${response.status}`);
+    },
     async stop() {
       child.kill('SIGTERM');
       await exited;

@@ -33,6 +33,11 @@ export function createGcsServer(store: Store, uploadsDir: string, requestLog: st
 
 async function route(store: Store, uploads: Uploads, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const path = url.pathname.replace(/^\/download/, '');
+  if (path === '/_fixture/corrupt-next-upload' && req.method === 'POST') {
+    // Not part of the API: lets a test play a service that stores other bytes than it received.
+    store.corruptNextUpload.add(url.searchParams.get('name') ?? '');
+    return void res.writeHead(204).end();
+  }
   const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(path);
   if (upload !== null) {
     const bucket = decodeURIComponent(upload[1]!);

@@ -44,6 +44,8 @@ const CONDITION_NOT_MET: ApiFailure = {
 
 export class Store {
   readonly #objects = new Map<string, StoredObject>();
+  /** Fault injection: object names whose next upload is stored with its first byte flipped. */
+  readonly corruptNextUpload = new Set<string>();
   readonly #buckets: Set<string>;
   #lastGeneration = 0n;
 

@@ -6,7 +6,7 @@
 //   answered 308 + `Range: bytes=0-N` until the last, or `bytes 0-*/*` for all of it in one
 //   request; `bytes */*` asks how much arrived.
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -175,6 +175,14 @@ export class Uploads {
     known: Checksums | null = null,
   ): Promise<StoredObject | ApiFailure> {
     let sums = known;
+    if (this.store.corruptNextUpload.delete(name)) {
+      const fd = openSync(temp, 'r+');
+      const first = Buffer.alloc(1);
+      readSync(fd, first, 0, 1, 0);
+      writeSync(fd, Buffer.from([first[0]! ^ 0xff]), 0, 1, 0);
+      closeSync(fd);
+      sums = null;
+    }
     if (sums === null) {
       sums = new Checksums();
       for await (const chunk of createReadStream(temp)) sums.update(chunk as Buffer);

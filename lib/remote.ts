@@ -148,7 +148,12 @@ const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
  */
 export async function openRemote(url: string, options: RemoteOptions): Promise<OpenRemoteResult> {
   if (url.startsWith('file://')) {
-    const rest = decodeURIComponent(url.slice('file://'.length));
+    let rest: string;
+    try {
+      rest = decodeURIComponent(url.slice('file://'.length)); // file:///data/my%20store
+    } catch {
+      return { ok: false, message: `remote "${url}" has a malformed %-escape (write a literal % as %25)` };
+    }
     if (rest === '' || rest.includes('\0')) return { ok: false, message: `remote "${url}" has no folder` };
     const root = isAbsolute(rest) ? rest : resolve(options.workspace, rest);
     const { LocalRemote } = await import('./local-remote.js');

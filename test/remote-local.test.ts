@@ -42,6 +42,12 @@ describe('file:// remote specifics', () => {
     expect(abs.ok && abs.remote.url).toBe('file:///srv/store');
     const rel = await openRemote('file://../shared', { workspace: '/home/me/ws' });
     expect(rel.ok && (rel.remote as unknown as { root: string }).root).toBe('/home/me/shared');
+    const spaced = await openRemote('file:///srv/my%20store', { workspace: '/w' });
+    expect(spaced.ok && (spaced.remote as unknown as { root: string }).root).toBe('/srv/my store');
+    expect(await openRemote('file:///srv/100%', { workspace: '/w' })).toEqual({
+      ok: false,
+      message: 'remote "file:///srv/100%" has a malformed %-escape (write a literal % as %25)',
+    });
     const bad = await openRemote('/srv/store', { workspace: '/home/me/ws' });
     expect(bad).toEqual({
       ok: false,

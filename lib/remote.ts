@@ -6,6 +6,7 @@
 // Expected failures are values (RemoteError); a throw is a bug.
 import type { Sha256Hex } from './hash.js';
 import { isAbsolute, resolve } from 'node:path';
+import type { Config } from './config.js';
 import { parseKeyPrefix, parseVersionId, type RefName, type VersionId } from './remote-path.js';
 
 /** Where a ref points, and the generation to pass to casRef to move it from here. */
@@ -171,4 +172,18 @@ export async function openRemote(url: string, options: RemoteOptions): Promise<O
     ok: false,
     message: `remote "${url}" is not a file:// or gs:// URL (e.g. PIPE_REMOTE=file:///srv/pipe-store or gs://my-bucket/pipe)`,
   };
+}
+
+/**
+ * The remote a command uses: `flag` (e.g. --remote) > PIPE_REMOTE from the environment or the
+ * config files; PIPE_GCS_ENDPOINT the same way. Errors say where the bad value came from.
+ */
+export async function openConfiguredRemote(config: Config, workspace: string, flag?: string): Promise<OpenRemoteResult> {
+  const url = config.get('PIPE_REMOTE', flag);
+  if (url === undefined) {
+    return { ok: false, message: 'no remote configured: set PIPE_REMOTE (e.g. file:///srv/pipe-store or gs://my-bucket/pipe) in config/.env.local, or pass --remote' };
+  }
+  const endpoint = config.get('PIPE_GCS_ENDPOINT')?.value;
+  const opened = await openRemote(url.value, { workspace, ...(endpoint === undefined ? {} : { gcsEndpoint: endpoint }) });
+  return opened.ok ? opened : { ok: false, message: `${opened.message} (PIPE_REMOTE from ${url.source})` };
 }

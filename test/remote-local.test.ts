@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openRemote, type Remote } from '../lib/remote.js';
+import { Config } from '../lib/config.js';
+import { openConfiguredRemote, openRemote, type Remote } from '../lib/remote.js';
 import type { RefName } from '../lib/remote-path.js';
 import { remoteSuite } from './remote-suite.js';
 
@@ -58,6 +59,24 @@ describe('file:// remote specifics', () => {
       message: `remote "gs://my-bucket/../x": prefix "../x" has an unsafe segment ".." (letters, digits, '.', '_', '-' only)`,
     });
     expect(await openRemote('gs://B/x', { workspace: '/w' })).toEqual({ ok: false, message: 'remote "gs://B/x": "B" is not a bucket name' });
+  });
+
+  it('takes the remote from a flag over the config files, and names the source of a bad value', async () => {
+    const ws = await mkdtemp(join(tmpdir(), 'remote-config-'));
+    await mkdir(join(ws, 'config'));
+    await writeFile(join(ws, 'config', '.env.base'), 'PIPE_REMOTE=file://../team-store\n');
+    const config = new Config(ws, {});
+    const fromFile = await openConfiguredRemote(config, ws);
+    expect(fromFile.ok && (fromFile.remote as unknown as { root: string }).root).toBe(join(ws, '..', 'team-store'));
+    const fromFlag = await openConfiguredRemote(config, ws, 'file:///elsewhere');
+    expect(fromFlag.ok && fromFlag.remote.url).toBe('file:///elsewhere');
+    await writeFile(join(ws, 'config', '.env.local'), 'PIPE_REMOTE=s3://nope\n');
+    expect(await openConfiguredRemote(new Config(ws, {}), ws)).toEqual({
+      ok: false,
+      message: 'remote "s3://nope" is not a file:// or gs:// URL (e.g. PIPE_REMOTE=file:///srv/pipe-store or gs://my-bucket/pipe) (PIPE_REMOTE from .env.local)',
+    });
+    expect(await openConfiguredRemote(new Config(join(ws, 'nothing-here'), {}), ws)).toMatchObject({ ok: false, message: expect.stringMatching(/^no remote configured: set PIPE_REMOTE/) });
+    await rm(ws, { recursive: true });
   });
 
   it('says a missing store folder is unreachable and how to create it, creating nothing', async () => {

@@ -47,7 +47,7 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
   const { ws, remote } = opened.value;
   const fail = (r: { ok: false; error: import('../remote.js').RemoteError } | { ok: false; invalid: string }): ExitCode => {
     process.stderr.write(`pipe pull: ${'invalid' in r ? r.invalid : describeRemoteError(r.error)}\n`);
-    return 'invalid' in r ? ExitCode.remote : r.error.kind === 'not-found' && target !== '' ? ExitCode.remote : ExitCode.remote;
+    return ExitCode.remote;
   };
   const id = await resolveVersion(remote, target);
   if (!id.ok) return 'invalid' in id ? (process.stderr.write(`pipe pull: ${id.invalid}\n`), ExitCode.usage) : fail(id);
@@ -81,7 +81,14 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
       upToDate: local.upToDate,
       transfer: transferOptions(flags.json === true, transferConcurrency(remote)),
     });
-    if (!placed.ok) return fail(placed);
+    if (!placed.ok) {
+      // Name the workspace files a bad object would have become, not only its hash.
+      const sha = !('invalid' in placed) && placed.error.kind === 'corrupt' ? /[0-9a-f]{64}/.exec(placed.error.what)?.[0] : undefined;
+      const paths = wanted.flatMap((s) => manifest.stages[s]!.files.filter((f) => f.sha256 === sha).map((f) => f.path));
+      const code = fail(placed);
+      if (paths.length > 0) process.stderr.write(`  it holds ${paths.join(', ')}; nothing was written to the workspace\n`);
+      return code;
+    }
     // Re-read under the mutex: a build that finished while we waited wrote entries we must keep.
     const current = readLock(ws.root);
     let lock = current.ok ? current.value : ws.lock;

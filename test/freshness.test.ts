@@ -186,6 +186,25 @@ describe('pipe build freshness', () => {
   });
 });
 
+describe('config layers reach the stage', () => {
+  it('config/.env.base and .env.local keys are in the stage env; a declared env input follows them', async () => {
+    const ws = await tempWorkspace({
+      'pipeline.yaml': 'stages:\n  greet:\n    cmd: stages/greet.mjs\n    outs: [out/greet.txt]\n    env: [GREETING]\n',
+      'config/.env.base': 'GREETING=hello\nOTHER=from-base\n',
+      'stages/greet.mjs': stage`fs.writeFileSync(out('out/greet.txt'), process.env.GREETING + ' ' + process.env.OTHER + '\\n');`,
+    });
+    await ws.pipe('build');
+    expect(ws.read('out/greet.txt')).toBe('hello from-base\n');
+    ws.write('config/.env.local', 'GREETING=hi\n'); // .env.local overrides .env.base
+    expect((await ws.pipe('status')).stdout).toContain('greet: stale\n  env changed: GREETING\n');
+    await ws.pipe('build');
+    expect(ws.read('out/greet.txt')).toBe('hi from-base\n');
+    await ws.pipeWith({ env: { GREETING: 'hey' } }, 'build'); // the process environment wins
+    expect(ws.read('out/greet.txt')).toBe('hey from-base\n');
+    expect(ws.runs()).toEqual(['greet', 'greet', 'greet']);
+  });
+});
+
 describe('--log-format json', () => {
   it('prints one JSON event per line: start with reasons, prefixed output, done, summary', async () => {
     const ws = await tempWorkspace({

@@ -7,7 +7,7 @@
 // must be read are read with bounded concurrency, so libuv's thread pool reads on both cores while
 // the main thread hashes what has arrived.
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync, type Stats } from 'node:fs';
+import { createReadStream, readdirSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fg from 'fast-glob';
@@ -136,7 +136,8 @@ export async function hashFiles(
   rels.forEach((rel, index) => {
     // `rel` is normalised POSIX (validated in pipeline.yaml, or listed by us): no join needed.
     const abs = `${workspace}/${rel}`;
-    const stamp = stampOf(lstatSync(abs));
+    // stat, not lstat: a symlinked dep is hashed by its target's content, so its stamp must be too.
+    const stamp = stampOf(statSync(abs));
     stats.statted++;
     const known = cache.lookup(abs, stamp);
     if (known !== undefined) out[index] = { path: rel, sha256: known, size: stamp.size };
@@ -154,12 +155,15 @@ export async function hashFiles(
 /** Every regular file under a workspace-relative folder, workspace-relative POSIX, sorted. */
 export function listFolder(workspace: string, rel: string): string[] {
   const files: string[] = [];
-  // Depth-first by hand: plain string concatenation, no path.join per entry. Symlinks and other
-  // non-regular entries are skipped (pipeline.yaml validation keeps links inside the workspace).
+  // Depth-first by hand: plain string concatenation, no path.join per entry. A symlink to a file
+  // counts as that file; symlinked folders are not followed (no cycles), other entries skipped.
   const walk = (dir: string): void => {
     for (const e of readdirSync(`${workspace}/${dir}`, { withFileTypes: true })) {
       if (e.isFile()) files.push(`${dir}/${e.name}`);
       else if (e.isDirectory()) walk(`${dir}/${e.name}`);
+      else if (e.isSymbolicLink() && statSync(`${workspace}/${dir}/${e.name}`, { throwIfNoEntry: false })?.isFile()) {
+        files.push(`${dir}/${e.name}`);
+      }
     }
   };
   walk(rel);
@@ -179,7 +183,7 @@ export async function hashPath(
   }
   let st;
   try {
-    st = lstatSync(join(workspace, declared));
+    st = statSync(join(workspace, declared));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing', path: declared };
     throw error;

@@ -79,7 +79,7 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
       outs: outs.value,
       local: local.local,
       upToDate: local.upToDate,
-      transfer: transferOptions(flags.json === true, transferConcurrency(remote)),
+      transfer: transferOptions(flags.json === true, transferConcurrency(ws, remote)),
     });
     if (!placed.ok) {
       // Name the workspace files a bad object would have become, not only its hash.

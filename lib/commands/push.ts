@@ -62,7 +62,7 @@ async function pushCommand(start: string, flags: PushFlags): Promise<ExitCode> {
       dryRun: flags.dryRun === true,
       ...identity(ws),
       now: new Date(),
-      transfer: transferOptions(json, transferConcurrency(remote)),
+      transfer: transferOptions(json, transferConcurrency(ws, remote)),
     });
     switch (result.kind) {
       case 'stale': {

@@ -44,8 +44,13 @@ export function transferOptions(json: boolean, concurrency: number) {
   return { concurrency, stream: process.stderr, live: !json && isLiveTerminal(process.stderr), silent: json };
 }
 
-/** Parallel transfers: GCS is latency-bound (many in flight help), a disk store much less so. */
-export function transferConcurrency(remote: Remote): number {
+/**
+ * Parallel transfers: PIPE_TRANSFERS from config, else 32 for GCS (each small object is a
+ * round trip, so many in flight hide latency) and 8 for a disk store (the disk is the limit).
+ */
+export function transferConcurrency(ws: BuildState, remote: Remote): number {
+  const configured = Number(ws.config.get('PIPE_TRANSFERS')?.value);
+  if (Number.isInteger(configured) && configured >= 1) return configured;
   return remote.url.startsWith('gs://') ? 32 : 8;
 }
 

@@ -1,0 +1,132 @@
+// pipe push / pull end to end, the real CLI against the GCS JSON API server fixture on loopback:
+//   node --import tsx bench/push-pull.ts        (BENCH_FILES=10000, BENCH_BIG_MB=1024)
+// Measures, in one run so ratios share the machine's noise:
+//   - push and pull of a version of BENCH_FILES small files (1-4 KiB), and of one BENCH_BIG_MB file
+//   - an unchanged re-push of the small-file version: bytes sent (from the fixture's request log:
+//     any POST/PUT would be an upload) and wall time; target 0 bytes and < 2 s
+//   - the peer: a plain sequential upload of the same small files with the same client
+//     (@google-cloud/storage, bucket.upload one at a time, in-process: no CLI start-up to pay);
+//     target: push >= 4x faster
+// Times are wall clock of the whole `pipe` process (Node start-up, hashing through the state
+// cache, listing, transfers). Writes bench/results/push-pull.md.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Storage } from '@google-cloud/storage';
+import { startGcsServer, type GcsServer } from '../test/gcs-server/index.js';
+
+const FILES = Number(process.env.BENCH_FILES ?? 10_000);
+const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1024);
+const BUCKET = 'bench';
+const REPO = new URL('..', import.meta.url).pathname;
+const PIPE = join(REPO, 'bin', 'pipe.js');
+
+const SMALL_STAGE = `import { fs, path } from 'zx';
+import { randomBytes } from 'node:crypto';
+const dir = JSON.parse(process.env.PIPE_OUTS)['out/many'];
+fs.mkdirSync(dir, { recursive: true });
+for (let i = 0; i < ${FILES}; i++) fs.writeFileSync(path.join(dir, 'f' + i + '.bin'), randomBytes(1024 * (1 + (i % 4))));
+`;
+const BIG_STAGE = `import { fs } from 'zx';
+import { randomBytes } from 'node:crypto';
+const fd = fs.openSync(JSON.parse(process.env.PIPE_OUTS)['out/big.bin'], 'w');
+for (let i = 0; i < ${BIG_MB / 16}; i++) fs.writeSync(fd, randomBytes(16 << 20));
+fs.closeSync(fd);
+`;
+
+function workspace(root: string, name: string, out: string, script: string): string {
+  const dir = join(root, name);
+  mkdirSync(join(dir, 'stages'), { recursive: true });
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  writeFileSync(join(dir, 'pipeline.yaml'), `stages:\n  make:\n    cmd: stages/make.mjs\n    outs: [${out}]\n`);
+  writeFileSync(join(dir, 'stages', 'make.mjs'), script);
+  return dir;
+}
+
+interface Run {
+  seconds: number;
+  stdout: string;
+}
+
+function pipe(cwd: string, env: Record<string, string>, ...args: string[]): Run {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [PIPE, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`pipe ${args.join(' ')} in ${cwd} exited ${r.status}:\n${r.stderr}`);
+  return { seconds, stdout: r.stdout };
+}
+
+async function requestsSince(server: GcsServer, before: number) {
+  return (await server.requests()).slice(before);
+}
+
+async function main(): Promise<void> {
+  const server = await startGcsServer([BUCKET]);
+  const root = mkdtempSync(join(tmpdir(), 'bench-push-pull-'));
+  const rows: string[] = [];
+  const mb = (bytes: number) => bytes / 1e6;
+  try {
+    // --- 10,000 small files ---
+    const small = workspace(root, 'small', 'out/many', SMALL_STAGE);
+    const env = { PIPE_REMOTE: `gs://${BUCKET}/small`, PIPE_GCS_ENDPOINT: server.url };
+    pipe(small, {}, 'build');
+    const files = readdirSync(join(small, 'out', 'many')).length;
+    const bytes = Array.from({ length: files }, (_, i) => 1024 * (1 + (i % 4))).reduce((a, b) => a + b, 0);
+    const pushed = pipe(small, env, 'push', '--json', '--set-current');
+    const pushDoc = JSON.parse(pushed.stdout) as { bytesSent: number; uploaded: number };
+    rows.push(`| push, ${files} small files (${mb(bytes).toFixed(1)} MB) | ${(files / pushed.seconds).toFixed(0)} files/s, ${(mb(bytes) / pushed.seconds).toFixed(1)} MB/s | ${pushed.seconds.toFixed(2)} s; ${pushDoc.uploaded} objects, ${pushDoc.bytesSent} bytes sent |`);
+
+    const before = (await server.requests()).length;
+    const again = pipe(small, env, 'push', '--json');
+    const againDoc = JSON.parse(again.stdout) as { bytesSent: number; unchanged: boolean };
+    const log = await requestsSince(server, before);
+    const uploads = log.filter((r) => r.method === 'POST' || r.method === 'PUT').length;
+    rows.push(`| unchanged re-push, ${files} files | ${again.seconds.toFixed(2)} s (target < 2 s) | ${againDoc.bytesSent} bytes sent (target 0), ${uploads} upload requests, ${log.length} requests in all (${log.map((r) => `${r.method} ${r.path.replace(/^.*\/b\/bench\//, '')}`).join('; ')}) |`);
+
+    const pullSmall = workspace(root, 'small-pull', 'out/many', SMALL_STAGE);
+    const pulled = pipe(pullSmall, env, 'pull', 'current', '--json');
+    rows.push(`| pull, ${files} small files into an empty workspace | ${(files / pulled.seconds).toFixed(0)} files/s, ${(mb(bytes) / pulled.seconds).toFixed(1)} MB/s | ${pulled.seconds.toFixed(2)} s, every object sha256-checked |`);
+
+    // The peer: the same files, one at a time, with the same client, no pipe around it.
+    const bucket = new Storage({ apiEndpoint: server.url }).bucket(BUCKET);
+    const names = readdirSync(join(small, 'out', 'many'));
+    const start = process.hrtime.bigint();
+    for (const name of names) await bucket.upload(join(small, 'out', 'many', name), { destination: `sequential/${name}`, resumable: false });
+    const seq = Number(process.hrtime.bigint() - start) / 1e9;
+    const ratio = seq / pushed.seconds;
+    rows.push(`| plain sequential upload of the same ${files} files (bucket.upload, in-process) | ${(files / seq).toFixed(0)} files/s | ${seq.toFixed(2)} s; push is ${ratio.toFixed(1)}x faster (target >= 4x) |`);
+
+    // --- one big file ---
+    const big = workspace(root, 'big', 'out/big.bin', BIG_STAGE);
+    const bigEnv = { PIPE_REMOTE: `gs://${BUCKET}/big`, PIPE_GCS_ENDPOINT: server.url };
+    pipe(big, {}, 'build');
+    const bigBytes = BIG_MB << 20;
+    const pushBig = pipe(big, bigEnv, 'push', '--json', '--set-current');
+    rows.push(`| push, one ${BIG_MB} MiB file | ${(mb(bigBytes) / pushBig.seconds).toFixed(1)} MB/s | ${pushBig.seconds.toFixed(2)} s (resumable upload, md5 checked by the client, sha256 by pipe) |`);
+    const pullBig = workspace(root, 'big-pull', 'out/big.bin', BIG_STAGE);
+    const pulledBig = pipe(pullBig, bigEnv, 'pull', 'current', '--json');
+    rows.push(`| pull, one ${BIG_MB} MiB file | ${(mb(bigBytes) / pulledBig.seconds).toFixed(1)} MB/s | ${pulledBig.seconds.toFixed(2)} s, sha256-checked before it lands |`);
+
+    const table = [
+      '# pipe push / pull: transfer rates and the unchanged re-push',
+      '',
+      `Made by \`node --import tsx bench/push-pull.ts\` on ${new Date().toISOString()} (${cpus().length} cores, Node ${process.version}),`,
+      `BENCH_FILES=${FILES}, BENCH_BIG_MB=${BIG_MB}. The real \`pipe\` CLI (wall time of the process, start-up included)`,
+      'against the test/gcs-server fixture on 127.0.0.1 through @google-cloud/storage; the fixture runs on the same 2 cores.',
+      '',
+      '| what | rate | details |',
+      '|---|---|---|',
+      ...rows,
+      '',
+    ].join('\n');
+    mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(REPO, 'bench', 'results', 'push-pull.md'), table);
+    process.stdout.write(table);
+  } finally {
+    await server.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+await main();

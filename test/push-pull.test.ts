@@ -7,7 +7,7 @@
 // Expected hashes are computed here with node:crypto over the bytes the stage scripts write
 // (one word and a newline per file), never read back from pipe.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sha256Hex } from '../lib/hash.js';
 import { backends, walkStore, type Store } from './helpers/remote-backends.js';
@@ -72,10 +72,11 @@ for (const backend of backends) {
       expect((await a.run('build')).code).toBe(0);
       const pushed = json<{ versionId: string; uploaded: number; files: number }>(await a.run('push', '--json', '--notes', 'first cut', '--set-current'));
       expect(pushed).toMatchObject({ files: 4, uploaded: 4 }); // 3 word files + sum.txt, all distinct
-      const listed = json<{ refs: Record<string, string>; versions: { id: string; notes: string; stages: Record<string, { metrics?: unknown; outs: string[] }> }[] }>(await a.run('versions', '--json'));
+      const listed = json<{ refs: Record<string, string>; versions: { id: string; notes: string; stages: Record<string, { metrics?: unknown; outs: string[]; durationMs?: number }> }[] }>(await a.run('versions', '--json'));
       expect(listed.refs).toEqual({ current: pushed.versionId });
       expect(listed.versions).toHaveLength(1);
       expect(listed.versions[0]).toMatchObject({ id: pushed.versionId, notes: 'first cut', stages: { gen: { metrics: { records: 3 }, outs: ['out/gen'] } } });
+      expect(listed.versions[0]!.stages.gen!.durationMs).toBeGreaterThan(0); // the processing time of the local run
       const shown = json<{ manifest: { stages: { gen: { files: { path: string; sha256: string }[] } } } }>(await a.run('versions', 'show', 'current', '--json'));
       expect(shown.manifest.stages.gen.files).toEqual([
         { path: 'out/gen/w0.txt', sha256: sha256('alpha\n'), size: 6 },
@@ -107,6 +108,52 @@ for (const backend of backends) {
         expect(log.length).toBeLessThanOrEqual(3); // list versions + one sample list of objects
       }
       expect((await walkStore(store.remote)).versions).toEqual([id]);
+    });
+
+    it('trusts its record of remote objects but verifies it: a wiped store gets everything again', async () => {
+      store = await backend.store();
+      const { a } = await builtAndPushed();
+      await store.wipeObjects();
+      const again = json<{ uploaded: number; unchanged: boolean }>(await a.run('push', '--json', '--notes', 'after the wipe'));
+      expect(again).toMatchObject({ uploaded: 4, unchanged: false });
+      expect((await walkStore(store.remote)).missing).toEqual([]);
+    });
+
+    it('never writes outside the workspace or outside a stage\'s outs, whatever a manifest says', async () => {
+      store = await backend.store();
+      const { id } = await builtAndPushed();
+      const text = await store.remote.getManifest(id as never);
+      if (!text.ok) throw new Error('setup');
+      // The published manifest with sum's file renamed to `path`, or with an extra file at `path`.
+      const hostile = (path: string, n: number) => {
+        const m = JSON.parse(text.value) as { id: string; stages: { sum: { files: { path: string }[] } } };
+        m.id = id.replace(/_\d{2}-\d{2}-\d{2}_/, `_00-00-0${n}_`);
+        if (n === 3) m.stages.sum.files.push({ ...m.stages.sum.files[0]!, path });
+        else m.stages.sum.files[0]!.path = path;
+        return m;
+      };
+      const b = await workspace();
+      for (const [n, path, why] of [
+        [1, '../escape.txt', 'has a ".." segment'],
+        [2, '/tmp/escape.txt', 'is absolute'],
+        [3, 'stages/gen.mjs', 'not inside any out of stage sum'],
+      ] as const) {
+        const m = hostile(path, n);
+        expect((await store.remote.putManifest(m.id as never, JSON.stringify(m))).ok).toBe(true);
+        const r = await b.run('pull', m.id);
+        expect(r.code, r.stderr).toBe(6);
+        expect(r.stderr).toContain(why);
+      }
+      expect(b.exists('out')).toBe(false);
+      expect(b.read('stages/gen.mjs')).toBe(SOURCES['stages/gen.mjs']);
+      // A symlinked folder on the way could point anywhere: refused (pipeline.yaml's own check, exit 3,
+      // catches it first; pull's check on the disk is the second line), and nothing lands behind it.
+      const elsewhere = await tempWorkspace();
+      symlinkSync(elsewhere.root, b.path('out'));
+      const r = await b.run('pull', id);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/through the symlink/);
+      expect(readdirSync(elsewhere.root)).toEqual(['node_modules']);
     });
 
     it('pulls one stage only', async () => {

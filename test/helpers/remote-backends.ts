@@ -20,6 +20,8 @@ export interface Store {
   readonly remote: Remote;
   /** Overwrites an object's bytes behind pipe's back (a bad disk). */
   corrupt(sha: Sha256Hex, bytes: Buffer): Promise<void>;
+  /** Deletes every object behind pipe's back (a store wiped and recreated), keeping manifests. */
+  wipeObjects(): Promise<void>;
   /** Requests the GCS fixture has answered so far (undefined for other backends). */
   requests?(): Promise<LoggedRequest[]>;
 }
@@ -52,6 +54,7 @@ function fileBackend(): Backend {
         env: { PIPE_REMOTE: `file://${root}` },
         remote: await open(`file://${root}`),
         corrupt: (sha, bytes) => writeFile(join(root, 'objects', sha.slice(0, 2), sha), bytes),
+        wipeObjects: () => rm(join(root, 'objects'), { recursive: true, force: true }),
       };
     },
     async stop() {
@@ -77,6 +80,7 @@ function gcsFixtureBackend(): Backend {
         remote: await open(`gs://${bucket}/${prefix}`, s.url),
         // An unconditional overwrite: the service's own checksums match, only sha256 can tell.
         corrupt: (sha, bytes) => raw.file(`${prefix}/objects/${sha.slice(0, 2)}/${sha}`).save(bytes, { resumable: false }).then(() => undefined),
+        wipeObjects: () => raw.deleteFiles({ prefix: `${prefix}/objects/` }),
         requests: () => s.requests(),
       };
     },
@@ -106,6 +110,7 @@ function realBucketBackend(): Backend {
         env: { PIPE_REMOTE: `gs://${bucket}/${prefix}`, ...(credentials === '' ? {} : { GOOGLE_APPLICATION_CREDENTIALS: credentials }) },
         remote: await open(`gs://${bucket}/${prefix}`),
         corrupt: (sha, bytes) => raw.file(`${prefix}/objects/${sha.slice(0, 2)}/${sha}`).save(bytes, { resumable: false }).then(() => undefined),
+        wipeObjects: () => raw.deleteFiles({ prefix: `${prefix}/objects/` }),
       };
     },
     async stop() {

@@ -70,6 +70,8 @@ for (const backend of backends) {
       expect(refused.code).toBe(7);
       expect(refused.stderr).toMatch(/refused: 2 stale stages \(gen, sum\)/);
       expect((await a.run('build')).code).toBe(0);
+      expect(json<{ uploaded: number; dryRun: boolean }>(await a.run('push', '--dry-run', '--json'))).toMatchObject({ uploaded: 4, dryRun: true });
+      expect(await walkStore(store.remote)).toEqual({ versions: [], missing: [] }); // a dry run writes nothing
       const pushed = json<{ versionId: string; uploaded: number; files: number }>(await a.run('push', '--json', '--notes', 'first cut', '--set-current'));
       expect(pushed).toMatchObject({ files: 4, uploaded: 4 }); // 3 word files + sum.txt, all distinct
       const listed = json<{ refs: Record<string, string>; versions: { id: string; notes: string; stages: Record<string, { metrics?: unknown; outs: string[]; durationMs?: number }> }[] }>(await a.run('versions', '--json'));

@@ -55,8 +55,12 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
   if (!got.ok) return fail(got);
   const manifest = got.value;
   const inVersion = Object.keys(manifest.stages);
-  const wanted = flags.stage.length > 0 ? flags.stage : inVersion;
-  const problems = wanted.filter((s) => !inVersion.includes(s) || !ws.pipeline.stages.has(s as never));
+  const here = (s: string) => ws.pipeline.stages.has(s as never);
+  // Without --stage: every stage of the version this pipeline still has (the others are said).
+  const wanted = flags.stage.length > 0 ? flags.stage : inVersion.filter(here);
+  const gone = flags.stage.length > 0 ? [] : inVersion.filter((s) => !here(s));
+  if (gone.length > 0) process.stderr.write(`pipe pull: not pulling ${gone.join(', ')}: no such stage in pipeline.yaml any more\n`);
+  const problems = wanted.filter((s) => !inVersion.includes(s) || !here(s));
   if (problems.length > 0) {
     const where = (s: string) => (!inVersion.includes(s) ? `not in version ${manifest.id} (it has: ${inVersion.join(', ')})` : 'not in pipeline.yaml');
     process.stderr.write(problems.map((s) => `pipe pull: stage ${s} is ${where(s)}\n`).join(''));

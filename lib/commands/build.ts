@@ -163,5 +163,6 @@ async function openRemoteCache(ws: import('../build-state.js').BuildState) {
     const reason = opened.message;
     return { remoteCache: async () => ({ kind: 'unusable' as const, reason }) };
   }
-  return { remoteCache: remoteCache(ws.root, opened.remote, opened.remote.url.startsWith('gs://') ? 32 : 8) };
+  const { transferConcurrency } = await import('./remote-command.js');
+  return { remoteCache: remoteCache(ws.root, opened.remote, transferConcurrency(ws, opened.remote)) };
 }

@@ -6,7 +6,7 @@
 //     any POST/PUT would be an upload) and wall time; target 0 bytes and < 2 s
 //   - the peer: a plain sequential upload of the same small files with the same client
 //     (@google-cloud/storage, bucket.upload one at a time, in-process: no CLI start-up to pay);
-//     target: push >= 4x faster. Push and peer alternate over BENCH_ROUNDS rounds (default 2),
+//     target: push >= 4x faster. Push and peer alternate over BENCH_ROUNDS rounds (default 3),
 //     each to a fresh prefix, so a burst of load from other processes hits both; the CPU seconds
 //     the fixture server spent are read from /proc to show what limits the ratio.
 // Times are wall clock of the whole `pipe` process (Node start-up, hashing through the state
@@ -20,7 +20,7 @@ import { startGcsServer, type GcsServer } from '../test/gcs-server/index.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 10_000);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1024);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BUCKET = 'bench';
 const REPO = new URL('..', import.meta.url).pathname;
 const PIPE = join(REPO, 'bin', 'pipe.js');
@@ -50,14 +50,27 @@ function workspace(root: string, name: string, out: string, script: string): str
 interface Run {
   seconds: number;
   stdout: string;
+  /** User + system CPU seconds of the pipe process (bash's `times` for its children). */
+  cpu: number;
 }
 
 function pipe(cwd: string, env: Record<string, string>, ...args: string[]): Run {
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [PIPE, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env }, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const quoted = args.map((a) => `'${a}'`).join(' ');
+  const r = spawnSync('bash', ['-c', `"$0" '${PIPE}' ${quoted} > "$1"; code=$?; times >&2; exit $code`, process.execPath, join(cwd, '.bench-stdout')], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env },
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (r.status !== 0) throw new Error(`pipe ${args.join(' ')} in ${cwd} exited ${r.status}:\n${r.stderr}`);
-  return { seconds, stdout: r.stdout };
+  // `times` prints the shell's own user/sys, then its children's: "0m1.234s 0m0.056s".
+  const children = r.stderr.trim().split('\n').at(-1)!.split(' ').map((t) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(t);
+    return m === null ? 0 : Number(m[1]) * 60 + Number(m[2]);
+  });
+  return { seconds, stdout: readFileSync(join(cwd, '.bench-stdout'), 'utf8'), cpu: children[0]! + children[1]! };
 }
 
 async function requestsSince(server: GcsServer, before: number) {
@@ -99,14 +112,14 @@ async function main(): Promise<void> {
     const pushTimes: number[] = [];
     const seqTimes: number[] = [];
     let env = { PIPE_REMOTE: '', PIPE_GCS_ENDPOINT: server.url };
-    let pushCpu = 0;
+    let pushCpu = { client: 0, server: 0 };
     let seqCpu = { client: 0, server: 0 };
     for (let round = 0; round < ROUNDS; round++) {
       env = { PIPE_REMOTE: `gs://${BUCKET}/small-${round}`, PIPE_GCS_ENDPOINT: server.url };
       rmSync(join(small, '.pipe', 'remotes'), { recursive: true, force: true });
       const cpu0 = serverCpu(server);
       const pushed = pipe(small, env, 'push', '--json', '--set-current');
-      pushCpu = serverCpu(server) - cpu0;
+      pushCpu = { client: pushed.cpu, server: serverCpu(server) - cpu0 };
       const doc = JSON.parse(pushed.stdout) as { bytesSent: number; uploaded: number };
       if (doc.uploaded !== files) throw new Error(`round ${round}: uploaded ${doc.uploaded} of ${files}`);
       pushTimes.push(pushed.seconds);
@@ -121,7 +134,7 @@ async function main(): Promise<void> {
     const push = median(pushTimes);
     const seq = median(seqTimes);
     const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
-    rows.push(`| push, ${files} small files (${mb(bytes).toFixed(1)} MB) | ${(files / push).toFixed(0)} files/s, ${(mb(bytes) / push).toFixed(1)} MB/s | median of ${ROUNDS}: ${push.toFixed(2)} s (${list(pushTimes)}); fixture server CPU ${pushCpu.toFixed(1)} s in the last |`);
+    rows.push(`| push, ${files} small files (${mb(bytes).toFixed(1)} MB) | ${(files / push).toFixed(0)} files/s, ${(mb(bytes) / push).toFixed(1)} MB/s | median of ${ROUNDS}: ${push.toFixed(2)} s (${list(pushTimes)}); CPU in the last: pipe ${pushCpu.client.toFixed(1)} s + server ${pushCpu.server.toFixed(1)} s |`);
     rows.push(`| plain sequential upload of the same ${files} files (bucket.upload, in-process) | ${(files / seq).toFixed(0)} files/s | median of ${ROUNDS}: ${seq.toFixed(2)} s (${list(seqTimes)}); CPU in the last: client ${seqCpu.client.toFixed(1)} s + server ${seqCpu.server.toFixed(1)} s |`);
     rows.push(`| push vs sequential | ${(seq / push).toFixed(1)}x faster | target >= 4x |`);
 

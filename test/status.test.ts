@@ -102,8 +102,9 @@ describe('pipe status', () => {
 
   it('catches a same-size rewrite that keeps the mtime, when it happened within the racy window', async () => {
     const ws = await tempWorkspace(FILES);
-    // Pin u1's mtime to a whole second just now, so the hash the build takes is "racy".
-    const pinned = Math.floor(Date.now() / 1000);
+    // Pin u1's mtime to a whole second 30 s ahead: however slow the machine, the build's hash is
+    // taken within the racy window (mtime not older than 2 s), so the cache must not trust it.
+    const pinned = Math.floor(Date.now() / 1000) + 30;
     utimesSync(ws.path('data/raw/u1.txt'), pinned, pinned);
     await ws.pipe('build');
     const stampBefore = statSync(ws.path('data/raw/u1.txt'), { bigint: true });

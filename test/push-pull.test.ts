@@ -270,5 +270,8 @@ for (const backend of backends) {
 }
 
 describe.runIf(backends.some((b) => b.skip !== undefined))('backends not available here', () => {
-  for (const b of backends.filter((x) => x.skip !== undefined)) it.skip(`${b.name}: skipped: ${b.skip}`, () => {});
+  for (const b of backends.filter((x) => x.skip !== undefined)) {
+    console.warn(`push-pull.test.ts: ${b.name} skipped: ${b.skip}`);
+    it.skip(`${b.name}: skipped: ${b.skip}`, () => {});
+  }
 });

@@ -158,6 +158,18 @@ for (const backend of backends) {
       expect(readdirSync(elsewhere.root)).toEqual(['node_modules']);
     });
 
+    it('refuses to pull a stage whose outs this pipeline declares differently', async () => {
+      store = await backend.store();
+      const { id } = await builtAndPushed('--set-current');
+      const b = await workspace();
+      b.write('pipeline.yaml', PIPELINE.replace('outs: [out/sum.txt]', 'outs: [out/total.txt]'));
+      const r = await b.run('pull', 'current');
+      expect(r.code).toBe(7);
+      expect(r.stderr).toContain(`stage sum writes out/total.txt here, but in version ${id} it wrote out/sum.txt`);
+      expect(b.exists('out')).toBe(false);
+      expect((await b.run('pull', 'current', '--stage', 'gen')).code).toBe(0); // the others still can be pulled
+    });
+
     it('pulls one stage only', async () => {
       store = await backend.store();
       await builtAndPushed('--set-current');

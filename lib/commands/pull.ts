@@ -66,6 +66,17 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
     process.stderr.write(problems.map((s) => `pipe pull: stage ${s} is ${where(s)}\n`).join(''));
     return ExitCode.usage;
   }
+  // A version may only write where this pipeline's stage writes: never over a source file.
+  const mismatched = wanted.filter((s) => outsKey(Object.keys(manifest.stages[s]!.lock.outs)) !== outsKey(ws.pipeline.stages.get(s as never)!.outs.map((o) => o.value)));
+  if (mismatched.length > 0) {
+    for (const s of mismatched) {
+      const theirs = Object.keys(manifest.stages[s]!.lock.outs).join(', ');
+      const ours = ws.pipeline.stages.get(s as never)!.outs.map((o) => o.value).join(', ');
+      process.stderr.write(`pipe pull: refused: stage ${s} writes ${ours || 'nothing'} here, but in version ${manifest.id} it wrote ${theirs || 'nothing'}\n`);
+    }
+    process.stderr.write('  pull a version built from this pipeline.yaml, or leave these stages out with --stage\n');
+    return ExitCode.refused;
+  }
   const outs = placements(manifest, wanted);
   if (!outs.ok) return fail({ ok: false, invalid: outs.reason });
 
@@ -112,4 +123,8 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
     }
     return ExitCode.ok;
   });
+}
+
+function outsKey(outs: readonly string[]): string {
+  return JSON.stringify([...outs].sort());
 }

@@ -9,10 +9,13 @@
 //     target: push >= 4x faster. Push and peer alternate over BENCH_ROUNDS rounds (default 3),
 //     each to a fresh prefix, so a burst of load from other processes hits both; the CPU seconds
 //     the fixture server spent are read from /proc to show what limits the ratio.
+//   - the same comparison for BENCH_LATENCY_FILES files through a proxy that delays every chunk
+//     by BENCH_LATENCY_MS in each direction: loopback has no latency to hide, a real bucket does
 // Times are wall clock of the whole `pipe` process (Node start-up, hashing through the state
 // cache, listing, transfers). Writes bench/results/push-pull.md.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
@@ -21,6 +24,8 @@ import { startGcsServer, type GcsServer } from '../test/gcs-server/index.js';
 const FILES = Number(process.env.BENCH_FILES ?? 10_000);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1024);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LATENCY_FILES = Number(process.env.BENCH_LATENCY_FILES ?? 2000);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 10);
 const BUCKET = 'bench';
 const REPO = new URL('..', import.meta.url).pathname;
 const PIPE = join(REPO, 'bin', 'pipe.js');
@@ -73,6 +78,15 @@ function pipe(cwd: string, env: Record<string, string>, ...args: string[]): Run 
   return { seconds, stdout: readFileSync(join(cwd, '.bench-stdout'), 'utf8'), cpu: children[0]! + children[1]! };
 }
 
+/** Wall time of a pipe run that must not block this process (the latency proxy runs here). */
+async function pipeAsync(cwd: string, env: Record<string, string>, ...args: string[]): Promise<{ seconds: number }> {
+  const start = process.hrtime.bigint();
+  const child = spawn(process.execPath, [PIPE, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env }, stdio: 'ignore' });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`pipe ${args.join(' ')} in ${cwd} exited ${code}`);
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+}
+
 async function requestsSince(server: GcsServer, before: number) {
   return (await server.requests()).slice(before);
 }
@@ -91,6 +105,28 @@ function serverCpu(server: GcsServer): number {
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
   }
   throw new Error('gcs-server process not found');
+}
+
+/**
+ * A TCP proxy in front of the fixture that holds every chunk LATENCY_MS before forwarding it,
+ * both ways, so each request/response pays a round trip like one to a real bucket. Timers with
+ * equal delays fire in creation order, so bytes stay in order.
+ */
+async function latencyProxy(target: string, delayMs: number): Promise<{ url: string; close(): void }> {
+  const { port } = new URL(target);
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), '127.0.0.1');
+    const delayed = (from: Socket, to: Socket) => {
+      from.on('data', (chunk) => setTimeout(() => to.write(chunk), delayMs));
+      from.on('end', () => setTimeout(() => to.end(), delayMs));
+      from.on('error', () => to.destroy());
+    };
+    delayed(client, upstream);
+    delayed(upstream, client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${address.port}`, close: () => server.close() };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -148,6 +184,26 @@ async function main(): Promise<void> {
     const pullSmall = workspace(root, 'small-pull', 'out/many', SMALL_STAGE);
     const pulled = pipe(pullSmall, env, 'pull', 'current', '--json');
     rows.push(`| pull, ${files} small files into an empty workspace | ${(files / pulled.seconds).toFixed(0)} files/s, ${(mb(bytes) / pulled.seconds).toFixed(1)} MB/s | ${pulled.seconds.toFixed(2)} s, every object sha256-checked |`);
+
+    // --- the same comparison with a round trip to hide ---
+    const proxy = await latencyProxy(server.url, LATENCY_MS);
+    try {
+      const few = workspace(root, 'latency', 'out/many', SMALL_STAGE.replace(`i < ${FILES}`, `i < ${LATENCY_FILES}`));
+      pipe(few, {}, 'build');
+      // Not spawnSync: the proxy lives in this process's event loop.
+      const slowPush = await pipeAsync(few, { PIPE_REMOTE: `gs://${BUCKET}/latency`, PIPE_GCS_ENDPOINT: proxy.url }, 'push', '--json');
+      const slowBucket = new Storage({ apiEndpoint: proxy.url }).bucket(BUCKET);
+      const start = process.hrtime.bigint();
+      for (const name of readdirSync(join(few, 'out', 'many'))) {
+        await slowBucket.upload(join(few, 'out', 'many', name), { destination: `latency-sequential/${name}`, resumable: false });
+      }
+      const slowSeq = Number(process.hrtime.bigint() - start) / 1e9;
+      rows.push(
+        `| with ${LATENCY_MS} ms added each way (proxy): push vs sequential, ${LATENCY_FILES} files | ${(slowSeq / slowPush.seconds).toFixed(1)}x faster | push ${slowPush.seconds.toFixed(2)} s (${(LATENCY_FILES / slowPush.seconds).toFixed(0)} files/s), sequential ${slowSeq.toFixed(2)} s (${(LATENCY_FILES / slowSeq).toFixed(0)} files/s) |`,
+      );
+    } finally {
+      proxy.close();
+    }
 
     // --- one big file ---
     const big = workspace(root, 'big', 'out/big.bin', BIG_STAGE);

@@ -1,0 +1,141 @@
+// The page's charts: Vega-Lite specs built from the summary, compiled by vega-lite and rendered to
+// SVG strings by vega's headless view at build time, so the page needs no script and no network.
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { HistogramBin } from './bins.js';
+import type { LatencyName } from './queries.js';
+import type { ReportSummary } from './summary.js';
+
+export interface Chart {
+  readonly id: string;
+  readonly svg: string;
+}
+
+/**
+ * One explicit font and fixed sizes: vega measures text without a browser by estimating widths
+ * from the font size, so fixed sizes plus label limits and overlap removal keep labels apart.
+ */
+const config = {
+  font: 'DejaVu Sans, Helvetica, Arial, sans-serif',
+  background: 'white',
+  padding: 8,
+  title: { fontSize: 14, fontWeight: 'bold', anchor: 'start', offset: 10 },
+  axis: { labelFontSize: 11, titleFontSize: 12, titlePadding: 8, labelOverlap: true, labelLimit: 160 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 200, orient: 'top-right' },
+  view: { stroke: null },
+} as const;
+
+const latencyTitles: Record<LatencyName, string> = {
+  hl: 'HL, hold latency (release − press of a key)',
+  il: 'IL, inter-key latency (next press − this release; negative = rollover)',
+  pl: 'PL, press latency (next press − this press)',
+};
+
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile({ ...spec, config } as TopLevelSpec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  // Inline SVG in HTML needs no namespace declarations; dropping them keeps the page free of URLs.
+  return svg.replace(/ xmlns(:xlink)?="[^"]*"/g, '');
+}
+
+/** Ticks at 0, ±10^k ms that fall inside the data, so a symlog axis reads as 1, 10, 100 ms. */
+function symlogTicks(bins: readonly HistogramBin[]): number[] {
+  const lo = Math.min(...bins.map((b) => b.lower_ms));
+  const hi = Math.max(...bins.map((b) => b.upper_ms));
+  const ticks = [0];
+  for (let p = 1; p <= 1e6; p *= 10) ticks.push(p, -p);
+  return ticks.filter((t) => t >= lo && t <= hi).sort((a, b) => a - b);
+}
+
+function latencySpec(name: LatencyName, bins: readonly HistogramBin[]): TopLevelSpec {
+  // One point per bin at its lower edge plus a closing point, drawn as a step line: the
+  // histogram of each group as a staircase, so several groups overlay and stay readable.
+  const points = bins.flatMap((b, i) => {
+    const next = bins[i + 1];
+    const last = next === undefined || next.group !== b.group;
+    const p = { group: b.group, ms: b.lower_ms, pct: b.share * 100 };
+    return last ? [p, { group: b.group, ms: b.upper_ms, pct: 0 }] : [p];
+  });
+  return {
+    title: latencyTitles[name],
+    width: 620,
+    height: 220,
+    data: { values: points },
+    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8 },
+    encoding: {
+      x: {
+        field: 'ms', type: 'quantitative', scale: { type: 'symlog', nice: false },
+        axis: { title: `${name.toUpperCase()} (ms, symlog scale: linear near 0, log beyond ±10 ms)`, values: symlogTicks(bins), format: ',' },
+      },
+      y: { field: 'pct', type: 'quantitative', axis: { title: 'share of the group’s key pairs (%)' } },
+      color: { field: 'group', type: 'nominal', title: 'source/platform' },
+    },
+  } as TopLevelSpec;
+}
+
+function barSpec(title: string, values: object[], x: { field: string; title: string; log?: boolean }, y: { field: string; title: string; sort?: boolean }): TopLevelSpec {
+  return {
+    title,
+    width: 620,
+    height: Math.max(120, values.length * 18),
+    data: { values },
+    mark: { type: 'bar', color: '#4c78a8' },
+    encoding: {
+      y: { field: y.field, type: 'nominal', sort: y.sort === false ? null : '-x', axis: { title: y.title } },
+      x: { field: x.field, type: 'quantitative', scale: x.log ? { type: 'log' } : {}, axis: { title: x.title, format: ',' } },
+    },
+  } as TopLevelSpec;
+}
+
+export async function renderCharts(s: ReportSummary): Promise<Chart[]> {
+  const f = s.funnel;
+  const funnel = [
+    { step: 'uploads', n: f.uploads },
+    { step: 'web events + Aalto rows read', n: f.web_events_in + f.aalto_rows_in },
+    { step: 'keystrokes kept', n: f.keystrokes },
+    { step: 'sessions', n: f.sessions },
+    { step: 'key pairs', n: f.key_pairs },
+    { step: 'sequences', n: f.sequences },
+  ].filter((d) => d.n > 0); // a log axis cannot place 0; the table beside it shows every count
+  const specs: [string, TopLevelSpec][] = [
+    ['funnel', barSpec('From uploads to sequences', funnel, { field: 'n', title: 'count (log scale)', log: true }, { field: 'step', title: '', sort: false })],
+  ];
+  if (s.rejects.by_rule.length > 0) {
+    const rules = s.rejects.by_rule.map((r) => ({ rule: `${r.rule} (${r.source})`, n: r.count }));
+    specs.push(['rejects', barSpec('Rejected rows per rule', rules, { field: 'n', title: 'rows, events or files rejected' }, { field: 'rule', title: 'rule (source)' })]);
+  }
+  for (const name of ['hl', 'il', 'pl'] as const) specs.push([name, latencySpec(name, s.latency.histograms[name])]);
+  specs.push(['wpm', wpmSpec(s)]);
+  const spu = s.sessions_per_user.map((d) => ({ sessions: String(d.sessions), users: d.users }));
+  specs.push(['sessions', barSpec('Sessions per participant', spu, { field: 'users', title: 'participants' }, { field: 'sessions', title: 'sessions (typed sentences)', sort: false })]);
+  const keys = s.key_frequency.top.map((k) => ({ key: `${k.key ?? '(none)'} · ${k.keycode}`, pct: k.share * 100 }));
+  specs.push(['keys', barSpec(`The ${keys.length} most frequent keys`, keys, { field: 'pct', title: 'share of all keystrokes (%)' }, { field: 'key', title: 'key · keyCode' })]);
+  return Promise.all(specs.map(async ([id, spec]) => ({ id, svg: await renderSvg(spec) })));
+}
+
+function wpmSpec(s: ReportSummary): TopLevelSpec {
+  const rules: { label: string; wpm: number }[] = [{ label: `Dhakal et al. mean ${s.typing.reference.wpm}`, wpm: s.typing.reference.wpm }];
+  if (s.typing.all.wpm !== null) rules.push({ label: `this data set ${s.typing.all.wpm.toFixed(2)}`, wpm: s.typing.all.wpm });
+  return {
+    title: 'Words per minute, one value per participant',
+    width: 620,
+    height: 200,
+    layer: [
+      {
+        data: { values: s.typing.wpm_histogram },
+        mark: { type: 'bar', color: '#4c78a8' },
+        encoding: {
+          x: { field: 'lower_wpm', type: 'quantitative', bin: { binned: true, step: 10 }, axis: { title: 'mean WPM of the participant’s sentences' } },
+          x2: { field: 'upper_wpm' },
+          y: { field: 'users', type: 'quantitative', axis: { title: 'participants', tickMinStep: 1 } },
+        },
+      },
+      {
+        data: { values: rules },
+        mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
+        encoding: { x: { field: 'wpm', type: 'quantitative' }, color: { field: 'label', type: 'nominal', title: 'mean of participant means', scale: { range: ['#e45756', '#222222'] } } },
+      },
+    ],
+  } as TopLevelSpec;
+}

@@ -20,8 +20,9 @@ const config = {
   background: 'white',
   padding: 8,
   title: { fontSize: 14, fontWeight: 'bold', anchor: 'start', offset: 10 },
-  axis: { labelFontSize: 11, titleFontSize: 12, titlePadding: 8, labelOverlap: true, labelLimit: 160 },
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 200, orient: 'top-right' },
+  axis: { labelFontSize: 11, titleFontSize: 12, titlePadding: 8, labelOverlap: true, labelLimit: 260 },
+  // Legends sit right of the plot (vega's default), never over the data.
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260, titleLimit: 260 },
   view: { stroke: null },
 } as const;
 
@@ -39,12 +40,12 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   return svg.replace(/ xmlns(:xlink)?="[^"]*"/g, '');
 }
 
-/** Ticks at 0, ±10^k ms that fall inside the data, so a symlog axis reads as 1, 10, 100 ms. */
+/** Ticks at 0 and ±{1, 2, 5}·10^k ms inside the data, so a symlog axis reads as 1, 2, 5, 10 ms; overlapping labels are dropped by vega. */
 function symlogTicks(bins: readonly HistogramBin[]): number[] {
   const lo = Math.min(...bins.map((b) => b.lower_ms));
   const hi = Math.max(...bins.map((b) => b.upper_ms));
   const ticks = [0];
-  for (let p = 1; p <= 1e6; p *= 10) ticks.push(p, -p);
+  for (let p = 1; p <= 1e6; p *= 10) for (const m of [1, 2, 5]) ticks.push(m * p, -m * p);
   return ticks.filter((t) => t >= lo && t <= hi).sort((a, b) => a - b);
 }
 
@@ -66,7 +67,12 @@ function latencySpec(name: LatencyName, bins: readonly HistogramBin[]): TopLevel
     encoding: {
       x: {
         field: 'ms', type: 'quantitative', scale: { type: 'symlog', nice: false },
-        axis: { title: `${name.toUpperCase()} (ms, symlog scale: linear near 0, log beyond ±10 ms)`, values: symlogTicks(bins), format: ',' },
+        axis: {
+          title: `${name.toUpperCase()} (ms, symlog scale: linear near 0, log beyond ±10 ms)`,
+          values: symlogTicks(bins),
+          // A symlog axis formats ticks in exponent form (1e+2); people read 100.
+          labelExpr: "format(datum.value, ',')",
+        },
       },
       y: { field: 'pct', type: 'quantitative', axis: { title: 'share of the group’s key pairs (%)' } },
       color: { field: 'group', type: 'nominal', title: 'source/platform' },
@@ -74,7 +80,8 @@ function latencySpec(name: LatencyName, bins: readonly HistogramBin[]): TopLevel
   } as TopLevelSpec;
 }
 
-function barSpec(title: string, values: object[], x: { field: string; title: string; log?: boolean }, y: { field: string; title: string; sort?: boolean }): TopLevelSpec {
+/** Horizontal bars; `counts` makes the axis whole numbers only. */
+function barSpec(title: string, values: object[], x: { field: string; title: string; counts?: boolean }, y: { field: string; title: string; sort?: boolean }): TopLevelSpec {
   return {
     title,
     width: 620,
@@ -83,8 +90,30 @@ function barSpec(title: string, values: object[], x: { field: string; title: str
     mark: { type: 'bar', color: '#4c78a8' },
     encoding: {
       y: { field: y.field, type: 'nominal', sort: y.sort === false ? null : '-x', axis: { title: y.title } },
-      x: { field: x.field, type: 'quantitative', scale: x.log ? { type: 'log' } : {}, axis: { title: x.title, format: ',' } },
+      x: { field: x.field, type: 'quantitative', axis: { title: x.title, format: x.counts ? ',d' : ',', ...(x.counts ? { tickMinStep: 1 } : {}) } },
     },
+  } as TopLevelSpec;
+}
+
+/**
+ * The funnel on a log axis (its steps differ by orders of magnitude). Bars start at 1, since a
+ * log scale has no 0, and carry their count as a label so a count of 1 still reads.
+ */
+function funnelSpec(values: { step: string; n: number }[]): TopLevelSpec {
+  const y = { field: 'step', type: 'nominal', sort: null, axis: { title: null } };
+  return {
+    title: 'From uploads to sequences',
+    width: 560,
+    height: values.length * 24,
+    data: { values },
+    encoding: { y },
+    layer: [
+      {
+        mark: { type: 'bar', color: '#4c78a8' },
+        encoding: { x: { field: 'n', type: 'quantitative', scale: { type: 'log', domainMin: 1 }, axis: { title: 'count (log scale)', format: ',d' } }, x2: { datum: 1 } },
+      },
+      { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { x: { field: 'n', type: 'quantitative' }, text: { field: 'n', type: 'quantitative', format: ',d' } } },
+    ],
   } as TopLevelSpec;
 }
 
@@ -99,16 +128,16 @@ export async function renderCharts(s: ReportSummary): Promise<Chart[]> {
     { step: 'sequences', n: f.sequences },
   ].filter((d) => d.n > 0); // a log axis cannot place 0; the table beside it shows every count
   const specs: [string, TopLevelSpec][] = [
-    ['funnel', barSpec('From uploads to sequences', funnel, { field: 'n', title: 'count (log scale)', log: true }, { field: 'step', title: '', sort: false })],
+    ['funnel', funnelSpec(funnel)],
   ];
   if (s.rejects.by_rule.length > 0) {
     const rules = s.rejects.by_rule.map((r) => ({ rule: `${r.rule} (${r.source})`, n: r.count }));
-    specs.push(['rejects', barSpec('Rejected rows per rule', rules, { field: 'n', title: 'rows, events or files rejected' }, { field: 'rule', title: 'rule (source)' })]);
+    specs.push(['rejects', barSpec('Rejected rows per rule', rules, { field: 'n', title: 'rows, events or files rejected', counts: true }, { field: 'rule', title: 'rule (source)' })]);
   }
   for (const name of ['hl', 'il', 'pl'] as const) specs.push([name, latencySpec(name, s.latency.histograms[name])]);
   specs.push(['wpm', wpmSpec(s)]);
   const spu = s.sessions_per_user.map((d) => ({ sessions: String(d.sessions), users: d.users }));
-  specs.push(['sessions', barSpec('Sessions per participant', spu, { field: 'users', title: 'participants' }, { field: 'sessions', title: 'sessions (typed sentences)', sort: false })]);
+  specs.push(['sessions', barSpec('Sessions per participant', spu, { field: 'users', title: 'participants', counts: true }, { field: 'sessions', title: 'sessions (typed sentences)', sort: false })]);
   const keys = s.key_frequency.top.map((k) => ({ key: `${k.key ?? '(none)'} · ${k.keycode}`, pct: k.share * 100 }));
   specs.push(['keys', barSpec(`The ${keys.length} most frequent keys`, keys, { field: 'pct', title: 'share of all keystrokes (%)' }, { field: 'key', title: 'key · keyCode' })]);
   return Promise.all(specs.map(async ([id, spec]) => ({ id, svg: await renderSvg(spec) })));
@@ -128,7 +157,7 @@ function wpmSpec(s: ReportSummary): TopLevelSpec {
         encoding: {
           x: { field: 'lower_wpm', type: 'quantitative', bin: { binned: true, step: 10 }, axis: { title: 'mean WPM of the participant’s sentences' } },
           x2: { field: 'upper_wpm' },
-          y: { field: 'users', type: 'quantitative', axis: { title: 'participants', tickMinStep: 1 } },
+          y: { field: 'users', type: 'quantitative', axis: { title: 'participants', tickMinStep: 1, format: ',d' } },
         },
       },
       {

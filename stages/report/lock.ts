@@ -1,8 +1,8 @@
 // The pipeline.lock fingerprints the report prints, read at run time.
 // pipeline.lock is deliberately NOT a dep of the report stage: the runner rewrites it after every
 // stage (the report's own entry included), so as a dep it would make the report stale after each
-// build of itself, a cycle. The upstream stages' fingerprints are already covered by the report's
-// real deps (their outputs); the lock is read here only to show which build the page belongs to.
+// build of itself, a cycle. The page shows the fingerprints as they were when it was built; an
+// upstream re-run with identical outputs (early cutoff) leaves the report fresh with older ones.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';

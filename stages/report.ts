@@ -31,7 +31,7 @@ try {
       lock: readLockFingerprints(ctx.workspace, ctx.stage),
       inputs: inputs.value,
       counts: await tableCounts(db, t),
-      sessions: await sessionRows(db, t),
+      sessions: await sessionRows(db, t, inputs.value.sessionsSql),
       rejects: await rejectsByRule(db, t, examplesPerRule),
       latencyBins: await latencyBins(db, t),
       latencyStats: await latencyStats(db, t),

@@ -98,6 +98,8 @@ export interface FixtureOptions {
   /** Columns to leave out of keystrokes.parquet, to test the input check. */
   dropKeystrokeColumns?: string[];
   lock?: string;
+  /** Rows of the optional data/clean/sessions.parquet (source, session_id -> typed_text). */
+  typedTexts?: { source: string; session_id: string; typed_text: string }[];
 }
 
 /** Writes the whole input set of the report stage under `workspace`. */
@@ -128,5 +130,8 @@ export async function writeReportInputs(workspace: string, opts: FixtureOptions 
   await json('data/raw/manifest.json', { source: 'file:///uploads', files: ['webapp/s1.json', 'webapp/m1.json', 'aalto/2_keystrokes.txt'].map((path) => ({ path, sha256: '0'.repeat(64), size: 1 })), deleted: [] });
   await json('data/clean/summary.json', { files_in: 3, events_in: 40, rows_in: 9, keystrokes_out: 13, sessions_out: 4, users_out: 3, rejected: { hold_negative: 4, repeat: 1 }, by_source: {} });
   await json('data/features/summary.json', { M: 4, min_sessions_per_user: 2, users_kept: 1, users_dropped: 2, sequences: 2, padding_share: 0.375 });
+  if (opts.typedTexts !== undefined) {
+    await writeParquet(join(workspace, 'data/clean/sessions.parquet'), { source: 'VARCHAR', session_id: 'VARCHAR', typed_text: 'VARCHAR' }, opts.typedTexts);
+  }
   if (opts.lock !== undefined) await writeFile(join(workspace, 'pipeline.lock'), opts.lock);
 }

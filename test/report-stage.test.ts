@@ -70,6 +70,7 @@ describe('report stage on hand-written tables', () => {
     expect(s.typing.by_source.webapp).toMatchObject({ participants: 2, wpm: 27, hold_ms: 104.375 });
     expect(s.typing.by_source.aalto).toMatchObject({ participants: 1, wpm: 60, iki_ms: 200, hold_ms: 92.5 });
     expect(s.typing.reference).toEqual({ participants: 168_000, wpm: 51.56, iki_ms: 238.66, hold_ms: 116.25, rollover: 0.25 });
+    expect(s.typing.typed_length_sessions).toEqual({ from_text: 0, estimated: 4 });
     expect(s.typing.wpm_histogram).toEqual([{ lower_wpm: 20, upper_wpm: 30, users: 1 }, { lower_wpm: 60, upper_wpm: 70, users: 1 }]);
   });
 
@@ -127,6 +128,23 @@ describe('report stage input checks', () => {
       expect(run.status).toBe(1);
       expect(run.stderr).toBe('report: data/clean/keystrokes.parquet lacks column(s) keycode; the report reads the columns docs/data-tables.md lists\n');
       expect(existsSync(run.outDir)).toBe(false);
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
+  });
+
+  it('takes the typed-text length from data/clean/sessions.parquet where it has the session', async () => {
+    const ws = tempWorkspace();
+    try {
+      // a1's text "to a." has 5 characters (the estimate from its keystrokes says 4): in 0.6 s that is
+      // (5 - 1) / 0.6 x 12 = 80 WPM for u2; u1 keeps 27 (estimated), u3 has none -> mean (27 + 80) / 2 = 53.5.
+      await writeReportInputs(ws, { typedTexts: [{ source: 'aalto', session_id: 'a1', typed_text: 'to a.' }] });
+      const run = runReportStage(ws);
+      expect(run.status, run.stderr).toBe(0);
+      const s = JSON.parse(readFileSync(join(run.outDir, 'summary.json'), 'utf8')) as ReportSummary;
+      expect(s.typing.typed_length_sessions).toEqual({ from_text: 1, estimated: 3 });
+      expect(s.typing.by_source.aalto?.wpm).toBeCloseTo(80, 9);
+      expect(s.typing.all.wpm).toBeCloseTo(53.5, 9);
     } finally {
       rmSync(ws, { recursive: true, force: true });
     }

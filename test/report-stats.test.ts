@@ -7,7 +7,7 @@ import { participants, sessionWpm, sessionsPerUser, typingStats, wpmHistogram } 
 
 function session(over: Partial<SessionRow>): SessionRow {
   return {
-    source: 'webapp', platform: 'desktop', user_id: 'u', session_id: 's', keystrokes: 0, typed_length: 0,
+    source: 'webapp', platform: 'desktop', user_id: 'u', session_id: 's', keystrokes: 0, typed_length: 0, typed_length_estimated: true,
     first_press_ms: 0, last_press_ms: 0, hold_sum_ms: 0, pairs: 0, pl_sum_ms: 0, rollovers: 0, ...over,
   };
 }

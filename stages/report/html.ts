@@ -96,7 +96,8 @@ ${figure(charts, 'hl')}${figure(charts, 'il')}${figure(charts, 'pl')}
 <p class="note">Per sentence, WPM = (length of the typed text − 1) / (last press − first press, s) × 60 / 5, averaged
 per participant; IKI is the mean press-to-press interval, hold the mean release − press, rollover the share of key
 pairs whose next press comes before the previous release. Columns are means over participants of these
-per-participant values. Typed-text length: ${escapeHtml(s.typing.typed_length_method)}. The right column is the
+per-participant values. Typed-text length: ${escapeHtml(s.typing.typed_length_method)}
+(${int(s.typing.typed_length_sessions.from_text)} sessions from the text, ${int(s.typing.typed_length_sessions.estimated)} estimated). The right column is the
 paper’s published result for its ${int(s.typing.reference.participants)} participants, shown as a reference, not computed here.</p>
 ${typingTable(s)}
 ${figure(charts, 'wpm')}

@@ -15,6 +15,8 @@ export const inputPaths = {
   sequences: 'data/features/sequences.parquet',
   users: 'data/features/users.parquet',
   featuresSummary: 'data/features/summary.json',
+  /** Optional (proposed in docs/data-tables.md): the typed text per session, for exact WPM. */
+  sessions: 'data/clean/sessions.parquet',
 } as const;
 
 /** The columns the report's queries read, per table (a subset of each table's columns). */
@@ -41,6 +43,8 @@ export interface FeaturesSummary {
 export interface Inputs {
   /** Absolute parquet paths, as SQL string literals ready to put in `read_parquet(...)`. */
   readonly sql: Record<keyof typeof requiredColumns, string>;
+  /** `read_parquet(...)` of data/clean/sessions.parquet when it exists, else null. */
+  readonly sessionsSql: string | null;
   readonly uploads: number;
   readonly clean: CleanSummary;
   readonly features: FeaturesSummary;
@@ -87,6 +91,15 @@ export async function readInputs(db: Db, workspace: string): Promise<InputsResul
       return { ok: false, error: `${rel} lacks column(s) ${missing.join(', ')}; the report reads the columns docs/data-tables.md lists` };
     }
   }
+  let sessionsSql: string | null = null;
+  const sessionsAbs = join(workspace, inputPaths.sessions);
+  if (existsSync(sessionsAbs)) {
+    sessionsSql = `read_parquet(${sqlString(sessionsAbs)})`;
+    const described = await db.rows<{ column_name: string }>(`DESCRIBE SELECT * FROM ${sessionsSql}`);
+    const have = new Set(described.map((c) => c.column_name));
+    const missing = ['source', 'session_id', 'typed_text'].filter((c) => !have.has(c));
+    if (missing.length > 0) return { ok: false, error: `${inputPaths.sessions} lacks column(s) ${missing.join(', ')}; the report reads the columns docs/data-tables.md lists` };
+  }
   const manifest = readJson(workspace, inputPaths.manifest);
   if (!manifest.ok) return manifest;
   const files = manifest.value['files'];
@@ -99,5 +112,5 @@ export async function readInputs(db: Db, workspace: string): Promise<InputsResul
   if (!featuresJson.ok) return featuresJson;
   const features = numbers(inputPaths.featuresSummary, featuresJson.value, ['M', 'min_sessions_per_user', 'users_kept', 'users_dropped']);
   if (!features.ok) return features;
-  return { ok: true, value: { sql, uploads: files.length, clean: clean.value, features: features.value } };
+  return { ok: true, value: { sql, sessionsSql, uploads: files.length, clean: clean.value, features: features.value } };
 }

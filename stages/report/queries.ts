@@ -22,11 +22,13 @@ export interface SessionRow {
   readonly session_id: string;
   readonly keystrokes: number;
   /**
-   * Length of the typed text, estimated from the keystrokes: keys that type a character minus
-   * Backspaces (each deletes one), at least 0. Exact when the typist only appends and backspaces;
-   * the keystroke table carries no typed text (see the report's notes in docs/data-tables.md).
+   * Length of the typed text: from data/clean/sessions.parquet's `typed_text` when that table has
+   * the session, else estimated from the keystrokes: keys that type a character minus Backspaces
+   * (each deletes one), at least 0, exact when the typist only appends and backspaces.
    */
   readonly typed_length: number;
+  /** True when typed_length is the estimate (no typed text for this session). */
+  readonly typed_length_estimated: boolean;
   readonly first_press_ms: number;
   readonly last_press_ms: number;
   readonly hold_sum_ms: number;
@@ -37,22 +39,27 @@ export interface SessionRow {
   readonly rollovers: number;
 }
 
-export function sessionRows(db: Db, t: Inputs['sql']): Promise<SessionRow[]> {
+export function sessionRows(db: Db, t: Inputs['sql'], sessionsTable: string | null): Promise<SessionRow[]> {
+  // Without the optional sessions table, an empty one with the same columns keeps one query.
+  const texts = sessionsTable ?? '(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS session_id, NULL::VARCHAR AS typed_text WHERE false)';
   return db.rows<SessionRow>(`
     WITH ks AS (
       SELECT source, platform, user_id, session_id,
         count(*)::INTEGER AS keystrokes,
-        greatest(count(*) FILTER (WHERE ${printableKeycode}) - count(*) FILTER (WHERE keycode = ${backspaceKeycode}), 0)::INTEGER AS typed_length,
+        greatest(count(*) FILTER (WHERE ${printableKeycode}) - count(*) FILTER (WHERE keycode = ${backspaceKeycode}), 0)::INTEGER AS estimated_length,
         min(press_ms)::DOUBLE AS first_press_ms, max(press_ms)::DOUBLE AS last_press_ms,
         sum(release_ms - press_ms)::DOUBLE AS hold_sum_ms
       FROM ${t.keystrokes} GROUP BY source, platform, user_id, session_id),
     kp AS (
       SELECT source, user_id, session_id, count(*)::INTEGER AS pairs, sum(pl_ms)::DOUBLE AS pl_sum_ms,
         (count(*) FILTER (WHERE il_ms < 0))::INTEGER AS rollovers
-      FROM ${t.keypairs} GROUP BY source, user_id, session_id)
-    SELECT ks.*, coalesce(kp.pairs, 0)::INTEGER AS pairs, coalesce(kp.pl_sum_ms, 0)::DOUBLE AS pl_sum_ms,
+      FROM ${t.keypairs} GROUP BY source, user_id, session_id),
+    tt AS (SELECT source, session_id, length(typed_text)::INTEGER AS text_length FROM ${texts} WHERE typed_text IS NOT NULL)
+    SELECT ks.* EXCLUDE (estimated_length),
+      coalesce(tt.text_length, ks.estimated_length)::INTEGER AS typed_length, tt.text_length IS NULL AS typed_length_estimated,
+      coalesce(kp.pairs, 0)::INTEGER AS pairs, coalesce(kp.pl_sum_ms, 0)::DOUBLE AS pl_sum_ms,
       coalesce(kp.rollovers, 0)::INTEGER AS rollovers
-    FROM ks LEFT JOIN kp USING (source, user_id, session_id)
+    FROM ks LEFT JOIN kp USING (source, user_id, session_id) LEFT JOIN tt USING (source, session_id)
     ORDER BY source, user_id, session_id`);
 }
 

@@ -31,6 +31,8 @@ export interface ReportSummary {
   };
   readonly typing: {
     readonly typed_length_method: string;
+    /** Sessions whose typed-text length came from data/clean/sessions.parquet, and estimated ones. */
+    readonly typed_length_sessions: { readonly from_text: number; readonly estimated: number };
     readonly all: TypingStats;
     readonly by_source: Readonly<Record<string, TypingStats>>;
     readonly reference: typeof dhakalReference;
@@ -63,7 +65,7 @@ export interface SummaryParts {
 }
 
 export const typedLengthMethod =
-  'estimated from keystrokes: keys that type a character minus Backspaces (exact when the typist only appends and backspaces)';
+  'the typed text (data/clean/sessions.parquet) where present, else estimated from keystrokes: keys that type a character minus Backspaces (exact when the typist only appends and backspaces)';
 
 export function assembleSummary(p: SummaryParts): ReportSummary {
   const people = participants(p.sessions);
@@ -87,6 +89,10 @@ export function assembleSummary(p: SummaryParts): ReportSummary {
     latency: { stats: p.latencyStats, histograms: { hl: histogram('hl'), il: histogram('il'), pl: histogram('pl') } },
     typing: {
       typed_length_method: typedLengthMethod,
+      typed_length_sessions: {
+        from_text: p.sessions.filter((x) => !x.typed_length_estimated).length,
+        estimated: p.sessions.filter((x) => x.typed_length_estimated).length,
+      },
       all: typingStats(people),
       by_source: Object.fromEntries(sources.map((s) => [s, typingStats(people.filter((x) => x.source === s))])),
       reference: dhakalReference,

@@ -10,9 +10,9 @@ import { latencyBinWidth } from './bins.js';
  * operators, punctuation (US layout 186-192, 219-222; Firefox's 59, 61, 173; the ISO key 226).
  * Shift, Ctrl, arrows, Enter, Tab and Backspace type none.
  */
-const printableKeycode = `(keycode IN (32, 59, 61, 173, 226) OR keycode BETWEEN 48 AND 57 OR keycode BETWEEN 65 AND 90
+export const printableKeycode = `(keycode IN (32, 59, 61, 173, 226) OR keycode BETWEEN 48 AND 57 OR keycode BETWEEN 65 AND 90
   OR keycode BETWEEN 96 AND 111 OR keycode BETWEEN 186 AND 192 OR keycode BETWEEN 219 AND 222)`;
-const backspaceKeycode = 8;
+export const backspaceKeycode = 8;
 
 /** One typed sentence: what the per-participant statistics are computed from (stats.ts). */
 export interface SessionRow {

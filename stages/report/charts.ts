@@ -74,7 +74,8 @@ function latencySpec(name: LatencyName, bins: readonly HistogramBin[]): TopLevel
           labelExpr: "format(datum.value, ',')",
         },
       },
-      y: { field: 'pct', type: 'quantitative', axis: { title: 'share of the group’s key pairs (%)' } },
+      // A short title: a rotated title longer than the plot is tall pushes the plot down.
+      y: { field: 'pct', type: 'quantitative', axis: { title: '% of the group’s pairs' } },
       color: { field: 'group', type: 'nominal', title: 'source/platform' },
     },
   } as TopLevelSpec;
@@ -137,10 +138,16 @@ export async function renderCharts(s: ReportSummary): Promise<Chart[]> {
   for (const name of ['hl', 'il', 'pl'] as const) specs.push([name, latencySpec(name, s.latency.histograms[name])]);
   specs.push(['wpm', wpmSpec(s)]);
   const spu = s.sessions_per_user.map((d) => ({ sessions: String(d.sessions), users: d.users }));
-  specs.push(['sessions', barSpec('Sessions per participant', spu, { field: 'users', title: 'participants', counts: true }, { field: 'sessions', title: 'sessions (typed sentences)', sort: false })]);
-  const keys = s.key_frequency.top.map((k) => ({ key: `${k.key ?? '(none)'} · ${k.keycode}`, pct: k.share * 100 }));
+  specs.push(['sessions', barSpec('Sessions per participant', spu, { field: 'users', title: 'participants', counts: true }, { field: 'sessions', title: 'sessions', sort: false })]);
+  const keys = s.key_frequency.top.map((k) => ({ key: `${keyLabel(k.key)} · ${k.keycode}`, pct: k.share * 100 }));
   specs.push(['keys', barSpec(`The ${keys.length} most frequent keys`, keys, { field: 'pct', title: 'share of all keystrokes (%)' }, { field: 'key', title: 'key · keyCode' })]);
   return Promise.all(specs.map(async ([id, spec]) => ({ id, svg: await renderSvg(spec) })));
+}
+
+/** A key as a label: whitespace keys get their name, since " " would print as nothing. */
+function keyLabel(key: string | null): string {
+  if (key === null) return '(no key name)';
+  return ({ ' ': 'Space', '\t': 'Tab', '\n': 'Enter' } as Record<string, string>)[key] ?? key;
 }
 
 function wpmSpec(s: ReportSummary): TopLevelSpec {

@@ -12,9 +12,11 @@ const int = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 
 const dec = (n: number | null, digits = 2) => (n === null ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
 const pct = (n: number | null, digits = 1) => (n === null ? '—' : `${dec(n * 100, digits)} %`);
 
-function table(head: readonly string[], rows: readonly (readonly string[])[], numericFrom = 1): string {
+/** A table of pre-escaped cells; columns from `numericFrom` on align right, except those in `textCols`. */
+function table(head: readonly string[], rows: readonly (readonly string[])[], numericFrom = 1, textCols: readonly number[] = []): string {
   const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const tr = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  const num = (i: number) => i >= numericFrom && !textCols.includes(i);
+  const tr = rows.map((r) => `<tr>${r.map((c, i) => `<td${num(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
 }
 
@@ -82,7 +84,7 @@ ${table(['step', 'count'], [
 ${figure(charts, 'funnel')}
 
 <h2>Rejected by cleaning: ${int(s.rejects.total)}</h2>
-${s.rejects.by_rule.length === 0 ? '<p>No row, event or file was rejected.</p>' : table(['rule', 'source', 'count', 'first examples (file:line, detail)'], rejectRows, 2)}
+${s.rejects.by_rule.length === 0 ? '<p>No row, event or file was rejected.</p>' : table(['rule', 'source', 'count', 'first examples (file:line, detail)'], rejectRows, 2, [3])}
 ${figure(charts, 'rejects')}
 
 <h2>Latencies by source and platform</h2>

@@ -53,7 +53,7 @@ export const rejects: Reject[] = [
   { rule: 'hold_negative', source: 'aalto', source_file: 'aalto/1466_keystrokes.txt', source_line: 237, detail: '-6325' },
   { rule: 'hold_negative', source: 'aalto', source_file: 'aalto/1466_keystrokes.txt', source_line: 400, detail: '-3' },
   { rule: 'hold_negative', source: 'aalto', source_file: 'aalto/1466_keystrokes.txt', source_line: 12, detail: '-1' },
-  { rule: 'repeat', source: 'webapp', source_file: 'webapp/s1.json', source_line: 5, detail: 'repeat keydown' },
+  { rule: 'repeat', source: 'webapp', source_file: 'webapp/s1.json', source_line: 5, detail: 'repeat keydown <Shift> & "a"' },
 ];
 
 /** Consecutive keystrokes by press time within a session -> HL, IL, PL, RL (DESIGN.md). */

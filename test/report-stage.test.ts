@@ -116,6 +116,9 @@ describe('report stage on hand-written tables', () => {
     expect(charts).toEqual(['funnel', 'rejects', 'hl', 'il', 'pl', 'wpm', 'sessions', 'keys']);
     expect(html).toContain('43.50'); // the data set's WPM beside
     expect(html).toContain('51.56'); // the reference
+    // Values from the data are escaped: a reject's detail is text, never markup.
+    expect(html).toContain('repeat keydown &lt;Shift&gt; &amp; &quot;a&quot;');
+    expect(html).not.toContain('<Shift>');
   });
 });
 

@@ -13,7 +13,6 @@ export const inputPaths = {
   cleanSummary: 'data/clean/summary.json',
   keypairs: 'data/keypairs/keypairs.parquet',
   sequences: 'data/features/sequences.parquet',
-  users: 'data/features/users.parquet',
   featuresSummary: 'data/features/summary.json',
   /** Optional (proposed in docs/data-tables.md): the typed text per session, for exact WPM. */
   sessions: 'data/clean/sessions.parquet',
@@ -25,7 +24,6 @@ const requiredColumns = {
   rejects: ['rule', 'source', 'source_file', 'source_line', 'detail'],
   keypairs: ['source', 'platform', 'user_id', 'session_id', 'hl_ms', 'il_ms', 'pl_ms'],
   sequences: ['session_id', 'is_padding'],
-  users: ['user_id', 'sessions', 'sequences'],
 } as const;
 
 export interface CleanSummary {

@@ -20,7 +20,7 @@ const config = {
   background: 'white',
   padding: 8,
   title: { fontSize: 14, fontWeight: 'bold', anchor: 'start', offset: 10 },
-  axis: { labelFontSize: 11, titleFontSize: 12, titlePadding: 8, labelOverlap: true, labelLimit: 260 },
+  axis: { labelFontSize: 11, titleFontSize: 12, titlePadding: 8, labelOverlap: true, labelLimit: 400 },
   // Legends sit right of the plot (vega's default), never over the data.
   legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260, titleLimit: 260 },
   view: { stroke: null },

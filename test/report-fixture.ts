@@ -98,6 +98,8 @@ export interface FixtureOptions {
   /** Columns to leave out of keystrokes.parquet, to test the input check. */
   dropKeystrokeColumns?: string[];
   lock?: string;
+  /** Every upload rejected: keystroke, key pair and sequence tables with no rows. */
+  noKeystrokes?: boolean;
   /** Rows of the optional data/clean/sessions.parquet (source, session_id -> typed_text). */
   typedTexts?: { source: string; session_id: string; typed_text: string }[];
 }
@@ -110,16 +112,17 @@ export async function writeReportInputs(workspace: string, opts: FixtureOptions 
     release_ms: 'DOUBLE', key: 'VARCHAR', code: 'VARCHAR', keycode: 'INTEGER', source_file: 'VARCHAR', source_line: 'INTEGER',
   };
   for (const c of opts.dropKeystrokeColumns ?? []) delete ksTypes[c];
-  await writeParquet(join(workspace, 'data/clean/keystrokes.parquet'), ksTypes, keystrokes);
+  const kept = opts.noKeystrokes ? [] : keystrokes;
+  await writeParquet(join(workspace, 'data/clean/keystrokes.parquet'), ksTypes, kept);
   await writeParquet(join(workspace, 'data/clean/rejects.parquet'),
     { rule: 'VARCHAR', source: 'VARCHAR', source_file: 'VARCHAR', source_line: 'INTEGER', user_id: 'VARCHAR', session_id: 'VARCHAR', detail: 'VARCHAR' }, rejects);
   await writeParquet(join(workspace, 'data/keypairs/keypairs.parquet'), {
     source: 'VARCHAR', platform: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', seq: 'INTEGER', keycode1: 'INTEGER', keycode2: 'INTEGER',
     hl_ms: 'DOUBLE', il_ms: 'DOUBLE', pl_ms: 'DOUBLE', rl_ms: 'DOUBLE',
-  }, keypairsOf(keystrokes));
+  }, keypairsOf(kept));
   // M = 4, at least 2 sessions per user: only u1 is kept. s1 has 5 pair vectors (truncated to 4),
   // s2 has 1 (then 3 padding rows): 8 rows, 3 of them padding.
-  const seqRows = [0, 1, 2, 3].flatMap((position) => [
+  const seqRows = opts.noKeystrokes ? [] : [0, 1, 2, 3].flatMap((position) => [
     { user_id: 'u1', session_id: 's1', position, is_padding: false },
     { user_id: 'u1', session_id: 's2', position, is_padding: position >= 1 },
   ]);

@@ -153,6 +153,23 @@ describe('report stage input checks', () => {
     }
   });
 
+  it('reports a data set where cleaning kept nothing, without empty charts', async () => {
+    const ws = tempWorkspace();
+    try {
+      await writeReportInputs(ws, { noKeystrokes: true });
+      const run = runReportStage(ws);
+      expect(run.status, run.stderr).toBe(0);
+      const s = JSON.parse(readFileSync(join(run.outDir, 'summary.json'), 'utf8')) as ReportSummary;
+      expect(s.funnel).toMatchObject({ uploads: 3, keystrokes: 0, sessions: 0, key_pairs: 0, sequences: 0 });
+      expect(s.typing.all).toEqual({ wpm: null, iki_ms: null, hold_ms: null, rollover: null, participants: 0 });
+      const html = readFileSync(join(run.outDir, 'index.html'), 'utf8');
+      // Only the funnel (uploads and events were read) and the rejects have data to draw.
+      expect([...html.matchAll(/data-chart="([a-z]+)"/g)].map((m) => m[1])).toEqual(['funnel', 'rejects']);
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
+  });
+
   it('says when there is no pipeline.lock and the version is unpublished', async () => {
     const ws = tempWorkspace();
     try {

@@ -135,12 +135,15 @@ export async function renderCharts(s: ReportSummary): Promise<Chart[]> {
     const rules = s.rejects.by_rule.map((r) => ({ rule: `${r.rule} (${r.source})`, n: r.count }));
     specs.push(['rejects', barSpec('Rejected rows per rule', rules, { field: 'n', title: 'rows, events or files rejected', counts: true }, { field: 'rule', title: 'rule (source)' })]);
   }
-  for (const name of ['hl', 'il', 'pl'] as const) specs.push([name, latencySpec(name, s.latency.histograms[name])]);
-  specs.push(['wpm', wpmSpec(s)]);
+  // A chart without data would be an empty frame: leave it out (the tables still say 0).
+  for (const name of ['hl', 'il', 'pl'] as const) {
+    if (s.latency.histograms[name].length > 0) specs.push([name, latencySpec(name, s.latency.histograms[name])]);
+  }
+  if (s.typing.wpm_histogram.length > 0) specs.push(['wpm', wpmSpec(s)]);
   const spu = s.sessions_per_user.map((d) => ({ sessions: String(d.sessions), users: d.users }));
-  specs.push(['sessions', barSpec('Sessions per participant', spu, { field: 'users', title: 'participants', counts: true }, { field: 'sessions', title: 'sessions', sort: false })]);
+  if (spu.length > 0) specs.push(['sessions', barSpec('Sessions per participant', spu, { field: 'users', title: 'participants', counts: true }, { field: 'sessions', title: 'sessions', sort: false })]);
   const keys = s.key_frequency.top.map((k) => ({ key: `${keyLabel(k.key)} · ${k.keycode}`, pct: k.share * 100 }));
-  specs.push(['keys', barSpec(`The ${keys.length} most frequent keys`, keys, { field: 'pct', title: 'share of all keystrokes (%)' }, { field: 'key', title: 'key · keyCode' })]);
+  if (keys.length > 0) specs.push(['keys', barSpec(`The ${keys.length} most frequent keys`, keys, { field: 'pct', title: 'share of all keystrokes (%)' }, { field: 'key', title: 'key · keyCode' })]);
   return Promise.all(specs.map(async ([id, spec]) => ({ id, svg: await renderSvg(spec) })));
 }
 

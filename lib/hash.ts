@@ -5,7 +5,8 @@
 // not changed, so a no-op status only stats; stats run synchronously in one loop (cheaper than a
 // thread-pool round trip per file when the metadata is cached by the kernel); and the files that
 // must be read are read with bounded concurrency, so libuv's thread pool reads on both cores while
-// the main thread hashes what has arrived.
+// the main thread hashes what has arrived; files of 16 MiB and more are hashed on worker threads,
+// one per core (hash-threads.ts), since sha256 runs on the thread that calls it.
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';

@@ -6,7 +6,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, openReportPage, skipMessage, type PageCheck } from './report-chromium.js';
-import { writeReportInputs } from './report-fixture.js';
+import { lockWith, writeReportInputs } from './report-fixture.js';
 import { repoRoot, runReportStage, tempWorkspace } from './report-run.js';
 
 if (!haveChromium) console.warn(`report-browser: ${skipMessage}`);
@@ -18,7 +18,7 @@ describe.skipIf(!haveChromium)('report page of the fixture in headless Chromium'
 
   beforeAll(async () => {
     ws = tempWorkspace();
-    await writeReportInputs(ws, { lock: 'stages:\n  clean:\n    fingerprint: f00d\n' });
+    await writeReportInputs(ws, { lock: lockWith({ clean: 'c'.repeat(64) }) });
     rmSync(screenshot, { force: true });
     const run = runReportStage(ws);
     expect(run.status, run.stderr).toBe(0);

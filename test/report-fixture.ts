@@ -94,6 +94,12 @@ async function writeParquet(path: string, types: Record<string, string>, rows: r
   instance.closeSync();
 }
 
+/** A pipeline.lock in the runner's format (lib/lockfile.ts) with these stage fingerprints. */
+export function lockWith(fingerprints: Record<string, string>): string {
+  const stages = Object.fromEntries(Object.entries(fingerprints).map(([name, fingerprint]) => [name, { fingerprint, cmd: {}, deps: {}, params: {}, env: {}, outs: {} }]));
+  return JSON.stringify({ version: 1, stages }, null, 2) + '\n';
+}
+
 export interface FixtureOptions {
   /** Columns to leave out of keystrokes.parquet, to test the input check. */
   dropKeystrokeColumns?: string[];

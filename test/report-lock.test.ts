@@ -1,10 +1,12 @@
-// Reading the pipeline.lock fingerprints the report page shows (stages/report/lock.ts): the report's
-// own entry is left out, both map and list shapes are read, and a broken lock is said, not thrown.
+// Reading the pipeline.lock fingerprints the report page shows (stages/report/lock.ts, through the
+// tool's own lib/lockfile.ts): the report's own entry is left out, and a broken lock is said on
+// the page, not thrown.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readLockFingerprints } from '../stages/report/lock.js';
+import { lockWith } from './report-fixture.js';
 
 let ws = '';
 function withLock(text: string | null): string {
@@ -15,19 +17,19 @@ function withLock(text: string | null): string {
 afterEach(() => rmSync(ws, { recursive: true, force: true }));
 
 describe('readLockFingerprints', () => {
-  it('reads a stages map, sorted by name, without the report\'s own entry', () => {
-    const lock = 'version: 1\nstages:\n  keypairs:\n    fingerprint: bb\n  clean:\n    fingerprint: aa\n  report:\n    fingerprint: cc\n';
-    expect(readLockFingerprints(withLock(lock), 'report')).toEqual({ status: 'read', fingerprints: { clean: 'aa', keypairs: 'bb' } });
+  it('reads every stage but the report, sorted by name', () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => x.repeat(64));
+    expect(readLockFingerprints(withLock(lockWith({ keypairs: b!, clean: a!, report: c! })), 'report')).toEqual({ status: 'read', fingerprints: { clean: a, keypairs: b } });
   });
 
-  it('reads a JSON list of entries with names', () => {
-    const lock = JSON.stringify({ stages: [{ name: 'features', fingerprint: 'ff' }, { name: 'download', fingerprint: 'dd' }] });
-    expect(readLockFingerprints(withLock(lock), 'report')).toEqual({ status: 'read', fingerprints: { download: 'dd', features: 'ff' } });
-  });
-
-  it('says absent when there is no lock and unreadable when it does not parse or has no stages', () => {
+  it('says absent when there is no lock', () => {
     expect(readLockFingerprints(withLock(null), 'report')).toEqual({ status: 'absent' });
-    expect(readLockFingerprints(withLock('stages: [unclosed\n'), 'report')).toMatchObject({ status: 'unreadable' });
-    expect(readLockFingerprints(withLock('version: 1\n'), 'report')).toEqual({ status: 'unreadable', reason: 'no "stages" entries found' });
+  });
+
+  it('says unreadable, with the lock reader\'s reason, when it is not a valid lock', () => {
+    const broken = readLockFingerprints(withLock('{"version": 1, "stages": {"clean": {"fingerprint": "f00d"}}}'), 'report');
+    expect(broken.status).toBe('unreadable');
+    expect(broken.status === 'unreadable' && broken.reason).toContain('stages.clean.fingerprint must be a sha256');
+    expect(readLockFingerprints(withLock('not json'), 'report')).toMatchObject({ status: 'unreadable' });
   });
 });

@@ -10,10 +10,11 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportSummary } from '../stages/report/summary.js';
-import { writeReportInputs } from './report-fixture.js';
+import { lockWith, writeReportInputs } from './report-fixture.js';
 import { runReportStage, tempWorkspace, type StageRun } from './report-run.js';
 
-const lock = 'version: 1\nstages:\n  clean:\n    fingerprint: f00d\n  features:\n    fingerprint: beef\n  report:\n    fingerprint: stale-own-entry\n';
+const [fpClean, fpFeatures, fpReport] = ['c', 'f', 'e'].map((c) => c.repeat(64)) as [string, string, string];
+const lock = lockWith({ clean: fpClean, features: fpFeatures, report: fpReport });
 
 describe('report stage on hand-written tables', () => {
   let ws: string;
@@ -103,10 +104,11 @@ describe('report stage on hand-written tables', () => {
 
   it('names the version and the other stages\' lock fingerprints', () => {
     expect(s.version).toBe('2026-11-26_12-00-00_host-ana');
-    expect(s.lock).toEqual({ status: 'read', fingerprints: { clean: 'f00d', features: 'beef' } });
+    // The report's own entry is the previous build's, so it is left out.
+    expect(s.lock).toEqual({ status: 'read', fingerprints: { clean: fpClean, features: fpFeatures } });
     expect(Date.now() - Date.parse(s.built_at)).toBeLessThan(120_000);
     expect(html).toContain('2026-11-26_12-00-00_host-ana');
-    expect(html).toContain('<code>beef</code>');
+    expect(html).toContain(`<code>${fpFeatures}</code>`);
   });
 
   it('writes a page with no external reference and every chart inline', () => {

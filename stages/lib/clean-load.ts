@@ -1,0 +1,50 @@
+// Loads clean's inputs into DuckDB tables the clean*.sql files read. Kept apart from the SQL so
+// the SQL never sees file lists; every path goes in as a quoted SQL string literal.
+import { join } from 'node:path';
+import { sqlString, sqlStringList, type Db } from '../duckdb.js';
+import type { FileReject } from './webapp-files.js';
+
+/** file_rejects(rule, source, source_file, source_line, user_id, session_id, detail): one row per quarantined file. */
+export async function loadFileRejects(db: Db, rejects: readonly FileReject[]): Promise<void> {
+  await db.run(`CREATE TEMP TABLE file_rejects (rule VARCHAR, source VARCHAR, source_file VARCHAR, source_line INTEGER,
+    user_id VARCHAR, session_id VARCHAR, detail VARCHAR)`);
+  const lit = (v: string | null) => (v === null ? 'NULL' : sqlString(v));
+  for (let i = 0; i < rejects.length; i += 500) {
+    const values = rejects.slice(i, i + 500).map((r) =>
+      `(${lit(r.rule)}, 'webapp', ${lit(r.sourceFile)}, NULL, ${lit(r.userId)}, ${lit(r.sessionId)}, ${lit(r.detail)})`);
+    await db.run(`INSERT INTO file_rejects VALUES ${values.join(', ')}`);
+  }
+}
+
+const EVENT = 'STRUCT(t DOUBLE, "type" VARCHAR, "key" VARCHAR, code VARCHAR, "keyCode" INTEGER, "repeat" BOOLEAN, composing BOOLEAN)';
+
+/** webapp_sessions(source_file, user_id, session_id, platform, time_origin, events[]); unknown fields are not read. */
+export async function loadWebapp(db: Db, rawRoot: string, files: readonly string[]): Promise<void> {
+  await db.run(`CREATE TEMP TABLE webapp_files (read_path VARCHAR, source_file VARCHAR)`);
+  if (files.length === 0) {
+    await db.run(`CREATE TEMP TABLE webapp_sessions (source_file VARCHAR, user_id VARCHAR, session_id VARCHAR,
+      platform VARCHAR, time_origin DOUBLE, events ${EVENT}[])`);
+    return;
+  }
+  await db.run(`INSERT INTO webapp_files VALUES ${files.map((f) => `(${sqlString(join(rawRoot, f))}, ${sqlString(f)})`).join(', ')}`);
+  await db.run(`CREATE TEMP TABLE webapp_sessions AS
+    SELECT f.source_file, j.user_id, j.session_id, j.client.device AS platform, j.time_origin, j.events
+    FROM read_json(${sqlStringList(files.map((f) => join(rawRoot, f)))},
+           format = 'auto', records = true, filename = true, maximum_object_size = 33554432,
+           columns = {session_id: 'VARCHAR', user_id: 'VARCHAR', client: 'STRUCT(device VARCHAR)',
+                      time_origin: 'DOUBLE', events: '${EVENT}[]'}) j
+    JOIN webapp_files f ON j.filename = f.read_path`);
+}
+
+/** aalto_text(source_file, content): each Aalto file's text, UTF-8. */
+export async function loadAalto(db: Db, files: ReadonlyMap<string, string>): Promise<void> {
+  await db.run(`CREATE TEMP TABLE aalto_files (read_path VARCHAR, source_file VARCHAR)`);
+  if (files.size === 0) {
+    await db.run(`CREATE TEMP TABLE aalto_text (source_file VARCHAR, content VARCHAR)`);
+    return;
+  }
+  await db.run(`INSERT INTO aalto_files VALUES ${[...files].map(([source, read]) => `(${sqlString(read)}, ${sqlString(source)})`).join(', ')}`);
+  await db.run(`CREATE TEMP TABLE aalto_text AS
+    SELECT f.source_file, t.content FROM read_text(${sqlStringList([...files.values()])}) t
+    JOIN aalto_files f ON t.filename = f.read_path`);
+}

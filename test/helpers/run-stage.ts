@@ -4,7 +4,14 @@
 // (the previous one removed first). On failure nothing is moved and the temp folder is removed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** The repository root: stage scripts run from here, against a temp workspace. */
+export const REPO = new URL('../../', import.meta.url).pathname;
+// `node --import tsx` resolves tsx from the cwd, and the cwd is the temp workspace: use its URL.
+const TSX = pathToFileURL(createRequire(join(REPO, 'package.json')).resolve('tsx')).href;
 
 export interface StageRun {
   readonly status: number | null;
@@ -27,7 +34,7 @@ export function runStage(workspace: string, spec: StageSpec): StageRun {
   const outs = Object.fromEntries(spec.outs.map((out, i) => [out, join(temp, `${i}`, out)]));
   for (const path of Object.values(outs)) mkdirSync(dirname(path), { recursive: true });
   const metricsFile = join(temp, 'metrics.json');
-  const result = spawnSync('node', ['--import', 'tsx', spec.cmd], {
+  const result = spawnSync('node', ['--import', TSX, join(REPO, spec.cmd)], {
     cwd: workspace,
     encoding: 'utf8',
     env: {
@@ -55,6 +62,17 @@ export function runStage(workspace: string, spec: StageSpec): StageRun {
   }
   rmSync(temp, { recursive: true, force: true });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, metrics };
+}
+
+/** Runs stages in order, stopping at the first that fails; returns every run. */
+export function runStages(workspace: string, specs: readonly StageSpec[]): StageRun[] {
+  const runs: StageRun[] = [];
+  for (const spec of specs) {
+    const run = runStage(workspace, spec);
+    runs.push(run);
+    if (run.status !== 0) throw new Error(`stage ${spec.stage} exited ${run.status}:\n${run.stderr}`);
+  }
+  return runs;
 }
 
 /** The four stages as pipeline.yaml declares them, with params.yaml's defaults (overridable). */

@@ -2,7 +2,8 @@
 -- In:  aalto_text(source_file, content): each file's whole text, already UTF-8 (clean.ts decodes
 --      Latin-1 files first). Lines are split here, never by a CSV parser: the files use no quoting,
 --      and a quote-aware reader swallows everything after a lone `"` (which is a LETTER here).
--- Out: aalto_candidates (one row per data line kept), aalto_row_rejects (one row per line removed)
+-- Out: aalto_candidates (one row per data line kept), aalto_row_rejects (one row per line removed),
+--      aalto_session_texts (SENTENCE and USER_INPUT per section, from its first kept line)
 -- Lines are numbered 1-based with the header as line 1, as editors show them.
 
 CREATE OR REPLACE TEMP TABLE aalto_lines AS
@@ -60,3 +61,7 @@ SELECT rule, 'aalto' AS source, source_file, line_no AS source_line,
                  WHEN 'aalto_bad_header' THEN (SELECT 'header is ' || header FROM aalto_headers h WHERE h.source_file = a.source_file)
                  ELSE left(line, 200) END AS detail
 FROM aalto_flagged a WHERE rule IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE aalto_session_texts AS
+SELECT 'aalto' AS source, user_id, session_id, arg_min(f[3], line_no) AS prompt, arg_min(f[4], line_no) AS typed_text
+FROM aalto_flagged WHERE rule IS NULL GROUP BY ALL;

@@ -1,7 +1,8 @@
 -- Both sources' candidates -> the canonical keystroke table and the rejects table, for stages/clean.ts.
--- In:  webapp_candidates, aalto_candidates, webapp_event_rejects, aalto_row_rejects, file_rejects;
+-- In:  webapp_candidates, aalto_candidates, webapp_event_rejects, aalto_row_rejects, file_rejects,
+--      webapp_session_texts, aalto_session_texts;
 --      variables max_hold_ms, min_keystrokes_per_session (params.yaml `clean.*`).
--- Out: keystrokes, rejects (docs/data-tables.md).
+-- Out: keystrokes, rejects, sessions (docs/data-tables.md).
 
 CREATE OR REPLACE TEMP TABLE candidates AS
 SELECT * FROM webapp_candidates UNION ALL BY NAME SELECT * FROM aalto_candidates;
@@ -47,3 +48,11 @@ SELECT rule, source, source_file, source_line::INTEGER AS source_line, user_id, 
   FROM session_checked WHERE session_rule IS NOT NULL
 )
 ORDER BY source_file, source_line NULLS FIRST, rule;
+
+-- One row per kept session, with the text shown and typed (words per minute needs the typed length).
+CREATE OR REPLACE TEMP TABLE sessions AS
+SELECT k.source, k.platform, k.user_id, k.session_id, t.prompt, t.typed_text, count(*)::INTEGER AS keystrokes
+FROM keystrokes k
+LEFT JOIN (SELECT * FROM webapp_session_texts UNION ALL SELECT * FROM aalto_session_texts) t USING (source, user_id, session_id)
+GROUP BY ALL
+ORDER BY k.source, k.user_id, k.session_id;

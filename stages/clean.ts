@@ -42,6 +42,7 @@ async function clean(): Promise<number> {
   mkdirSync(out, { recursive: true });
   await db.run(`COPY keystrokes TO ${sqlString(join(out, 'keystrokes.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
   await db.run(`COPY rejects TO ${sqlString(join(out, 'rejects.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
+  await db.run(`COPY sessions TO ${sqlString(join(out, 'sessions.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
   const summary = await cleanSummary(db, {
     filesIn: manifest.files.length,
     webappFiles: webapp.length,

@@ -1,6 +1,7 @@
 -- Web-app events -> keystroke candidates, for stages/clean.ts.
--- In:  webapp_sessions(source_file, user_id, session_id, platform, time_origin, events[])
--- Out: webapp_candidates (one row per paired keystroke), webapp_event_rejects (one row per event removed)
+-- In:  webapp_sessions(source_file, user_id, session_id, platform, prompt, text, time_origin, events[])
+-- Out: webapp_candidates (one row per paired keystroke), webapp_event_rejects (one row per event removed),
+--      webapp_session_texts (prompt and typed text per session)
 --
 -- Pairing: a keydown pairs with the NEXT event of the same `code` (physical key) if that event is
 -- a keyup. Under rollover keyups of other keys interleave freely, so pairing by adjacency would
@@ -52,3 +53,6 @@ SELECT CASE type WHEN 'down' THEN 'unmatched_keydown' ELSE 'unmatched_keyup' END
 FROM webapp_sequenced
 WHERE (type = 'down' AND next_type IS DISTINCT FROM 'up')
    OR (type = 'up' AND prev_type IS DISTINCT FROM 'down');
+
+CREATE OR REPLACE TEMP TABLE webapp_session_texts AS
+SELECT 'webapp' AS source, user_id, session_id, prompt, text AS typed_text FROM webapp_sessions;

@@ -115,6 +115,17 @@ describe('clean on hand-made uploads', () => {
     ]);
   });
 
+  it('lists each kept session with the text shown and typed', async () => {
+    const rows = await ws.query(`SELECT source, user_id, session_id, prompt, typed_text, keystrokes FROM ${ws.parquet('data/clean/sessions.parquet')}`);
+    expect(rows).toEqual([
+      // Aalto: SENTENCE and USER_INPUT of the section's first kept line; 5002 was rejected whole.
+      { source: 'aalto', user_id: '77', session_id: '5001', prompt: 'Hi', typed_text: 'Hi', keystrokes: 4 },
+      { source: 'webapp', user_id: 'u1', session_id: 's1', prompt: 'p', typed_text: 't', keystrokes: 5 },
+      { source: 'webapp', user_id: 'u1', session_id: 's1b', prompt: 'p', typed_text: 't', keystrokes: 2 },
+      { source: 'webapp', user_id: 'u2', session_id: 's2', prompt: 'p', typed_text: 't', keystrokes: 3 },
+    ]);
+  });
+
   it('counts rows in, out and rejected so that they add up', () => {
     const summary = ws.json<{ events_in: number; rows_in: number; keystrokes_out: number; rejected_total: number; by_source: Record<string, { keystrokes_out: number }> }>('data/clean/summary.json');
     // web app: 15 + 4 + 6 + 2 events = 27 = 2 x (5 + 2 + 3) kept keystrokes + 5 event rejects + 2 events of s3

@@ -18,20 +18,20 @@ export async function loadFileRejects(db: Db, rejects: readonly FileReject[]): P
 
 const EVENT = 'STRUCT(t DOUBLE, "type" VARCHAR, "key" VARCHAR, code VARCHAR, "keyCode" INTEGER, "repeat" BOOLEAN, composing BOOLEAN)';
 
-/** webapp_sessions(source_file, user_id, session_id, platform, time_origin, events[]); unknown fields are not read. */
+/** webapp_sessions(source_file, user_id, session_id, platform, prompt, text, time_origin, events[]); unknown fields are not read. */
 export async function loadWebapp(db: Db, rawRoot: string, files: readonly string[]): Promise<void> {
   await db.run(`CREATE TEMP TABLE webapp_files (read_path VARCHAR, source_file VARCHAR)`);
   if (files.length === 0) {
     await db.run(`CREATE TEMP TABLE webapp_sessions (source_file VARCHAR, user_id VARCHAR, session_id VARCHAR,
-      platform VARCHAR, time_origin DOUBLE, events ${EVENT}[])`);
+      platform VARCHAR, prompt VARCHAR, text VARCHAR, time_origin DOUBLE, events ${EVENT}[])`);
     return;
   }
   await db.run(`INSERT INTO webapp_files VALUES ${files.map((f) => `(${sqlString(join(rawRoot, f))}, ${sqlString(f)})`).join(', ')}`);
   await db.run(`CREATE TEMP TABLE webapp_sessions AS
-    SELECT f.source_file, j.user_id, j.session_id, j.client.device AS platform, j.time_origin, j.events
+    SELECT f.source_file, j.user_id, j.session_id, j.client.device AS platform, j.prompt, j.text, j.time_origin, j.events
     FROM read_json(${sqlStringList(files.map((f) => join(rawRoot, f)))},
            format = 'auto', records = true, filename = true, maximum_object_size = 33554432,
-           columns = {session_id: 'VARCHAR', user_id: 'VARCHAR', client: 'STRUCT(device VARCHAR)',
+           columns = {session_id: 'VARCHAR', user_id: 'VARCHAR', prompt: 'VARCHAR', text: 'VARCHAR', client: 'STRUCT(device VARCHAR)',
                       time_origin: 'DOUBLE', events: '${EVENT}[]'}) j
     JOIN webapp_files f ON j.filename = f.read_path`);
 }

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stageContext } from '../lib/stage-context.js';
-import { duckDbSettings, openDuckDb, sqlString } from './duckdb.js';
+import { openStageDb, sqlString } from './duckdb.js';
 import { readRawInput } from './lib/raw-input.js';
 import { screenWebappFiles } from './lib/webapp-files.js';
 import { loadAalto, loadFileRejects, loadWebapp } from './lib/clean-load.js';
@@ -30,7 +30,7 @@ async function clean(): Promise<number> {
   const { webapp, aalto, transcoded, manifest } = raw.input;
   const screening = screenWebappFiles(rawRoot, webapp, join(ctx.workspace, 'config/upload.schema.json'));
 
-  const db = await openDuckDb(duckDbSettings(ctx.workspace));
+  const db = await openStageDb(ctx.workspace, ctx.stage);
   await db.run(`SET VARIABLE max_hold_ms = ${Number(ctx.param<number>('clean.max_hold_ms'))}`);
   await db.run(`SET VARIABLE min_keystrokes_per_session = ${Number(ctx.param<number>('clean.min_keystrokes_per_session'))}`);
   await loadFileRejects(db, screening.rejects);

@@ -11,19 +11,31 @@ export interface DuckDbSettings {
   readonly threads: number;
 }
 
+export type SettingsResult = { readonly ok: true; readonly settings: DuckDbSettings } | { readonly ok: false; readonly message: string };
+
 /** Reads DUCKDB_MEMORY_LIMIT and DUCKDB_THREADS through the config layers (env > .env.local > .env.base). */
-export function duckDbSettings(workspace: string, env: NodeJS.ProcessEnv = process.env): DuckDbSettings {
+export function duckDbSettings(workspace: string, env: NodeJS.ProcessEnv = process.env): SettingsResult {
   const config = new Config(workspace, env);
   const memoryLimit = config.get('DUCKDB_MEMORY_LIMIT')?.value ?? '2GB';
   const threadsText = config.get('DUCKDB_THREADS')?.value ?? '2';
   const threads = Number(threadsText);
   if (!/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(memoryLimit)) {
-    throw new Error(`DUCKDB_MEMORY_LIMIT=${memoryLimit} is not a size like 2GB or 512MiB; fix it in config/.env.local or the environment`);
+    return { ok: false, message: `DUCKDB_MEMORY_LIMIT=${memoryLimit} is not a size like 2GB or 512MiB; fix it in config/.env.local or the environment` };
   }
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new Error(`DUCKDB_THREADS=${threadsText} is not a positive whole number; fix it in config/.env.local or the environment`);
+    return { ok: false, message: `DUCKDB_THREADS=${threadsText} is not a positive whole number; fix it in config/.env.local or the environment` };
   }
-  return { memoryLimit, threads };
+  return { ok: true, settings: { memoryLimit, threads } };
+}
+
+/** For stage scripts: DuckDB with the workspace's settings, or the reason printed and exit 1. */
+export async function openStageDb(workspace: string, stage: string): Promise<Db> {
+  const result = duckDbSettings(workspace);
+  if (!result.ok) {
+    process.stderr.write(`stage ${stage}: ${result.message}\n`);
+    process.exit(1);
+  }
+  return openDuckDb(result.settings);
 }
 
 export interface Db {

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stageContext } from '../lib/stage-context.js';
 import { requireTables } from './checks.js';
-import { duckDbSettings, openDuckDb, sqlString } from './duckdb.js';
+import { openStageDb, sqlString } from './duckdb.js';
 import { keypairsSpec } from './lib/tables.js';
 
 const ctx = stageContext();
@@ -18,7 +18,7 @@ for (const [key, value] of [['features.sequence_length', m], ['features.min_sess
 }
 const input = join(ctx.workspace, 'data/keypairs/keypairs.parquet');
 const out = ctx.out('data/features');
-const db = await openDuckDb(duckDbSettings(ctx.workspace));
+const db = await openStageDb(ctx.workspace, ctx.stage);
 const spec = keypairsSpec(input);
 await requireTables(db, ctx.stage, [spec]);
 await db.run(`CREATE VIEW keypairs AS SELECT * FROM ${spec.relation}`);

@@ -3,13 +3,13 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stageContext } from '../lib/stage-context.js';
 import { requireTables } from './checks.js';
-import { duckDbSettings, openDuckDb, sqlString } from './duckdb.js';
+import { openStageDb, sqlString } from './duckdb.js';
 import { keystrokesSpec } from './lib/tables.js';
 
 const ctx = stageContext();
 const input = join(ctx.workspace, 'data/clean/keystrokes.parquet');
 const out = ctx.out('data/keypairs');
-const db = await openDuckDb(duckDbSettings(ctx.workspace));
+const db = await openStageDb(ctx.workspace, ctx.stage);
 const spec = keystrokesSpec(input);
 await requireTables(db, ctx.stage, [spec]);
 await db.run(`CREATE VIEW keystrokes AS SELECT * FROM ${spec.relation}`);

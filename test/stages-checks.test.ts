@@ -70,7 +70,9 @@ describe('clean checks data/raw/manifest.json', () => {
 describe('DuckDB settings', () => {
   it('takes memory limit and threads from config and never auto-installs extensions', async () => {
     ws = tempWorkspace();
-    const db = await openDuckDb(duckDbSettings(ws.root, { DUCKDB_MEMORY_LIMIT: '512MiB', DUCKDB_THREADS: '1' }));
+    const settings = duckDbSettings(ws.root, { DUCKDB_MEMORY_LIMIT: '512MiB', DUCKDB_THREADS: '1' });
+    if (!settings.ok) throw new Error(settings.message);
+    const db = await openDuckDb(settings.settings);
     const rows = await db.rows(`SELECT current_setting('memory_limit') AS m, current_setting('threads')::INTEGER AS t,
       current_setting('autoinstall_known_extensions') AS i, current_setting('autoload_known_extensions') AS l`);
     db.close();
@@ -79,8 +81,15 @@ describe('DuckDB settings', () => {
 
   it('falls back to config/.env.base and rejects values DuckDB would misread', () => {
     ws = tempWorkspace();
-    expect(duckDbSettings(ws.root, {})).toEqual({ memoryLimit: '2GB', threads: 2 });
-    expect(() => duckDbSettings(ws!.root, { DUCKDB_THREADS: 'two' })).toThrow('DUCKDB_THREADS=two is not a positive whole number');
-    expect(() => duckDbSettings(ws!.root, { DUCKDB_MEMORY_LIMIT: 'lots' })).toThrow('DUCKDB_MEMORY_LIMIT=lots is not a size like 2GB');
+    expect(duckDbSettings(ws.root, {})).toEqual({ ok: true, settings: { memoryLimit: '2GB', threads: 2 } });
+    expect(duckDbSettings(ws.root, { DUCKDB_THREADS: 'two' })).toEqual({ ok: false, message: expect.stringContaining('DUCKDB_THREADS=two is not a positive whole number') });
+    expect(duckDbSettings(ws.root, { DUCKDB_MEMORY_LIMIT: 'lots' })).toEqual({ ok: false, message: expect.stringContaining('DUCKDB_MEMORY_LIMIT=lots is not a size like 2GB') });
+  });
+
+  it('fails a stage with the fix when the config is bad', () => {
+    ws = tempWorkspace();
+    const run = runStage(ws.root, { ...STAGES.keypairs, env: { DUCKDB_THREADS: '0' } });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe('stage keypairs: DUCKDB_THREADS=0 is not a positive whole number; fix it in config/.env.local or the environment\n');
   });
 });

@@ -13,7 +13,9 @@ WITH split AS (
   SELECT source_file, unnest(lines) AS line, unnest(range(1, len(lines) + 1)) AS line_no, len(lines) AS n_lines
   FROM split
 )
-SELECT source_file, line_no::INTEGER AS line_no, rtrim(line, chr(13)) AS line
+-- CRLF line ends lose their CR; a UTF-8 byte order mark before the header is dropped.
+SELECT source_file, line_no::INTEGER AS line_no,
+       CASE WHEN line_no = 1 THEN ltrim(rtrim(line, chr(13)), chr(65279)) ELSE rtrim(line, chr(13)) END AS line
 FROM numbered
 WHERE NOT (line_no = n_lines AND line = '');  -- the empty "line" after the final newline
 
@@ -55,8 +57,9 @@ FROM aalto_flagged WHERE rule IS NULL;
 
 CREATE OR REPLACE TEMP TABLE aalto_row_rejects AS
 SELECT rule, 'aalto' AS source, source_file, line_no AS source_line,
-       CASE WHEN n_fields >= 2 THEN user_id END AS user_id,
-       CASE WHEN n_fields >= 2 THEN session_id END AS session_id,
+       -- A misaligned row (tab or newline inside LETTER) has no trustworthy ids.
+       CASE WHEN n_fields = 9 THEN user_id END AS user_id,
+       CASE WHEN n_fields = 9 THEN session_id END AS session_id,
        CASE rule WHEN 'aalto_field_count' THEN printf('%d fields, expected 9', n_fields)
                  WHEN 'aalto_bad_header' THEN (SELECT 'header is ' || header FROM aalto_headers h WHERE h.source_file = a.source_file)
                  ELSE left(line, 200) END AS detail

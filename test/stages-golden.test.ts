@@ -53,7 +53,9 @@ const aaltoLines = [
   ['77', '5001', 'Hi', 'Hi', '8', '1800', '1900', 'x', '88'].join(T),          // 9  kept
   ['77', '5001', 'Hi', 'Hi', '9', '2000', '2080', 'y', 'abc'].join(T),         // 10 KEYCODE not a number: aalto_bad_number
   ['77', '5002', 'Yo', 'Yo', '10', '5000', '5100', 'y', '89'].join(T),         // 11 alone in its section: session_too_few_keystrokes
-];
+  ['77', '5002', 'Yo', 'Yo', '11', '5200', '5300', 'a\tb', '65'].join(T),      // 12 a tab inside LETTER: 10 fields
+  ['77', '5002', 'Yo', 'Yo', '12', '5400', '5500', '\n', '13'].join(T),        // 13 a newline inside LETTER: 8 fields,
+];                                                                              // 14 and its tail "\t13": 2 fields
 
 let ws: Workspace;
 beforeAll(() => {
@@ -62,7 +64,10 @@ beforeAll(() => {
     'uploads/webapp/s1b.session.json.gz': gzipSync(s1b),
     'uploads/webapp/s2.session.json': s2,
     'uploads/webapp/s3.session.json': s3,
-    'uploads/aalto/77_keystrokes.txt': Buffer.from(`${aaltoLines.join('\n')}\n`, 'latin1'),
+    // Latin-1 with CRLF line ends, as Windows editors save it.
+    'uploads/aalto/77_keystrokes.txt': Buffer.from(`${aaltoLines.join('\r\n')}\r\n`, 'latin1'),
+    // UTF-8 with a byte order mark: participant 78, one section of two keystrokes.
+    'uploads/aalto/78_keystrokes.txt': `\ufeff${aaltoLines[0]}\n78\t6001\tH\u00e9\tH\u00e9\t1\t100\t150\ta\t65\n78\t6001\tH\u00e9\tH\u00e9\t2\t200\t260\t\u00e9\t69\n`,
     'uploads/aalto/readme.txt': 'not an upload: download skips it',
   });
   const env = { UPLOADS_URL: 'file://uploads' };
@@ -88,12 +93,14 @@ describe('clean on hand-made uploads', () => {
 
   it('reads Aalto rows without quoting, Latin-1 decoded, e-notation numbers accepted', async () => {
     const rows = await ws.query(`SELECT source_line, key, press_ms, release_ms, keycode FROM ${ws.parquet('data/clean/keystrokes.parquet')}
-      WHERE source = 'aalto' ORDER BY seq`);
+      WHERE source = 'aalto' ORDER BY user_id, seq`);
     expect(rows).toEqual([
       { source_line: 2, key: 'H', press_ms: 1000, release_ms: 1100, keycode: 72 },
       { source_line: 3, key: '"', press_ms: 1050, release_ms: 1150, keycode: 222 },
       { source_line: 4, key: 'ì', press_ms: 1300, release_ms: 1400, keycode: 73 },
       { source_line: 9, key: 'x', press_ms: 1800, release_ms: 1900, keycode: 88 },
+      { source_line: 2, key: 'a', press_ms: 100, release_ms: 150, keycode: 65 }, // 78: the BOM did not hide the header
+      { source_line: 3, key: 'é', press_ms: 200, release_ms: 260, keycode: 69 }, // UTF-8 read as UTF-8
     ]);
   });
 
@@ -106,6 +113,9 @@ describe('clean on hand-made uploads', () => {
       { rule: 'hold_over_max', source_file: 'aalto/77_keystrokes.txt', source_line: 8 },
       { rule: 'aalto_bad_number', source_file: 'aalto/77_keystrokes.txt', source_line: 10 },
       { rule: 'session_too_few_keystrokes', source_file: 'aalto/77_keystrokes.txt', source_line: 11 },
+      { rule: 'aalto_field_count', source_file: 'aalto/77_keystrokes.txt', source_line: 12 },
+      { rule: 'aalto_field_count', source_file: 'aalto/77_keystrokes.txt', source_line: 13 },
+      { rule: 'aalto_field_count', source_file: 'aalto/77_keystrokes.txt', source_line: 14 },
       { rule: 'unmatched_keyup', source_file: 'webapp/s1.session.json', source_line: 0 },
       { rule: 'repeat_keydown', source_file: 'webapp/s1.session.json', source_line: 6 },
       { rule: 'unmatched_keydown', source_file: 'webapp/s1.session.json', source_line: 8 },
@@ -120,6 +130,7 @@ describe('clean on hand-made uploads', () => {
     expect(rows).toEqual([
       // Aalto: SENTENCE and USER_INPUT of the section's first kept line; 5002 was rejected whole.
       { source: 'aalto', user_id: '77', session_id: '5001', prompt: 'Hi', typed_text: 'Hi', keystrokes: 4 },
+      { source: 'aalto', user_id: '78', session_id: '6001', prompt: 'Hé', typed_text: 'Hé', keystrokes: 2 },
       { source: 'webapp', user_id: 'u1', session_id: 's1', prompt: 'p', typed_text: 't', keystrokes: 5 },
       { source: 'webapp', user_id: 'u1', session_id: 's1b', prompt: 'p', typed_text: 't', keystrokes: 2 },
       { source: 'webapp', user_id: 'u2', session_id: 's2', prompt: 'p', typed_text: 't', keystrokes: 3 },
@@ -131,10 +142,10 @@ describe('clean on hand-made uploads', () => {
     // web app: 15 + 4 + 6 + 2 events = 27 = 2 x (5 + 2 + 3) kept keystrokes + 5 event rejects + 2 events of s3
     expect(summary.events_in).toBe(27);
     expect(summary.by_source.webapp?.keystrokes_out).toBe(10);
-    // Aalto: 10 data lines = 4 kept + 6 rejected
-    expect(summary.rows_in).toBe(10);
-    expect(summary.by_source.aalto?.keystrokes_out).toBe(4);
-    expect(summary.rejected_total).toBe(12);
+    // Aalto: 77 has 13 data lines (2-14) = 4 kept + 9 rejected; 78 has 2, both kept
+    expect(summary.rows_in).toBe(15);
+    expect(summary.by_source.aalto?.keystrokes_out).toBe(6);
+    expect(summary.rejected_total).toBe(5 + 1 + 9);
   });
 });
 
@@ -155,7 +166,7 @@ describe('keypairs and features on hand-made uploads', () => {
   });
 
   it('pairs Aalto keystrokes across the rejected rows in between', async () => {
-    const rows = await ws.query(`SELECT hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs.parquet')} WHERE source = 'aalto' ORDER BY seq`);
+    const rows = await ws.query(`SELECT hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs.parquet')} WHERE user_id = '77' ORDER BY seq`);
     // (1000,1100) (1050,1150) (1300,1400) (1800,1900)
     expect(rows).toEqual([
       { hl_ms: 100, il_ms: -50, pl_ms: 50, rl_ms: 50 },
@@ -170,7 +181,7 @@ describe('keypairs and features on hand-made uploads', () => {
     const v = (session_id: string, position: number, k: number, hl: number, il: number, pl: number, rl: number, is_padding = false) =>
       ({ session_id, position, keycode_norm: k / 255, hl_s: hl / 1000, il_s: il / 1000, pl_s: pl / 1000, rl_s: rl / 1000, is_padding });
     const pad = (session_id: string, position: number) => v(session_id, position, 0, 0, 0, 0, 0, true);
-    // u1 has 2 sessions (kept); u2 has 1 left after s3 was rejected and 77 has 1: both below 2, dropped.
+    // u1 has 2 sessions (kept); u2 has 1 left after s3 was rejected, 77 and 78 have 1: below 2, dropped.
     expect(rows).toEqual([
       v('s1', 0, 65, 80, -30, 50, 50), v('s1', 1, 66, 80, 70, 150, 620), v('s1', 2, 67, 550, 150, 700, 240),
       v('s1', 3, 69, 90, 310, 400, 390), pad('s1', 4), pad('s1', 5),
@@ -180,7 +191,7 @@ describe('keypairs and features on hand-made uploads', () => {
     expect(await ws.query(`SELECT * FROM ${ws.parquet('data/features/users.parquet')}`)).toEqual([{ user_id: 'u1', sessions: 2, sequences: 2 }]);
     // 12 rows; padding: s1 has 4 vectors + 2 padding rows, s1b 1 vector + 5 padding rows: 7/12
     expect(ws.json('data/features/summary.json')).toEqual({
-      M: 6, min_sessions_per_user: 2, users_kept: 1, users_dropped: 2, sessions_dropped: 2, sequences: 2, padding_share: 7 / 12,
+      M: 6, min_sessions_per_user: 2, users_kept: 1, users_dropped: 3, sessions_dropped: 3, sequences: 2, padding_share: 7 / 12,
     });
   });
 

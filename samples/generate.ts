@@ -39,32 +39,35 @@ function hex(random: () => number, digits: number): string {
   return out;
 }
 
-/** The clean typing of every user's sessions, before any fault is planted. */
-export function generateUploads(options: GenerateOptions): Upload[] {
+/** One user's clean sessions (no faults): reproducible from (seed, user index) alone. */
+export function userUploads(options: GenerateOptions, u: number): Upload[] {
   const uploads: Upload[] = [];
-  for (let u = 0; u < options.users; u++) {
-    const random = seededRandom(options.seed * 7919 + u);
-    const rhythm = drawRhythm(random);
-    const device = random() < 0.2 ? 'mobile' : 'desktop';
-    const userId = `user-${String(u + 1).padStart(4, '0')}`;
-    let origin = 1_730_000_000_000 + u * 86_400_000 + Math.floor(random() * 3_600_000);
-    for (let s = 0; s < options.sessionsPerUser; s++) {
-      const prompt = SENTENCES[Math.floor(random() * SENTENCES.length)] ?? SENTENCES[0]!;
-      const timeOrigin = origin + Math.round(random() * 1000) / 1000;
-      const strokes = typeText(prompt, rhythm, random, 800 + random() * 400);
-      uploads.push({
-        session_id: `${hex(random, 8)}-${hex(random, 4)}-${hex(random, 4)}-${hex(random, 12)}`,
-        user_id: userId,
-        prompt,
-        text: prompt,
-        client: { user_agent: USER_AGENTS[device], device, keyboard_layout: 'en-US' },
-        time_origin: timeOrigin,
-        events: toEvents(strokes),
-      });
-      origin += 60_000 + Math.floor(random() * 600_000);
-    }
+  const random = seededRandom(options.seed * 7919 + u);
+  const rhythm = drawRhythm(random);
+  const device = random() < 0.2 ? 'mobile' : 'desktop';
+  const userId = `user-${String(u + 1).padStart(4, '0')}`;
+  let origin = 1_730_000_000_000 + u * 86_400_000 + Math.floor(random() * 3_600_000);
+  for (let s = 0; s < options.sessionsPerUser; s++) {
+    const prompt = SENTENCES[Math.floor(random() * SENTENCES.length)] ?? SENTENCES[0]!;
+    const timeOrigin = origin + Math.round(random() * 1000) / 1000;
+    const strokes = typeText(prompt, rhythm, random, 800 + random() * 400);
+    uploads.push({
+      session_id: `${hex(random, 8)}-${hex(random, 4)}-${hex(random, 4)}-${hex(random, 12)}`,
+      user_id: userId,
+      prompt,
+      text: prompt,
+      client: { user_agent: USER_AGENTS[device], device, keyboard_layout: 'en-US' },
+      time_origin: timeOrigin,
+      events: toEvents(strokes),
+    });
+    origin += 60_000 + Math.floor(random() * 600_000);
   }
   return uploads;
+}
+
+/** The clean typing of every user's sessions, before any fault is planted. */
+export function generateUploads(options: GenerateOptions): Upload[] {
+  return Array.from({ length: options.users }, (_, u) => userUploads(options, u)).flat();
 }
 
 export function generate(options: GenerateOptions): Generated {
@@ -80,19 +83,23 @@ export function generate(options: GenerateOptions): Generated {
 export function toAaltoFiles(uploads: readonly Upload[]): Map<string, string> {
   const header = 'PARTICIPANT_ID\tTEST_SECTION_ID\tSENTENCE\tUSER_INPUT\tKEYSTROKE_ID\tPRESS_TIME\tRELEASE_TIME\tLETTER\tKEYCODE';
   const byUser = new Map<string, string[]>();
-  let section = 1000;
+  const sections = new Map<string, number>();
   let keystrokeId = 1;
   for (const upload of uploads) {
-    const participant = upload.user_id.replace(/\D/g, '');
+    const participant = String(Number(upload.user_id.replace(/\D/g, '')));
     const rows = byUser.get(participant) ?? [header];
-    section++;
+    // Section ids unique across participants (up to 999 sessions each), like Aalto's TEST_SECTION_ID.
+    const index = (sections.get(participant) ?? 0) + 1;
+    sections.set(participant, index);
+    const section = Number(participant) * 1000 + index;
     const downs = upload.events.filter((e) => e.type === 'down');
     for (const down of downs) {
       const up = upload.events.find((e) => e.type === 'up' && e.code === down.code && e.t >= down.t);
       if (up === undefined) continue;
       const press = Math.round(upload.time_origin + down.t);
       const release = Math.round(upload.time_origin + up.t);
-      const letter = down.key === ' ' ? ' ' : down.key.length === 1 ? down.key : down.key.toUpperCase();
+      // Aalto's LETTER spells named keys its own way: BKSP, SHIFT.
+      const letter = down.key === 'Backspace' ? 'BKSP' : down.key.length === 1 ? down.key : down.key.toUpperCase();
       rows.push([participant, section, upload.prompt, upload.text, keystrokeId++, press, release, letter, down.keyCode].join('\t'));
     }
     byUser.set(participant, rows);
@@ -120,8 +127,20 @@ async function main(): Promise<void> {
   const out = resolve(values.out);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  if (values.format === 'aalto') {
-    for (const [name, text] of toAaltoFiles(generateUploads(options))) writeFileSync(join(out, name), text);
+  if (values.format === 'aalto' || !options.faults) {
+    // Without faults every user stands alone: write user by user, so large sets fit in memory.
+    let written = 0;
+    for (let u = 0; u < options.users; u++) {
+      const uploads = userUploads(options, u);
+      if (values.format === 'aalto') {
+        for (const [name, text] of toAaltoFiles(uploads)) writeFileSync(join(out, name), text);
+        written++;
+      } else {
+        for (const upload of uploads) writeFileSync(join(out, `${upload.session_id}.session.json`), JSON.stringify(upload));
+        written += uploads.length;
+      }
+    }
+    process.stdout.write(`wrote ${written} ${values.format === 'aalto' ? 'participant files' : 'uploads'} to ${out}\n`);
     return;
   }
   const { files, planted } = generate(options);

@@ -9,6 +9,7 @@ import { copyFile, link } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stageContext } from '../lib/stage-context.js';
 import { Config } from '../lib/config.js';
+import { mapLimited } from './lib/map-limited.js';
 import { openUploadSource } from './lib/upload-source.js';
 import type { ManifestFile, RawManifest } from './lib/uploads.js';
 
@@ -36,7 +37,7 @@ const sameIdentity = (a: ManifestFile, b: ManifestFile | undefined) =>
 
 let fetched = 0;
 let reused = 0;
-await forEachLimited(listed, 8, async (file) => {
+await mapLimited(listed, 8, async (file) => {
   const destination = join(out, file.path);
   mkdirSync(dirname(destination), { recursive: true });
   const before = join(previousRoot, file.path);
@@ -64,14 +65,6 @@ function readPreviousManifest(path: string): RawManifest | undefined {
   } catch {
     return undefined; // first run, or an unreadable old manifest: fetch everything
   }
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function fail(message: string): never {

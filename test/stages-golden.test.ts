@@ -62,7 +62,8 @@ beforeAll(() => {
   ws = tempWorkspace({
     'uploads/webapp/s1.session.json': s1,
     'uploads/webapp/s1b.session.json.gz': gzipSync(s1b),
-    'uploads/webapp/s2.session.json': s2,
+    // Pretty-printed with CRLF line ends: still one document.
+    'uploads/webapp/s2.session.json': JSON.stringify(JSON.parse(s2), null, 2).replaceAll('\n', '\r\n'),
     'uploads/webapp/s3.session.json': s3,
     // Latin-1 with CRLF line ends, as Windows editors save it.
     'uploads/aalto/77_keystrokes.txt': Buffer.from(`${aaltoLines.join('\r\n')}\r\n`, 'latin1'),

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { mapLimited } from './map-limited.js';
 import { uploadFormat, type ManifestFile } from './uploads.js';
 
 export interface UploadSource {
@@ -46,7 +47,7 @@ function fileSource(root: string): UploadSource {
   return {
     async list() {
       const paths = (await walk(root)).sort();
-      return Promise.all(paths.map(async (path) => ({ path, size: (await stat(join(root, path))).size, sha256: await sha256File(join(root, path)) })));
+      return mapLimited(paths, 8, async (path) => ({ path, size: (await stat(join(root, path))).size, sha256: await sha256File(join(root, path)) }));
     },
     fetch: (path, destination) => copyFile(join(root, path), destination),
   };

@@ -18,7 +18,7 @@ export interface FileReject {
 }
 
 export interface WebappScreening {
-  /** Workspace-independent paths under data/raw of files whose events clean reads. */
+  /** Paths under data/raw of the files whose events clean reads. */
   readonly accepted: string[];
   readonly rejects: FileReject[];
   /** Unknown field path (`ab_bucket`, `client.x`, `events[].location`) -> occurrences. */
@@ -46,8 +46,11 @@ export function compileUploadSchema(schemaPath: string): { validate: ValidateFun
   return { validate: new Ajv({ allErrors: false, strict: false }).compile(schema), schema };
 }
 
-/** Screens `files` (paths under `rawRoot`, sorted) in order; the first of duplicates wins. */
-export function screenWebappFiles(rawRoot: string, files: readonly string[], schemaPath: string): WebappScreening {
+/**
+ * Screens `files` (paths under `rawRoot`, sorted) in order; the first of duplicates wins. Each
+ * accepted document's JSON text goes to `accept` as it is read, so a large set never sits in memory.
+ */
+export function screenWebappFiles(rawRoot: string, files: readonly string[], schemaPath: string, accept: (file: string, json: string) => void): WebappScreening {
   const { validate, schema } = compileUploadSchema(schemaPath);
   const accepted: string[] = [];
   const rejects: FileReject[] = [];
@@ -92,6 +95,7 @@ export function screenWebappFiles(rawRoot: string, files: readonly string[], sch
     seen.set(ids.session_id, { digest, file });
     countUnknown(doc, schema, '', unknownFields);
     accepted.push(file);
+    accept(file, text);
   }
   return { accepted, rejects, unknownFields };
 }

@@ -14,9 +14,10 @@ import { openUploadSource } from './lib/upload-source.js';
 import type { ManifestFile, RawManifest } from './lib/uploads.js';
 
 const ctx = stageContext();
-const url = new Config(ctx.workspace).get('UPLOADS_URL')?.value;
+const config = new Config(ctx.workspace);
+const url = config.get('UPLOADS_URL')?.value;
 if (url === undefined) fail('UPLOADS_URL is not set; set it in config/.env.base, config/.env.local or the environment');
-const opened = await openUploadSource(url, ctx.workspace);
+const opened = await openUploadSource(url, ctx.workspace, config.get('PIPE_GCS_ENDPOINT')?.value);
 if (!opened.ok) fail(opened.message);
 
 const previousRoot = join(ctx.workspace, 'data/raw');

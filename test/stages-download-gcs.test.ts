@@ -69,4 +69,10 @@ describe('download from gs://', () => {
     expect(ws.read('data/raw/a.session.json')).toBe('{"a":2}');
     expect(ws.json('data/raw/manifest.json').deleted).toEqual(['sub/7_keystrokes.txt']);
   });
+
+  it('also reaches the server through PIPE_GCS_ENDPOINT, as pipe push/pull do', () => {
+    const run = runStage(ws.root, { ...STAGES.download, env: { UPLOADS_URL: env.UPLOADS_URL!, PIPE_GCS_ENDPOINT: server.url, STORAGE_EMULATOR_HOST: '' } });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.metrics).toEqual({ records: { uploads: 1, fetched: 0, reused: 1, deleted: 1 } });
+  });
 });

@@ -1,6 +1,7 @@
-// Stage clean: data/raw -> data/clean/{keystrokes,rejects}.parquet + summary.json (docs/data-tables.md).
-// TypeScript screens files (manifest check, gzip, JSON, schema, duplicates; Latin-1 decoding);
-// DuckDB does the row work in clean.webapp.sql, clean.aalto.sql and clean.sql.
+// Stage clean: data/raw -> data/clean/{keystrokes,rejects,sessions}.parquet + summary.json
+// (docs/data-tables.md). TypeScript screens whole files (manifest check, gzip, JSON, schema,
+// duplicates; Latin-1 decoding); DuckDB does the row work in clean.webapp.sql, clean.aalto.sql
+// and clean.sql. Parameters reach the SQL as DuckDB variables, never by editing SQL text.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ async function clean(): Promise<number> {
   }
   const { webapp, aalto, transcoded, manifest } = raw.input;
   const staged = new WebappStaging(join(staging, 'webapp.ndjson'));
-  const screening = screenWebappFiles(rawRoot, webapp, join(ctx.workspace, 'config/upload.schema.json'), (file, doc) => staged.add(file, doc));
+  const screening = screenWebappFiles(rawRoot, webapp, join(ctx.workspace, 'config/upload.schema.json'), (file, json) => staged.add(file, json));
 
   const db = await openStageDb(ctx.workspace, ctx.stage);
   await db.run(`SET VARIABLE max_hold_ms = ${Number(ctx.param<number>('clean.max_hold_ms'))}`);

@@ -56,6 +56,7 @@ export function screenWebappFiles(rawRoot: string, files: readonly string[], sch
   const rejects: FileReject[] = [];
   const unknownFields: Record<string, number> = {};
   const seen = new Map<string, { digest: string; file: string }>();
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   for (const file of files) {
     const reject = (rule: FileReject['rule'], detail: string, ids: { user_id?: string; session_id?: string } = {}) =>
       rejects.push({ rule, sourceFile: file, userId: ids.user_id ?? null, sessionId: ids.session_id ?? null, detail });
@@ -68,8 +69,14 @@ export function screenWebappFiles(rawRoot: string, files: readonly string[], sch
         continue;
       }
     }
-    const text = bytes.toString('utf8');
+    let text: string;
     let doc: unknown;
+    try {
+      text = utf8.decode(bytes); // JSON is UTF-8; a lenient decode would hide bad bytes as U+FFFD
+    } catch {
+      reject('invalid_json', `not UTF-8 text (${bytes.length} bytes)`);
+      continue;
+    }
     try {
       doc = JSON.parse(text);
     } catch (error) {

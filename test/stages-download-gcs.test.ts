@@ -6,7 +6,7 @@ import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGcsServer, type GcsServer } from './gcs-server/index.js';
 import { runStage, STAGES } from './helpers/run-stage.js';
-import { tempWorkspace, type Workspace } from './helpers/workspace.js';
+import { tempWorkspace, type Workspace } from './helpers/stage-workspace.js';
 
 const BUCKET = 'uploads-test';
 const md5 = (text: string) => createHash('md5').update(text).digest('base64');

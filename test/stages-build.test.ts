@@ -2,19 +2,17 @@
 // params.yaml, config/, stages/, samples/, lib/), through the real built CLI: the default build
 // runs offline on the committed samples, and a second build runs nothing.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from './helpers/run-stage.js';
 
 const BIN = join(REPO, 'bin/pipe.js');
-// Until the runner (branch core-run) is merged here, `pipe build` is a stub: this suite waits for
-// lib/runner.ts and runs by itself once it exists. It passed against core-run at a68f57e and 82bbf00.
-const runnerMerged = existsSync(join(REPO, 'lib/runner.ts'));
+
 let root: string;
 
-function build(): { status: number | null; summary: { ran: number; fresh: number; failed: unknown[] }; stderr: string } {
+function build(...extra: string[]): { status: number | null; summary: { ran: number; fresh: number; failed: unknown[] }; stderr: string } {
   const r = spawnSync('node', [BIN, 'build', 'features', '--log-format', 'json'], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
   const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string });
   const summary = events.find((e) => e.type === 'summary') as unknown as { ran: number; fresh: number; failed: unknown[] };
@@ -22,7 +20,6 @@ function build(): { status: number | null; summary: { ran: number; fresh: number
 }
 
 beforeAll(() => {
-  if (!runnerMerged) return;
   root = mkdtempSync(join(tmpdir(), 'pipe-clone-'));
   for (const path of ['pipeline.yaml', 'params.yaml', 'package.json', 'config', 'stages', 'samples', 'lib']) {
     cpSync(join(REPO, path), join(root, path), { recursive: true });
@@ -30,11 +27,9 @@ beforeAll(() => {
   rmSync(join(root, 'config/.env.local'), { force: true });
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
 });
-afterAll(() => {
-  if (runnerMerged) rmSync(root, { recursive: true, force: true });
-});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe.skipIf(!runnerMerged)('pipe build features on the committed samples', () => {
+describe('pipe build features on the committed samples', () => {
   it('runs download, clean, keypairs and features offline', () => {
     const first = build();
     expect(first.status, first.stderr).toBe(0);
@@ -52,5 +47,25 @@ describe.skipIf(!runnerMerged)('pipe build features on the committed samples', (
     expect(second.summary).toMatchObject({ ran: 0, fresh: 4, failed: [] });
     expect(readFileSync(join(root, 'pipeline.lock'), 'utf8')).toBe(lock);
     expect(statSync(join(root, 'data/features/sequences.parquet')).mtimeMs).toBe(written);
+  });
+
+  it('reruns only features when a features param changes', () => {
+    const params = join(root, 'params.yaml');
+    writeFileSync(params, readFileSync(params, 'utf8').replace('sequence_length: 50', 'sequence_length: 20'));
+    const run = build();
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.summary).toMatchObject({ ran: 1, fresh: 3, failed: [] });
+    expect(JSON.parse(readFileSync(join(root, 'data/features/summary.json'), 'utf8'))).toMatchObject({ M: 20, sequences: 405 });
+  });
+
+  it('fails the stage, keeping the previous outputs, when a param makes no sense', () => {
+    const params = join(root, 'params.yaml');
+    const before = readFileSync(join(root, 'data/features/summary.json'), 'utf8');
+    writeFileSync(params, readFileSync(params, 'utf8').replace('sequence_length: 20', 'sequence_length: 0'));
+    const run = build();
+    expect(run.status).toBe(4);
+    expect(run.summary).toMatchObject({ ran: 0, failed: ['features'] });
+    expect(readFileSync(join(root, '.pipe/logs/features.log'), 'utf8')).toContain('stage features: param features.sequence_length is 0; it must be a whole number of at least 1 (params.yaml)');
+    expect(readFileSync(join(root, 'data/features/summary.json'), 'utf8')).toBe(before);
   });
 });

@@ -5,7 +5,7 @@
 import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDb, sqlString } from '../stages/report/db.js';
+import { openDuckDb, sqlString } from '../stages/duckdb.js';
 import { backspaceKeycode, printableKeycode } from '../stages/report/queries.js';
 
 const dataDir = process.env.AALTO_DIR ?? '/work/shared/data/aalto-136m';
@@ -14,7 +14,7 @@ const files = readdirSync(dataDir).filter((f) => f.endsWith('_keystrokes.txt')).
 
 interface Row { file: string; sections: number; exact: number; mae: number; mean_length: number }
 
-const db = await openDb();
+const db = await openDuckDb({ memoryLimit: '2GB', threads: 2 });
 const rows: Row[] = [];
 for (const file of files) {
   // Quoting off (a lone " is a LETTER), Latin-1 (one file is not UTF-8), all text: only KEYCODE

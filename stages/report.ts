@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stageContext } from '../lib/stage-context.js';
 import { renderCharts } from './report/charts.js';
-import { openDb } from './report/db.js';
+import { openStageDb } from './duckdb.js';
 import { renderPage } from './report/html.js';
 import { readInputs } from './report/inputs.js';
 import { readLockFingerprints } from './report/lock.js';
@@ -17,7 +17,7 @@ const topKeys = 30;
 
 const ctx = stageContext();
 const outDir = ctx.out('reports');
-const db = await openDb();
+const db = await openStageDb(ctx.workspace, ctx.stage);
 try {
   const inputs = await readInputs(db, ctx.workspace);
   if (!inputs.ok) {

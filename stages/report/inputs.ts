@@ -3,7 +3,7 @@
 // so the report never draws charts from data it does not understand.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sqlString, type Db } from './db.js';
+import { sqlString, type Db } from '../duckdb.js';
 
 /** Workspace-relative paths, as docs/data-tables.md names them. */
 export const inputPaths = {

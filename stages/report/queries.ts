@@ -1,7 +1,7 @@
 // The report's SQL: DuckDB does every pass over the big tables and hands back small aggregates
 // (one row per session, per histogram bin, per rule), so the report's memory does not grow with
 // the number of keystrokes. BIGINT results are cast in SQL so JS receives plain numbers.
-import type { Db } from './db.js';
+import type { Db } from '../duckdb.js';
 import type { Inputs } from './inputs.js';
 import { latencyBinWidth } from './bins.js';
 

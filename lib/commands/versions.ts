@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { CommandOutcome } from '../cli.js';
 import { ExitCode } from '../exit-codes.js';
 import type { VersionManifest } from '../versions.js';
+import { defineVersionsDiff } from './versions-diff.js';
 
 interface VersionsFlags {
   json?: boolean;
@@ -33,6 +34,7 @@ export function defineVersions(program: Command, outcome: CommandOutcome): void 
       const { startFolder } = await import('../workspace.js');
       outcome.code = await showCommand(target, startFolder(cmd), { ...cmd.parent!.opts<VersionsFlags>(), ...cmd.opts<VersionsFlags>() });
     });
+  defineVersionsDiff(versions, outcome);
 }
 
 async function listCommand(start: string, flags: VersionsFlags): Promise<ExitCode> {

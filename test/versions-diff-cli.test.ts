@@ -1,0 +1,104 @@
+// `pipe versions diff` through the real CLI in temp folders, on a file:// remote (the comparison
+// reads manifests only; push-pull.test.ts covers every backend's manifest transport).
+//
+//   data/in.txt ──▶ gen ──▶ out/gen/w<i>.txt (one word each; metrics records = word count)
+//                           └──▶ sum ──▶ out/sum.txt ("<n> files")
+//
+// Expected counts are derived by hand from the words: A = alpha beta gamma, B = alpha delta gamma
+// epsilon. gen: w0 alpha = alpha (unchanged), w1 beta -> delta (changed), w2 gamma = gamma
+// (unchanged), w3 epsilon (added); records 3 -> 4. sum: "3 files" -> "4 files" (changed).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stage, tempWorkspace, type RunResult } from './helpers/workspace.js';
+
+const SOURCES = {
+  'pipeline.yaml': `stages:
+  gen:
+    cmd: stages/gen.mjs
+    deps: [data/in.txt]
+    outs: [out/gen]
+  sum:
+    cmd: stages/sum.mjs
+    deps: [out/gen]
+    outs: [out/sum.txt]
+`,
+  'stages/gen.mjs': stage`
+    const words = fs.readFileSync('data/in.txt', 'utf8').trim().split(/\\s+/);
+    const dir = out('out/gen');
+    fs.mkdirSync(dir, { recursive: true });
+    words.forEach((w, i) => fs.writeFileSync(path.join(dir, 'w' + i + '.txt'), w + '\\n'));
+    fs.writeFileSync(process.env.PIPE_METRICS_FILE, JSON.stringify({ records: words.length }));`,
+  'stages/sum.mjs': stage`
+    fs.writeFileSync(out('out/sum.txt'), fs.readdirSync('out/gen').length + ' files\\n');`,
+};
+
+function ok(r: RunResult): string {
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+describe('pipe versions diff', () => {
+  it('compares two pushed versions as a table and as JSON, and previews a push against the workspace', async () => {
+    const env = { PIPE_REMOTE: `file://${mkdtempSync(join(tmpdir(), 'pipe-store-'))}` };
+    const ws = await tempWorkspace({ ...SOURCES, 'data/in.txt': 'alpha beta gamma\n' });
+    const run = (...args: string[]) => ws.pipeWith({ env }, ...args);
+    ok(await run('build'));
+    const a = (JSON.parse(ok(await run('push', '--json', '--set-current'))) as { versionId: string }).versionId;
+    ws.write('data/in.txt', 'alpha delta gamma epsilon\n');
+    ok(await run('build'));
+    // A push within the same second takes the next second's ID (push.ts), so B is a new version.
+    const b = (JSON.parse(ok(await run('push', '--json', '--notes', 'second'))) as { versionId: string }).versionId;
+    expect(b).not.toBe(a);
+
+    expect(ok(await run('versions', 'diff', a, b))).toBe(
+      [
+        `${a} -> ${b}`,
+        'stage  added  removed  changed  unchanged  records (A -> B)',
+        'gen        1        0        1          2  records 3 -> 4',
+        'sum        0        0        1          0',
+        'total      1        0        2          2',
+        '',
+      ].join('\n'),
+    );
+
+    const doc = JSON.parse(ok(await run('versions', 'diff', 'current', b, '--json')));
+    expect(doc).toEqual({
+      schema: 1,
+      remote: env.PIPE_REMOTE,
+      a: { label: `current (${a})`, version: a },
+      b: { label: b, version: b },
+      stages: [
+        { stage: 'gen', status: 'changed', added: ['out/gen/w3.txt'], removed: [], changed: ['out/gen/w1.txt'], unchanged: 2, records: [{ name: 'records', before: 3, after: 4 }] },
+        { stage: 'sum', status: 'changed', added: [], removed: [], changed: ['out/sum.txt'], unchanged: 0, records: [] },
+      ],
+      totals: { added: 1, removed: 0, changed: 2, unchanged: 2 },
+    });
+
+    // The workspace side: "alpha" alone keeps w0 and drops w1..w3 of B; sum "1 files" differs.
+    ws.write('data/in.txt', 'alpha\n');
+    ok(await run('build'));
+    const preview = JSON.parse(ok(await run('versions', 'diff', b, 'workspace', '--json')));
+    expect(preview.b).toEqual({ label: 'workspace', version: null });
+    expect(preview.stages[0]).toMatchObject({ stage: 'gen', added: [], removed: ['out/gen/w1.txt', 'out/gen/w2.txt', 'out/gen/w3.txt'], changed: [], unchanged: 1 });
+    expect(preview.stages[0].records).toEqual([{ name: 'records', before: 4, after: 1 }]);
+    expect(preview.totals).toEqual({ added: 0, removed: 3, changed: 1, unchanged: 1 });
+  });
+
+  it('names a version the remote does not have, and refuses a malformed name as usage', async () => {
+    const env = { PIPE_REMOTE: `file://${mkdtempSync(join(tmpdir(), 'pipe-store-'))}` };
+    const ws = await tempWorkspace({ ...SOURCES, 'data/in.txt': 'alpha\n' });
+    const missing = '2020-01-02_03-04-05_nohost-nobody';
+    const unknown = await ws.pipeWith({ env }, 'versions', 'diff', missing, 'workspace');
+    expect(unknown.code).toBe(6);
+    expect(unknown.stderr).toContain(`pipe versions diff: version ${missing} is not on the remote ${env.PIPE_REMOTE}`);
+    const noRef = await ws.pipeWith({ env }, 'versions', 'diff', 'workspace', 'current');
+    expect(noRef.code).toBe(6);
+    expect(noRef.stderr).toContain('ref current is not on the remote');
+    const bad = await ws.pipeWith({ env }, 'versions', 'diff', 'not a version!', 'workspace');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"not a version!" is neither a version ID');
+    expect(unknown.stdout + noRef.stdout + bad.stdout).toBe('');
+  });
+});

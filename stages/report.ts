@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stageContext } from '../lib/stage-context.js';
 import { renderCharts } from './report/charts.js';
+import { compareWithPrevious } from './report/compare.js';
 import { openStageDb } from './duckdb.js';
 import { renderPage } from './report/html.js';
 import { readInputs } from './report/inputs.js';
@@ -29,6 +30,13 @@ try {
       version: process.env.PIPE_VERSION || 'unpublished',
       builtAt: new Date(),
       lock: readLockFingerprints(ctx.workspace, ctx.stage),
+      versionDiff: await compareWithPrevious({
+        workspace: ctx.workspace,
+        self: ctx.stage,
+        remoteUrl: process.env.PIPE_REMOTE,
+        gcsEndpoint: process.env.PIPE_GCS_ENDPOINT,
+        version: process.env.PIPE_VERSION,
+      }),
       inputs: inputs.value,
       counts: await tableCounts(db, t),
       sessions: await sessionRows(db, t, inputs.value.sessionsSql),

@@ -60,6 +60,34 @@ function lockSection(s: ReportSummary): string {
   }
 }
 
+/** "Compared with version X": per stage files added, removed, changed, and record counts before -> after. */
+function versionSection(s: ReportSummary): string {
+  const d = s.version_diff;
+  switch (d.status) {
+    case 'no-remote':
+      return '<h2>Compared with the previous version</h2>\n<p class="note">No previous version to compare with: no remote is configured (PIPE_REMOTE).</p>';
+    case 'no-previous':
+      return `<h2>Compared with the previous version</h2>\n<p class="note">No previous version to compare with: none is published on <code>${escapeHtml(d.remote)}</code> yet.</p>`;
+    case 'unavailable':
+      return `<h2>Compared with the previous version</h2>\n<p class="note">No comparison: the previous version on <code>${escapeHtml(d.remote)}</code> could not be read (${escapeHtml(d.reason)}).</p>`;
+    case 'compared': {
+      const count = (n: number | null) => (n === null ? '—' : int(n));
+      const rows = d.stages.map((st) => [
+        escapeHtml(st.stage) + (st.status === 'added' ? ' (new stage)' : st.status === 'removed' ? ' (stage gone)' : ''),
+        int(st.added), int(st.removed), int(st.changed), int(st.unchanged),
+        st.records.map((r) => `${escapeHtml(r.name)} ${count(r.before)} → ${count(r.after)}`).join('<br>'),
+      ]);
+      const t = d.totals;
+      rows.push(['total', int(t.added), int(t.removed), int(t.changed), int(t.unchanged), '']);
+      return `<h2 id="version-diff">Compared with version ${escapeHtml(d.previous.id)}</h2>
+<p class="note">The newest version on <code>${escapeHtml(d.remote)}</code> when this page was built (pushed by ${escapeHtml(d.previous.pushed_by)} at ${escapeHtml(d.previous.pushed_at)}),
+against the outputs this report was built from, i.e. what publishing them changes. Files are compared by sha256; record counts are what each stage reported.
+<code>pipe versions diff ${escapeHtml(d.previous.id)} workspace</code> lists the files.</p>
+${table(['stage', 'files added', 'removed', 'changed', 'unchanged', 'records before → after'], rows, 1, [5])}`;
+    }
+  }
+}
+
 export function renderPage(s: ReportSummary, charts: readonly Chart[]): string {
   const f = s.funnel;
   const rejectRows = s.rejects.by_rule.map((r) => [
@@ -75,6 +103,8 @@ export function renderPage(s: ReportSummary, charts: readonly Chart[]): string {
 <h1>Keystroke data report</h1>
 <p class="meta">Version <strong>${escapeHtml(s.version)}</strong> · built ${escapeHtml(s.built_at)} · every number here is in <code>summary.json</code> beside this page.</p>
 ${lockSection(s)}
+
+${versionSection(s)}
 
 <h2>Funnel</h2>
 ${table(['step', 'count'], [

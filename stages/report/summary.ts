@@ -2,6 +2,7 @@
 // this object alone, so a number on the page can always be found here.
 import type { HistogramBin } from './bins.js';
 import { fillBins } from './bins.js';
+import type { VersionComparison } from './compare.js';
 import type { Inputs } from './inputs.js';
 import type { LockFingerprints } from './lock.js';
 import type { KeyRow, LatencyBinRow, LatencyName, LatencyStatsRow, RejectRow, SessionRow, TableCounts } from './queries.js';
@@ -15,6 +16,8 @@ export interface ReportSummary {
   readonly version: string;
   readonly built_at: string;
   readonly lock: LockFingerprints;
+  /** These outputs against the newest published version (compare.ts), or why there is none. */
+  readonly version_diff: VersionComparison;
   readonly funnel: {
     readonly uploads: number;
     readonly web_events_in: number;
@@ -55,6 +58,7 @@ export interface SummaryParts {
   readonly version: string;
   readonly builtAt: Date;
   readonly lock: LockFingerprints;
+  readonly versionDiff: VersionComparison;
   readonly inputs: Inputs;
   readonly counts: TableCounts;
   readonly sessions: readonly SessionRow[];
@@ -76,6 +80,7 @@ export function assembleSummary(p: SummaryParts): ReportSummary {
     version: p.version,
     built_at: p.builtAt.toISOString(),
     lock: p.lock,
+    version_diff: p.versionDiff,
     funnel: {
       uploads: p.inputs.uploads,
       web_events_in: p.inputs.clean.events_in,

@@ -1,0 +1,78 @@
+// Input checks a stage runs before it works: a stage never runs on data it does not understand.
+// Each check is data (columns, types, not-null columns, named row rules as SQL predicates), and a
+// failure names the stage, the table, the rule and one example row, so the fix is obvious.
+import type { Db } from './duckdb.js';
+
+export interface RowRule {
+  /** Short name printed on failure, e.g. `pl_equals_hl_plus_il`. */
+  readonly name: string;
+  /** A SQL predicate every row must satisfy (NULL counts as a failure). */
+  readonly holds: string;
+  /**
+   * Rules about order within a session need window functions, which WHERE cannot hold: such a
+   * rule names the window columns it adds to the table's rows, and `holds` may use them.
+   */
+  readonly withColumns?: string;
+}
+
+export interface TableSpec {
+  /** The table as users know it: a workspace-relative path. */
+  readonly table: string;
+  /** SQL that reads it, e.g. `read_parquet('/abs/path')`. */
+  readonly relation: string;
+  /** Column name -> DuckDB type name as DESCRIBE prints it (`VARCHAR`, `INTEGER`, `DOUBLE`, `BOOLEAN`). */
+  readonly columns: Readonly<Record<string, string>>;
+  readonly notNull: readonly string[];
+  readonly rules: readonly RowRule[];
+}
+
+export type CheckResult = { readonly ok: true; readonly rows: number } | { readonly ok: false; readonly message: string };
+
+function failure(stage: string, table: string, rule: string, detail: string): CheckResult {
+  return { ok: false, message: `stage ${stage}: input ${table} fails check "${rule}": ${detail}` };
+}
+
+/** Runs every check of `spec` in order and returns the first failure, or the row count. */
+export async function checkTable(db: Db, stage: string, spec: TableSpec): Promise<CheckResult> {
+  let described: { column_name: string; column_type: string }[];
+  try {
+    described = await db.rows(`DESCRIBE SELECT * FROM ${spec.relation}`);
+  } catch (error) {
+    return failure(stage, spec.table, 'readable', `${(error as Error).message.split('\n')[0]} (run the upstream stage again)`);
+  }
+  const actual = new Map(described.map((c) => [c.column_name, c.column_type]));
+  for (const [name, type] of Object.entries(spec.columns)) {
+    const got = actual.get(name);
+    if (got === undefined) {
+      return failure(stage, spec.table, 'columns', `column ${name} (${type}) is missing; it has ${[...actual.keys()].join(', ')}`);
+    }
+    if (got !== type) return failure(stage, spec.table, 'types', `column ${name} is ${got}, expected ${type}`);
+  }
+  const rules: RowRule[] = [
+    ...spec.notNull.map((column) => ({ name: `not_null(${column})`, holds: `"${column}" IS NOT NULL` })),
+    ...spec.rules,
+  ];
+  for (const rule of rules) {
+    const from = rule.withColumns === undefined ? spec.relation : `(SELECT *, ${rule.withColumns} FROM ${spec.relation})`;
+    const bad = await db.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${from} WHERE NOT coalesce((${rule.holds}), false)`);
+    const n = bad[0]?.n ?? 0;
+    if (n > 0) {
+      const example = await db.rows(`SELECT * FROM ${from} WHERE NOT coalesce((${rule.holds}), false) LIMIT 1`);
+      return failure(stage, spec.table, rule.name, `${n} row(s) violate ${rule.holds}; for example ${JSON.stringify(example[0])}`);
+    }
+  }
+  const count = await db.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${spec.relation}`);
+  return { ok: true, rows: count[0]?.n ?? 0 };
+}
+
+/** Runs all specs; on the first failure prints its message and exits 1 (the runner reports the stage failed). */
+export async function requireTables(db: Db, stage: string, specs: readonly TableSpec[]): Promise<void> {
+  for (const spec of specs) {
+    const result = await checkTable(db, stage, spec);
+    if (!result.ok) {
+      process.stderr.write(`${result.message}\n`);
+      db.close();
+      process.exit(1);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// Opens DuckDB for a stage: in-memory database, memory limit and threads from config, and no
+// extension auto-install or auto-load, so a stage never reaches for the network (json and parquet
+// are built into @duckdb/node-api; anything needing another extension fails loudly instead).
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { Config } from '../lib/config.js';
+
+export interface DuckDbSettings {
+  /** DuckDB size string, e.g. `2GB`; DUCKDB_MEMORY_LIMIT. */
+  readonly memoryLimit: string;
+  /** Worker threads; DUCKDB_THREADS. */
+  readonly threads: number;
+}
+
+export type SettingsResult = { readonly ok: true; readonly settings: DuckDbSettings } | { readonly ok: false; readonly message: string };
+
+/** Reads DUCKDB_MEMORY_LIMIT and DUCKDB_THREADS through the config layers (env > .env.local > .env.base). */
+export function duckDbSettings(workspace: string, env: NodeJS.ProcessEnv = process.env): SettingsResult {
+  const config = new Config(workspace, env);
+  const memoryLimit = config.get('DUCKDB_MEMORY_LIMIT')?.value ?? '2GB';
+  const threadsText = config.get('DUCKDB_THREADS')?.value ?? '2';
+  const threads = Number(threadsText);
+  if (!/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(memoryLimit)) {
+    return { ok: false, message: `DUCKDB_MEMORY_LIMIT=${memoryLimit} is not a size like 2GB or 512MiB; fix it in config/.env.local or the environment` };
+  }
+  if (!Number.isInteger(threads) || threads < 1) {
+    return { ok: false, message: `DUCKDB_THREADS=${threadsText} is not a positive whole number; fix it in config/.env.local or the environment` };
+  }
+  return { ok: true, settings: { memoryLimit, threads } };
+}
+
+/** For stage scripts: DuckDB with the workspace's settings, or the reason printed and exit 1. */
+export async function openStageDb(workspace: string, stage: string): Promise<Db> {
+  const result = duckDbSettings(workspace);
+  if (!result.ok) {
+    process.stderr.write(`stage ${stage}: ${result.message}\n`);
+    process.exit(1);
+  }
+  return openDuckDb(result.settings);
+}
+
+export interface Db {
+  readonly connection: DuckDBConnection;
+  /** Runs one or more statements, discarding results. */
+  run(sql: string): Promise<void>;
+  /** Runs a query and returns its rows as JSON-safe objects (BIGINT arrives as string: cast in SQL). */
+  rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  close(): void;
+}
+
+export async function openDuckDb(settings: DuckDbSettings): Promise<Db> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: settings.memoryLimit,
+    threads: String(settings.threads),
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  });
+  const connection = await instance.connect();
+  return {
+    connection,
+    async run(sql) {
+      await connection.run(sql);
+    },
+    async rows<T>(sql: string) {
+      const reader = await connection.runAndReadAll(sql);
+      return reader.getRowObjectsJson() as T[];
+    },
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** A SQL string literal: single quotes doubled. For paths and values we put into SQL text. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A SQL list literal of strings, for read_parquet([...]) and IN (...). */
+export function sqlStringList(values: readonly string[]): string {
+  return `[${values.map(sqlString).join(', ')}]`;
+}

@@ -1,0 +1,49 @@
+// Stage features: data/keypairs/keypairs.parquet -> data/features/{sequences,users}.parquet +
+// summary.json (features.sql; shapes in docs/data-tables.md).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stageContext } from '../lib/stage-context.js';
+import { requireTables } from './checks.js';
+import { openStageDb, sqlString } from './duckdb.js';
+import { keypairsSpec } from './lib/tables.js';
+
+const ctx = stageContext();
+const m = Number(ctx.param<number>('features.sequence_length'));
+const minSessions = Number(ctx.param<number>('features.min_sessions_per_user'));
+for (const [key, value] of [['features.sequence_length', m], ['features.min_sessions_per_user', minSessions]] as const) {
+  if (!Number.isInteger(value) || value < 1) {
+    process.stderr.write(`stage ${ctx.stage}: param ${key} is ${value}; it must be a whole number of at least 1 (params.yaml)\n`);
+    process.exit(1);
+  }
+}
+const input = join(ctx.workspace, 'data/keypairs/keypairs.parquet');
+const out = ctx.out('data/features');
+const db = await openStageDb(ctx.workspace, ctx.stage);
+const spec = keypairsSpec(input);
+await requireTables(db, ctx.stage, [spec]);
+await db.run(`CREATE VIEW keypairs AS SELECT * FROM ${spec.relation}`);
+await db.run(`SET VARIABLE sequence_length = ${m}; SET VARIABLE min_sessions_per_user = ${minSessions};`);
+await db.run(readFileSync(new URL('features.sql', import.meta.url), 'utf8'));
+mkdirSync(out, { recursive: true });
+await db.run(`COPY sequences TO ${sqlString(join(out, 'sequences.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
+await db.run(`COPY users TO ${sqlString(join(out, 'users.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
+const [facts] = await db.rows<{ kept: number; dropped: number; sessions_dropped: number; sequences: number; padding: number; rows: number }>(`
+  SELECT (SELECT count(*) FROM users)::INTEGER AS kept,
+         (SELECT count(*) FROM user_sessions WHERE sessions < getvariable('min_sessions_per_user'))::INTEGER AS dropped,
+         (SELECT coalesce(sum(sessions), 0) FROM user_sessions WHERE sessions < getvariable('min_sessions_per_user'))::INTEGER AS sessions_dropped,
+         (SELECT count(*) FROM kept_sessions)::INTEGER AS sequences,
+         (SELECT count(*) FILTER (is_padding) FROM sequences)::INTEGER AS padding,
+         (SELECT count(*) FROM sequences)::INTEGER AS rows`);
+db.close();
+const summary = {
+  M: m,
+  min_sessions_per_user: minSessions,
+  users_kept: facts?.kept ?? 0,
+  users_dropped: facts?.dropped ?? 0,
+  sessions_dropped: facts?.sessions_dropped ?? 0,
+  sequences: facts?.sequences ?? 0,
+  padding_share: facts && facts.rows > 0 ? facts.padding / facts.rows : 0,
+};
+writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+ctx.writeMetrics({ records: { sequences: summary.sequences, users_kept: summary.users_kept, users_dropped: summary.users_dropped } });
+process.stdout.write(`features: ${summary.sequences} sequences of ${m} from ${summary.users_kept} users (${summary.users_dropped} users below ${minSessions} sessions dropped)\n`);

@@ -1,0 +1,63 @@
+// Loads clean's inputs into DuckDB tables the clean*.sql files read. Kept apart from the SQL so
+// the SQL never sees file lists; every path goes in as a quoted SQL string literal.
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { sqlString, sqlStringList, type Db } from '../duckdb.js';
+import type { FileReject } from './webapp-files.js';
+
+/** file_rejects(rule, source, source_file, source_line, user_id, session_id, detail): one row per quarantined file. */
+export async function loadFileRejects(db: Db, rejects: readonly FileReject[]): Promise<void> {
+  await db.run(`CREATE TEMP TABLE file_rejects (rule VARCHAR, source VARCHAR, source_file VARCHAR, source_line INTEGER,
+    user_id VARCHAR, session_id VARCHAR, detail VARCHAR)`);
+  const lit = (v: string | null) => (v === null ? 'NULL' : sqlString(v));
+  for (let i = 0; i < rejects.length; i += 500) {
+    const values = rejects.slice(i, i + 500).map((r) =>
+      `(${lit(r.rule)}, 'webapp', ${lit(r.sourceFile)}, NULL, ${lit(r.userId)}, ${lit(r.sessionId)}, ${lit(r.detail)})`);
+    await db.run(`INSERT INTO file_rejects VALUES ${values.join(', ')}`);
+  }
+}
+
+const EVENT = 'STRUCT(t DOUBLE, "type" VARCHAR, "key" VARCHAR, code VARCHAR, "keyCode" INTEGER, "repeat" BOOLEAN, composing BOOLEAN)';
+
+/**
+ * Writes accepted web-app documents as one newline-delimited JSON file, `{"source_file", "upload"}`
+ * per line: DuckDB reads one large file far faster than many small ones (25,000 uploads: ~50 s as
+ * files, a few seconds as one file), and the screening already parsed every document.
+ */
+export class WebappStaging {
+  readonly #fd: number;
+  constructor(readonly path: string) {
+    this.#fd = openSync(path, 'w');
+  }
+  /** `json` is a document JSON.parse accepted. Raw CR/LF can only be whitespace between its
+   *  tokens (never inside strings), so blanking them keeps it the same document on one line. */
+  add(file: string, json: string): void {
+    writeSync(this.#fd, `{"source_file":${JSON.stringify(file)},"upload":${json.replace(/[\r\n]/g, ' ')}}\n`);
+  }
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
+
+/** webapp_sessions(source_file, user_id, session_id, platform, prompt, text, time_origin, events[]); unknown fields are not read. */
+export async function loadWebapp(db: Db, staging: WebappStaging): Promise<void> {
+  staging.close();
+  await db.run(`CREATE TEMP TABLE webapp_sessions AS
+    SELECT row_number() OVER ()::INTEGER AS file_id, source_file, upload.user_id, upload.session_id, upload.client.device AS platform, upload.prompt, upload.text,
+           upload.time_origin, upload.events
+    FROM read_json(${sqlString(staging.path)}, format = 'newline_delimited', maximum_object_size = 33554432,
+           columns = {source_file: 'VARCHAR', upload: 'STRUCT(session_id VARCHAR, user_id VARCHAR, prompt VARCHAR, text VARCHAR,
+             client STRUCT(device VARCHAR), time_origin DOUBLE, events ${EVENT}[])'})`);
+}
+
+/** aalto_text(source_file, content): each Aalto file's text, UTF-8. */
+export async function loadAalto(db: Db, files: ReadonlyMap<string, string>): Promise<void> {
+  await db.run(`CREATE TEMP TABLE aalto_files (read_path VARCHAR, source_file VARCHAR)`);
+  if (files.size === 0) {
+    await db.run(`CREATE TEMP TABLE aalto_text (source_file VARCHAR, content VARCHAR)`);
+    return;
+  }
+  await db.run(`INSERT INTO aalto_files VALUES ${[...files].map(([source, read]) => `(${sqlString(read)}, ${sqlString(source)})`).join(', ')}`);
+  await db.run(`CREATE TEMP TABLE aalto_text AS
+    SELECT f.source_file, t.content FROM read_text(${sqlStringList([...files.values()])}) t
+    JOIN aalto_files f ON t.filename = f.read_path`);
+}

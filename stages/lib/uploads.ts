@@ -1,0 +1,33 @@
+// Which files are uploads, and of which format. The one place that knows upload file names:
+// download copies only these (so docs beside them, like readme.txt, ATTRIBUTION.md or the
+// generator's PLANTED.json, never count as uploads), and clean reads each by its format.
+//   <session_id>.session.json[.gz]   a web-app session (config/upload.schema.json)
+//   <participant>_keystrokes.txt      an Aalto 136M participant file (tab-separated, 9 columns)
+
+export type UploadFormat = 'webapp' | 'aalto';
+
+export function uploadFormat(path: string): UploadFormat | undefined {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  if (/\.session\.json(\.gz)?$/.test(name)) return 'webapp';
+  if (/_keystrokes\.txt$/.test(name)) return 'aalto';
+  return undefined;
+}
+
+/** data/raw/manifest.json (docs/data-tables.md). Deterministic for the same uploads: no clocks. */
+export interface RawManifest {
+  readonly source: string;
+  readonly files: readonly ManifestFile[];
+  /** Paths that were uploads once and are gone upstream: removed from data/raw, listed here. */
+  readonly deleted: readonly string[];
+}
+
+export interface ManifestFile {
+  /** POSIX path relative to the upload root, and to data/raw. */
+  readonly path: string;
+  readonly size: number;
+  /** file:// sources: sha256 of the content. */
+  readonly sha256?: string;
+  /** gs:// sources: the object's md5 (base64, as GCS reports it) and generation. */
+  readonly md5?: string;
+  readonly generation?: string;
+}

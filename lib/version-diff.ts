@@ -32,9 +32,13 @@ export interface VersionDiff {
   readonly totals: { readonly added: number; readonly removed: number; readonly changed: number; readonly unchanged: number };
 }
 
-/** Compares `a` (before) with `b` (after). Stages in B's order first, then those only in A. */
-export function diffVersions(a: StageSet, b: StageSet): VersionDiff {
-  const names = [...Object.keys(b), ...Object.keys(a).filter((n) => !(n in b))];
+/**
+ * Compares `a` (before) with `b` (after). Stages in `order` first (the pipeline's, upstream
+ * first, so the table reads like the graph), then B's other stages, then those only in A.
+ */
+export function diffVersions(a: StageSet, b: StageSet, order: readonly string[] = []): VersionDiff {
+  const all = [...order, ...Object.keys(b), ...Object.keys(a)];
+  const names = [...new Set(all)].filter((n) => n in a || n in b);
   const stages = names.map((name) => diffStage(name, a[name], b[name]));
   const sum = (pick: (s: StageDiff) => number) => stages.reduce((total, s) => total + pick(s), 0);
   return {

@@ -51,6 +51,10 @@ describe('diffVersions', () => {
     expect(diff.stages[1]!.records).toEqual([]);
   });
 
+  it('follows a given stage order (the pipeline\'s), then the rest as before', () => {
+    expect(diffVersions(A, B, ['old', 'same', 'nowhere']).stages.map((s) => s.stage)).toEqual(['old', 'same', 'clean', 'fresh']);
+  });
+
   it('finds nothing between a set and itself', () => {
     const self = diffVersions(A, A);
     expect(self.totals).toEqual({ added: 0, removed: 0, changed: 0, unchanged: 5 });

@@ -47,7 +47,7 @@ async function diffCommand(a: string, b: string, start: string, flags: DiffFlags
     sides.push(side);
   }
   const [before, after] = sides as [Side, Side];
-  const diff = diffVersions(before.stages, after.stages);
+  const diff = diffVersions(before.stages, after.stages, opened.value.ws.graph.order);
   if (flags.json) {
     const doc = { schema: VERSIONS_DIFF_SCHEMA, remote: opened.value.remote.url, a: before.name, b: after.name, ...diff };
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');

@@ -72,7 +72,8 @@ export async function compareWithPrevious(o: CompareOptions): Promise<VersionCom
     if (!lock.ok) return unavailable(lock.message);
     const here = workspaceStages(o.workspace, lock.value, [o.self]);
     if (!here.ok) return unavailable(here.reason);
-    const diff = diffVersions(without(manifest.value.stages, o.self), here.value);
+    // A manifest lists its stages in the pipeline's order (push walks the graph): read it that way.
+    const diff = diffVersions(without(manifest.value.stages, o.self), here.value, Object.keys(manifest.value.stages));
     return {
       status: 'compared',
       remote: remoteUrl,

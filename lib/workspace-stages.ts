@@ -25,7 +25,7 @@ export function workspaceStages(root: string, lock: LockFile, skip: readonly str
       // A folder's list is stored relative to the folder, a glob's relative to the workspace.
       const listed = loadManifest(root, locked.sha256, GLOB.test(out) ? '' : out);
       if (listed === undefined) {
-        return { ok: false, reason: `the file list of ${out} (stage ${name}) is not in .pipe/manifests; run \`pipe build ${name}\` to record it` };
+        return { ok: false, reason: `the file list of ${out} (stage ${name}) is not in .pipe/manifests; rebuild it with \`pipe build --force-stage ${name}\` to record it` };
       }
       files.push(...listed);
     }

@@ -84,6 +84,12 @@ describe('pipe versions diff', () => {
     expect(preview.stages[0]).toMatchObject({ stage: 'gen', added: [], removed: ['out/gen/w1.txt', 'out/gen/w2.txt', 'out/gen/w3.txt'], changed: [], unchanged: 1 });
     expect(preview.stages[0].records).toEqual([{ name: 'records', before: 4, after: 1 }]);
     expect(preview.totals).toEqual({ added: 0, removed: 3, changed: 1, unchanged: 1 });
+
+    // Without the per-file lists the lock points at, the workspace side cannot be read: say which.
+    ws.remove('.pipe/manifests');
+    const lost = await run('versions', 'diff', b, 'workspace');
+    expect(lost.code).toBe(7);
+    expect(lost.stderr).toContain('workspace: the file list of out/gen (stage gen) is not in .pipe/manifests; rebuild it with `pipe build --force-stage gen`');
   });
 
   it('names a version the remote does not have, and refuses a malformed name as usage', async () => {

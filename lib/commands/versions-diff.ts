@@ -25,7 +25,7 @@ export function defineVersionsDiff(versions: Command, outcome: CommandOutcome): 
     .argument('<b>', `the version after: a version ID, a ref, or \`${WORKSPACE}\` (the outputs pipeline.lock records here)`)
     .option('--json', 'print a JSON document (docs/versions-diff-json.md) instead of a table')
     .option('--remote <url>', 'file:///path or gs://bucket/prefix (default: PIPE_REMOTE)')
-    .addHelpText('after', '\nExit codes: 0 ok, 2 usage, no remote or a malformed version name, 6 unknown version or remote error.')
+    .addHelpText('after', '\nExit codes: 0 ok, 2 usage, no remote or a malformed version name, 6 unknown version or remote error,\n7 `workspace` whose file lists are missing from .pipe/manifests (rebuild).')
     .action(async (a: string, b: string, _opts: DiffFlags, cmd: Command) => {
       const { startFolder } = await import('../workspace.js');
       outcome.code = await diffCommand(a, b, startFolder(cmd), { ...cmd.parent!.opts<DiffFlags>(), ...cmd.opts<DiffFlags>() });

@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import type { CommandOutcome } from '../cli.js';
 import { ExitCode } from '../exit-codes.js';
+import type { StageSet } from '../version-diff.js';
+import type { RemoteWorkspace } from './remote-command.js';
 
 interface DiffFlags {
   json?: boolean;
@@ -37,7 +39,7 @@ async function diffCommand(a: string, b: string, start: string, flags: DiffFlags
   const { diffVersions, formatDiffTable } = await import('../version-diff.js');
   const opened = await openRemoteWorkspace(start, flags.remote);
   if (!opened.ok) return opened.code;
-  const sides = [];
+  const sides: Side[] = [];
   for (const target of [a, b]) {
     const side = await readSide(opened.value, target);
     if (!side.ok) {
@@ -58,12 +60,14 @@ async function diffCommand(a: string, b: string, start: string, flags: DiffFlags
   return ExitCode.ok;
 }
 
-type Side = { ok: true; name: { label: string; version: string | null }; stages: import('../version-diff.js').StageSet };
+/** One side of the comparison: how to name it (the argument, and the version it resolved to) and its stages. */
+interface Side {
+  readonly ok: true;
+  readonly name: { readonly label: string; readonly version: string | null };
+  readonly stages: StageSet;
+}
 
-async function readSide(
-  { ws, remote }: import('./remote-command.js').RemoteWorkspace,
-  target: string,
-): Promise<Side | { ok: false; message: string; code: ExitCode }> {
+async function readSide({ ws, remote }: RemoteWorkspace, target: string): Promise<Side | { ok: false; message: string; code: ExitCode }> {
   if (target === WORKSPACE) {
     const { workspaceStages } = await import('../workspace-stages.js');
     const local = workspaceStages(ws.root, ws.lock);

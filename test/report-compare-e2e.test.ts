@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportSummary } from '../stages/report/summary.js';
+import { haveChromium, openReportPage } from './report-chromium.js';
 import { repoRoot } from './report-run.js';
 
 const bin = join(repoRoot, 'bin/pipe.js');
@@ -78,6 +79,13 @@ describe('the report compares with the version published before it', () => {
     expect(d.stages.map((s) => s.stage)).not.toContain('report');
     expect(readFileSync(join(ws, 'reports/index.html'), 'utf8')).toContain(`Compared with version ${a}`);
   }, 240_000);
+
+  it.skipIf(!haveChromium)('still opens cleanly in headless Chromium with the comparison on it', async () => {
+    const check = await openReportPage(join(ws, 'reports/index.html'), join(repoRoot, 'test-output/report-compared.png'));
+    expect(check.consoleErrors).toEqual([]);
+    expect(check.badRequests).toEqual([]);
+    for (const c of check.charts) expect(c.marks, `chart ${c.id}`).toBeGreaterThan(0);
+  });
 });
 
 function walk(dir: string): string[] {

@@ -178,12 +178,17 @@ export async function openRemote(url: string, options: RemoteOptions): Promise<O
  * The remote a command uses: `flag` (e.g. --remote) > PIPE_REMOTE from the environment or the
  * config files; PIPE_GCS_ENDPOINT the same way. Errors say where the bad value came from.
  */
-export async function openConfiguredRemote(config: Config, workspace: string, flag?: string): Promise<OpenRemoteResult> {
+export async function openConfiguredRemote(
+  config: Config,
+  workspace: string,
+  flag?: string,
+  extra: Pick<RemoteOptions, 'maxRetries'> = {},
+): Promise<OpenRemoteResult> {
   const url = config.get('PIPE_REMOTE', flag);
   if (url === undefined) {
     return { ok: false, message: 'no remote configured: set PIPE_REMOTE (e.g. file:///srv/pipe-store or gs://my-bucket/pipe) in config/.env.local, or pass --remote' };
   }
   const endpoint = config.get('PIPE_GCS_ENDPOINT')?.value;
-  const opened = await openRemote(url.value, { workspace, ...(endpoint === undefined ? {} : { gcsEndpoint: endpoint }) });
+  const opened = await openRemote(url.value, { ...extra, workspace, ...(endpoint === undefined ? {} : { gcsEndpoint: endpoint }) });
   return opened.ok ? opened : { ok: false, message: `${opened.message} (PIPE_REMOTE from ${url.source})` };
 }

@@ -24,6 +24,10 @@ export type BuildEvent =
       readonly tail: readonly string[];
     }
   | { readonly type: 'stage-skipped'; readonly stage: string; readonly failedUpstream: string }
+  /** The remote build cache supplied the outs: pulled from `version` instead of running. */
+  | { readonly type: 'stage-pulled'; readonly stage: string; readonly version: string; readonly pushedBy: string; readonly files: number; readonly bytes: number; readonly durationMs: number }
+  /** The remote build cache could not help (unreachable, refused, bad data): the stage runs locally. */
+  | { readonly type: 'remote-cache-unusable'; readonly stage: string; readonly reason: string }
   | { readonly type: 'stage-interrupted'; readonly stage: string }
   | {
       readonly type: 'summary';
@@ -118,6 +122,13 @@ function textLine(e: BuildEvent): { stream: 'stdout' | 'stderr'; text: string } 
       };
     case 'stage-skipped':
       return { stream: 'stderr', text: `${e.stage}: not run, because upstream stage ${e.failedUpstream} failed` };
+    case 'stage-pulled':
+      return {
+        stream: 'stdout',
+        text: `${e.stage}: pulled from version ${e.version} (pushed by ${e.pushedBy}) instead of running: ${e.files} files, ${e.bytes} bytes downloaded in ${seconds(e.durationMs)}`,
+      };
+    case 'remote-cache-unusable':
+      return { stream: 'stderr', text: `${e.stage}: remote cache not used (${e.reason})` };
     case 'stage-interrupted':
       return { stream: 'stderr', text: `${e.stage}: interrupted; nothing recorded` };
     case 'summary': {

@@ -22,6 +22,7 @@ import type { Stage, StageName } from './pipeline.js';
 import type { Reporter } from './report.js';
 import { logPathOf, runStageProcess } from './stage-process.js';
 import { WorkerPool } from './worker-pool.js';
+import type { CacheLookup } from './remote-cache.js';
 import type { PathHash } from './hash.js';
 
 export const TMP_DIR = '.pipe/tmp';
@@ -42,6 +43,8 @@ export interface RunPlan {
   readonly baseEnv: NodeJS.ProcessEnv;
   readonly report: Reporter;
   readonly signal: AbortSignal;
+  /** The remote build cache (remote-cache.ts): consulted for a stale stage before it runs. */
+  readonly remoteCache?: CacheLookup;
 }
 
 type Outcome = 'ran' | 'fresh' | 'failed' | 'skipped' | 'interrupted';
@@ -121,6 +124,7 @@ async function considerStage(
   if (missingDep !== undefined) return refuse(`dep ${missingDep.path} does not exist; create it or add the stage that writes it`);
   if (before.cmd[stage.cmd.value] === undefined) return refuse(`cmd ${stage.cmd.value} does not exist`);
 
+  if (plan.remoteCache !== undefined && !plan.forced.has(name) && (await pulledFromRemote(plan, stage, before, record))) return 'ran';
   plan.report({ type: 'stage-start', stage: name, reasons });
   const started = Date.now();
   const tmp = join(plan.workspace, TMP_DIR, `${name}-${randomBytes(4).toString('hex')}`);
@@ -165,6 +169,31 @@ async function considerStage(
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * A remote cache hit applied in place of running: the outs are pulled (verified, atomic), then
+ * recorded like a run's, with the version and pusher as their source. False: run it locally
+ * (a miss, or the remote could not help, which is said and is never a failure).
+ */
+async function pulledFromRemote(plan: RunPlan, stage: Stage, before: Observed, record: (stage: StageName, entry: LockEntry) => Promise<void>): Promise<boolean> {
+  const answer = await plan.remoteCache!(stage.name, before.fingerprint);
+  if (answer.kind === 'miss') return false;
+  if (answer.kind === 'unusable') {
+    plan.report({ type: 'remote-cache-unusable', stage: stage.name, reason: answer.reason });
+    return false;
+  }
+  const started = Date.now();
+  const applied = await answer.apply();
+  if (!applied.ok) {
+    plan.report({ type: 'remote-cache-unusable', stage: stage.name, reason: `${applied.reason}; running it locally` });
+    return false;
+  }
+  const outs = await observeOuts(plan.observe, stage);
+  const entry = await lockEntryFor(plan.workspace, before, outs, answer.metrics === undefined ? undefined : { ...answer.metrics });
+  await record(stage.name, { ...entry, source: { version: answer.version, pushedBy: answer.pushedBy } });
+  plan.report({ type: 'stage-pulled', stage: stage.name, version: answer.version, pushedBy: answer.pushedBy, files: applied.files, bytes: applied.bytes, durationMs: Date.now() - started });
+  return true;
 }
 
 /** Old outs are moved aside first (renames, never a half-deleted folder in place), then deleted. */

@@ -17,6 +17,7 @@ interface BuildOptions {
   jobs: number;
   wait: boolean;
   logFormat: LogFormat;
+  remoteCache: boolean;
 }
 
 function positiveInt(value: string): number {
@@ -41,9 +42,11 @@ export function defineBuild(program: Command, outcome: CommandOutcome): void {
     .option('-j, --jobs <n>', 'run up to n independent stages at once', positiveInt, availableParallelism())
     .option('--no-wait', 'fail at once (exit 5) if another build holds the workspace')
     .option('--log-format <format>', 'text, or json: one JSON event per line', logFormat, 'text')
+    .option('--no-remote-cache', 'run stale stages locally even when a published version holds their outputs')
     .addHelpText(
       'after',
       '\nEach stage logs to .pipe/logs/<stage>.log.\n' +
+        'With PIPE_REMOTE set, a stale stage whose fingerprint a published version has is pulled instead of run.\n' +
         'Exit codes: 0 ok, 3 invalid pipeline.yaml, 4 a stage failed, 5 busy (--no-wait), 130 interrupted.',
     )
     .action(async (targets: string[], _opts: BuildOptions, cmd: Command) => {
@@ -61,7 +64,14 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
   const { createReporter } = await import('../report.js');
   const { runStages, TMP_DIR } = await import('../runner.js');
   const { findWorkspace } = await import('../workspace.js');
-  const report = createReporter(opts.logFormat);
+  const { recordStageTimes } = await import('../stage-times.js');
+  const printer = createReporter(opts.logFormat);
+  // Run times go to .pipe/stage-times.json (not the lock: it must not change between identical runs).
+  const durations = new Map<string, number>();
+  const report: typeof printer = (e) => {
+    if (e.type === 'stage-done') durations.set(e.stage, e.durationMs);
+    printer(e);
+  };
   const root = existsSync(start) ? findWorkspace(start) : undefined;
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
@@ -118,8 +128,13 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
       baseEnv: { ...process.env, ...ws.config.resolvedFileKeys() },
       report,
       signal: abort.signal,
+      ...(opts.remoteCache ? await openRemoteCache(ws) : {}),
     });
     await ws.cache.save();
+    await recordStageTimes(
+      ws.root,
+      Object.fromEntries(result.ran.flatMap((s) => (durations.has(s) ? [[s, { fingerprint: result.lock.stages[s]!.fingerprint, durationMs: durations.get(s)! }]] : []))),
+    );
     report({
       type: 'summary',
       ran: result.ran.length,
@@ -136,4 +151,18 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The remote build cache when PIPE_REMOTE is configured; a bad remote is said, never fatal. */
+async function openRemoteCache(ws: import('../build-state.js').BuildState) {
+  if (ws.config.get('PIPE_REMOTE') === undefined) return {};
+  const { openConfiguredRemote } = await import('../remote.js');
+  const { remoteCache } = await import('../remote-cache.js');
+  const opened = await openConfiguredRemote(ws.config, ws.root, undefined, { maxRetries: 0 });
+  if (!opened.ok) {
+    const reason = opened.message;
+    return { remoteCache: async () => ({ kind: 'unusable' as const, reason }) };
+  }
+  const { transferConcurrency } = await import('./remote-command.js');
+  return { remoteCache: remoteCache(ws.root, opened.remote, transferConcurrency(ws, opened.remote)) };
 }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import fg from 'fast-glob';
+import { createRequire } from 'node:module';
 import { mapConcurrent } from './worker-pool.js';
 
 /** Lower-case hex sha256 of some content. Branded so it never mixes with other strings. */
@@ -93,8 +93,22 @@ export function sha256OfString(text: string): Sha256Hex {
   return createHash('sha256').update(text).digest('hex') as Sha256Hex;
 }
 
+/**
+ * fast-glob with its dependencies costs ~30 ms to load, more than a 1,000-file status spends on
+ * stats; most pipelines name only plain paths, so it is loaded on first need.
+ */
+export function fastGlob(): typeof import('fast-glob') {
+  return createRequire(import.meta.url)('fast-glob') as typeof import('fast-glob');
+}
+
+/**
+ * Characters without which fast-glob's isDynamicPattern is false: every rule it has needs one of
+ * them (`*` `?` `\\`, a leading `!`, `[..]`, `(..)` groups and extglobs, `{..}` braces).
+ */
+const MAYBE_GLOB = /[*?\\[({]|^!/;
+
 export function isGlob(declared: string): boolean {
-  return fg.isDynamicPattern(declared);
+  return MAYBE_GLOB.test(declared) && fastGlob().isDynamicPattern(declared);
 }
 
 export async function hashFile(absPath: string, size = Infinity): Promise<Sha256Hex> {
@@ -111,16 +125,38 @@ export async function hashFile(absPath: string, size = Infinity): Promise<Sha256
 /** Manifest hash of files whose `path` is relative to `base` (a folder, or '' for a glob). */
 export function manifestHash(files: readonly FileHash[], base: string): Sha256Hex {
   const cut = base === '' ? 0 : base.length + 1;
-  const lines = files.map((f) => `${f.path.slice(cut)}\t${f.sha256}\t${f.size}\n`);
-  // Our listings come sorted; checking is O(n), sorting 100,000 lines is not free.
-  for (let i = 1; i < lines.length; i++) {
-    if (lines[i - 1]! > lines[i]!) {
-      lines.sort();
-      break;
+  const line = (f: FileHash): string => `${f.path.slice(cut)}\t${f.sha256}\t${f.size}\n`;
+  if (!linesSorted(files)) return sha256OfString(files.map(line).sort().join(''));
+  // Our listings come sorted: hash the lines in chunks as they are made, so 100,000 line strings
+  // never live at once (they would survive into the old generation, and GC cost more than hashing).
+  const hash = createHash('sha256');
+  let chunk = '';
+  for (let i = 0; i < files.length; i++) {
+    chunk += line(files[i]!);
+    if (chunk.length > 1 << 16) {
+      hash.update(chunk);
+      chunk = '';
     }
   }
-  return sha256OfString(lines.join(''));
+  return hash.update(chunk).digest('hex') as Sha256Hex;
 }
+
+/**
+ * Whether the manifest lines of `files` are in sorted order, checked on the paths alone (no line
+ * strings made). Sorted paths give sorted lines, except where one path is a prefix of the next and
+ * the next continues with a character below the tab (\0..\b): then the shorter line sorts last.
+ */
+function linesSorted(files: readonly FileHash[]): boolean {
+  for (let i = 1; i < files.length; i++) {
+    const a = files[i - 1]!.path;
+    const b = files[i]!.path;
+    if (a >= b) return false;
+    if (b.startsWith(a) && b.charCodeAt(a.length) < TAB) return false;
+  }
+  return true;
+}
+
+const TAB = 9;
 
 function stampOf(st: Stats): FileStamp {
   return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
@@ -139,7 +175,8 @@ export async function hashFiles(
   const out: FileHash[] = new Array<FileHash>(rels.length);
   const misses: { index: number; abs: string; stamp: FileStamp }[] = [];
   const statTimeMs = Date.now();
-  rels.forEach((rel, index) => {
+  for (let index = 0; index < rels.length; index++) {
+    const rel = rels[index]!;
     // `rel` is normalised POSIX (validated in pipeline.yaml, or listed by us): no join needed.
     const abs = `${workspace}/${rel}`;
     // stat, not lstat: a symlinked dep is hashed by its target's content, so its stamp must be too.
@@ -148,7 +185,7 @@ export async function hashFiles(
     const known = cache.lookup(abs, stamp);
     if (known !== undefined) out[index] = { path: rel, sha256: known, size: stamp.size };
     else misses.push({ index, abs, stamp });
-  });
+  }
   await mapConcurrent(misses, READ_CONCURRENCY, async (miss) => {
     const sha =
       miss.stamp.size >= THREAD_MIN
@@ -186,7 +223,7 @@ export async function hashPath(
   stats: HashStats = newHashStats(),
 ): Promise<PathHash> {
   if (isGlob(declared)) {
-    const matches = (await fg(declared, { cwd: workspace, onlyFiles: true, dot: false })).sort();
+    const matches = (await fastGlob()(declared, { cwd: workspace, onlyFiles: true, dot: false })).sort();
     const files = await hashFiles(workspace, matches, cache, stats);
     return { kind: 'glob', path: declared, sha256: manifestHash(files, ''), size: sum(files), files };
   }

@@ -6,12 +6,11 @@
 // always a typo in the pattern, and a stage run on nothing would "succeed" with empty outputs.
 import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import fg from 'fast-glob';
 import { closest } from './closest.js';
 import { error } from './diagnostics.js';
 import type { Diagnostic, SourceFile } from './diagnostics.js';
 import { globBase, pathContains } from './graph.js';
-import { isGlob } from './hash.js';
+import { fastGlob, isGlob } from './hash.js';
 import type { Located, StageName } from './pipeline.js';
 import type { StageDraft } from './pipeline-shape.js';
 import { declaredPaths, isInsideLexically, subject } from './pipeline-rules.js';
@@ -86,7 +85,7 @@ async function symlinkEscape(root: string, realRoot: string, path: string): Prom
 
 /** Whether a glob matches at least one file; stops at the first, so a huge folder costs little. */
 async function matchesAnyFile(root: string, glob: string): Promise<boolean> {
-  const stream = fg.stream(glob, { cwd: root, onlyFiles: true, dot: false }) as NodeJS.ReadableStream & { destroy(): void };
+  const stream = fastGlob().stream(glob, { cwd: root, onlyFiles: true, dot: false }) as NodeJS.ReadableStream & { destroy(): void };
   for await (const _ of stream) {
     stream.destroy();
     return true;

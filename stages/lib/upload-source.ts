@@ -27,7 +27,8 @@ async function walk(root: string, prefix = ''): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await readdir(join(root, prefix), { withFileTypes: true })) {
     const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-    if (entry.isDirectory()) found.push(...(await walk(root, rel)));
+    // Not push(...): spreading a quarter million paths as arguments overflows the call stack.
+    if (entry.isDirectory()) for (const path of await walk(root, rel)) found.push(path);
     else if (entry.isFile() && uploadFormat(rel) !== undefined) found.push(rel);
   }
   return found;

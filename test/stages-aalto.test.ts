@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runStages, STAGES } from './helpers/run-stage.js';
-import { tempWorkspace, type Workspace } from './helpers/workspace.js';
+import { tempWorkspace, type Workspace } from './helpers/stage-workspace.js';
 
 const AALTO = join(REPO, 'samples/aalto');
 const files = readdirSync(AALTO).filter((f) => f.endsWith('_keystrokes.txt')).sort();

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { duckDbSettings, openDuckDb } from '../stages/duckdb.js';
 import { runStage, STAGES } from './helpers/run-stage.js';
-import { tempWorkspace, type Workspace } from './helpers/workspace.js';
+import { tempWorkspace, type Workspace } from './helpers/stage-workspace.js';
 
 const KEYSTROKE = `'webapp' AS source, 'desktop' AS platform, 'u1' AS user_id, 's1' AS session_id, 0::INTEGER AS seq,
   1000.0::DOUBLE AS press_ms, 1080.0::DOUBLE AS release_ms, 'a' AS key, 'KeyA' AS code, 65::INTEGER AS keycode,

@@ -5,7 +5,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStage, STAGES } from './helpers/run-stage.js';
-import { tempWorkspace, type Workspace } from './helpers/workspace.js';
+import { tempWorkspace, type Workspace } from './helpers/stage-workspace.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const env = { UPLOADS_URL: 'file://uploads' };

@@ -6,7 +6,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStage, runStages, STAGES } from './helpers/run-stage.js';
-import { tempWorkspace, type Workspace } from './helpers/workspace.js';
+import { tempWorkspace, type Workspace } from './helpers/stage-workspace.js';
 
 const ev = (t: number, type: 'down' | 'up', key: string, code: string, keyCode: number, extra: Record<string, unknown> = {}) =>
   ({ t, type, key, code, keyCode, repeat: false, composing: false, ...extra });

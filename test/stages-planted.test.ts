@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../samples/generate.js';
 import type { Planted } from '../samples/faults.js';
 import { REPO, runStages, STAGES } from './helpers/run-stage.js';
-import { tempWorkspace, type Workspace } from './helpers/workspace.js';
+import { tempWorkspace, type Workspace } from './helpers/stage-workspace.js';
 
 const WEBAPP = join(REPO, 'samples/webapp');
 const planted = JSON.parse(readFileSync(join(WEBAPP, 'PLANTED.json'), 'utf8')) as Planted;

@@ -1,0 +1,75 @@
+// The I/O half of freshness: hashes a stage's script, deps and outs (through the state cache),
+// reads its params and env inputs, and computes its fingerprint. plan.ts then compares the
+// result with the lock entry without touching the disk.
+import { readdirSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { computeFingerprint, envValueHash } from './fingerprint.js';
+import { hashPath, type HashCache, type HashStats, type PathHash, type Sha256Hex } from './hash.js';
+import type { Observed } from './plan.js';
+import type { Stage } from './pipeline.js';
+
+export interface ObserveContext {
+  readonly workspace: string;
+  /** A declared param's value (undefined when params.yaml does not set it). */
+  readonly param: (key: string) => unknown;
+  /** A declared env input's value, resolved through config layers (undefined when unset). */
+  readonly env: (name: string) => string | undefined;
+  readonly cache: HashCache;
+  readonly stats: HashStats;
+}
+
+/**
+ * The script and the SQL beside it that it may run (docs/stage-contract.md): `stages/clean.ts`
+ * -> itself, `stages/clean.sql`, `stages/clean.*.sql`. Sorted, workspace-relative.
+ */
+export function cmdFiles(workspace: string, cmd: string): string[] {
+  const dir = posix.dirname(cmd);
+  const base = posix.basename(cmd);
+  const stem = base.replace(/\.[^.]+$/, '');
+  let names: string[];
+  try {
+    names = readdirSync(join(workspace, dir));
+  } catch {
+    return [cmd];
+  }
+  const sql = names.filter((n) => n === `${stem}.sql` || (n.startsWith(`${stem}.`) && n.endsWith('.sql')));
+  return [cmd, ...sql.map((n) => posix.join(dir, n))].sort();
+}
+
+async function hashAll(ctx: ObserveContext, paths: readonly string[]): Promise<Record<string, PathHash>> {
+  const out: Record<string, PathHash> = {};
+  for (const p of paths) out[p] = await hashPath(ctx.workspace, p, ctx.cache, ctx.stats);
+  return out;
+}
+
+/** Hashes and reads everything the stage's fingerprint and freshness depend on. */
+export async function observeStage(ctx: ObserveContext, stage: Stage): Promise<Observed> {
+  const cmdPaths = cmdFiles(ctx.workspace, stage.cmd.value);
+  const cmd: Record<string, Sha256Hex> = {};
+  const existing = await hashAll(ctx, cmdPaths);
+  for (const [p, h] of Object.entries(existing)) {
+    if (h.kind === 'file') cmd[p] = h.sha256;
+  }
+  const deps = await hashAll(ctx, stage.deps.map((d) => d.value));
+  const outs = await hashAll(ctx, stage.outs.map((o) => o.value));
+  const params: Record<string, unknown> = {};
+  for (const p of stage.params) params[p.value] = ctx.param(p.value);
+  const env: Record<string, Sha256Hex | null> = {};
+  for (const e of stage.env) env[e.value] = envValueHash(ctx.env(e.value));
+  const depHashes: Record<string, Sha256Hex | null> = {};
+  for (const [p, h] of Object.entries(deps)) depHashes[p] = h.kind === 'missing' ? null : h.sha256;
+  const fingerprint = computeFingerprint({
+    definition: { cmd: stage.cmd.value, deps: Object.keys(deps), outs: Object.keys(outs) },
+    cmdHashes: cmd,
+    depHashes,
+    params,
+    envHashes: env,
+  });
+  return { fingerprint, cmd, deps, params, env, outs };
+}
+
+/** Re-hashes only the outs (after a stage moved them into place). */
+export async function observeOuts(ctx: ObserveContext, stage: Stage): Promise<Record<string, PathHash>> {
+  return hashAll(ctx, stage.outs.map((o) => o.value));
+}
+

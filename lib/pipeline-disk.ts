@@ -14,19 +14,14 @@ import { globBase, pathContains } from './graph.js';
 import { isGlob } from './hash.js';
 import type { Located, StageName } from './pipeline.js';
 import type { StageDraft } from './pipeline-shape.js';
-import { isInsideLexically, subject } from './pipeline-rules.js';
+import { declaredPaths, isInsideLexically, subject } from './pipeline-rules.js';
 
 export async function diskRules(root: string, file: SourceFile, stages: readonly StageDraft[]): Promise<Diagnostic[]> {
   const realRoot = await realpath(root);
   const outs = stages.flatMap((s) => s.outs.filter((o) => isInsideLexically(o.value)).map((o) => ({ stage: s.name, out: o.value })));
   const checks: Promise<Diagnostic | undefined>[] = [];
   for (const stage of stages) {
-    const paths: ['cmd' | 'dep' | 'out', Located<string>][] = [
-      ...(stage.cmd === undefined ? [] : [['cmd', stage.cmd] as ['cmd', Located<string>]]),
-      ...stage.deps.map((d) => ['dep', d] as ['dep', Located<string>]),
-      ...stage.outs.map((o) => ['out', o] as ['out', Located<string>]),
-    ];
-    for (const [kind, p] of paths) {
+    for (const [kind, p] of declaredPaths(stage)) {
       if (!isInsideLexically(p.value)) continue; // reported by pathRules
       checks.push(
         (async () => {
@@ -34,7 +29,8 @@ export async function diskRules(root: string, file: SourceFile, stages: readonly
           if (escape !== undefined) {
             return error(file, p.range, `${subject(kind, p.value, stage.name)} leads outside the workspace through the symlink "${escape.link}"`, `"${escape.link}" points to ${escape.target}; pipe tracks only files inside the workspace:\ncopy the data in (or add a stage that does), then name the copy`);
           }
-          if (kind === 'cmd') return missingScript(root, file, stage.name, p);
+          // A cmd that a stage writes is reported by outRules; "missing" would only repeat it.
+          if (kind === 'cmd') return outs.some((o) => pathContains(o.out, p.value)) ? undefined : missingScript(root, file, stage.name, p);
           if (kind === 'dep') return missingDep(root, file, stage.name, p, outs);
           return undefined;
         })(),
@@ -49,7 +45,7 @@ async function missingScript(root: string, file: SourceFile, stage: StageName, c
   if (st?.isFile()) return undefined;
   const what = subject('cmd', cmd.value, stage);
   return st === undefined
-    ? error(file, cmd.range, `${what} does not exist`, 'create the zx script, or fix the path (it is relative to the workspace)')
+    ? error(file, cmd.range, `${what} does not exist`, cmd.value.includes(' ') ? 'cmd is the path of one zx script, not a command line: pass settings as params' : 'create the zx script, or fix the path (it is relative to the workspace)')
     : error(file, cmd.range, `${what} is a folder, not a script`, 'name the zx script itself, e.g. ' + cmd.value + '/index.ts');
 }
 
@@ -58,8 +54,7 @@ async function missingDep(root: string, file: SourceFile, stage: StageName, dep:
   if (outs.some((o) => pathContains(o.out, base) || pathContains(base, o.out))) return undefined;
   const what = subject('dep', dep.value, stage);
   if (isGlob(dep.value)) {
-    const matches = await fg(dep.value, { cwd: root, onlyFiles: true, dot: false, deep: Infinity });
-    if (matches.length > 0) return undefined;
+    if (await matchesAnyFile(root, dep.value)) return undefined;
     return error(file, dep.range, `${what} matches no file, and no stage writes under "${base}"`, 'fix the pattern or add the files; a stage run on no input is almost always a mistake');
   }
   if ((await lstat(join(root, dep.value)).catch(() => undefined)) !== undefined) return undefined;
@@ -87,4 +82,14 @@ async function symlinkEscape(root: string, realRoot: string, path: string): Prom
     if (!pathContains(realRoot, real)) return { link: rel, target: real };
   }
   return undefined;
+}
+
+/** Whether a glob matches at least one file; stops at the first, so a huge folder costs little. */
+async function matchesAnyFile(root: string, glob: string): Promise<boolean> {
+  const stream = fg.stream(glob, { cwd: root, onlyFiles: true, dot: false }) as NodeJS.ReadableStream & { destroy(): void };
+  for await (const _ of stream) {
+    stream.destroy();
+    return true;
+  }
+  return false;
 }

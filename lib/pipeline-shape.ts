@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
 import type { Located, Stage, StageName } from './pipeline.js';
-import { nodeRange } from './yaml-source.js';
+import { deref, nodeRange } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
 /** A stage as written; `cmd` is undefined when it is missing or not a string (already reported). */
@@ -15,18 +15,16 @@ export function shapeStages(source: YamlSource): StageDraft[] {
   // A stage written twice (reported by the YAML check) is shaped from both definitions, so the
   // outs of either one count as made and no second error cascades from the first.
   const stages: StageDraft[] = [];
-  const root = source.doc.contents;
+  const root = deref(source, source.doc.contents);
   if (!isMap(root)) return [];
-  const stagesNode = root.get('stages', true);
+  const stagesNode = deref(source, root.get('stages', true));
   if (!isMap(stagesNode)) return [];
   for (const pair of stagesNode.items) {
     if (!isScalar(pair.key)) continue;
     const name = String(pair.key.value);
-    const body = isMap(pair.value) ? pair.value : undefined;
-    const field = (key: string): Node | undefined => {
-      const v = body?.get(key, true);
-      return v === null || v === undefined ? undefined : (v as Node);
-    };
+    const value = deref(source, pair.value);
+    const body = isMap(value) ? value : undefined;
+    const field = (key: string): Node | undefined => deref(source, body?.get(key, true));
     const cmdNode = field('cmd');
     const descNode = field('desc');
     stages.push({
@@ -46,7 +44,7 @@ export function shapeStages(source: YamlSource): StageDraft[] {
 function strings(source: YamlSource, node: Node | undefined): Located<string>[] {
   if (!isSeq(node)) return [];
   const found: Located<string>[] = [];
-  for (const item of node.items) {
+  for (const item of node.items.map((i) => deref(source, i))) {
     if (isScalar(item) && typeof item.value === 'string') {
       found.push({ value: item.value, range: nodeRange(source, item) });
     }

@@ -1,6 +1,6 @@
 // YAML text -> a document whose nodes keep their offsets, plus located syntax diagnostics.
 // Shared by pipeline-file.ts and params-file.ts so both report problems the same way.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { isAlias, isPair, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node, YAMLError } from 'yaml';
 import { error, warning } from './diagnostics.js';
 import type { Diagnostic, SourceFile } from './diagnostics.js';
@@ -44,6 +44,15 @@ export function nodeRange(source: YamlSource, node: Node | null | undefined): So
   const r = node?.range;
   if (r === undefined || r === null) return rangeOf(source, 0, 0);
   return rangeOf(source, r[0], r[1]);
+}
+
+/**
+ * The node an alias (`*common`) stands for, or the node itself. Values reached through an alias
+ * are located at their anchor, where they are written.
+ */
+export function deref(source: YamlSource, node: unknown): Node | undefined {
+  if (isAlias(node)) return (node.resolve(source.doc) as Node | undefined) ?? undefined;
+  return (node ?? undefined) as Node | undefined;
 }
 
 const syntaxHints: Partial<Record<YAMLError['code'], string>> = {
@@ -93,5 +102,3 @@ function duplicateKeys(source: YamlSource): Diagnostic[] {
   });
   return found;
 }
-
-export { isMap, isScalar, isSeq };

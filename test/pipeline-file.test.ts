@@ -91,7 +91,7 @@ describe('pipeline.yaml errors, verbatim', () => {
         'pipeline.yaml:1:1: error: pipeline.yaml has an unknown key "stage"',
         '    1 | stage:',
         '      | ^~~~~',
-        '  fix: did you mean "stages"? (pipeline.yaml has one top-level key: stages)',
+        '  fix: did you mean "stages"? (pipeline.yaml has one top-level key, stages, plus x-... keys for YAML anchors)',
         '1 error',
       ),
     );
@@ -124,8 +124,62 @@ describe('pipeline.yaml errors, verbatim', () => {
         '    6 |   report:',
         '      |   ^~~~~~',
         '  fix: give the stage its fields, indented under its name:',
-        '         cmd: stages/name.ts',
+        '         cmd: stages/report.ts',
         '4 errors',
+      ),
+    );
+  });
+
+  it('an unknown key with no close match, and a cmd that is a folder', () => {
+    const yaml = lines('stages:', '  clean:', '    cmd: stages', '    retries: 3');
+    expect(refused(yaml)).toBe(
+      lines(
+        'pipeline.yaml:3:10: error: cmd "stages" of stage "clean" is a folder, not a script',
+        '    3 |     cmd: stages',
+        '      |          ^~~~~~',
+        '  fix: name the zx script itself, e.g. stages/index.ts',
+        'pipeline.yaml:4:5: error: stage "clean" has an unknown key "retries"',
+        '    4 |     retries: 3',
+        '      |     ^~~~~~~',
+        '  fix: remove it (a stage takes cmd, deps, outs, params, env, desc)',
+        '2 errors',
+      ),
+    );
+  });
+
+  it('YAML anchors: an x- key may hold shared values; an alias is located where it is used', async () => {
+    const shared = lines(
+      'x-inputs: &inputs [samples, stages/lib]', // x-... keys are free for anchors
+      'stages:',
+      '  download:',
+      '    cmd: stages/download.mjs',
+      '    deps: *inputs',
+      '    outs: [data/raw]',
+    );
+    const files = { 'samples/a.json': '{}', 'stages/lib/util.mjs': '' };
+    const ok = tempWorkspace({ ...scripts, ...files, 'pipeline.yaml': shared });
+    const { loadPipeline } = await import('../lib/pipeline-file.js');
+    const loaded = await loadPipeline(ok.dir);
+    // The deps reached through the alias are all there (not silently dropped), located at the anchor.
+    expect(loaded.ok && loaded.value.stages.get('download' as never)?.deps.map((d) => `${d.value}@${d.range.line}:${d.range.column}`)).toEqual(['samples@1:20', 'stages/lib@1:29']);
+    const nested = shared.replace('deps: *inputs', 'deps: [*inputs]'); // line 5: the alias at column 12
+    expect(refused(nested, files)).toBe(
+      lines(
+        'pipeline.yaml:5:12: error: item 1 of "deps" of stage "download" must be a string, not a list',
+        '    5 |     deps: [*inputs]',
+        '      |            ^~~~~~~',
+        '  fix: write each item as a plain string (one path or name per item)',
+        '1 error',
+      ),
+    );
+    const merged = lines('x-defaults: &defaults {deps: [samples]}', 'stages:', '  download:', '    <<: *defaults', '    cmd: stages/download.mjs');
+    expect(refused(merged, files)).toBe(
+      lines(
+        'pipeline.yaml:4:5: error: stage "download" uses a YAML merge key (<<), which pipe does not read',
+        '    4 |     <<: *defaults',
+        '      |     ^~',
+        '  fix: share values field by field instead: deps: *common-deps',
+        '1 error',
       ),
     );
   });
@@ -277,6 +331,29 @@ describe('pipeline.yaml errors, verbatim', () => {
         '      7 |     outs: [data/clean, data/raw/]',
         '        |            ^~~~~~~~~~',
         '2 errors',
+      ),
+    );
+  });
+
+  it('a cmd script that a stage writes', () => {
+    const yaml = lines(
+      'stages:',
+      '  codegen:',
+      '    cmd: stages/download.mjs',
+      '    outs: [stages/generated]', // line 4, column 12
+      '  clean:',
+      '    cmd: stages/generated/clean.mjs', // line 6, column 10: not on disk either; one error only
+    );
+    expect(refused(yaml)).toBe(
+      lines(
+        'pipeline.yaml:6:10: error: cmd "stages/generated/clean.mjs" of stage "clean" is written by stage "codegen"',
+        '    6 |     cmd: stages/generated/clean.mjs',
+        '      |          ^~~~~~~~~~~~~~~~~~~~~~~~~~',
+        '  fix: a cmd is a source file kept in git (stages/...), not an output: move the script out of that out',
+        '  pipeline.yaml:4:12: note: stage "codegen" declares "stages/generated" here',
+        '      4 |     outs: [stages/generated]',
+        '        |            ^~~~~~~~~~~~~~~~',
+        '1 error',
       ),
     );
   });
@@ -434,5 +511,60 @@ describe('pipeline.yaml errors, verbatim', () => {
         '             outs: [data/hello.txt]',
       ),
     );
+  });
+});
+
+describe('loadPipeline on a valid file (in process)', () => {
+  it('keeps every value with its place, and normalises paths', async () => {
+    const { loadPipeline } = await import('../lib/pipeline-file.js');
+    const yaml = lines(
+      'stages:',
+      '  clean:', //                                line 2, column 3
+      // Offsets: line 1 `stages:\n` is 0-7, line 2 starts at 8, line 3 at 17, line 4 at 45.
+      '    cmd: ./stages/clean.mjs', //             line 3, column 10 (offset 26), 18 characters
+      '    deps: [data\\raw/, "uploads/./a.json"]', // line 4: `data\raw/` at column 12 (offset 56, 9 chars), the quoted one at 23 (offset 67, 18 chars)
+      '    outs: [data/clean/]',
+      '    params: [clean.max_hold_ms]',
+      '    env: [TZ]',
+      '    desc: drop impossible keystrokes',
+    );
+    const ws = tempWorkspace({ ...scripts, 'pipeline.yaml': yaml, 'data/raw/x.tsv': '', 'uploads/a.json': '{}', 'params.yaml': 'clean: {max_hold_ms: 5000}\n' });
+    const loaded = await loadPipeline(ws.dir);
+    if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.value.root).toBe(ws.dir);
+    expect(loaded.value.file).toBe(`${ws.dir}/pipeline.yaml`);
+    expect(loaded.value.stages.get('clean' as never)).toEqual({
+      name: 'clean',
+      nameRange: { offset: 10, length: 5, line: 2, column: 3 },
+      desc: 'drop impossible keystrokes',
+      cmd: { value: 'stages/clean.mjs', range: { offset: 26, length: 18, line: 3, column: 10 } },
+      deps: [
+        { value: 'data/raw', range: { offset: 56, length: 9, line: 4, column: 12 } },
+        { value: 'uploads/a.json', range: { offset: 67, length: 18, line: 4, column: 23 } },
+      ],
+      outs: [{ value: 'data/clean', range: expect.objectContaining({ line: 5, column: 12, length: 11 }) }],
+      params: [{ value: 'clean.max_hold_ms', range: expect.objectContaining({ line: 6, column: 14 }) }],
+      env: [{ value: 'TZ', range: expect.objectContaining({ line: 7, column: 11, length: 2 }) }],
+    });
+  });
+});
+
+describe('config/pipeline.schema.json', () => {
+  it('names the same stage keys the loader reads, so editors and pipe agree', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { stageKeys } = await import('../lib/pipeline-schema.js');
+    const schema = JSON.parse(readFileSync(new URL('../config/pipeline.schema.json', import.meta.url), 'utf8')) as {
+      $schema: string;
+      definitions: { stage: { properties: Record<string, unknown> } };
+    };
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(Object.keys(schema.definitions.stage.properties).sort()).toEqual([...stageKeys].sort());
+  });
+
+  it('is what lib/pipeline-schema-validator.ts was generated from (else: npm run generate:schema)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { validatorPath, validatorSource } = await import('../scripts/generate-schema-validator.js');
+    expect(readFileSync(validatorPath, 'utf8')).toBe(validatorSource());
   });
 });

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CommandOutcome } from '../cli.js';
 import { ExitCode } from '../exit-codes.js';
+import type { StageName } from '../pipeline.js';
 
 interface DagOptions {
   readonly mermaid?: boolean;
@@ -37,14 +38,18 @@ async function runDag(targets: readonly string[], options: DagOptions, command: 
   const opened = await openCommandWorkspace(command);
   if (!opened.ok) return opened.error;
   const graph = buildGraph(opened.value);
-  const names = [...opened.value.stages.keys()];
+  const chosen: StageName[] = [];
   for (const target of targets) {
-    if (names.includes(target as never)) continue;
-    const guess = closest(target, names);
+    const stage = opened.value.stages.get(target as StageName);
+    if (stage !== undefined) {
+      chosen.push(stage.name);
+      continue;
+    }
+    const guess = closest(target, opened.value.stages.keys());
     process.stderr.write(`pipe dag: no stage named "${target}" in pipeline.yaml${guess === undefined ? '' : ` (did you mean "${guess}"?)`}\n`);
     return ExitCode.usage;
   }
-  const selection = targets.length === 0 ? [...graph.order] : selectWithAncestors(graph, targets as never[]);
+  const selection = chosen.length === 0 ? [...graph.order] : selectWithAncestors(graph, chosen);
   if (options.json) process.stdout.write(JSON.stringify(render.dagJson(graph, selection), null, 2) + '\n');
   else if (options.mermaid) process.stdout.write(render.renderMermaid(graph, selection));
   else if (options.dot) process.stdout.write(render.renderDot(graph, selection));

@@ -43,12 +43,24 @@ const { values } = parseArgs({
     'pandas-limit-min': { type: 'string', default: '15' },
     formats: { type: 'string', default: FORMATS.join(',') },
     'noop-runs': { type: 'string', default: '5' },
+    // A build slower than this is stopped and reported as too slow (the session has a deadline).
+    'timeout-min': { type: 'string', default: '30' },
     seed: { type: 'string', default: '2018' },
+    // A proposed stage fix (a unified diff against the repo, e.g. bench/proposed/*.patch), applied
+    // to the workspace's COPY of stages/ only; the results name every patch applied. Repeatable.
+    apply: { type: 'string', multiple: true, default: [] },
+    // Re-render keystrokes.md from keystrokes.json (after a change to the report's layout).
+    'render-only': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node --import tsx bench/keystroke-bench.ts [--keystrokes N] [--pandas-keystrokes N] [--pandas-limit-min MIN] [--formats webapp,aalto] [--noop-runs N] [--seed N]\n');
+  process.stdout.write('usage: node --import tsx bench/keystroke-bench.ts [--keystrokes N] [--pandas-keystrokes N] [--pandas-limit-min MIN] [--formats webapp,aalto] [--noop-runs N] [--seed N] [--timeout-min MIN] [--apply PATCH]... [--render-only]\n');
+  process.exit(0);
+}
+if (values['render-only']) {
+  const saved = JSON.parse(readFileSync(join(repo, 'bench/results/keystrokes.json'), 'utf8')) as { meta: Record<string, unknown>; runs: FormatRun[]; failures: Failure[] };
+  writeFileSync(join(repo, 'bench/results/keystrokes.md'), renderMarkdown(saved.meta, saved.runs, saved.failures));
   process.exit(0);
 }
 const big = Number(values.keystrokes);
@@ -73,6 +85,10 @@ function prepareWorkspace(set: string, format: Format, size: number): string {
   symlinkSync(join(repo, 'lib'), join(ws, 'lib'));
   symlinkSync(join(repo, 'node_modules'), join(ws, 'node_modules'));
   writeFileSync(join(ws, 'package.json'), '{ "private": true, "type": "module" }\n');
+  for (const patch of values.apply) {
+    const applied = spawnSync('patch', ['-p1', '--forward', '-d', ws, '-i', join(repo, patch)], { encoding: 'utf8' });
+    if (applied.status !== 0) throw new Error(`patch ${patch} does not apply to the workspace copy: ${applied.stdout}${applied.stderr}`);
+  }
   // Hard links: a real folder of real files at no disk cost, read by download as file://samples.
   const linked = spawnSync('cp', ['-al', join(set, format), join(ws, 'samples', format)], { encoding: 'utf8' });
   if (linked.status !== 0) throw new Error(`cp -al failed: ${linked.stderr}`);
@@ -82,8 +98,10 @@ function prepareWorkspace(set: string, format: Format, size: number): string {
 const stageOf = (cmdline: string) => STAGES.find((s) => cmdline.includes(`stages/${s}.ts`));
 
 async function runPipe(ws: string, keystrokes: number): Promise<PipeRun> {
-  const m = await measure(ws, process.execPath, [pipeBin, 'build', 'features', '--log-format', 'json'], env, stageOf);
-  if (m.code !== 0) throw new Error(`pipe build features failed (${m.code}) in ${ws}:\n${m.stdout.slice(-3000)}\n${m.stderr.slice(-3000)}`);
+  const timeoutMs = Number(values['timeout-min']) * 60_000;
+  const m = await measure(ws, process.execPath, [pipeBin, 'build', 'features', '--log-format', 'json'], env, stageOf, timeoutMs);
+  const late = m.seconds * 1000 >= timeoutMs ? ` (stopped after the ${values['timeout-min']}-minute limit)` : '';
+  if (m.code !== 0) throw new Error(`pipe build features failed (${m.code})${late} after ${m.seconds.toFixed(0)} s, peak tree RSS ${(m.peakTreeRss / 2 ** 20).toFixed(0)} MiB (by stage: ${JSON.stringify(Object.fromEntries(Object.entries(m.peakBySubtree).map(([k, v]) => [k, Math.round(v / 2 ** 20)])))} MiB) in ${ws}:\n${m.stdout.slice(-3000)}\n${m.stderr.slice(-3000)}`);
   const events = m.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; stage?: string; durationMs?: number });
   const stageSeconds = Object.fromEntries(events.filter((e) => e.type === 'stage-done').map((e) => [e.stage!, e.durationMs! / 1000]));
   const noop: number[] = [];
@@ -165,6 +183,7 @@ function writeResults(): void {
     duckdb: JSON.parse(readFileSync(join(repo, 'node_modules/@duckdb/node-api/package.json'), 'utf8')).version as string,
     duckdbSettings: 'DUCKDB_MEMORY_LIMIT=2GB, DUCKDB_THREADS=2 (config/.env.base)',
     params,
+    patchesApplied: values.apply,
     command: `node --import tsx bench/keystroke-bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
   };
   mkdirSync(join(repo, 'bench/results'), { recursive: true });

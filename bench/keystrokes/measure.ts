@@ -64,6 +64,7 @@ export function measure(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
   label: (cmdline: string) => string | undefined = () => undefined,
+  timeoutMs = Infinity,
 ): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -86,12 +87,16 @@ export function measure(
       }
     };
     const timer = setInterval(sample, SAMPLE_MS);
+    // SIGTERM: pipe's abort path stops its stages (their process groups) and records nothing.
+    const deadline = Number.isFinite(timeoutMs) ? setTimeout(() => child.kill('SIGTERM'), timeoutMs) : undefined;
     child.on('error', (error) => {
       clearInterval(timer);
+      clearTimeout(deadline);
       reject(error);
     });
     child.on('close', (code) => {
       clearInterval(timer);
+      clearTimeout(deadline);
       resolve({ code, seconds: (performance.now() - started) / 1000, stdout, stderr, peakTreeRss, peakBySubtree });
     });
   });

@@ -5,22 +5,28 @@
 // not changed, so a no-op status only stats; stats run synchronously in one loop (cheaper than a
 // thread-pool round trip per file when the metadata is cached by the kernel); and the files that
 // must be read are read with bounded concurrency, so libuv's thread pool reads on both cores while
-// the main thread hashes what has arrived.
+// the main thread hashes what has arrived; files of 16 MiB and more are hashed on worker threads,
+// one per core (hash-threads.ts), since sha256 runs on the thread that calls it.
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { createReadStream, readdirSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import fg from 'fast-glob';
 import { mapConcurrent } from './worker-pool.js';
 
 /** Lower-case hex sha256 of some content. Branded so it never mixes with other strings. */
 export type Sha256Hex = string & { readonly __brand: 'Sha256Hex' };
 
-/** What the state cache keys a file's hash on: if any of these change, the file is rehashed. */
+/**
+ * What the state cache keys a file's hash on: if any of these change, the file is rehashed.
+ * Plain numbers, not BigInt stats: at 100,000 files the BigInt variant's allocations cost more
+ * than the stats themselves. `mtimeMs` is a double with sub-microsecond resolution, which is
+ * enough: a later write moves mtime by at least the racy window (state-cache.ts), not by 1 ns.
+ */
 export interface FileStamp {
   readonly size: number;
-  readonly mtimeNs: bigint;
-  readonly ino: bigint;
+  readonly mtimeMs: number;
+  readonly ino: number;
 }
 
 /** Remembers hashes by stamp so unchanged files are not re-read (see state-cache.ts). */
@@ -77,6 +83,11 @@ export function newHashStats(): HashStats {
 const WHOLE_READ_MAX = 1 << 20;
 /** Reads in flight: enough to keep libuv's 4 threads and the disk queue busy, far below EMFILE. */
 const READ_CONCURRENCY = 64;
+/**
+ * Files at least this big are hashed on worker threads (hash-threads.ts): at 16 MiB the hashing
+ * (~15 ms) dwarfs the message round trip (~0.1 ms), and few files are this big.
+ */
+const THREAD_MIN = 16 << 20;
 
 export function sha256OfString(text: string): Sha256Hex {
   return createHash('sha256').update(text).digest('hex') as Sha256Hex;
@@ -99,13 +110,20 @@ export async function hashFile(absPath: string, size = Infinity): Promise<Sha256
 
 /** Manifest hash of files whose `path` is relative to `base` (a folder, or '' for a glob). */
 export function manifestHash(files: readonly FileHash[], base: string): Sha256Hex {
-  const prefix = base === '' ? '' : base + '/';
-  const lines = files.map((f) => `${f.path.slice(prefix.length)}\t${f.sha256}\t${f.size}\n`).sort();
+  const cut = base === '' ? 0 : base.length + 1;
+  const lines = files.map((f) => `${f.path.slice(cut)}\t${f.sha256}\t${f.size}\n`);
+  // Our listings come sorted; checking is O(n), sorting 100,000 lines is not free.
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i - 1]! > lines[i]!) {
+      lines.sort();
+      break;
+    }
+  }
   return sha256OfString(lines.join(''));
 }
 
-function stampOf(st: BigIntStats): FileStamp {
-  return { size: Number(st.size), mtimeNs: st.mtimeNs, ino: st.ino };
+function stampOf(st: Stats): FileStamp {
+  return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
 }
 
 /**
@@ -124,14 +142,18 @@ export async function hashFiles(
   rels.forEach((rel, index) => {
     // `rel` is normalised POSIX (validated in pipeline.yaml, or listed by us): no join needed.
     const abs = `${workspace}/${rel}`;
-    const stamp = stampOf(lstatSync(abs, { bigint: true }));
+    // stat, not lstat: a symlinked dep is hashed by its target's content, so its stamp must be too.
+    const stamp = stampOf(statSync(abs));
     stats.statted++;
     const known = cache.lookup(abs, stamp);
     if (known !== undefined) out[index] = { path: rel, sha256: known, size: stamp.size };
     else misses.push({ index, abs, stamp });
   });
   await mapConcurrent(misses, READ_CONCURRENCY, async (miss) => {
-    const sha = await hashFile(miss.abs, miss.stamp.size);
+    const sha =
+      miss.stamp.size >= THREAD_MIN
+        ? await (await import('./hash-threads.js')).hashFileOnWorker(miss.abs)
+        : await hashFile(miss.abs, miss.stamp.size);
     stats.hashed++;
     cache.remember(miss.abs, miss.stamp, sha, statTimeMs);
     out[miss.index] = { path: rels[miss.index]!, sha256: sha, size: miss.stamp.size };
@@ -142,12 +164,18 @@ export async function hashFiles(
 /** Every regular file under a workspace-relative folder, workspace-relative POSIX, sorted. */
 export function listFolder(workspace: string, rel: string): string[] {
   const files: string[] = [];
-  const root = join(workspace, rel);
-  for (const e of readdirSync(root, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const parent = (e.parentPath ?? (e as unknown as { path: string }).path).slice(root.length + 1);
-    files.push(posix.join(rel, parent.split('\\').join('/'), e.name));
-  }
+  // Depth-first by hand: plain string concatenation, no path.join per entry. A symlink to a file
+  // counts as that file; symlinked folders are not followed (no cycles), other entries skipped.
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(`${workspace}/${dir}`, { withFileTypes: true })) {
+      if (e.isFile()) files.push(`${dir}/${e.name}`);
+      else if (e.isDirectory()) walk(`${dir}/${e.name}`);
+      else if (e.isSymbolicLink() && statSync(`${workspace}/${dir}/${e.name}`, { throwIfNoEntry: false })?.isFile()) {
+        files.push(`${dir}/${e.name}`);
+      }
+    }
+  };
+  walk(rel);
   return files.sort();
 }
 
@@ -164,7 +192,7 @@ export async function hashPath(
   }
   let st;
   try {
-    st = lstatSync(join(workspace, declared));
+    st = statSync(join(workspace, declared));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing', path: declared };
     throw error;

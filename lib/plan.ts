@@ -93,15 +93,28 @@ function changedFiles(was: LockedPath, is: Exclude<PathHash, { kind: 'missing' }
   if (is.kind === 'file' || was.files === undefined) return [];
   const old = manifests(was.sha256, is.kind === 'glob' ? '' : is.path);
   if (old === undefined) return [];
-  const before = new Map(old.map((f) => [f.path, f.sha256]));
+  // Both lists are sorted by path (listings and manifests are): one merge pass, no map of
+  // 100,000 entries.
   const changes: FileChange[] = [];
-  for (const f of is.files) {
-    const prev = before.get(f.path);
-    if (prev === undefined) changes.push({ change: 'added', file: f.path });
-    else if (prev !== f.sha256) changes.push({ change: 'modified', file: f.path });
-    before.delete(f.path);
+  const olds = sortedByPath(old);
+  const news = sortedByPath(is.files);
+  let i = 0;
+  let j = 0;
+  while (i < olds.length || j < news.length) {
+    const a = olds[i];
+    const b = news[j];
+    if (b === undefined || (a !== undefined && a.path < b.path)) {
+      changes.push({ change: 'deleted', file: a!.path });
+      i++;
+    } else if (a === undefined || b.path < a.path) {
+      changes.push({ change: 'added', file: b.path });
+      j++;
+    } else {
+      if (a.sha256 !== b.sha256) changes.push({ change: 'modified', file: b.path });
+      i++;
+      j++;
+    }
   }
-  for (const gone of before.keys()) changes.push({ change: 'deleted', file: gone });
   return changes.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
@@ -127,6 +140,13 @@ export function withUpstreamReasons(
     all.set(stage, reasons);
   }
   return all;
+}
+
+function sortedByPath(files: readonly FileHash[]): readonly FileHash[] {
+  for (let k = 1; k < files.length; k++) {
+    if (files[k - 1]!.path > files[k]!.path) return [...files].sort((x, y) => (x.path < y.path ? -1 : 1));
+  }
+  return files;
 }
 
 function unionKeys(a: object, b: object): string[] {

@@ -10,16 +10,17 @@
 // hashed again next time (by then it is old enough to be trusted). Rehash when in doubt.
 //
 // The file format is plain text for fast loading of 100,000+ entries without a parser:
-//   line 1:  `pipe-state 1`
-//   then:    `<workspace-relative path>\t<size>\t<mtime ns>\t<inode>\t<sha256>` per file
-// Numbers stay strings in memory (compared as strings), so loading parses no BigInts.
+//   line 1:  `pipe-state 2`
+//   then:    `<workspace-relative path>\t<size>\t<mtime ms>\t<inode>\t<sha256>` per file
+// In memory each entry stays the text after the path, compared as a string: loading parses no
+// numbers and allocates two strings per file.
 import { readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import type { FileStamp, HashCache, Sha256Hex } from './hash.js';
 
 export const STATE_FILE = '.pipe/state';
-const HEADER = 'pipe-state 1';
+const HEADER = 'pipe-state 2';
 
 /**
  * 2 s: the coarsest mtime granularity we meet (FAT, some NFS servers) and comfortably more than
@@ -27,18 +28,16 @@ const HEADER = 'pipe-state 1';
  */
 export const RACY_WINDOW_MS = 2000;
 
-interface Entry {
-  /** `<size>\t<mtime ns>\t<inode>`: one string compare per lookup, exactly as stored on disk. */
-  readonly stamp: string;
-  readonly sha: Sha256Hex;
-}
+/** `<size>\t<mtime ms>\t<inode>\t<sha256>`: the line as stored on disk, minus the path. */
+type Entry = string;
 
 function stampKey(stamp: FileStamp): string {
-  return `${stamp.size}\t${stamp.mtimeNs}\t${stamp.ino}`;
+  return `${stamp.size}\t${stamp.mtimeMs}\t${stamp.ino}\t`;
 }
 
 export class StateCache implements HashCache {
   readonly #workspace: string;
+  readonly #prefix: string;
   /** Keyed by workspace-relative path. */
   readonly #persistent = new Map<string, Entry>();
   /** Racy entries: good for this process, never saved. */
@@ -47,6 +46,7 @@ export class StateCache implements HashCache {
 
   private constructor(workspace: string) {
     this.#workspace = workspace;
+    this.#prefix = workspace + sep;
   }
 
   /** Loads `.pipe/state`; a missing or unreadable file gives an empty cache (it is only a cache). */
@@ -58,15 +58,16 @@ export class StateCache implements HashCache {
     } catch {
       return cache;
     }
-    const lines = text.split('\n');
-    if (lines[0] !== HEADER) return cache;
-    for (let i = 1; i < lines.length; i++) {
-      // path \t size \t mtime \t inode \t sha: split at the first and the last tab only.
-      const line = lines[i]!;
-      const first = line.indexOf('\t');
-      const last = line.lastIndexOf('\t');
-      if (first <= 0 || last - first < 5 || line.length - last !== 65) continue;
-      cache.#persistent.set(line.slice(0, first), { stamp: line.slice(first + 1, last), sha: line.slice(last + 1) as Sha256Hex });
+    if (!text.startsWith(HEADER + '\n')) return cache;
+    // One pass with indexOf rather than split(): two strings per line instead of three.
+    let pos = HEADER.length + 1;
+    while (pos < text.length) {
+      let end = text.indexOf('\n', pos);
+      if (end === -1) end = text.length;
+      const tab = text.indexOf('\t', pos);
+      // path \t size \t mtime \t inode \t sha; the shortest valid rest is `0\t0\t0\t<64 hex>`.
+      if (tab > pos && tab < end && end - tab > 70) cache.#persistent.set(text.slice(pos, tab), text.slice(tab + 1, end));
+      pos = end + 1;
     }
     return cache;
   }
@@ -77,22 +78,22 @@ export class StateCache implements HashCache {
 
   #key(absPath: string): string {
     // Hot path (once per file per status): a slice, not path.relative.
-    const prefix = this.#workspace + sep;
-    const rel = absPath.startsWith(prefix) ? absPath.slice(prefix.length) : relative(this.#workspace, absPath);
+    const rel = absPath.startsWith(this.#prefix) ? absPath.slice(this.#prefix.length) : relative(this.#workspace, absPath);
     return sep === '/' ? rel : rel.split(sep).join('/');
   }
 
   lookup(absPath: string, stamp: FileStamp): Sha256Hex | undefined {
     const key = this.#key(absPath);
     const entry = this.#session.get(key) ?? this.#persistent.get(key);
-    return entry !== undefined && entry.stamp === stampKey(stamp) ? entry.sha : undefined;
+    if (entry === undefined) return undefined;
+    const want = stampKey(stamp);
+    return entry.length === want.length + 64 && entry.startsWith(want) ? (entry.slice(want.length) as Sha256Hex) : undefined;
   }
 
   remember(absPath: string, stamp: FileStamp, sha256: Sha256Hex, statTimeMs: number): void {
     const key = this.#key(absPath);
-    const entry: Entry = { stamp: stampKey(stamp), sha: sha256 };
-    const mtimeMs = Number(stamp.mtimeNs / 1_000_000n);
-    if (statTimeMs - mtimeMs > RACY_WINDOW_MS) {
+    const entry: Entry = stampKey(stamp) + sha256;
+    if (statTimeMs - stamp.mtimeMs > RACY_WINDOW_MS) {
       this.#persistent.set(key, entry);
       this.#session.delete(key);
     } else {
@@ -109,7 +110,7 @@ export class StateCache implements HashCache {
     const parts: string[] = [HEADER];
     for (const [path, e] of this.#persistent) {
       // A name with a tab or newline cannot be stored in this format; it is simply rehashed.
-      if (!/[\t\n]/.test(path)) parts.push(`${path}\t${e.stamp}\t${e.sha}`);
+      if (!/[\t\n]/.test(path)) parts.push(`${path}\t${e}`);
     }
     await writeFileAtomic(join(this.#workspace, STATE_FILE), parts.join('\n') + '\n');
     this.#dirty = false;

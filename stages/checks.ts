@@ -8,6 +8,11 @@ export interface RowRule {
   readonly name: string;
   /** A SQL predicate every row must satisfy (NULL counts as a failure). */
   readonly holds: string;
+  /**
+   * Rules about order within a session need window functions, which WHERE cannot hold: such a
+   * rule names the window columns it adds to the table's rows, and `holds` may use them.
+   */
+  readonly withColumns?: string;
 }
 
 export interface TableSpec {
@@ -48,12 +53,11 @@ export async function checkTable(db: Db, stage: string, spec: TableSpec): Promis
     ...spec.rules,
   ];
   for (const rule of rules) {
-    const bad = await db.rows<{ n: number }>(
-      `SELECT count(*)::INTEGER AS n FROM ${spec.relation} WHERE NOT coalesce((${rule.holds}), false)`,
-    );
+    const from = rule.withColumns === undefined ? spec.relation : `(SELECT *, ${rule.withColumns} FROM ${spec.relation})`;
+    const bad = await db.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM ${from} WHERE NOT coalesce((${rule.holds}), false)`);
     const n = bad[0]?.n ?? 0;
     if (n > 0) {
-      const example = await db.rows(`SELECT * FROM ${spec.relation} WHERE NOT coalesce((${rule.holds}), false) LIMIT 1`);
+      const example = await db.rows(`SELECT * FROM ${from} WHERE NOT coalesce((${rule.holds}), false) LIMIT 1`);
       return failure(stage, spec.table, rule.name, `${n} row(s) violate ${rule.holds}; for example ${JSON.stringify(example[0])}`);
     }
   }

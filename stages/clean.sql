@@ -4,12 +4,12 @@
 --      variables max_hold_ms, min_keystrokes_per_session (params.yaml `clean.*`).
 -- Out: keystrokes, rejects, sessions (docs/data-tables.md).
 
-CREATE OR REPLACE TEMP TABLE candidates AS
+CREATE OR REPLACE TEMP VIEW candidates AS
 SELECT * FROM webapp_candidates UNION ALL BY NAME SELECT * FROM aalto_candidates;
 
 -- Hold rules. A negative hold is a release paired with another press of the key in the source
 -- data; a zero hold is a logging artefact; a very long one a stuck or re-paired key.
-CREATE OR REPLACE TEMP TABLE hold_checked AS
+CREATE OR REPLACE TEMP VIEW hold_checked AS
 SELECT *, release_ms - press_ms AS hold_ms,
        CASE WHEN release_ms - press_ms < 0 THEN 'hold_negative'
             WHEN release_ms - press_ms = 0 THEN 'hold_zero'

@@ -1,6 +1,7 @@
-// Stage clean: data/raw -> data/clean/{keystrokes,rejects}.parquet + summary.json (docs/data-tables.md).
-// TypeScript screens files (manifest check, gzip, JSON, schema, duplicates; Latin-1 decoding);
-// DuckDB does the row work in clean.webapp.sql, clean.aalto.sql and clean.sql.
+// Stage clean: data/raw -> data/clean/{keystrokes,rejects,sessions}.parquet + summary.json
+// (docs/data-tables.md). TypeScript screens whole files (manifest check, gzip, JSON, schema,
+// duplicates; Latin-1 decoding); DuckDB does the row work in clean.webapp.sql, clean.aalto.sql
+// and clean.sql. Parameters reach the SQL as DuckDB variables, never by editing SQL text.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { stageContext } from '../lib/stage-context.js';
 import { openStageDb, sqlString } from './duckdb.js';
 import { readRawInput } from './lib/raw-input.js';
 import { screenWebappFiles } from './lib/webapp-files.js';
-import { loadAalto, loadFileRejects, loadWebapp } from './lib/clean-load.js';
+import { loadAalto, loadFileRejects, loadWebapp, WebappStaging } from './lib/clean-load.js';
 import { cleanSummary } from './lib/clean-summary.js';
 
 const ctx = stageContext();
@@ -28,13 +29,14 @@ async function clean(): Promise<number> {
     return 1;
   }
   const { webapp, aalto, transcoded, manifest } = raw.input;
-  const screening = screenWebappFiles(rawRoot, webapp, join(ctx.workspace, 'config/upload.schema.json'));
+  const staged = new WebappStaging(join(staging, 'webapp.ndjson'));
+  const screening = screenWebappFiles(rawRoot, webapp, join(ctx.workspace, 'config/upload.schema.json'), (file, json) => staged.add(file, json));
 
   const db = await openStageDb(ctx.workspace, ctx.stage);
   await db.run(`SET VARIABLE max_hold_ms = ${Number(ctx.param<number>('clean.max_hold_ms'))}`);
   await db.run(`SET VARIABLE min_keystrokes_per_session = ${Number(ctx.param<number>('clean.min_keystrokes_per_session'))}`);
   await loadFileRejects(db, screening.rejects);
-  await loadWebapp(db, rawRoot, screening.accepted);
+  await loadWebapp(db, staged);
   await loadAalto(db, aalto);
   for (const part of ['clean.webapp.sql', 'clean.aalto.sql', 'clean.sql']) {
     await db.run(readFileSync(new URL(part, import.meta.url), 'utf8'));

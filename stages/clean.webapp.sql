@@ -10,17 +10,17 @@
 -- preceded (for its code) by a keydown is unmatched_keyup (its keydown came before the page).
 -- Auto-repeat keydowns and IME events (keyCode 229 or isComposing) are removed before pairing.
 
-CREATE OR REPLACE TEMP TABLE webapp_events AS
-SELECT source_file, user_id, session_id, platform, time_origin,
+CREATE OR REPLACE TEMP VIEW webapp_events AS
+SELECT file_id, source_file, user_id, session_id, platform, time_origin,
        ev.t AS t, ev.type AS type, ev.key AS key, ev.code AS code, ev.keyCode AS keycode,
        ev.repeat AS is_repeat, ev.composing AS composing, event_index::INTEGER AS event_index
 FROM (
-  SELECT source_file, user_id, session_id, platform, time_origin,
+  SELECT file_id, source_file, user_id, session_id, platform, time_origin,
          unnest(events) AS ev, unnest(range(len(events))) AS event_index
   FROM webapp_sessions
 );
 
-CREATE OR REPLACE TEMP TABLE webapp_flagged AS
+CREATE OR REPLACE TEMP VIEW webapp_flagged AS
 SELECT *,
        CASE WHEN type = 'down' AND is_repeat THEN 'repeat_keydown'
             WHEN composing OR keycode = 229 THEN 'ime_composing' END AS rule
@@ -33,7 +33,7 @@ SELECT *,
        lag(type) OVER per_key AS prev_type
 FROM webapp_flagged
 WHERE rule IS NULL
-WINDOW per_key AS (PARTITION BY source_file, code ORDER BY t, event_index);
+WINDOW per_key AS (PARTITION BY file_id, code ORDER BY t, event_index);
 
 CREATE OR REPLACE TEMP TABLE webapp_candidates AS
 SELECT 'webapp' AS source, platform, user_id, session_id,

@@ -9,13 +9,15 @@ import { copyFile, link } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { stageContext } from '../lib/stage-context.js';
 import { Config } from '../lib/config.js';
+import { mapLimited } from './lib/map-limited.js';
 import { openUploadSource } from './lib/upload-source.js';
 import type { ManifestFile, RawManifest } from './lib/uploads.js';
 
 const ctx = stageContext();
-const url = new Config(ctx.workspace).get('UPLOADS_URL')?.value;
+const config = new Config(ctx.workspace);
+const url = config.get('UPLOADS_URL')?.value;
 if (url === undefined) fail('UPLOADS_URL is not set; set it in config/.env.base, config/.env.local or the environment');
-const opened = await openUploadSource(url, ctx.workspace);
+const opened = await openUploadSource(url, ctx.workspace, config.get('PIPE_GCS_ENDPOINT')?.value);
 if (!opened.ok) fail(opened.message);
 
 const previousRoot = join(ctx.workspace, 'data/raw');
@@ -36,7 +38,7 @@ const sameIdentity = (a: ManifestFile, b: ManifestFile | undefined) =>
 
 let fetched = 0;
 let reused = 0;
-await forEachLimited(listed, 8, async (file) => {
+await mapLimited(listed, 8, async (file) => {
   const destination = join(out, file.path);
   mkdirSync(dirname(destination), { recursive: true });
   const before = join(previousRoot, file.path);
@@ -64,14 +66,6 @@ function readPreviousManifest(path: string): RawManifest | undefined {
   } catch {
     return undefined; // first run, or an unreadable old manifest: fetch everything
   }
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function fail(message: string): never {

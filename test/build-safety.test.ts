@@ -4,9 +4,10 @@
 //   data/in.txt ──▶ slow ──▶ out/slow/ (a.txt, b.txt) ──▶ after ──▶ out/after.txt
 //
 // `slow` writes a.txt, then, when HANG=1 is set (not a declared env input, so not part of the
-// fingerprint), prints "HALF pid=<its pid>" and hangs before writing b.txt.
+// fingerprint), prints "HALF pid=<its pid>" and hangs before writing b.txt. With GATE=<file> it
+// marks its start, waits until the test creates that file, and marks its end.
 import { hostname } from 'node:os';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stage, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
 
@@ -30,9 +31,11 @@ const FILES = {
       console.log('HALF pid=' + process.pid);
       await new Promise((r) => setTimeout(r, 60_000));
     }
-    if (process.env.SLOW_MS) {
+    if (process.env.GATE) {
+      // Holds the build open until the test creates the GATE file.
       mark('start ' + Date.now());
-      await new Promise((r) => setTimeout(r, Number(process.env.SLOW_MS)));
+      while (!fs.existsSync(process.env.GATE)) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 50));
       mark('end ' + Date.now());
     }
     fs.writeFileSync(path.join(out('out/slow'), 'b.txt'), v + '-b\\n');`,
@@ -186,9 +189,13 @@ describe('failures', () => {
 describe('build mutex', () => {
   it('a second build waits, naming the holder, and the two never interleave', async () => {
     const ws = await builtV1();
-    const first = ws.start(['build', '--force', 'slow'], { env: { SLOW_MS: '800' } });
-    await first.waitFor(/\[slow\]|slow: running/);
-    const second = ws.start(['build', '--force', 'slow'], { env: { SLOW_MS: '800' } });
+    const gate = ws.path('../gate');
+    const first = ws.start(['build', '--force', 'slow'], { env: { GATE: gate } });
+    await first.waitFor(/slow: running/);
+    const second = ws.start(['build', '--force', 'slow'], { env: { GATE: gate } });
+    // The first build is held open by its stage until the second says it is waiting.
+    await second.waitFor(/waiting for the build mutex/);
+    writeFileSync(gate, '');
     const [r1, r2] = await Promise.all([first.done, second.done]);
     expect([r1.code, r2.code]).toEqual([0, 0]);
     const waitLine = new RegExp(

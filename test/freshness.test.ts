@@ -4,6 +4,7 @@
 //   data/words/ ──▶ words ──▶ out/words.txt                 (independent of norm/count)
 //
 // norm lower-cases its input, so "Hello" and "HELLO" give the same out: that proves early cutoff.
+import { lutimesSync, symlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stage, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
 
@@ -183,6 +184,46 @@ describe('pipe build freshness', () => {
     ws.clearRuns();
     await ws.pipe('build', '--force', '-j', '1', 'count');
     expect(ws.runs()).toEqual(['norm', 'count']); // count and its ancestors only
+  });
+});
+
+describe('symlinked deps', () => {
+  it('are judged by their target: editing the target re-runs the stage', async () => {
+    const ws = await tempWorkspace({
+      'pipeline.yaml': 'stages:\n  copy:\n    cmd: stages/copy.mjs\n    deps: [data/current.txt]\n    outs: [out/copy.txt]\n',
+      'data/v1.txt': 'one\n',
+      'stages/copy.mjs': stage`fs.writeFileSync(out('out/copy.txt'), fs.readFileSync('data/current.txt'));`,
+    });
+    symlinkSync('v1.txt', ws.path('data/current.txt'));
+    // Both old enough for the state cache to trust: only the target's new stamp can reveal the edit.
+    ws.age('data/v1.txt', 60);
+    const old = Date.now() / 1000 - 60;
+    lutimesSync(ws.path('data/current.txt'), old, old);
+    await ws.pipe('build');
+    ws.write('data/v1.txt', 'uno\n');
+    expect((await ws.pipe('status')).stdout).toContain('copy: stale\n  dep modified: data/current.txt\n');
+    await ws.pipe('build');
+    expect(ws.read('out/copy.txt')).toBe('uno\n');
+    expect(ws.runs()).toEqual(['copy', 'copy']);
+  });
+});
+
+describe('config layers reach the stage', () => {
+  it('config/.env.base and .env.local keys are in the stage env; a declared env input follows them', async () => {
+    const ws = await tempWorkspace({
+      'pipeline.yaml': 'stages:\n  greet:\n    cmd: stages/greet.mjs\n    outs: [out/greet.txt]\n    env: [GREETING]\n',
+      'config/.env.base': 'GREETING=hello\nOTHER=from-base\n',
+      'stages/greet.mjs': stage`fs.writeFileSync(out('out/greet.txt'), process.env.GREETING + ' ' + process.env.OTHER + '\\n');`,
+    });
+    await ws.pipe('build');
+    expect(ws.read('out/greet.txt')).toBe('hello from-base\n');
+    ws.write('config/.env.local', 'GREETING=hi\n'); // .env.local overrides .env.base
+    expect((await ws.pipe('status')).stdout).toContain('greet: stale\n  env changed: GREETING\n');
+    await ws.pipe('build');
+    expect(ws.read('out/greet.txt')).toBe('hi from-base\n');
+    await ws.pipeWith({ env: { GREETING: 'hey' } }, 'build'); // the process environment wins
+    expect(ws.read('out/greet.txt')).toBe('hey from-base\n');
+    expect(ws.runs()).toEqual(['greet', 'greet', 'greet']);
   });
 });
 

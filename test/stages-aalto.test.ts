@@ -1,6 +1,7 @@
 // The real Aalto 136M files (samples/aalto, byte-exact copies; Dhakal et al., CHI 2018) through
 // download -> clean -> keypairs -> features. Expected numbers come from the data set's README
 // (line numbers of its traps), from plain-JS counts of the files here, or from hand arithmetic.
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,22 @@ beforeAll(() => {
   runStages(ws.root, [{ ...STAGES.download, env: { UPLOADS_URL: 'file://uploads' } }, STAGES.clean, STAGES.keypairs, STAGES.features]);
 });
 afterAll(() => ws.remove());
+
+describe('the Aalto samples', () => {
+  it('are byte-exact copies (SHA-256 as published in the team data README)', () => {
+    const sha = (f: string) => createHash('sha256').update(readFileSync(join(AALTO, f))).digest('hex');
+    expect(Object.fromEntries([...files, 'readme.txt'].map((f) => [f, sha(f)]))).toEqual({
+      '102_keystrokes.txt': 'b580ca1d43a6932b8a6fc33eaa2e5bdea4d96a84c63b8399ecc74b698d67d2d2',
+      '1371_keystrokes.txt': 'c5326bc51f11de313b1229a56447d5312bf4b5243b6cf50b361f3a624ec7ae9c',
+      '1466_keystrokes.txt': '0e59604bf56ada77cfe2e5b9acdb17695aa48d9cbafd3da01e8d778181c9bf46',
+      '1628_keystrokes.txt': 'e2f41c4128d1bec8fee6014af904d6ead51d59f47ee85c9c0de032b16af109b1',
+      '2404_keystrokes.txt': '8ff4690fa5524f6016715751a28d7cc546ef9c4c626d7dd4a0df803e310986b8',
+      '2917_keystrokes.txt': 'c4ee67f5add656df797e07b389e5806269871eb98cdc5145a97b597e0393ebf6',
+      '529_keystrokes.txt': '6a73fe67ddca38a28517ae718b4d1d7da13984861c52f2971c40c343481ee833',
+      'readme.txt': 'c81fcbee7e98e53a5bc789074207ec338e66edd204bbf9a160c8edfaf098a08c',
+    });
+  });
+});
 
 describe('the Aalto files through clean', () => {
   it('accounts for every data line of every file: kept or rejected', async () => {

@@ -29,6 +29,8 @@ describe('keypairs checks data/clean/keystrokes.parquet', () => {
       'fails check "types": column keycode is BIGINT, expected INTEGER'],
     ['a missing column', `SELECT * EXCLUDE (seq) FROM (SELECT ${KEYSTROKE})`,
       'fails check "columns": column seq (INTEGER) is missing'],
+    ['a gap in seq', `SELECT * REPLACE (seq + 1 AS seq) FROM (SELECT ${KEYSTROKE})`,
+      'fails check "seq_counts_by_press_time": 1 row(s) violate seq = expected_seq AND press_ms >= coalesce(previous_press_ms, press_ms); for example {'],
     ['an unknown source', `SELECT * REPLACE ('csv' AS source) FROM (SELECT ${KEYSTROKE})`,
       'fails check "known_source": 1 row(s) violate source IN (\'webapp\', \'aalto\')'],
   ])('refuses %s', async (_what, select, message) => {

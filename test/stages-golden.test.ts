@@ -62,8 +62,11 @@ beforeAll(() => {
   ws = tempWorkspace({
     'uploads/webapp/s1.session.json': s1,
     'uploads/webapp/s1b.session.json.gz': gzipSync(s1b),
-    'uploads/webapp/s2.session.json': s2,
+    // Pretty-printed with CRLF line ends: still one document.
+    'uploads/webapp/s2.session.json': JSON.stringify(JSON.parse(s2), null, 2).replaceAll('\n', '\r\n'),
     'uploads/webapp/s3.session.json': s3,
+    'uploads/webapp/bad-bytes.session.json': Buffer.from([0x7b, 0xff, 0x7d]), // "{", a byte UTF-8 never has, "}"
+    'uploads/webapp/cut.session.json': s3.slice(0, 40), // cut off mid-upload
     // Latin-1 with CRLF line ends, as Windows editors save it.
     'uploads/aalto/77_keystrokes.txt': Buffer.from(`${aaltoLines.join('\r\n')}\r\n`, 'latin1'),
     // UTF-8 with a byte order mark: participant 78, one section of two keystrokes.
@@ -116,6 +119,8 @@ describe('clean on hand-made uploads', () => {
       { rule: 'aalto_field_count', source_file: 'aalto/77_keystrokes.txt', source_line: 12 },
       { rule: 'aalto_field_count', source_file: 'aalto/77_keystrokes.txt', source_line: 13 },
       { rule: 'aalto_field_count', source_file: 'aalto/77_keystrokes.txt', source_line: 14 },
+      { rule: 'invalid_json', source_file: 'webapp/bad-bytes.session.json', source_line: null },
+      { rule: 'truncated_json', source_file: 'webapp/cut.session.json', source_line: null },
       { rule: 'unmatched_keyup', source_file: 'webapp/s1.session.json', source_line: 0 },
       { rule: 'repeat_keydown', source_file: 'webapp/s1.session.json', source_line: 6 },
       { rule: 'unmatched_keydown', source_file: 'webapp/s1.session.json', source_line: 8 },
@@ -145,7 +150,8 @@ describe('clean on hand-made uploads', () => {
     // Aalto: 77 has 13 data lines (2-14) = 4 kept + 9 rejected; 78 has 2, both kept
     expect(summary.rows_in).toBe(15);
     expect(summary.by_source.aalto?.keystrokes_out).toBe(6);
-    expect(summary.rejected_total).toBe(5 + 1 + 9);
+    // 5 web-app events + 1 web-app session keystroke + 2 web-app files + 9 Aalto rows
+    expect(summary.rejected_total).toBe(5 + 1 + 2 + 9);
   });
 });
 

@@ -2,6 +2,7 @@
 // status reads no file contents, yet a same-tick rewrite is still caught).
 //
 //   data/raw/ ──▶ clean ──▶ out/clean.txt ──▶ report ──▶ out/report.txt
+import { createHash, randomBytes } from 'node:crypto';
 import { statSync, utimesSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stage, tempWorkspace } from './helpers/workspace.js';
@@ -34,6 +35,20 @@ interface StatusJson {
   stages: { name: string; state: string; reasons: Record<string, unknown>[] }[];
   hashing: { statted: number; hashed: number };
 }
+
+describe('hashing big deps', () => {
+  it('a 17 MiB dep (hashed on a worker thread) gets the sha256 a one-shot hash of its bytes gives', async () => {
+    const ws = await tempWorkspace({
+      'pipeline.yaml': 'stages:\n  use:\n    cmd: stages/use.mjs\n    deps: [data/big.bin]\n    outs: [out/use.txt]\n',
+      'stages/use.mjs': stage`fs.writeFileSync(out('out/use.txt'), 'ok');`,
+    });
+    const bytes = randomBytes(17 << 20);
+    ws.write('data/big.bin', bytes);
+    expect((await ws.pipe('build')).code).toBe(0);
+    const lock = JSON.parse(ws.read('pipeline.lock')) as { stages: { use: { deps: Record<string, unknown> } } };
+    expect(lock.stages.use.deps['data/big.bin']).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), size: 17 << 20 });
+  });
+});
 
 describe('pipe status', () => {
   it('says never built, then fresh; --check exits 1 then 0', async () => {
@@ -102,8 +117,9 @@ describe('pipe status', () => {
 
   it('catches a same-size rewrite that keeps the mtime, when it happened within the racy window', async () => {
     const ws = await tempWorkspace(FILES);
-    // Pin u1's mtime to a whole second just now, so the hash the build takes is "racy".
-    const pinned = Math.floor(Date.now() / 1000);
+    // Pin u1's mtime to a whole second 30 s ahead: however slow the machine, the build's hash is
+    // taken within the racy window (mtime not older than 2 s), so the cache must not trust it.
+    const pinned = Math.floor(Date.now() / 1000) + 30;
     utimesSync(ws.path('data/raw/u1.txt'), pinned, pinned);
     await ws.pipe('build');
     const stampBefore = statSync(ws.path('data/raw/u1.txt'), { bigint: true });

@@ -70,7 +70,7 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
   let release: (() => void) | undefined;
   try {
     if (root !== undefined && !opts.dryRun) {
-      const command = ['pipe', 'build', ...process.argv.slice(3)].join(' ');
+      const command = ['pipe', ...process.argv.slice(2)].join(' ');
       const got = await acquireBuildMutex(root, {
         command,
         noWait: !opts.wait,

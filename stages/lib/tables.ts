@@ -19,7 +19,13 @@ export function keystrokesSpec(path: string): TableSpec {
       { name: 'known_platform', holds: `platform IN ('desktop', 'mobile')` },
       { name: 'positive_hold', holds: 'release_ms > press_ms' },
       { name: 'keycode_range', holds: 'keycode BETWEEN 0 AND 255' },
-      { name: 'seq_non_negative', holds: 'seq >= 0' },
+      // keypairs pairs keystroke seq with seq + 1: seq must count 0, 1, 2, ... by press time.
+      {
+        name: 'seq_counts_by_press_time',
+        withColumns: `row_number() OVER (PARTITION BY source, user_id, session_id ORDER BY seq) - 1 AS expected_seq,
+          lag(press_ms) OVER (PARTITION BY source, user_id, session_id ORDER BY seq) AS previous_press_ms`,
+        holds: 'seq = expected_seq AND press_ms >= coalesce(previous_press_ms, press_ms)',
+      },
     ],
   };
 }
@@ -40,6 +46,12 @@ export function keypairsSpec(path: string): TableSpec {
       { name: 'press_order', holds: 'pl_ms >= 0' },
       // Exact in doubles: press and release epoch ms are close enough that each difference is exact.
       { name: 'pl_equals_hl_plus_il', holds: 'abs(pl_ms - (hl_ms + il_ms)) <= 1e-6' },
+      // features puts pair seq at sequence position seq: no gaps, no repeats within a session.
+      {
+        name: 'seq_counts_from_zero',
+        withColumns: 'row_number() OVER (PARTITION BY source, user_id, session_id ORDER BY seq) - 1 AS expected_seq',
+        holds: 'seq = expected_seq',
+      },
     ],
   };
 }

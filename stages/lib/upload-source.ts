@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { mapLimited } from './map-limited.js';
 import { uploadFormat, type ManifestFile } from './uploads.js';
 
 export interface UploadSource {
@@ -46,19 +47,20 @@ function fileSource(root: string): UploadSource {
   return {
     async list() {
       const paths = (await walk(root)).sort();
-      return Promise.all(paths.map(async (path) => ({ path, size: (await stat(join(root, path))).size, sha256: await sha256File(join(root, path)) })));
+      return mapLimited(paths, 8, async (path) => ({ path, size: (await stat(join(root, path))).size, sha256: await sha256File(join(root, path)) }));
     },
     fetch: (path, destination) => copyFile(join(root, path), destination),
   };
 }
 
-async function gcsSource(url: string): Promise<UploadSource> {
+async function gcsSource(url: string, endpoint: string | undefined): Promise<UploadSource> {
   const match = /^gs:\/\/([^/]+)\/?(.*)$/.exec(url)!;
   const [bucketName, rawPrefix] = [match[1]!, match[2] ?? ''];
   const prefix = rawPrefix === '' || rawPrefix.endsWith('/') ? rawPrefix : `${rawPrefix}/`;
   const { Storage } = await import('@google-cloud/storage');
-  // With STORAGE_EMULATOR_HOST set, the client talks to that endpoint without credentials.
-  const bucket = new Storage().bucket(bucketName);
+  // With STORAGE_EMULATOR_HOST set, the client talks to that endpoint without credentials;
+  // PIPE_GCS_ENDPOINT names another endpoint the way `pipe push/pull` take it (lib/remote.ts).
+  const bucket = new Storage(endpoint === undefined || endpoint === '' ? {} : { apiEndpoint: endpoint }).bucket(bucketName);
   return {
     async list() {
       const [files] = await bucket.getFiles({ prefix, autoPaginate: true });
@@ -73,8 +75,8 @@ async function gcsSource(url: string): Promise<UploadSource> {
   };
 }
 
-export async function openUploadSource(url: string, workspace: string): Promise<SourceResult> {
+export async function openUploadSource(url: string, workspace: string, gcsEndpoint?: string): Promise<SourceResult> {
   if (url.startsWith('file://')) return { ok: true, source: fileSource(fileSourceRoot(url, workspace)) };
-  if (/^gs:\/\/[^/]+/.test(url)) return { ok: true, source: await gcsSource(url) };
+  if (/^gs:\/\/[^/]+/.test(url)) return { ok: true, source: await gcsSource(url, gcsEndpoint) };
   return { ok: false, message: `UPLOADS_URL=${url} is neither file://<folder> nor gs://<bucket>/<prefix>; set it in config/.env.local` };
 }

@@ -18,7 +18,7 @@ export interface FileReject {
 }
 
 export interface WebappScreening {
-  /** Workspace-independent paths under data/raw of files whose events clean reads. */
+  /** Paths under data/raw of the files whose events clean reads. */
   readonly accepted: string[];
   readonly rejects: FileReject[];
   /** Unknown field path (`ab_bucket`, `client.x`, `events[].location`) -> occurrences. */
@@ -46,13 +46,17 @@ export function compileUploadSchema(schemaPath: string): { validate: ValidateFun
   return { validate: new Ajv({ allErrors: false, strict: false }).compile(schema), schema };
 }
 
-/** Screens `files` (paths under `rawRoot`, sorted) in order; the first of duplicates wins. */
-export function screenWebappFiles(rawRoot: string, files: readonly string[], schemaPath: string): WebappScreening {
+/**
+ * Screens `files` (paths under `rawRoot`, sorted) in order; the first of duplicates wins. Each
+ * accepted document's JSON text goes to `accept` as it is read, so a large set never sits in memory.
+ */
+export function screenWebappFiles(rawRoot: string, files: readonly string[], schemaPath: string, accept: (file: string, json: string) => void): WebappScreening {
   const { validate, schema } = compileUploadSchema(schemaPath);
   const accepted: string[] = [];
   const rejects: FileReject[] = [];
   const unknownFields: Record<string, number> = {};
   const seen = new Map<string, { digest: string; file: string }>();
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   for (const file of files) {
     const reject = (rule: FileReject['rule'], detail: string, ids: { user_id?: string; session_id?: string } = {}) =>
       rejects.push({ rule, sourceFile: file, userId: ids.user_id ?? null, sessionId: ids.session_id ?? null, detail });
@@ -65,8 +69,14 @@ export function screenWebappFiles(rawRoot: string, files: readonly string[], sch
         continue;
       }
     }
-    const text = bytes.toString('utf8');
+    let text: string;
     let doc: unknown;
+    try {
+      text = utf8.decode(bytes); // JSON is UTF-8; a lenient decode would hide bad bytes as U+FFFD
+    } catch {
+      reject('invalid_json', `not UTF-8 text (${bytes.length} bytes)`);
+      continue;
+    }
     try {
       doc = JSON.parse(text);
     } catch (error) {
@@ -92,6 +102,7 @@ export function screenWebappFiles(rawRoot: string, files: readonly string[], sch
     seen.set(ids.session_id, { digest, file });
     countUnknown(doc, schema, '', unknownFields);
     accepted.push(file);
+    accept(file, text);
   }
   return { accepted, rejects, unknownFields };
 }

@@ -61,7 +61,7 @@ export interface RunningPipe {
 export interface TempWorkspace {
   readonly root: string;
   path(rel: string): string;
-  write(rel: string, content: string): void;
+  write(rel: string, content: string | Uint8Array): void;
   read(rel: string): string;
   exists(rel: string): boolean;
   remove(rel: string): void;
@@ -103,7 +103,7 @@ export async function tempWorkspace(files: Record<string, string> = {}): Promise
   });
 
   const path = (rel: string): string => join(root, rel);
-  const write = (rel: string, content: string): void => {
+  const write = (rel: string, content: string | Uint8Array): void => {
     mkdirSync(dirname(path(rel)), { recursive: true });
     writeFileSync(path(rel), content);
   };

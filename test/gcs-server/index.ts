@@ -1,0 +1,69 @@
+// Starts the GCS JSON API server fixture as a real child process on a free 127.0.0.1 port with
+// temporary storage, for any test that needs a bucket: the remote suite, push/pull CLI tests,
+// benchmarks. Point the real client at it with `apiEndpoint: server.url` (or PIPE_GCS_ENDPOINT).
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface LoggedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Record<string, string>;
+  readonly status: number;
+}
+
+export interface GcsServer {
+  /** e.g. http://127.0.0.1:41234, the client's apiEndpoint. */
+  readonly url: string;
+  /** Where the server keeps bytes (data/<generation>), sessions (uploads/) and requests.jsonl. */
+  readonly storageDir: string;
+  /** Every request answered so far, in order. */
+  requests(): Promise<LoggedRequest[]>;
+  /** The file holding the bytes of one object generation: tests corrupt it to play a bad disk. */
+  dataFile(generation: string): string;
+  /** Makes the server store the next upload of `name` with its first byte flipped. */
+  corruptNextUpload(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const MAIN = new URL('./main.ts', import.meta.url).pathname;
+/** The repository root, where `--import tsx` resolves, whatever folder the caller runs in. */
+const REPO = new URL('../..', import.meta.url).pathname;
+
+export async function startGcsServer(buckets: readonly string[] = ['pipe-test']): Promise<GcsServer> {
+  const storageDir = await mkdtemp(join(tmpdir(), 'gcs-server-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, storageDir, ...buckets], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      const m = /^listening (http:\/\/\S+)$/.exec(line);
+      if (m !== null) resolve(m[1]!);
+      else reject(new Error(`gcs-server said: ${line}`));
+    });
+    child.once('exit', (code) => reject(new Error(`gcs-server exited with ${code} before listening`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url,
+    storageDir,
+    async requests() {
+      const text = await readFile(join(storageDir, 'requests.jsonl'), 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as LoggedRequest);
+    },
+    dataFile: (generation) => join(storageDir, 'data', generation),
+    async corruptNextUpload(name) {
+      const response = await fetch(`${url}/_fixture/corrupt-next-upload?name=${encodeURIComponent(name)}`, { method: 'POST' });
+      if (response.status !== 204) throw new Error(`gcs-server fault injection answered ${response.status}`);
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(storageDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { duckDbSettings, openDuckDb, sqlString } from '../stages/duckdb.js';
-import { loadAalto, loadFileRejects, loadWebapp } from '../stages/lib/clean-load.js';
+import { loadAalto, loadFileRejects, loadWebapp, WebappStaging } from '../stages/lib/clean-load.js';
 import { readRawInput } from '../stages/lib/raw-input.js';
 import { screenWebappFiles } from '../stages/lib/webapp-files.js';
 
@@ -39,15 +39,16 @@ try {
   if (!raw.ok) throw new Error(raw.detail);
   const { webapp, aalto } = raw.input;
   let screening: ReturnType<typeof screenWebappFiles> | undefined;
-  await step(`screen ${webapp.length} web-app files (TS: read, JSON.parse, ajv, sha256)`, () => {
-    screening = screenWebappFiles(join(ws, 'data/raw'), webapp, join(ws, 'config/upload.schema.json'));
+  const staged = new WebappStaging(join(staging, 'webapp.ndjson'));
+  await step(`screen ${webapp.length} web-app files (TS: read, JSON.parse, ajv, sha256, staged as NDJSON)`, () => {
+    screening = screenWebappFiles(join(ws, 'data/raw'), webapp, join(ws, 'config/upload.schema.json'), (file, json) => staged.add(file, json));
   });
   const settings = duckDbSettings(ws);
   if (!settings.ok) throw new Error(settings.message);
   const db = await openDuckDb(settings.settings);
   await db.run(`SET VARIABLE max_hold_ms = ${params.clean.max_hold_ms}; SET VARIABLE min_keystrokes_per_session = ${params.clean.min_keystrokes_per_session}`);
   await step('loadFileRejects', () => loadFileRejects(db, screening!.rejects));
-  await step('loadWebapp (read_json of every accepted file)', () => loadWebapp(db, join(ws, 'data/raw'), screening!.accepted));
+  await step('loadWebapp (read_json of the staged NDJSON)', () => loadWebapp(db, staged));
   await step('loadAalto (read_text of every file)', () => loadAalto(db, aalto));
   for (const file of ['clean.webapp.sql', 'clean.aalto.sql', 'clean.sql']) {
     const text = readFileSync(join(sqlDir, file), 'utf8');

@@ -18,3 +18,18 @@ describe('pipe CLI shell', () => {
     expect(r.stderr).toContain('--help');
   });
 });
+
+describe('a reader that goes away', () => {
+  it('does not crash with EPIPE when stdout is closed before pipe writes', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn('node', [bin, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Close our end of the child's stdout at once, before the child has started: its first
+    // write then fails with EPIPE, every time (no race with a reader that exits "soon").
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  });
+});

@@ -18,6 +18,9 @@ SELECT source_file, line_no::INTEGER AS line_no,
        CASE WHEN line_no = 1 THEN ltrim(rtrim(line, chr(13)), chr(65279)) ELSE rtrim(line, chr(13)) END AS line
 FROM numbered
 WHERE NOT (line_no = n_lines AND line = '');  -- the empty "line" after the final newline
+-- Memory: the whole files' text is not needed once split into lines (at 10M keystrokes every
+-- copy held at once counts toward the peak).
+DROP TABLE aalto_text;
 
 CREATE OR REPLACE TEMP TABLE aalto_headers AS
 SELECT source_file,
@@ -39,6 +42,7 @@ SELECT l.source_file, l.line_no, l.line, h.header_ok, f,
        TRY_CAST(f[9] AS DOUBLE) AS keycode_d
 FROM (SELECT *, string_split(line, chr(9)) AS f FROM aalto_lines WHERE line_no > 1) l
 JOIN aalto_headers h USING (source_file);
+DROP TABLE aalto_lines;  -- parsed rows keep each line; the split lines are not needed again
 
 CREATE OR REPLACE TEMP TABLE aalto_flagged AS
 SELECT *,
@@ -50,7 +54,8 @@ SELECT *,
             WHEN keycode_d < 0 OR keycode_d > 255 THEN 'keycode_out_of_range' END AS rule
 FROM aalto_parsed;
 
-CREATE OR REPLACE TEMP TABLE aalto_candidates AS
+-- A view: a filter over aalto_flagged, not worth a materialised copy of every kept row.
+CREATE OR REPLACE TEMP VIEW aalto_candidates AS
 SELECT 'aalto' AS source, 'desktop' AS platform, user_id, session_id, press_ms, release_ms,
        letter AS key, NULL::VARCHAR AS code, keycode_d::INTEGER AS keycode, source_file, line_no AS source_line
 FROM aalto_flagged WHERE rule IS NULL;

@@ -20,7 +20,8 @@ CREATE OR REPLACE TEMP TABLE session_sizes AS
 SELECT source, user_id, session_id, count(*)::INTEGER AS n
 FROM hold_checked WHERE rule IS NULL GROUP BY ALL;
 
-CREATE OR REPLACE TEMP TABLE session_checked AS
+-- A view: keystrokes and rejects each read it once, cheaper than holding a copy of every kept row.
+CREATE OR REPLACE TEMP VIEW session_checked AS
 SELECT h.*, s.n AS session_keystrokes,
        CASE WHEN s.n < getvariable('min_keystrokes_per_session') THEN 'session_too_few_keystrokes' END AS session_rule
 FROM hold_checked h JOIN session_sizes s USING (source, user_id, session_id)

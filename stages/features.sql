@@ -12,7 +12,9 @@ SELECT DISTINCT k.user_id, k.session_id
 FROM keypairs k JOIN user_sessions u USING (user_id)
 WHERE u.sessions >= getvariable('min_sessions_per_user');
 
-CREATE OR REPLACE TEMP TABLE sequences AS
+-- A view, not a table: features.ts streams it into Parquet with COPY instead of holding the
+-- padded tensor (sessions x M rows) in memory as well.
+CREATE OR REPLACE TEMP VIEW sequences AS
 SELECT s.user_id, s.session_id, p.position::INTEGER AS position,
        coalesce(k.keycode1::DOUBLE / 255, 0)::DOUBLE AS keycode_norm,
        coalesce(k.hl_ms / 1000, 0)::DOUBLE AS hl_s,

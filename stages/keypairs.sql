@@ -3,7 +3,9 @@
 --   hl = R_i - P_i;  il = P_{i+1} - R_i (negative under rollover: kept, it is normal typing);
 --   pl = P_{i+1} - P_i;  rl = R_{i+1} - R_i.   PL = HL + IL by construction.
 -- Latencies never cross sessions: lead() is partitioned by session.
-CREATE OR REPLACE TEMP TABLE keypairs AS
+-- A view, not a table: keypairs.ts streams it into Parquet with COPY, so the pairs are never held
+-- in memory a second time as a materialised table.
+CREATE OR REPLACE TEMP VIEW keypairs AS
 SELECT source, platform, user_id, session_id, seq, keycode1, keycode2,
        release1 - press1 AS hl_ms,
        press2 - release1 AS il_ms,

@@ -8,8 +8,9 @@
 // a corrupt or truncated object leaves the workspace exactly as it was. A kill during the final
 // renames leaves an out missing or not matching the lock: stale, never something that looks fresh.
 import { randomBytes } from 'node:crypto';
-import { copyFile, lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { replaceByRename } from './atomic-write.js';
 import { isGlob, manifestHash, type Sha256Hex } from './hash.js';
 import type { LockEntry } from './lockfile.js';
 import { saveManifest } from './manifest-store.js';
@@ -114,7 +115,7 @@ export async function placeOutputs(options: PlaceOptions): Promise<PlaceResult> 
       const dest = await workspaceDestination(root, rel);
       if (!dest.ok) return { ok: false, invalid: `version ${manifest.id}: ${dest.reason}` };
     }
-    for (const rel of targets) await swapIn(root, join(tmp, 'tree', rel), rel, join(tmp, 'old'));
+    for (const rel of targets) await replaceByRename(root, rel, join(tmp, 'tree', rel), join(tmp, 'old'));
     const entries: Record<string, LockEntry> = {};
     for (const o of options.outs) {
       if (o.kind !== 'file') await saveManifest(root, o.kind === 'dir' ? o.out : '', o.files);
@@ -127,14 +128,3 @@ export async function placeOutputs(options: PlaceOptions): Promise<PlaceResult> 
   }
 }
 
-/** The old out moved aside first (a rename, never a half-deleted folder in place), then the new renamed in. */
-async function swapIn(root: string, staged: string, rel: string, aside: string): Promise<void> {
-  const final = join(root, rel);
-  await mkdir(dirname(final), { recursive: true });
-  if (await lstat(final).then(() => true, () => false)) {
-    const old = join(aside, rel);
-    await mkdir(dirname(old), { recursive: true });
-    await rename(final, old);
-  }
-  await rename(staged, final);
-}

@@ -12,8 +12,9 @@
 // (stale): never something that looks fresh.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { replaceByRename } from './atomic-write.js';
 import { lockedPath, withEntry, writeLock, type LockEntry, type LockFile, type LockedPath } from './lockfile.js';
 import { saveManifest } from './manifest-store.js';
 import { observeOuts, observeStage, type ObserveContext } from './observe.js';
@@ -196,19 +197,10 @@ async function pulledFromRemote(plan: RunPlan, stage: Stage, before: Observed, r
   return true;
 }
 
-/** Old outs are moved aside first (renames, never a half-deleted folder in place), then deleted. */
+/** Every out into place (see replaceByRename), then the old ones deleted. */
 async function moveIntoPlace(workspace: string, tmp: string, outsTmp: ReadonlyMap<string, string>): Promise<void> {
   const aside = join(tmp, 'old');
-  for (const [declared, from] of outsTmp) {
-    const final = join(workspace, declared);
-    mkdirSync(dirname(final), { recursive: true });
-    if (existsSync(final)) {
-      const old = join(aside, declared);
-      mkdirSync(dirname(old), { recursive: true });
-      await rename(final, old);
-    }
-    await rename(from, final);
-  }
+  for (const [declared, from] of outsTmp) await replaceByRename(workspace, declared, from, aside);
   await rm(aside, { recursive: true, force: true });
 }
 

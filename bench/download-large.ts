@@ -4,16 +4,20 @@
 //   sets/k<N>/<format> ──hard links──▶ ws/samples/<format>   (UPLOADS_URL=file://samples)
 //   ws/stages         this checkout's download         } each run as the runner runs it: node --import
 //   ws/stages-before  `git archive <before> stages`     } tsx, PIPE_* env, a fresh temp out, then moved
-//                                                          to data/raw (what the next run links from)
+//   ws/stages-copy    this checkout, links turned off   } to data/raw (what the next run links from)
+// "copy" (--impls before,after,copy) is this checkout with file-mirror-thread.ts's `#linking`
+// starting false: the path taken when the upload folder is on another filesystem, measured here
+// on the same disk so it compares with "after".
 // Per implementation: a first run (no data/raw), an unchanged re-run, and a re-run after a few
 // uploads changed, were added and deleted upstream (replaced by rename, never written in place:
 // the samples are hard links into the shared sets). Reports seconds (wall, node start included)
-// and the stage's peak RSS (sampled), checks both write byte-identical manifest.json files, and
+// and the stage's peak RSS (sampled), the time to delete the last data/raw (copies cost an inode
+// each to free, links to the uploads do not), checks both write byte-identical manifest.json files, and
 // re-hashes every file of this checkout's data/raw against its manifest (a streamed hash, as the
 // earlier stage computed it).
 //
 // Run:  npx tsc -p tsconfig.json && flock /work/bench.lock node --import tsx bench/download-large.ts
-//         [--keystrokes 1000000,10000000] [--formats webapp,aalto] [--before 7d02985]
+//         [--keystrokes 1000000,10000000] [--formats webapp,aalto] [--before 7d02985] [--impls before,after]
 // Needs the sets in bench/work/sets (bench/keystrokes/generate-set.ts); writes
 // bench/results/download-large.md.
 import { spawnSync } from 'node:child_process';
@@ -32,20 +36,21 @@ const { values } = parseArgs({
     keystrokes: { type: 'string', default: '1000000,10000000' },
     formats: { type: 'string', default: 'webapp,aalto' },
     before: { type: 'string', default: '7d02985' },
+    impls: { type: 'string', default: 'before,after' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node --import tsx bench/download-large.ts [--keystrokes N,N] [--formats webapp,aalto] [--before REF]\n');
+  process.stdout.write('usage: node --import tsx bench/download-large.ts [--keystrokes N,N] [--formats webapp,aalto] [--before REF] [--impls before,after,copy]\n');
   process.exit(0);
 }
 const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-const IMPLS = ['before', 'after'] as const;
-type Impl = (typeof IMPLS)[number];
-const scriptOf: Record<Impl, string> = { before: 'stages-before/download.ts', after: 'stages/download.ts' };
+type Impl = 'before' | 'after' | 'copy';
+const impls = values.impls.split(',') as Impl[];
+const scriptOf: Record<Impl, string> = { before: 'stages-before/download.ts', after: 'stages/download.ts', copy: 'stages-copy/download.ts' };
 
 interface Run { readonly seconds: number; readonly cpuSeconds: number; readonly peakMiB: number; readonly metrics: string }
-interface Row { format: string; keystrokes: number; uploads: number; mb: number; impl: Impl; first: Run; unchanged: Run; changed: Run }
+interface Row { format: string; keystrokes: number; uploads: number; mb: number; impl: Impl; first: Run; unchanged: Run; changed: Run; deleteSeconds: number }
 
 function prepareWorkspace(format: string, size: number): string {
   const ws = join(work, `ws-download-${format}-${size}`);
@@ -60,6 +65,11 @@ function prepareWorkspace(format: string, size: number): string {
   if (archive.status !== 0) throw new Error(`git archive ${values.before} failed: ${archive.stderr}`);
   const linked = spawnSync('cp', ['-al', join(work, 'sets', `k${size}`, format), join(ws, 'samples', format)], { encoding: 'utf8' });
   if (linked.status !== 0) throw new Error(`cp -al failed: ${linked.stderr}`);
+  cpSync(join(ws, 'stages'), join(ws, 'stages-copy'), { recursive: true });
+  const thread = join(ws, 'stages-copy/lib/file-mirror-thread.ts');
+  const source = readFileSync(thread, 'utf8');
+  if (!source.includes('#linking = true;')) throw new Error(`${thread} no longer has '#linking = true;': update the bench's copy variant`);
+  writeFileSync(thread, source.replace('#linking = true;', '#linking = false;'));
   return ws;
 }
 
@@ -137,8 +147,7 @@ for (const size of values.keystrokes.split(',').map(Number)) {
     const names = readdirSync(folder);
     const mb = names.reduce((n, name) => n + statSync(join(folder, name)).size, 0) / 1e6;
     const manifests: Partial<Record<Impl, { first: string; changed: string }>> = {};
-    for (const impl of IMPLS) {
-      rmSync(join(ws, 'data'), { recursive: true, force: true });
+    for (const impl of impls) {
       log(`${format} ${size} ${impl}: first run ...`);
       const first = await runDownload(ws, impl);
       const firstManifest = readFileSync(join(ws, 'data/raw/manifest.json'), 'utf8');
@@ -147,13 +156,18 @@ for (const size of values.keystrokes.split(',').map(Number)) {
       const undo = changeUploads(folder, set);
       const changed = await runDownload(ws, impl);
       manifests[impl] = { first: firstManifest, changed: readFileSync(join(ws, 'data/raw/manifest.json'), 'utf8') };
-      if (impl === 'after') checks.push(`${format} ${size}: data/raw after the change run ${(await checkRaw(ws)) ?? 'hashes to its manifest, file by file'}`);
+      if (impl !== 'before') checks.push(`${format} ${size}: data/raw after the change run ${(await checkRaw(ws)) ?? `(${impl}) hashes to its manifest, file by file`}`);
       undo();
+      const deleting = performance.now();
+      rmSync(join(ws, 'data'), { recursive: true, force: true });
+      const deleteSeconds = (performance.now() - deleting) / 1000;
       log(`${format} ${size} ${impl}: unchanged ${unchanged.seconds.toFixed(1)} s, changed ${changed.seconds.toFixed(1)} s ${changed.metrics}`);
-      rows.push({ format, keystrokes: size, uploads: names.length, mb, impl, first, unchanged, changed });
+      rows.push({ format, keystrokes: size, uploads: names.length, mb, impl, first, unchanged, changed, deleteSeconds });
     }
-    const same = (k: 'first' | 'changed') => manifests.before![k] === manifests.after![k];
-    checks.push(`${format} ${size}: manifest.json byte-identical before/after: first run ${same('first') ? 'yes' : 'NO'}, change run ${same('changed') ? 'yes' : 'NO'}`);
+    for (const impl of impls.filter((i) => i !== 'before' && manifests.before !== undefined)) {
+      const same = (k: 'first' | 'changed') => manifests.before![k] === manifests[impl]![k];
+      checks.push(`${format} ${size}: manifest.json byte-identical before/${impl}: first run ${same('first') ? 'yes' : 'NO'}, change run ${same('changed') ? 'yes' : 'NO'}`);
+    }
     rmSync(ws, { recursive: true, force: true });
   }
 }
@@ -165,14 +179,16 @@ const lines = [
   `Made by \`bench/download-large.ts\` on ${new Date().toISOString().slice(0, 16)} UTC, ${availableParallelism()} cores, load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
   `"before" is stages/ at ${values.before}; "after" is this checkout. Seconds: the stage process's wall time, node and tsx start-up`,
   'included, and in parentheses its CPU time (user + system, all threads; steadier on a shared machine). Peak RSS sampled every',
-  '100 ms. "changed": 10 uploads changed, 5 added, 5 deleted upstream.',
+  '100 ms. "changed": 10 uploads changed, 5 added, 5 deleted upstream. "delete s": `rm -rf data` after the changed run (the',
+  'cost of dropping the output later: the runner deletes each replaced data/raw). "copy": this checkout with hard links from',
+  'the upload folder turned off (the path taken for an upload folder on another filesystem).',
   '',
-  '| format | keystrokes | uploads | MB | stages | first run s | unchanged re-run s | changed re-run s | fetched, unchanged, deleted (changed run) | peak RSS MiB |',
-  '|---|---:|---:|---:|---|---:|---:|---:|---|---:|',
+  '| format | keystrokes | uploads | MB | stages | first run s | unchanged re-run s | changed re-run s | fetched, unchanged, deleted (changed run) | delete s | peak RSS MiB |',
+  '|---|---:|---:|---:|---|---:|---:|---:|---|---:|---:|',
   ...rows.map((r) => {
     const m = (JSON.parse(r.changed.metrics) as { records: Record<string, number> }).records;
     const peak = Math.max(r.first.peakMiB, r.unchanged.peakMiB, r.changed.peakMiB);
-    return `| ${r.format} | ${r.keystrokes} | ${r.uploads} | ${r.mb.toFixed(0)} | ${r.impl} | ${fmt(r.first)} | ${fmt(r.unchanged)} | ${fmt(r.changed)} | ${m.fetched}, ${m.reused}, ${m.deleted} | ${peak.toFixed(0)} |`;
+    return `| ${r.format} | ${r.keystrokes} | ${r.uploads} | ${r.mb.toFixed(0)} | ${r.impl} | ${fmt(r.first)} | ${fmt(r.unchanged)} | ${fmt(r.changed)} | ${m.fetched}, ${m.reused}, ${m.deleted} | ${r.deleteSeconds.toFixed(1)} | ${peak.toFixed(0)} |`;
   }),
   '',
   ...checks.map((c) => `- ${c}`),

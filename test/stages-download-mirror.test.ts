@@ -38,21 +38,21 @@ describe('download from a file:// folder of many uploads', () => {
   it('hard-links every upload into data/raw and lists each with its own size and sha256', () => {
     const ws = tempWorkspace();
     workspaces.push(ws);
-    // 1,200 uploads (several threads' worth), sizes from 0 bytes to past the 1 MiB read buffer,
+    // 2,400 uploads (enough for worker threads: file-mirror.ts starts them from 2,000), sizes from 0 bytes to past the 1 MiB read buffer,
     // names whose code-unit order differs from a locale's ('B' < 'a'), in nested folders.
     const uploads: Record<string, Buffer> = {
       'B.session.json': Buffer.from('{"upper":1}'),
       'a.session.json': Buffer.from(''),
       'big/3_keystrokes.txt': Buffer.alloc(3 * 2 ** 20 + 7, 'k'),
     };
-    for (let k = 0; k < 1200; k++) uploads[`u${k % 3}/deep/${k}.session.json`] = Buffer.from(`{"n":${k}}${'x'.repeat((k * 37) % 5000)}`);
+    for (let k = 0; k < 2400; k++) uploads[`u${k % 3}/deep/${k}.session.json`] = Buffer.from(`{"n":${k}}${'x'.repeat((k * 37) % 5000)}`);
     const root = join(ws.root, 'uploads');
     writeUploads(root, uploads);
     const run = runStage(ws.root, { ...STAGES.download, env: { UPLOADS_URL: 'file://uploads' } });
     expect(run.status, run.stderr).toBe(0);
     expect(ws.json('data/raw/manifest.json')).toEqual({ source: 'file://uploads', files: expectedFiles(root, uploads), deleted: [] });
     for (const path of Object.keys(uploads)) expect(statSync(join(ws.root, 'data/raw', path)).ino, path).toBe(statSync(join(root, path)).ino);
-    expect(run.metrics).toEqual({ records: { uploads: 1203, fetched: 1203, reused: 0, deleted: 0 } });
+    expect(run.metrics).toEqual({ records: { uploads: 2403, fetched: 2403, reused: 0, deleted: 0 } });
   });
 });
 

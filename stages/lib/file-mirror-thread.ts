@@ -1,16 +1,20 @@
-// The per-file work of mirroring a file:// upload folder into data/raw, run on worker threads
-// (file-mirror.ts starts them). Each thread claims chunks of the sorted path list from a shared
-// counter, so a thread slowed by a busy core simply claims fewer, and writes each upload's size
-// and sha256 into shared arrays at the upload's index: no per-file messages between threads.
+// The per-file work of mirroring a file:// upload folder into data/raw, on worker threads
+// (file-mirror.ts starts them; for a few uploads it runs this on its own thread). Each thread
+// claims chunks of the sorted path list from a shared counter, so a thread slowed by a busy core
+// simply claims fewer, and writes each upload's size and sha256 into shared arrays at the upload's
+// index: no per-file messages between threads.
 //
 // Per upload, the bytes are read once, on the thread that hashes them, with synchronous calls:
 // at a quarter million small files, a libuv round trip per call costs more than the call.
 //   - Same filesystem: hard-link the upload into the temp data/raw, then hash what the link
-//     holds. A new file costs a link, not a create plus a write (on this ext4, creating and later
-//     deleting an inode costs ~10x a link), and the hash describes exactly the bytes in data/raw.
+//     holds. A link costs no new inode: creating a quarter million inodes, and freeing them when
+//     data/raw is replaced, is most of a copy's cost on ext4 (bench/results/download-large.md,
+//     "copy"). The hash describes exactly the bytes data/raw holds.
 //   - Another filesystem (EXDEV) or links refused: read and hash the upload; if the previous
 //     manifest has the same sha256 and the previous data/raw copy is there at that size,
 //     hard-link that copy; otherwise write the bytes just read (`wx`: never over another file).
+// A linked data/raw file IS the upload: an upload edited in place (not replaced by rename) changes
+// in data/raw too, until the next build re-runs download (the runner sees its out changed).
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, linkSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,17 +1,21 @@
 // A file:// upload folder mirrored into the temp data/raw: list the uploads (one synchronous walk),
-// create their parent folders once each, then link or copy and hash every upload on worker
-// threads, one per core (file-mirror-thread.ts). sha256 and the reads run on the thread that
-// calls them, so at a quarter million uploads the work is CPU-bound and splits across cores.
+// create their parent folders once each, then link or copy and hash every upload
+// (file-mirror-thread.ts): on this thread for a few uploads, on worker threads, one per core, for
+// many. sha256 and the reads run on the thread that calls them, so at a quarter million uploads
+// the work is CPU-bound and splits across cores.
 import { mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { MirrorJob, ThreadReport } from './file-mirror-thread.js';
+import { mirrorClaimedUploads, type MirrorJob, type ThreadReport } from './file-mirror-thread.js';
 import type { MirrorResult, MirrorTarget } from './upload-source.js';
 import { uploadFormat, type ManifestFile } from './uploads.js';
 
-/** Below this many uploads per thread, another thread's start-up costs more than it saves. */
-const UPLOADS_PER_THREAD = 256;
+/**
+ * Uploads per thread below which a worker's start-up (~0.25 s of CPU: tsx registers its loader in
+ * each worker) costs more than it saves; a small web-app upload takes ~40 us to link and hash.
+ */
+const UPLOADS_PER_THREAD = 1000;
 
 export async function mirrorFolder(root: string, target: MirrorTarget): Promise<MirrorResult> {
   let listed: Listing;
@@ -32,8 +36,8 @@ export async function mirrorFolder(root: string, target: MirrorTarget): Promise<
     sizes: new SharedArrayBuffer(paths.length * Float64Array.BYTES_PER_ELEMENT),
     digests: new SharedArrayBuffer(paths.length * 32),
   };
-  const threads = Math.max(1, Math.min(availableParallelism(), Math.ceil(paths.length / UPLOADS_PER_THREAD)));
-  const reports = await Promise.all(Array.from({ length: threads }, () => runThread(job)));
+  const threads = Math.min(availableParallelism(), Math.floor(paths.length / UPLOADS_PER_THREAD));
+  const reports = threads < 2 ? [mirrorClaimedUploads(job)] : await Promise.all(Array.from({ length: threads }, () => runThread(job)));
   const failed = reports.find((report) => report !== undefined);
   if (failed !== undefined) return { ok: false, failure: 'fetch', path: failed.failedPath, message: failed.message };
   const sizes = new Float64Array(job.sizes);

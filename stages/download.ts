@@ -1,17 +1,17 @@
 // Stage download: uploads at UPLOADS_URL -> data/raw (exact copies, same relative paths) plus
-// data/raw/manifest.json. Incremental: the runner gives us a fresh temp folder each run, so an
-// upload whose identity (sha256 for file://, generation + md5 for gs://) matches the previous
-// manifest is hard-linked (or copied) from the previous data/raw; only new or changed uploads are
-// fetched, 8 at a time. Uploads deleted upstream are not carried over: they disappear from
-// data/raw and are listed in the manifest's `deleted` (kept across runs until a path reappears).
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { copyFile, link } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+// data/raw/manifest.json. Incremental: the runner gives us a fresh temp folder each run, and the
+// source (stages/lib/upload-source.ts) fills it, reusing what has not changed: a file:// upload is
+// hard-linked from the upload folder (or, across filesystems, from the previous data/raw when its
+// sha256 matches the previous manifest); a gs:// object whose generation + md5 match is linked
+// from the previous data/raw, and only new or changed objects are downloaded. Uploads deleted
+// upstream are not carried over: they disappear from data/raw and are listed in the manifest's
+// `deleted` (kept across runs until a path reappears).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stageContext } from '../lib/stage-context.js';
 import { Config } from '../lib/config.js';
-import { mapLimited } from './lib/map-limited.js';
 import { openUploadSource } from './lib/upload-source.js';
-import type { ManifestFile, RawManifest } from './lib/uploads.js';
+import { sameIdentity, type RawManifest } from './lib/uploads.js';
 
 const ctx = stageContext();
 const config = new Config(ctx.workspace);
@@ -22,34 +22,19 @@ if (!opened.ok) fail(opened.message);
 
 const previousRoot = join(ctx.workspace, 'data/raw');
 const previous = readPreviousManifest(join(previousRoot, 'manifest.json'));
+const known = new Map(previous?.files.map((f) => [f.path, f]));
 const out = ctx.out('data/raw');
 mkdirSync(out, { recursive: true });
 
-let listed: ManifestFile[];
-try {
-  listed = await opened.source.list();
-} catch (error) {
-  fail(`cannot list uploads at ${url}: ${(error as Error).message}`);
+const mirrored = await opened.source.mirror({ out, previousRoot, previous: known });
+if (!mirrored.ok) {
+  if (mirrored.failure === 'list') fail(`cannot list uploads at ${url}: ${mirrored.message}`);
+  fail(`cannot fetch upload ${mirrored.path} from ${url}: ${mirrored.message}`);
 }
-
-const known = new Map(previous?.files.map((f) => [f.path, f]));
-const sameIdentity = (a: ManifestFile, b: ManifestFile | undefined) =>
-  b !== undefined && a.size === b.size && a.sha256 === b.sha256 && a.md5 === b.md5 && a.generation === b.generation;
-
-let fetched = 0;
-let reused = 0;
-await mapLimited(listed, 8, async (file) => {
-  const destination = join(out, file.path);
-  mkdirSync(dirname(destination), { recursive: true });
-  const before = join(previousRoot, file.path);
-  if (sameIdentity(file, known.get(file.path)) && existsSync(before) && statSync(before).size === file.size) {
-    await link(before, destination).catch(() => copyFile(before, destination));
-    reused++;
-  } else {
-    await opened.source.fetch(file.path, destination);
-    fetched++;
-  }
-});
+const listed = mirrored.files;
+// "Fetched" means new or changed since the last manifest, whatever the source did to place it.
+const reused = listed.filter((file) => sameIdentity(file, known.get(file.path))).length;
+const fetched = listed.length - reused;
 
 const present = new Set(listed.map((f) => f.path));
 const deleted = [...new Set([...(previous?.deleted ?? []), ...(previous?.files.map((f) => f.path) ?? [])])]

@@ -1,5 +1,5 @@
 // A bounded parallel map: at most `limit` promises in flight, results in input order. Download
-// hashes and fetches thousands of uploads; opening them all at once runs out of file handles.
+// fetches thousands of gs:// objects; opening them all at once runs out of file handles.
 export async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;

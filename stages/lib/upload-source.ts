@@ -1,38 +1,36 @@
 // Where uploads come from: a file:// folder or a gs:// bucket prefix, behind one small interface
-// so download's incremental logic does not care which. Each listed upload carries the identity
-// that tells "changed" from "unchanged": sha256 for files, generation + md5 for GCS objects.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, readdir, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+// so download's manifest logic does not care which. Each source mirrors its uploads into the temp
+// data/raw and says what it mirrored, with the identity that tells "changed" from "unchanged":
+// sha256 for files (file-mirror.ts), generation + md5 for GCS objects (listed by GCS, so only
+// new or changed objects are downloaded, 8 at a time).
+import { mkdirSync, statSync } from 'node:fs';
+import { copyFile, link } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { mirrorFolder } from './file-mirror.js';
 import { mapLimited } from './map-limited.js';
-import { uploadFormat, type ManifestFile } from './uploads.js';
+import { sameIdentity, uploadFormat, type ManifestFile } from './uploads.js';
+
+/** Where a source mirrors to, and what the last good run left. */
+export interface MirrorTarget {
+  /** The temp data/raw (exists); uploads go to the same relative paths under it. */
+  readonly out: string;
+  /** The last good data/raw, to hard-link unchanged uploads from (may be missing). */
+  readonly previousRoot: string;
+  /** The last good manifest's files by path (empty on a first run). */
+  readonly previous: ReadonlyMap<string, ManifestFile>;
+}
+
+/** The uploads now in `out`, sorted by path; or why not ('list': the source; 'fetch': one upload). */
+export type MirrorResult =
+  | { readonly ok: true; readonly files: readonly ManifestFile[] }
+  | { readonly ok: false; readonly failure: 'list'; readonly message: string }
+  | { readonly ok: false; readonly failure: 'fetch'; readonly path: string; readonly message: string };
 
 export interface UploadSource {
-  /** Every upload under the source, sorted by path, with its identity. */
-  list(): Promise<ManifestFile[]>;
-  /** Writes the upload at `path` to the absolute file `destination`. */
-  fetch(path: string, destination: string): Promise<void>;
+  mirror(target: MirrorTarget): Promise<MirrorResult>;
 }
 
 export type SourceResult = { ok: true; source: UploadSource } | { ok: false; message: string };
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-async function walk(root: string, prefix = ''): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir(join(root, prefix), { withFileTypes: true })) {
-    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-    // Not push(...): spreading a quarter million paths as arguments overflows the call stack.
-    if (entry.isDirectory()) for (const path of await walk(root, rel)) found.push(path);
-    else if (entry.isFile() && uploadFormat(rel) !== undefined) found.push(rel);
-  }
-  return found;
-}
 
 /**
  * `file://<path>`: the text after `file://` is a path. Starting with `/` it is absolute
@@ -44,16 +42,6 @@ export function fileSourceRoot(url: string, workspace: string): string {
   return isAbsolute(path) ? path : resolve(workspace, path);
 }
 
-function fileSource(root: string): UploadSource {
-  return {
-    async list() {
-      const paths = (await walk(root)).sort();
-      return mapLimited(paths, 8, async (path) => ({ path, size: (await stat(join(root, path))).size, sha256: await sha256File(join(root, path)) }));
-    },
-    fetch: (path, destination) => copyFile(join(root, path), destination),
-  };
-}
-
 async function gcsSource(url: string, endpoint: string | undefined): Promise<UploadSource> {
   const match = /^gs:\/\/([^/]+)\/?(.*)$/.exec(url)!;
   const [bucketName, rawPrefix] = [match[1]!, match[2] ?? ''];
@@ -63,21 +51,42 @@ async function gcsSource(url: string, endpoint: string | undefined): Promise<Upl
   // PIPE_GCS_ENDPOINT names another endpoint the way `pipe push/pull` take it (lib/remote.ts).
   const bucket = new Storage(endpoint === undefined || endpoint === '' ? {} : { apiEndpoint: endpoint }).bucket(bucketName);
   return {
-    async list() {
-      const [files] = await bucket.getFiles({ prefix, autoPaginate: true });
-      return files
-        .map((f) => ({ path: f.name.slice(prefix.length), size: Number(f.metadata.size), md5: String(f.metadata.md5Hash), generation: String(f.metadata.generation) }))
-        .filter((f) => f.path !== '' && uploadFormat(f.path) !== undefined)
-        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    },
-    async fetch(path, destination) {
-      await bucket.file(`${prefix}${path}`).download({ destination, validation: 'md5' });
+    async mirror(target) {
+      let files: ManifestFile[];
+      try {
+        const [objects] = await bucket.getFiles({ prefix, autoPaginate: true });
+        files = objects
+          .map((f) => ({ path: f.name.slice(prefix.length), size: Number(f.metadata.size), md5: String(f.metadata.md5Hash), generation: String(f.metadata.generation) }))
+          .filter((f) => f.path !== '' && uploadFormat(f.path) !== undefined)
+          .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      } catch (error) {
+        return { ok: false, failure: 'list', message: (error as Error).message };
+      }
+      for (const folder of new Set(files.map((f) => dirname(f.path)))) mkdirSync(join(target.out, folder), { recursive: true });
+      let failed: MirrorResult | undefined;
+      await mapLimited(files, 8, async (file) => {
+        const destination = join(target.out, file.path);
+        const before = join(target.previousRoot, file.path);
+        try {
+          if (sameIdentity(file, target.previous.get(file.path)) && statSync(before, { throwIfNoEntry: false })?.size === file.size) {
+            await link(before, destination).catch(() => copyFile(before, destination));
+          } else {
+            await bucket.file(`${prefix}${file.path}`).download({ destination, validation: 'md5' });
+          }
+        } catch (error) {
+          failed ??= { ok: false, failure: 'fetch', path: file.path, message: (error as Error).message };
+        }
+      });
+      return failed ?? { ok: true, files };
     },
   };
 }
 
 export async function openUploadSource(url: string, workspace: string, gcsEndpoint?: string): Promise<SourceResult> {
-  if (url.startsWith('file://')) return { ok: true, source: fileSource(fileSourceRoot(url, workspace)) };
+  if (url.startsWith('file://')) {
+    const root = fileSourceRoot(url, workspace);
+    return { ok: true, source: { mirror: (target) => mirrorFolder(root, target) } };
+  }
   if (/^gs:\/\/[^/]+/.test(url)) return { ok: true, source: await gcsSource(url, gcsEndpoint) };
   return { ok: false, message: `UPLOADS_URL=${url} is neither file://<folder> nor gs://<bucket>/<prefix>; set it in config/.env.local` };
 }

@@ -31,3 +31,12 @@ export interface ManifestFile {
   readonly md5?: string;
   readonly generation?: string;
 }
+
+/**
+ * True when `listed` is the same upload the previous manifest recorded as `before`: same size and
+ * the same identity (sha256 for files; md5 and generation for GCS objects). Fields a source does
+ * not record are undefined on both sides and compare equal.
+ */
+export function sameIdentity(listed: ManifestFile, before: ManifestFile | undefined): boolean {
+  return before !== undefined && listed.size === before.size && listed.sha256 === before.sha256 && listed.md5 === before.md5 && listed.generation === before.generation;
+}

@@ -2,7 +2,9 @@
 -- In:  webapp_candidates, aalto_candidates, webapp_event_rejects, aalto_row_rejects, file_rejects,
 --      webapp_session_texts, aalto_session_texts;
 --      variables max_hold_ms, min_keystrokes_per_session (params.yaml `clean.*`).
--- Out: keystrokes, rejects, sessions (docs/data-tables.md).
+-- Out: keystrokes, rejects (docs/data-tables.md), as views: clean.ts streams each into its Parquet
+--      file (a table would hold a second copy of every keystroke in memory at once), then reads the
+--      files back for clean.sessions.sql and the summary.
 
 CREATE OR REPLACE TEMP VIEW candidates AS
 SELECT * FROM webapp_candidates UNION ALL BY NAME SELECT * FROM aalto_candidates;
@@ -27,7 +29,7 @@ SELECT h.*, s.n AS session_keystrokes,
 FROM hold_checked h JOIN session_sizes s USING (source, user_id, session_id)
 WHERE h.rule IS NULL;
 
-CREATE OR REPLACE TEMP TABLE keystrokes AS
+CREATE OR REPLACE TEMP VIEW keystrokes AS
 SELECT source, platform, user_id, session_id,
        (row_number() OVER (PARTITION BY source, user_id, session_id ORDER BY press_ms, source_line) - 1)::INTEGER AS seq,
        press_ms::DOUBLE AS press_ms, release_ms::DOUBLE AS release_ms, key, code, keycode::INTEGER AS keycode,
@@ -35,7 +37,7 @@ SELECT source, platform, user_id, session_id,
 FROM session_checked WHERE session_rule IS NULL
 ORDER BY source, user_id, session_id, seq;
 
-CREATE OR REPLACE TEMP TABLE rejects AS
+CREATE OR REPLACE TEMP VIEW rejects AS
 SELECT rule, source, source_file, source_line::INTEGER AS source_line, user_id, session_id, detail FROM (
   SELECT rule, source, source_file, source_line, user_id, session_id, detail FROM file_rejects
   UNION ALL SELECT * FROM webapp_event_rejects
@@ -49,11 +51,3 @@ SELECT rule, source, source_file, source_line::INTEGER AS source_line, user_id, 
   FROM session_checked WHERE session_rule IS NOT NULL
 )
 ORDER BY source_file, source_line NULLS FIRST, rule;
-
--- One row per kept session, with the text shown and typed (words per minute needs the typed length).
-CREATE OR REPLACE TEMP TABLE sessions AS
-SELECT k.source, k.platform, k.user_id, k.session_id, t.prompt, t.typed_text, count(*)::INTEGER AS keystrokes
-FROM keystrokes k
-LEFT JOIN (SELECT * FROM webapp_session_texts UNION ALL SELECT * FROM aalto_session_texts) t USING (source, user_id, session_id)
-GROUP BY ALL
-ORDER BY k.source, k.user_id, k.session_id;

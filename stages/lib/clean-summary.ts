@@ -30,7 +30,7 @@ async function rejectedBy(db: Db, where: string): Promise<Record<string, number>
 }
 
 export async function cleanSummary(db: Db, facts: CleanFacts) {
-  const eventsIn = await one(db, 'SELECT count(*)::INTEGER AS n FROM webapp_events');
+  const eventsIn = await one(db, 'SELECT n FROM webapp_event_count');
   const rowsIn = await one(db, 'SELECT count(*)::INTEGER AS n FROM aalto_parsed');
   const all = await outCounts(db, 'true');
   const rejected = await rejectedBy(db, 'true');

@@ -37,7 +37,7 @@ async function clean(): Promise<number> {
   await db.run(`SET VARIABLE max_hold_ms = ${Number(ctx.param<number>('clean.max_hold_ms'))}`);
   await db.run(`SET VARIABLE min_keystrokes_per_session = ${Number(ctx.param<number>('clean.min_keystrokes_per_session'))}`);
   await loadFileRejects(db, screening.rejects);
-  await loadWebapp(db, screening.stagingFiles, screening.superseded);
+  await loadWebapp(db, screening.staged, screening.superseded);
   await loadAalto(db, aalto);
   for (const part of ['clean.webapp.sql', 'clean.aalto.sql', 'clean.sql']) await runSqlFile(db, part);
   mkdirSync(out, { recursive: true });
@@ -53,6 +53,7 @@ async function clean(): Promise<number> {
   const summary = await cleanSummary(db, {
     filesIn: manifest.files.length,
     webappFiles: webapp.length,
+    webappEvents: screening.events,
     aaltoFiles: aalto.size,
     unknownFields: screening.unknownFields,
     transcoded,

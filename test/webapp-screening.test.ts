@@ -41,15 +41,17 @@ async function screen(slices: number) {
   const staging = join(root, `staging-${slices}`);
   mkdirSync(staging);
   const result = await screenWebappUploads(join(root, 'raw'), FILES.map(([p]) => p), SCHEMA, staging, slices);
-  const staged = result.stagingFiles.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l !== ''))
-    .map((l) => JSON.parse(l) as { file_id: number; source_file: string; upload: { session_id: string } });
+  const lines = (paths: string[]) => paths.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l !== '')).map((l) => JSON.parse(l) as unknown);
+  const staged = lines(result.staged.files) as { file_id: number; source_file: string; session_id: string }[];
+  const documents = lines(result.staged.events) as { file_id: number; upload: { session_id: string; events: unknown[] } }[];
+  expect(documents.map((d) => [d.file_id, d.upload.session_id])).toEqual(staged.map((s) => [s.file_id, s.session_id]));
   return { result, staged };
 }
 
 describe('web-app screening over worker threads', () => {
   it.each([1, 2, 3])('with %i slice(s) decides as one pass in path order', async (slices) => {
     const { result, staged } = await screen(slices);
-    expect(result.stagingFiles).toHaveLength(slices);
+    expect(result.staged.files).toHaveLength(slices);
     expect(result.rejects.map((r) => [r.rule, r.sourceFile, r.sessionId, r.detail.replace(/ \(.*$/s, '')])).toEqual([
       ['truncated_json', 'webapp/c.session.json', null, expect.any(String)],
       ['duplicate_upload', 'webapp/d.session.json', 'S1', 'same content as webapp/a.session.json'],
@@ -59,8 +61,9 @@ describe('web-app screening over worker threads', () => {
     // Key order matters: summary.json is hashed into pipeline.lock.
     expect(Object.entries(result.unknownFields)).toEqual([['ab_bucket', 2], ['zz', 1]]);
     expect(result.superseded).toEqual([3, 5]);
+    expect(result.events).toBe(4); // one event in each kept file: a, b, e, h
     // Every valid document is staged with its index in the sorted list; clean's load drops the superseded.
-    expect(staged.map((s) => [s.file_id, s.source_file, s.upload.session_id])).toEqual([
+    expect(staged.map((s) => [s.file_id, s.source_file, s.session_id])).toEqual([
       [0, 'webapp/a.session.json', 'S1'], [1, 'webapp/b.session.json', 'S2'], [3, 'webapp/d.session.json', 'S1'],
       [4, 'webapp/e.session.json.gz', 'S3'], [5, 'webapp/f.session.json', 'S2'], [7, 'webapp/h.session.json', 'S4'],
     ]);

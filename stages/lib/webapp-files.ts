@@ -22,7 +22,8 @@ export interface FileReject {
 /** One file's verdict, before duplicates are known. `unknown` counts the fields the schema does not know. */
 export type CheckedUpload =
   | { readonly kind: 'broken'; readonly rule: FileReject['rule']; readonly detail: string }
-  | { readonly kind: 'valid'; readonly userId: string; readonly sessionId: string; readonly digest: string; readonly unknown: Record<string, number> | null };
+  | { readonly kind: 'valid'; readonly userId: string; readonly sessionId: string; readonly digest: string; readonly events: number;
+      readonly unknown: Record<string, number> | null };
 
 export interface WebappScreening {
   readonly rejects: FileReject[];
@@ -30,6 +31,8 @@ export interface WebappScreening {
   readonly unknownFields: Record<string, number>;
   /** Indexes (into the sorted file list) of valid files that lost to an earlier upload of their session. */
   readonly superseded: number[];
+  /** Events in the accepted files (what DuckDB unnests). */
+  readonly events: number;
 }
 
 interface SchemaNode { properties?: Record<string, SchemaNode>; items?: SchemaNode }
@@ -56,8 +59,19 @@ export function uploadChecker(schemaPath: string): UploadChecker {
   return { validate: new Ajv({ allErrors: false, strict: false }).compile(schema), schema, utf8: new TextDecoder('utf-8', { fatal: true }) };
 }
 
-/** Checks one upload; `text` is the document's JSON text when it is valid. */
-export function checkUpload(path: string, checker: UploadChecker): { checked: CheckedUpload; text?: string } {
+/** The fields of a document the schema accepted that staging reads. */
+export interface ValidUpload {
+  readonly session_id: string;
+  readonly user_id: string;
+  readonly prompt: string;
+  readonly text: string;
+  readonly client: { readonly device: string };
+  readonly time_origin: number;
+  readonly events: readonly unknown[];
+}
+
+/** Checks one upload; `text` (its JSON text) and `doc` (parsed) when it is valid. */
+export function checkUpload(path: string, checker: UploadChecker): { checked: CheckedUpload; text?: string; doc?: ValidUpload } {
   const broken = (rule: FileReject['rule'], detail: string) => ({ checked: { kind: 'broken', rule, detail } as const });
   let bytes = readFileSync(path);
   if (path.endsWith('.gz')) {
@@ -86,12 +100,13 @@ export function checkUpload(path: string, checker: UploadChecker): { checked: Ch
     const first = checker.validate.errors?.[0];
     return broken('schema_mismatch', `${first?.instancePath || '/'} ${first?.message ?? 'does not match'} (config/upload.schema.json)`);
   }
-  const ids = doc as { user_id: string; session_id: string };
+  const valid = doc as ValidUpload;
   const unknown: Record<string, number> = {};
   countUnknown(doc, checker.schema, '', unknown);
   const digest = createHash('sha256').update(bytes).digest('hex');
-  const checked = { kind: 'valid', userId: ids.user_id, sessionId: ids.session_id, digest, unknown: Object.keys(unknown).length > 0 ? unknown : null } as const;
-  return { checked, text };
+  const checked = { kind: 'valid', userId: valid.user_id, sessionId: valid.session_id, digest, events: valid.events.length,
+    unknown: Object.keys(unknown).length > 0 ? unknown : null } as const;
+  return { checked, text, doc: valid };
 }
 
 /**
@@ -105,6 +120,7 @@ export function resolveUploads(files: readonly string[], checked: readonly Check
   const unknownFields: Record<string, number> = {};
   const superseded: number[] = [];
   const seen = new Map<string, { digest: string; file: string }>();
+  let events = 0;
   for (const [index, file] of files.entries()) {
     const c = checked[index];
     if (c === undefined) throw new Error(`bug: no screening verdict for ${file}`);
@@ -121,7 +137,8 @@ export function resolveUploads(files: readonly string[], checked: readonly Check
       continue;
     }
     seen.set(c.sessionId, { digest: c.digest, file });
+    events += c.events;
     for (const [field, n] of Object.entries(c.unknown ?? {})) unknownFields[field] = (unknownFields[field] ?? 0) + n;
   }
-  return { rejects, unknownFields, superseded };
+  return { rejects, unknownFields, superseded, events };
 }

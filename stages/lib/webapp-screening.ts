@@ -12,8 +12,8 @@ import { screenSlice, type SliceJob } from './webapp-slice.js';
 const MIN_FILES_PER_SLICE = 64;
 
 export interface StagedScreening extends WebappScreening {
-  /** NDJSON staging files, one per slice, in slice order. */
-  readonly stagingFiles: string[];
+  /** NDJSON staging files, one pair per slice (see webapp-slice.ts). */
+  readonly staged: { readonly files: string[]; readonly events: string[] };
 }
 
 export async function screenWebappUploads(rawRoot: string, files: readonly string[], schemaPath: string, stagingDir: string,
@@ -22,10 +22,10 @@ export async function screenWebappUploads(rawRoot: string, files: readonly strin
   for (let s = 0; s < slices; s++) {
     const first = Math.floor((files.length * s) / slices);
     const end = Math.floor((files.length * (s + 1)) / slices);
-    jobs.push({ rawRoot, schemaPath, files: files.slice(first, end), firstIndex: first, stagingPath: join(stagingDir, `webapp-${s}.ndjson`) });
+    jobs.push({ rawRoot, schemaPath, files: files.slice(first, end), firstIndex: first, filesPath: join(stagingDir, `webapp-files-${s}.ndjson`), eventsPath: join(stagingDir, `webapp-events-${s}.ndjson`) });
   }
   const verdicts = slices === 1 ? [screenSlice(jobs[0]!)] : await Promise.all(jobs.map(runInWorker));
-  return { ...resolveUploads(files, verdicts.flat()), stagingFiles: jobs.map((j) => j.stagingPath) };
+  return { ...resolveUploads(files, verdicts.flat()), staged: { files: jobs.map((j) => j.filesPath), events: jobs.map((j) => j.eventsPath) } };
 }
 
 function runInWorker(job: SliceJob): Promise<CheckedUpload[]> {

@@ -1,7 +1,8 @@
 // Checks one slice of the sorted web-app file list and stages its valid documents for DuckDB, as
-// newline-delimited JSON, `{"file_id", "source_file", "upload"}` per line: DuckDB reads a few large
-// files far faster than many small ones (25,000 uploads: ~50 s as files, a few seconds staged), and
-// the check already parsed every document. Runs in a worker thread (webapp-screen-worker.ts) or,
+// newline-delimited JSON in two files: per upload, its fields (`{"file_id", "source_file",
+// "user_id", ...}`, small) and its whole document (`{"file_id", "upload"}`, read once, for the
+// events). DuckDB reads a few large files far faster than many small ones (25,000 uploads: ~50 s
+// as files, a few seconds staged), and the check already parsed every document. Runs in a worker thread (webapp-screen-worker.ts) or,
 // for a small list, on the main thread: the same code either way.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +14,9 @@ export interface SliceJob {
   /** This slice of the sorted list, and the index of its first file in the whole list. */
   readonly files: readonly string[];
   readonly firstIndex: number;
-  /** Where the slice's valid documents go (NDJSON). */
-  readonly stagingPath: string;
+  /** Where the slice's valid uploads' fields go, and their documents (NDJSON). */
+  readonly filesPath: string;
+  readonly eventsPath: string;
 }
 
 const FLUSH_CHARS = 1 << 22; // one write per ~4 MB, not one per file
@@ -24,32 +26,49 @@ const FLUSH_CHARS = 1 << 22; // one write per ~4 MB, not one per file
  *  when DuckDB loads the staging (by file_id, the file's index in the sorted list). */
 export function screenSlice(job: SliceJob): CheckedUpload[] {
   const checker = uploadChecker(job.schemaPath);
-  const fd = openSync(job.stagingPath, 'w');
+  const files = new BufferedFile(job.filesPath);
+  const events = new BufferedFile(job.eventsPath);
   const verdicts: CheckedUpload[] = [];
-  let pending: string[] = [];
-  let pendingChars = 0;
-  const flush = () => {
-    writeSync(fd, pending.join(''));
-    pending = [];
-    pendingChars = 0;
-  };
   try {
     for (const [i, file] of job.files.entries()) {
       const index = job.firstIndex + i;
-      const { checked, text } = checkUpload(join(job.rawRoot, file), checker);
+      const { checked, text, doc } = checkUpload(join(job.rawRoot, file), checker);
       verdicts.push(checked);
-      if (text === undefined) continue;
+      if (text === undefined || doc === undefined) continue;
+      files.add(`${JSON.stringify({ file_id: index, source_file: file, user_id: doc.user_id, session_id: doc.session_id,
+        platform: doc.client.device, prompt: doc.prompt, text: doc.text, time_origin: doc.time_origin })}\n`);
       // JSON.parse accepted `text`, so a raw CR or LF in it can only be whitespace between tokens
       // (never inside a string): blanking them keeps the same document, on one line.
       const oneLine = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, ' ') : text;
-      const line = `{"file_id":${index},"source_file":${JSON.stringify(file)},"upload":${oneLine}}\n`;
-      pending.push(line);
-      pendingChars += line.length;
-      if (pendingChars >= FLUSH_CHARS) flush();
+      events.add(`{"file_id":${index},"upload":${oneLine}}\n`);
     }
-    flush();
   } finally {
-    closeSync(fd);
+    files.close();
+    events.close();
   }
   return verdicts;
+}
+
+/** Appends lines to a file in ~4 MB writes, not one write per upload. */
+class BufferedFile {
+  readonly #fd: number;
+  #pending: string[] = [];
+  #chars = 0;
+  constructor(path: string) {
+    this.#fd = openSync(path, 'w');
+  }
+  add(line: string): void {
+    this.#pending.push(line);
+    this.#chars += line.length;
+    if (this.#chars >= FLUSH_CHARS) this.#flush();
+  }
+  close(): void {
+    this.#flush();
+    closeSync(this.#fd);
+  }
+  #flush(): void {
+    writeSync(this.#fd, this.#pending.join(''));
+    this.#pending = [];
+    this.#chars = 0;
+  }
 }

@@ -5,7 +5,8 @@
 //
 //   node --import tsx bench/clean-profile.ts bench/work/ws-aalto-1000000 [--sql-dir DIR]
 //
-// --sql-dir reads the clean*.sql files from DIR instead of stages/ (to measure a proposed patch).
+// --sql-dir reads the clean*.sql files from DIR instead of stages/ (to measure a proposed patch);
+// --memory-cap-mib N caps DuckDB's buffer pool at N MiB instead of clean's own cap.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,12 +15,12 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { duckDbSettings, openDuckDb, sqlString } from '../stages/duckdb.js';
 import { loadAalto, loadFileRejects, loadWebapp } from '../stages/lib/clean-load.js';
-import { limitCleanMemory } from '../stages/lib/clean-memory.js';
+import { CLEAN_MEMORY_CAP, limitCleanMemory } from '../stages/lib/clean-memory.js';
 import { readRawInput } from '../stages/lib/raw-input.js';
 import { screenWebappUploads, type StagedScreening } from '../stages/lib/webapp-screening.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'sql-dir': { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'sql-dir': { type: 'string' }, 'memory-cap-mib': { type: 'string' } } });
 const ws = resolve(positionals[0] ?? 'bench/work/ws-aalto-1000000');
 const sqlDir = resolve(values['sql-dir'] ?? join(repo, 'stages'));
 const params = parseYaml(readFileSync(join(ws, 'params.yaml'), 'utf8')) as { clean: { max_hold_ms: number; min_keystrokes_per_session: number } };
@@ -40,13 +41,14 @@ try {
   if (!raw.ok) throw new Error(raw.detail);
   const { webapp, aalto } = raw.input;
   let screening: StagedScreening | undefined;
-  await step(`screen ${webapp.length} web-app files (TS worker threads: read, JSON.parse, ajv, sha256, staged as NDJSON)`, async () => {
+  await step(`screen ${webapp.length} web-app files (TS worker threads: read, JSON.parse, ajv, staged as NDJSON)`, async () => {
     screening = await screenWebappUploads(join(ws, 'data/raw'), webapp, join(ws, 'config/upload.schema.json'), staging);
   });
   const settings = duckDbSettings(ws);
   if (!settings.ok) throw new Error(settings.message);
   const db = await openDuckDb(settings.settings);
-  await limitCleanMemory(db, staging);
+  const cap = values['memory-cap-mib'] === undefined ? CLEAN_MEMORY_CAP : Number(values['memory-cap-mib']) * 2 ** 20;
+  await limitCleanMemory(db, staging, cap);
   await db.run(`SET VARIABLE max_hold_ms = ${params.clean.max_hold_ms}; SET VARIABLE min_keystrokes_per_session = ${params.clean.min_keystrokes_per_session}`);
   await step('loadFileRejects', () => loadFileRejects(db, screening!.rejects));
   await step('loadWebapp (read_json of the staged fields; the documents stay a view)', () => loadWebapp(db, screening!.staged, screening!.superseded));
@@ -69,7 +71,7 @@ try {
   await step('COPY sessions TO parquet', () => db.run(`COPY sessions TO ${sqlString(join(staging, 'sessions.parquet'))} (FORMAT parquet, COMPRESSION zstd)`));
   db.close();
   clearInterval(sampler);
-  process.stdout.write(`# stage clean, step by step: ${ws}\n\nSQL from ${sqlDir}; DuckDB ${JSON.stringify(settings.settings)}, capped by stages/lib/clean-memory.ts; ` +
+  process.stdout.write(`# stage clean, step by step: ${ws}\n\nSQL from ${sqlDir}; DuckDB ${JSON.stringify(settings.settings)}, buffer pool capped at ${cap / 2 ** 20} MiB (stages/lib/clean-memory.ts); ` +
     `total ${((performance.now() - started) / 1000).toFixed(1)} s, peak RSS (sampled) ${Math.max(peak, mib())} MiB.\n\n${rows.join('\n')}\n`);
 } finally {
   clearInterval(sampler);

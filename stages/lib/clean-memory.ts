@@ -19,12 +19,13 @@ export function sizeBytes(size: string): number {
   return Number(m[1]) * (m[3] === '' ? 1000 : 1024) ** UNIT[m[2]!.toUpperCase()]!;
 }
 
-export async function limitCleanMemory(db: Db, tempRoot: string): Promise<void> {
+/** `cap` is for bench/clean-profile.ts, to measure other caps; the stage uses the default. */
+export async function limitCleanMemory(db: Db, tempRoot: string, cap = CLEAN_MEMORY_CAP): Promise<void> {
   const [row] = await db.rows<{ limit: string }>(`SELECT current_setting('memory_limit') AS "limit"`);
-  const configured = row === undefined ? CLEAN_MEMORY_CAP : sizeBytes(row.limit);
+  const configured = row === undefined ? cap : sizeBytes(row.limit);
   const spill = join(tempRoot, 'duckdb-spill');
   mkdirSync(spill, { recursive: true });
-  await db.run(`SET memory_limit = '${Math.floor(Math.min(configured, CLEAN_MEMORY_CAP) / 2 ** 20)}MiB'`);
+  await db.run(`SET memory_limit = '${Math.floor(Math.min(configured, cap) / 2 ** 20)}MiB'`);
   await db.run(`SET temp_directory = ${sqlString(spill)}`);
   // Every output clean writes ends in ORDER BY, which DuckDB keeps either way; without the
   // promise to keep the order of everything else, its operators need not buffer to restore it.

@@ -22,7 +22,7 @@ export interface FileReject {
 /** One file's verdict, before duplicates are known. `unknown` counts the fields the schema does not know. */
 export type CheckedUpload =
   | { readonly kind: 'broken'; readonly rule: FileReject['rule']; readonly detail: string }
-  | { readonly kind: 'valid'; readonly userId: string; readonly sessionId: string; readonly digest: string; readonly events: number;
+  | { readonly kind: 'valid'; readonly userId: string; readonly sessionId: string; readonly events: number;
       readonly unknown: Record<string, number> | null };
 
 export interface WebappScreening {
@@ -103,10 +103,15 @@ export function checkUpload(path: string, checker: UploadChecker): { checked: Ch
   const valid = doc as ValidUpload;
   const unknown: Record<string, number> = {};
   countUnknown(doc, checker.schema, '', unknown);
-  const digest = createHash('sha256').update(bytes).digest('hex');
-  const checked = { kind: 'valid', userId: valid.user_id, sessionId: valid.session_id, digest, events: valid.events.length,
+  const checked = { kind: 'valid', userId: valid.user_id, sessionId: valid.session_id, events: valid.events.length,
     unknown: Object.keys(unknown).length > 0 ? unknown : null } as const;
   return { checked, text, doc: valid };
+}
+
+/** SHA-256 of an upload's content (gunzipped): tells a duplicate (same) from a conflict (other). */
+export function uploadDigest(path: string): string {
+  const bytes = readFileSync(path);
+  return createHash('sha256').update(path.endsWith('.gz') ? gunzipSync(bytes) : bytes).digest('hex');
 }
 
 /**
@@ -115,11 +120,12 @@ export function checkUpload(path: string, checker: UploadChecker): { checked: Ch
  * session_id_conflict (other bytes). Unknown fields are counted in kept files only, in path order,
  * so the summary's keys come out in the same order however the files were split.
  */
-export function resolveUploads(files: readonly string[], checked: readonly CheckedUpload[]): WebappScreening {
+export function resolveUploads(files: readonly string[], checked: readonly CheckedUpload[], digestOf: (index: number) => string): WebappScreening {
   const rejects: FileReject[] = [];
   const unknownFields: Record<string, number> = {};
   const superseded: number[] = [];
-  const seen = new Map<string, { digest: string; file: string }>();
+  // Digests only where a session id repeats (rare): hashing every upload cost ~10% of screening.
+  const seen = new Map<string, { index: number; file: string; digest?: string }>();
   let events = 0;
   for (const [index, file] of files.entries()) {
     const c = checked[index];
@@ -130,13 +136,14 @@ export function resolveUploads(files: readonly string[], checked: readonly Check
     }
     const earlier = seen.get(c.sessionId);
     if (earlier !== undefined) {
-      const same = earlier.digest === c.digest;
+      earlier.digest ??= digestOf(earlier.index);
+      const same = earlier.digest === digestOf(index);
       rejects.push({ rule: same ? 'duplicate_upload' : 'session_id_conflict', sourceFile: file, userId: c.userId, sessionId: c.sessionId,
         detail: `${same ? 'same content as' : 'other content than'} ${earlier.file}` });
       superseded.push(index);
       continue;
     }
-    seen.set(c.sessionId, { digest: c.digest, file });
+    seen.set(c.sessionId, { index, file });
     events += c.events;
     for (const [field, n] of Object.entries(c.unknown ?? {})) unknownFields[field] = (unknownFields[field] ?? 0) + n;
   }

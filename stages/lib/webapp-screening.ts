@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { resolveUploads, type CheckedUpload, type WebappScreening } from './webapp-files.js';
+import { resolveUploads, uploadDigest, type CheckedUpload, type WebappScreening } from './webapp-files.js';
 import { screenSlice, type SliceJob } from './webapp-slice.js';
 
 /** Below this many files per slice a worker's start-up (~0.5 s to load TypeScript) costs more than it saves. */
@@ -25,7 +25,8 @@ export async function screenWebappUploads(rawRoot: string, files: readonly strin
     jobs.push({ rawRoot, schemaPath, files: files.slice(first, end), firstIndex: first, filesPath: join(stagingDir, `webapp-files-${s}.ndjson`), eventsPath: join(stagingDir, `webapp-events-${s}.ndjson`) });
   }
   const verdicts = slices === 1 ? [screenSlice(jobs[0]!)] : await Promise.all(jobs.map(runInWorker));
-  return { ...resolveUploads(files, verdicts.flat()), staged: { files: jobs.map((j) => j.filesPath), events: jobs.map((j) => j.eventsPath) } };
+  const digestOf = (index: number) => uploadDigest(join(rawRoot, files[index]!));
+  return { ...resolveUploads(files, verdicts.flat(), digestOf), staged: { files: jobs.map((j) => j.filesPath), events: jobs.map((j) => j.eventsPath) } };
 }
 
 function runInWorker(job: SliceJob): Promise<CheckedUpload[]> {

@@ -27,7 +27,8 @@ export async function limitCleanMemory(db: Db, tempRoot: string, cap = CLEAN_MEM
   mkdirSync(spill, { recursive: true });
   await db.run(`SET memory_limit = '${Math.floor(Math.min(configured, cap) / 2 ** 20)}MiB'`);
   await db.run(`SET temp_directory = ${sqlString(spill)}`);
-  // Every output clean writes ends in ORDER BY, which DuckDB keeps either way; without the
+  // Every COPY clean makes is of a query ending in ORDER BY, which DuckDB keeps either way (a COPY
+  // of a table would not: its row groups could land in any order); without the
   // promise to keep the order of everything else, its operators need not buffer to restore it.
   await db.run(`SET preserve_insertion_order = false`);
   // Freed memory goes back to the system sooner: DuckDB's allocator otherwise keeps up to

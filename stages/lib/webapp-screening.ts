@@ -22,11 +22,13 @@ export async function screenWebappUploads(rawRoot: string, files: readonly strin
   for (let s = 0; s < slices; s++) {
     const first = Math.floor((files.length * s) / slices);
     const end = Math.floor((files.length * (s + 1)) / slices);
-    jobs.push({ rawRoot, schemaPath, files: files.slice(first, end), firstIndex: first, filesPath: join(stagingDir, `webapp-files-${s}.ndjson`), eventsPath: join(stagingDir, `webapp-events-${s}.ndjson`) });
+    jobs.push({ rawRoot, schemaPath, files: files.slice(first, end), firstIndex: first,
+      filesPath: join(stagingDir, `webapp-files-${s}.ndjson`), eventsPath: join(stagingDir, `webapp-events-${s}.ndjson`) });
   }
   const verdicts = slices === 1 ? [screenSlice(jobs[0]!)] : await Promise.all(jobs.map(runInWorker));
   const digestOf = (index: number) => uploadDigest(join(rawRoot, files[index]!));
-  return { ...resolveUploads(files, verdicts.flat(), digestOf), staged: { files: jobs.map((j) => j.filesPath), events: jobs.map((j) => j.eventsPath) } };
+  const staged = { files: jobs.map((j) => j.filesPath), events: jobs.map((j) => j.eventsPath) };
+  return { ...resolveUploads(files, verdicts.flat(), digestOf), staged };
 }
 
 function runInWorker(job: SliceJob): Promise<CheckedUpload[]> {

@@ -2,8 +2,8 @@
 // newline-delimited JSON in two files: per upload, its fields (`{"file_id", "source_file",
 // "user_id", ...}`, small) and its whole document (`{"file_id", "upload"}`, read once, for the
 // events). DuckDB reads a few large files far faster than many small ones (25,000 uploads: ~50 s
-// as files, a few seconds staged), and the check already parsed every document. Runs in a worker thread (webapp-screen-worker.ts) or,
-// for a small list, on the main thread: the same code either way.
+// as files, a few seconds staged), and the check already parsed every document. Runs in a worker
+// thread (webapp-screen-worker.ts) or, for a small list, on the main thread: the same code either way.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkUpload, uploadChecker, type CheckedUpload } from './webapp-files.js';

@@ -1,6 +1,5 @@
 // Loads clean's inputs into DuckDB tables the clean*.sql files read. Kept apart from the SQL so
 // the SQL never sees file lists; every path goes in as a quoted SQL string literal.
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { sqlString, sqlStringList, type Db } from '../duckdb.js';
 import type { FileReject } from './webapp-files.js';
 
@@ -19,34 +18,27 @@ export async function loadFileRejects(db: Db, rejects: readonly FileReject[]): P
 const EVENT = 'STRUCT(t DOUBLE, "type" VARCHAR, "key" VARCHAR, code VARCHAR, "keyCode" INTEGER, "repeat" BOOLEAN, composing BOOLEAN)';
 
 /**
- * Writes accepted web-app documents as one newline-delimited JSON file, `{"source_file", "upload"}`
- * per line: DuckDB reads one large file far faster than many small ones (25,000 uploads: ~50 s as
- * files, a few seconds as one file), and the screening already parsed every document.
+ * From the staging (stages/lib/webapp-slice.ts): webapp_files(file_id, source_file, user_id,
+ * session_id, platform, prompt, text, time_origin), a small table, one row per accepted upload; and
+ * webapp_uploads(file_id, events[]), a view over the staged documents (read once, by the pairing;
+ * unknown fields are not read). `superseded` are the file_ids of valid uploads that lost to an
+ * earlier copy of their session: both leave them out.
  */
-export class WebappStaging {
-  readonly #fd: number;
-  constructor(readonly path: string) {
-    this.#fd = openSync(path, 'w');
+export async function loadWebapp(db: Db, staged: { readonly files: readonly string[]; readonly events: readonly string[] }, superseded: readonly number[]): Promise<void> {
+  await db.run(`CREATE TEMP TABLE webapp_superseded (file_id INTEGER)`);
+  for (let i = 0; i < superseded.length; i += 1000) {
+    await db.run(`INSERT INTO webapp_superseded VALUES ${superseded.slice(i, i + 1000).map((id) => `(${id})`).join(', ')}`);
   }
-  /** `json` is a document JSON.parse accepted. Raw CR/LF can only be whitespace between its
-   *  tokens (never inside strings), so blanking them keeps it the same document on one line. */
-  add(file: string, json: string): void {
-    writeSync(this.#fd, `{"source_file":${JSON.stringify(file)},"upload":${json.replace(/[\r\n]/g, ' ')}}\n`);
-  }
-  close(): void {
-    closeSync(this.#fd);
-  }
-}
-
-/** webapp_sessions(source_file, user_id, session_id, platform, prompt, text, time_origin, events[]); unknown fields are not read. */
-export async function loadWebapp(db: Db, staging: WebappStaging): Promise<void> {
-  staging.close();
-  await db.run(`CREATE TEMP TABLE webapp_sessions AS
-    SELECT row_number() OVER ()::INTEGER AS file_id, source_file, upload.user_id, upload.session_id, upload.client.device AS platform, upload.prompt, upload.text,
-           upload.time_origin, upload.events
-    FROM read_json(${sqlString(staging.path)}, format = 'newline_delimited', maximum_object_size = 33554432,
-           columns = {source_file: 'VARCHAR', upload: 'STRUCT(session_id VARCHAR, user_id VARCHAR, prompt VARCHAR, text VARCHAR,
-             client STRUCT(device VARCHAR), time_origin DOUBLE, events ${EVENT}[])'})`);
+  await db.run(`CREATE TEMP TABLE webapp_files AS
+    SELECT * FROM read_json(${sqlStringList(staged.files)}, format = 'newline_delimited',
+      columns = {file_id: 'INTEGER', source_file: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', platform: 'VARCHAR',
+                 prompt: 'VARCHAR', text: 'VARCHAR', time_origin: 'DOUBLE'})
+    WHERE file_id NOT IN (SELECT file_id FROM webapp_superseded)`);
+  await db.run(`CREATE TEMP VIEW webapp_uploads AS
+    SELECT file_id, upload.events AS events
+    FROM read_json(${sqlStringList(staged.events)}, format = 'newline_delimited', maximum_object_size = 33554432,
+           columns = {file_id: 'INTEGER', upload: 'STRUCT(events ${EVENT}[])'})
+    WHERE file_id NOT IN (SELECT file_id FROM webapp_superseded)`);
 }
 
 /** aalto_text(source_file, content): each Aalto file's text, UTF-8. */

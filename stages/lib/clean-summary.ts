@@ -6,6 +6,8 @@ import type { Db } from '../duckdb.js';
 export interface CleanFacts {
   readonly filesIn: number;
   readonly webappFiles: number;
+  /** Events in the accepted web-app files (counted while screening them). */
+  readonly webappEvents: number;
   readonly aaltoFiles: number;
   readonly unknownFields: Record<string, number>;
   readonly transcoded: readonly string[];
@@ -30,7 +32,7 @@ async function rejectedBy(db: Db, where: string): Promise<Record<string, number>
 }
 
 export async function cleanSummary(db: Db, facts: CleanFacts) {
-  const eventsIn = await one(db, 'SELECT count(*)::INTEGER AS n FROM webapp_events');
+  const eventsIn = facts.webappEvents;
   const rowsIn = await one(db, 'SELECT count(*)::INTEGER AS n FROM aalto_parsed');
   const all = await outCounts(db, 'true');
   const rejected = await rejectedBy(db, 'true');

@@ -3,9 +3,11 @@
 // quarantined: it becomes one reject (rule per file) and its events are never read. Fields the
 // schema does not know are tolerated and counted. Duplicate uploads (same session id and same
 // content) keep the first by path; the same session id with other content keeps the first too.
+// Checking one file (checkUpload) needs nothing but the file, so slices of the list are checked in
+// parallel (webapp-screening.ts); which of two uploads is "first" needs the whole list, so that is
+// decided afterwards, in path order (resolveUploads).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Ajv, type ValidateFunction } from 'ajv';
 
@@ -17,12 +19,20 @@ export interface FileReject {
   readonly detail: string;
 }
 
+/** One file's verdict, before duplicates are known. `unknown` counts the fields the schema does not know. */
+export type CheckedUpload =
+  | { readonly kind: 'broken'; readonly rule: FileReject['rule']; readonly detail: string }
+  | { readonly kind: 'valid'; readonly userId: string; readonly sessionId: string; readonly events: number;
+      readonly unknown: Record<string, number> | null };
+
 export interface WebappScreening {
-  /** Paths under data/raw of the files whose events clean reads. */
-  readonly accepted: string[];
   readonly rejects: FileReject[];
-  /** Unknown field path (`ab_bucket`, `client.x`, `events[].location`) -> occurrences. */
+  /** Unknown field path (`ab_bucket`, `client.x`, `events[].location`) -> occurrences, in accepted files. */
   readonly unknownFields: Record<string, number>;
+  /** Indexes (into the sorted file list) of valid files that lost to an earlier upload of their session. */
+  readonly superseded: number[];
+  /** Events in the accepted files (what DuckDB unnests). */
+  readonly events: number;
 }
 
 interface SchemaNode { properties?: Record<string, SchemaNode>; items?: SchemaNode }
@@ -41,68 +51,101 @@ function countUnknown(value: unknown, schema: SchemaNode, path: string, counts: 
   }
 }
 
-export function compileUploadSchema(schemaPath: string): { validate: ValidateFunction; schema: SchemaNode } {
+export interface UploadChecker { readonly validate: ValidateFunction; readonly schema: SchemaNode; readonly utf8: InstanceType<typeof TextDecoder> }
+
+/** Compiles the schema once (per thread: ajv's compiled function cannot cross threads). */
+export function uploadChecker(schemaPath: string): UploadChecker {
   const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as SchemaNode;
-  return { validate: new Ajv({ allErrors: false, strict: false }).compile(schema), schema };
+  return { validate: new Ajv({ allErrors: false, strict: false }).compile(schema), schema, utf8: new TextDecoder('utf-8', { fatal: true }) };
+}
+
+/** The fields of a document the schema accepted that staging reads. */
+export interface ValidUpload {
+  readonly session_id: string;
+  readonly user_id: string;
+  readonly prompt: string;
+  readonly text: string;
+  readonly client: { readonly device: string };
+  readonly time_origin: number;
+  readonly events: readonly unknown[];
+}
+
+/** Checks one upload; `text` (its JSON text) and `doc` (parsed) when it is valid. */
+export function checkUpload(path: string, checker: UploadChecker): { checked: CheckedUpload; text?: string; doc?: ValidUpload } {
+  const broken = (rule: FileReject['rule'], detail: string) => ({ checked: { kind: 'broken', rule, detail } as const });
+  let bytes = readFileSync(path);
+  if (path.endsWith('.gz')) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (error) {
+      return broken('unreadable_gzip', (error as Error).message);
+    }
+  }
+  let text: string;
+  let doc: unknown;
+  try {
+    text = checker.utf8.decode(bytes); // JSON is UTF-8; a lenient decode would hide bad bytes as U+FFFD
+  } catch {
+    return broken('invalid_json', `not UTF-8 text (${bytes.length} bytes)`);
+  }
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    // Node says "Unexpected end of JSON input" (or "Unterminated string") when the text stops early.
+    const truncated = /end of JSON input|Unterminated string/.test(message);
+    return broken(truncated ? 'truncated_json' : 'invalid_json', `${message} (${bytes.length} bytes)`);
+  }
+  if (!checker.validate(doc)) {
+    const first = checker.validate.errors?.[0];
+    return broken('schema_mismatch', `${first?.instancePath || '/'} ${first?.message ?? 'does not match'} (config/upload.schema.json)`);
+  }
+  const valid = doc as ValidUpload;
+  const unknown: Record<string, number> = {};
+  countUnknown(doc, checker.schema, '', unknown);
+  const checked = { kind: 'valid', userId: valid.user_id, sessionId: valid.session_id, events: valid.events.length,
+    unknown: Object.keys(unknown).length > 0 ? unknown : null } as const;
+  return { checked, text, doc: valid };
+}
+
+/** SHA-256 of an upload's content (gunzipped): tells a duplicate (same) from a conflict (other). */
+export function uploadDigest(path: string): string {
+  const bytes = readFileSync(path);
+  return createHash('sha256').update(path.endsWith('.gz') ? gunzipSync(bytes) : bytes).digest('hex');
 }
 
 /**
- * Screens `files` (paths under `rawRoot`, sorted) in order; the first of duplicates wins. Each
- * accepted document's JSON text goes to `accept` as it is read, so a large set never sits in memory.
+ * Walks the verdicts in path order (`files` sorted, `checked[i]` for `files[i]`): the first valid
+ * upload of a session is kept, later ones become duplicate_upload (same bytes) or
+ * session_id_conflict (other bytes). Unknown fields are counted in kept files only, in path order,
+ * so the summary's keys come out in the same order however the files were split.
  */
-export function screenWebappFiles(rawRoot: string, files: readonly string[], schemaPath: string, accept: (file: string, json: string) => void): WebappScreening {
-  const { validate, schema } = compileUploadSchema(schemaPath);
-  const accepted: string[] = [];
+export function resolveUploads(files: readonly string[], checked: readonly CheckedUpload[], digestOf: (index: number) => string): WebappScreening {
   const rejects: FileReject[] = [];
   const unknownFields: Record<string, number> = {};
-  const seen = new Map<string, { digest: string; file: string }>();
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  for (const file of files) {
-    const reject = (rule: FileReject['rule'], detail: string, ids: { user_id?: string; session_id?: string } = {}) =>
-      rejects.push({ rule, sourceFile: file, userId: ids.user_id ?? null, sessionId: ids.session_id ?? null, detail });
-    let bytes = readFileSync(join(rawRoot, file));
-    if (file.endsWith('.gz')) {
-      try {
-        bytes = gunzipSync(bytes);
-      } catch (error) {
-        reject('unreadable_gzip', (error as Error).message);
-        continue;
-      }
-    }
-    let text: string;
-    let doc: unknown;
-    try {
-      text = utf8.decode(bytes); // JSON is UTF-8; a lenient decode would hide bad bytes as U+FFFD
-    } catch {
-      reject('invalid_json', `not UTF-8 text (${bytes.length} bytes)`);
+  const superseded: number[] = [];
+  // Digests only where a session id repeats (rare): hashing every upload cost ~10% of screening.
+  const seen = new Map<string, { index: number; file: string; digest?: string }>();
+  let events = 0;
+  for (const [index, file] of files.entries()) {
+    const c = checked[index];
+    if (c === undefined) throw new Error(`bug: no screening verdict for ${file}`);
+    if (c.kind === 'broken') {
+      rejects.push({ rule: c.rule, sourceFile: file, userId: null, sessionId: null, detail: c.detail });
       continue;
     }
-    try {
-      doc = JSON.parse(text);
-    } catch (error) {
-      const message = (error as Error).message;
-      // Node says "Unexpected end of JSON input" (or "Unterminated string") when the text stops early.
-      const truncated = /end of JSON input|Unterminated string/.test(message);
-      reject(truncated ? 'truncated_json' : 'invalid_json', `${message} (${bytes.length} bytes)`);
-      continue;
-    }
-    if (!validate(doc)) {
-      const first = validate.errors?.[0];
-      reject('schema_mismatch', `${first?.instancePath || '/'} ${first?.message ?? 'does not match'} (config/upload.schema.json)`);
-      continue;
-    }
-    const ids = doc as { user_id: string; session_id: string };
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    const earlier = seen.get(ids.session_id);
+    const earlier = seen.get(c.sessionId);
     if (earlier !== undefined) {
-      const same = earlier.digest === digest;
-      reject(same ? 'duplicate_upload' : 'session_id_conflict', `${same ? 'same content as' : 'other content than'} ${earlier.file}`, ids);
+      earlier.digest ??= digestOf(earlier.index);
+      const same = earlier.digest === digestOf(index);
+      rejects.push({ rule: same ? 'duplicate_upload' : 'session_id_conflict', sourceFile: file, userId: c.userId, sessionId: c.sessionId,
+        detail: `${same ? 'same content as' : 'other content than'} ${earlier.file}` });
+      superseded.push(index);
       continue;
     }
-    seen.set(ids.session_id, { digest, file });
-    countUnknown(doc, schema, '', unknownFields);
-    accepted.push(file);
-    accept(file, text);
+    seen.set(c.sessionId, { index, file });
+    events += c.events;
+    for (const [field, n] of Object.entries(c.unknown ?? {})) unknownFields[field] = (unknownFields[field] ?? 0) + n;
   }
-  return { accepted, rejects, unknownFields };
+  return { rejects, unknownFields, superseded, events };
 }

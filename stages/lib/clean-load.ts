@@ -49,15 +49,20 @@ export async function loadWebapp(db: Db, staging: WebappStaging): Promise<void> 
              client STRUCT(device VARCHAR), time_origin DOUBLE, events ${EVENT}[])'})`);
 }
 
-/** aalto_text(source_file, content): each Aalto file's text, UTF-8. */
+/**
+ * aalto_files(file_id, read_path, source_file), and aalto_text(file_id, content): each Aalto file's
+ * text, UTF-8, as a view over read_text, so clean.aalto.sql parses the files as they stream in
+ * instead of holding a copy of all their text (1.3 GB at 10M keystrokes) in a table first.
+ */
 export async function loadAalto(db: Db, files: ReadonlyMap<string, string>): Promise<void> {
-  await db.run(`CREATE TEMP TABLE aalto_files (read_path VARCHAR, source_file VARCHAR)`);
+  await db.run(`CREATE TEMP TABLE aalto_files (file_id INTEGER, read_path VARCHAR, source_file VARCHAR)`);
   if (files.size === 0) {
-    await db.run(`CREATE TEMP TABLE aalto_text (source_file VARCHAR, content VARCHAR)`);
+    await db.run(`CREATE TEMP VIEW aalto_text AS SELECT NULL::INTEGER AS file_id, NULL::VARCHAR AS content WHERE false`);
     return;
   }
-  await db.run(`INSERT INTO aalto_files VALUES ${[...files].map(([source, read]) => `(${sqlString(read)}, ${sqlString(source)})`).join(', ')}`);
-  await db.run(`CREATE TEMP TABLE aalto_text AS
-    SELECT f.source_file, t.content FROM read_text(${sqlStringList([...files.values()])}) t
+  const rows = [...files].map(([source, read], id) => `(${id}, ${sqlString(read)}, ${sqlString(source)})`);
+  await db.run(`INSERT INTO aalto_files VALUES ${rows.join(', ')}`);
+  await db.run(`CREATE TEMP VIEW aalto_text AS
+    SELECT f.file_id, t.content FROM read_text(${sqlStringList([...files.values()])}) t
     JOIN aalto_files f ON t.filename = f.read_path`);
 }

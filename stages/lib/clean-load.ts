@@ -1,6 +1,6 @@
 // Loads clean's inputs into DuckDB tables the clean*.sql files read. Kept apart from the SQL so
 // the SQL never sees file lists; every path goes in as a quoted SQL string literal.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { sqlString, sqlStringList, type Db } from '../duckdb.js';
 import type { FileReject } from './webapp-files.js';
 
@@ -49,20 +49,32 @@ export async function loadWebapp(db: Db, staging: WebappStaging): Promise<void> 
              client STRUCT(device VARCHAR), time_origin DOUBLE, events ${EVENT}[])'})`);
 }
 
+/** Files per batch: at ~80 KB each, a few tens of MB of text in flight, whatever the total. */
+const AALTO_BATCH_FILES = 256;
+
 /**
- * aalto_files(file_id, read_path, source_file), and aalto_text(file_id, content): each Aalto file's
- * text, UTF-8, as a view over read_text, so clean.aalto.sql parses the files as they stream in
- * instead of holding a copy of all their text (1.3 GB at 10M keystrokes) in a table first.
+ * aalto_files(file_id, read_path, source_file), and aalto_parsed: every data line of every Aalto
+ * file (UTF-8) parsed by clean.aalto-batch.sql, one batch of files at a time (the view aalto_text
+ * reads the files variable aalto_batch_files names), so the parse never holds more than a batch
+ * of text and its lists of lines and fields (at 10M keystrokes, all at once: ~800 MB).
  */
 export async function loadAalto(db: Db, files: ReadonlyMap<string, string>): Promise<void> {
-  await db.run(`CREATE TEMP TABLE aalto_files (file_id INTEGER, read_path VARCHAR, source_file VARCHAR)`);
-  if (files.size === 0) {
-    await db.run(`CREATE TEMP VIEW aalto_text AS SELECT NULL::INTEGER AS file_id, NULL::VARCHAR AS content WHERE false`);
-    return;
-  }
+  await db.run(`CREATE TEMP TABLE aalto_files (file_id INTEGER, read_path VARCHAR, source_file VARCHAR);
+    CREATE TEMP TABLE aalto_parsed (file_id INTEGER, line_no INTEGER, rule VARCHAR, user_id VARCHAR, session_id VARCHAR,
+      press_ms DOUBLE, release_ms DOUBLE, key VARCHAR, keycode INTEGER, detail VARCHAR, carries BOOLEAN, prompt VARCHAR, typed_text VARCHAR)`);
+  if (files.size === 0) return;
   const rows = [...files].map(([source, read], id) => `(${id}, ${sqlString(read)}, ${sqlString(source)})`);
   await db.run(`INSERT INTO aalto_files VALUES ${rows.join(', ')}`);
-  await db.run(`CREATE TEMP VIEW aalto_text AS
-    SELECT f.file_id, t.content FROM read_text(${sqlStringList([...files.values()])}) t
-    JOIN aalto_files f ON t.filename = f.read_path`);
+  const batchSql = readFileSync(new URL('../clean.aalto-batch.sql', import.meta.url), 'utf8');
+  const paths = [...files.values()];
+  for (let i = 0; i < paths.length; i += AALTO_BATCH_FILES) {
+    await db.run(`SET VARIABLE aalto_batch_files = ${sqlStringList(paths.slice(i, i + AALTO_BATCH_FILES))}`);
+    // A view is bound again at each use, so it reads the batch the variable names now.
+    if (i === 0) {
+      await db.run(`CREATE TEMP VIEW aalto_text AS
+        SELECT f.file_id, t.content FROM read_text(getvariable('aalto_batch_files')) t
+        JOIN aalto_files f ON t.filename = f.read_path`);
+    }
+    await db.run(batchSql);
+  }
 }

@@ -46,10 +46,15 @@ const linked = spawnSync('cp', ['-al', set, join(ws, 'samples', values.format!)]
 if (linked.status !== 0) throw new Error(`cp -al failed: ${linked.stderr}`);
 
 const stageOf = (cmdline: string) => STAGES.find((s) => cmdline.includes(`stages/${s}.`));
-const m = await measure(ws, process.execPath, [join(repo, 'bin/pipe.js'), 'build', 'features', '--log-format', 'json'], { ...process.env, CI: 'true' }, stageOf);
+// Under GNU time for the CPU seconds of the whole tree (a waited-for child's usage adds to its
+// parent's): on 2 shared cores, CPU time moves less with the neighbours' load than wall time.
+const m = await measure(ws, '/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, join(repo, 'bin/pipe.js'), 'build', 'features', '--log-format', 'json'],
+  { ...process.env, CI: 'true' }, stageOf);
 if (m.code !== 0) throw new Error(`pipe build features failed (${m.code}):\n${m.stdout.slice(-2000)}\n${m.stderr.slice(-2000)}`);
 const events = m.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; stage?: string; durationMs?: number });
 const seconds = Object.fromEntries(events.filter((e) => e.type === 'stage-done').map((e) => [e.stage!, e.durationMs! / 1000]));
+const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(m.stderr);
+const cpuSeconds = cpu === null ? '-' : (Number(cpu[1]) + Number(cpu[2])).toFixed(1);
 const mib = (bytes: number | undefined) => (bytes === undefined ? '-' : String(Math.round(bytes / 2 ** 20)));
 
 // Output fingerprint: sha256 over the files of data/{clean,keypairs,features} in path order.
@@ -63,10 +68,10 @@ const outPath = join(here, values.out!);
 if (!existsSync(outPath)) {
   appendFileSync(outPath, `# pipe build features, per stage (bench/stage-run.ts)\n\nSeconds are wall time from the runner's stage-done events; RSS is the sampled peak summed over the process tree (MiB); ` +
     `"outputs" is sha256 over data/{clean,keypairs,features}/* (equal = byte-identical outputs). 2 shared cores: compare rows of the same hour.\n\n` +
-    `| when (UTC) | commit | label | format | keystrokes | total s | ${STAGES.map((s) => `${s} s`).join(' | ')} | peak tree MiB | ${STAGES.map((s) => `${s} MiB`).join(' | ')} | outputs |\n` +
-    `|---|---|---|---|---:|---:|${STAGES.map(() => '---:').join('|')}|---:|${STAGES.map(() => '---:').join('|')}|---|\n`);
+    `| when (UTC) | commit | label | format | keystrokes | total s | ${STAGES.map((s) => `${s} s`).join(' | ')} | peak tree MiB | ${STAGES.map((s) => `${s} MiB`).join(' | ')} | outputs | CPU s (tree) |\n` +
+    `|---|---|---|---|---:|---:|${STAGES.map(() => '---:').join('|')}|---:|${STAGES.map(() => '---:').join('|')}|---|---:|\n`);
 }
 const row = `| ${new Date().toISOString().slice(0, 16)} | ${commit}${dirty} | ${values.label} | ${values.format} | ${values.keystrokes} | ${m.seconds.toFixed(1)} | ` +
-  `${STAGES.map((s) => seconds[s]?.toFixed(1) ?? '-').join(' | ')} | ${mib(m.peakTreeRss)} | ${STAGES.map((s) => mib(m.peakBySubtree[s])).join(' | ')} | ${outputs.digest('hex').slice(0, 12)} |\n`;
+  `${STAGES.map((s) => seconds[s]?.toFixed(1) ?? '-').join(' | ')} | ${mib(m.peakTreeRss)} | ${STAGES.map((s) => mib(m.peakBySubtree[s])).join(' | ')} | ${outputs.digest('hex').slice(0, 12)} | ${cpuSeconds} |\n`;
 appendFileSync(outPath, row);
 process.stdout.write(row);

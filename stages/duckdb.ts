@@ -19,7 +19,7 @@ export type SettingsResult = { readonly ok: true; readonly settings: DuckDbSetti
 /** Reads DUCKDB_MEMORY_LIMIT and DUCKDB_THREADS through the config layers (env > .env.local > .env.base). */
 export function duckDbSettings(workspace: string, env: NodeJS.ProcessEnv = process.env): SettingsResult {
   const config = new Config(workspace, env);
-  const memoryLimit = config.get('DUCKDB_MEMORY_LIMIT')?.value ?? '2GB';
+  const memoryLimit = config.get('DUCKDB_MEMORY_LIMIT')?.value ?? '1200MB';
   const threadsText = config.get('DUCKDB_THREADS')?.value ?? '2';
   const threads = Number(threadsText);
   if (!/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(memoryLimit)) {

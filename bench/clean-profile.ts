@@ -52,7 +52,7 @@ try {
   await db.run(`SET VARIABLE max_hold_ms = ${params.clean.max_hold_ms}; SET VARIABLE min_keystrokes_per_session = ${params.clean.min_keystrokes_per_session}`);
   await step('loadFileRejects', () => loadFileRejects(db, screening!.rejects));
   await step('loadWebapp (read_json of the staged fields; the documents stay a view)', () => loadWebapp(db, screening!.staged, screening!.superseded));
-  await step('loadAalto (read_text of every file)', () => loadAalto(db, aalto));
+  await step('loadAalto (read_text + clean.aalto-batch.sql per batch of files)', () => loadAalto(db, aalto));
   const runFile = async (file: string) => {
     const text = readFileSync(join(sqlDir, file), 'utf8');
     for (const statement of text.split(/;\s*\n/).map((s) => s.trim()).filter((s) => s.replace(/--.*$/gm, '').trim() !== '')) {

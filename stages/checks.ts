@@ -9,8 +9,9 @@ export interface RowRule {
   /** A SQL predicate every row must satisfy (NULL counts as a failure). */
   readonly holds: string;
   /**
-   * Rules about order within a session need window functions, which WHERE cannot hold: such a
-   * rule names the window columns it adds to the table's rows, and `holds` may use them.
+   * Rules about order need window functions, which WHERE cannot hold: such a rule names the
+   * window columns it adds to the table's rows, and `holds` may use them. Prefer `lag(...) OVER ()`
+   * (the row before in file order, streamed) to a partitioned window, which sorts a copy of the table.
    */
   readonly withColumns?: string;
 }

@@ -1,6 +1,9 @@
 // Opens DuckDB for a stage: in-memory database, memory limit and threads from config, and no
 // extension auto-install or auto-load, so a stage never reaches for the network (json and parquet
 // are built into @duckdb/node-api; anything needing another extension fails loudly instead).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { Config } from '../lib/config.js';
 
@@ -16,7 +19,7 @@ export type SettingsResult = { readonly ok: true; readonly settings: DuckDbSetti
 /** Reads DUCKDB_MEMORY_LIMIT and DUCKDB_THREADS through the config layers (env > .env.local > .env.base). */
 export function duckDbSettings(workspace: string, env: NodeJS.ProcessEnv = process.env): SettingsResult {
   const config = new Config(workspace, env);
-  const memoryLimit = config.get('DUCKDB_MEMORY_LIMIT')?.value ?? '2GB';
+  const memoryLimit = config.get('DUCKDB_MEMORY_LIMIT')?.value ?? '1200MB';
   const threadsText = config.get('DUCKDB_THREADS')?.value ?? '2';
   const threads = Number(threadsText);
   if (!/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(memoryLimit)) {
@@ -48,9 +51,14 @@ export interface Db {
 }
 
 export async function openDuckDb(settings: DuckDbSettings): Promise<Db> {
+  // Past memory_limit DuckDB spills sorts, hash tables and temp tables to temp_directory, which
+  // for an in-memory database is `.tmp` in the working directory (the workspace): a folder of
+  // our own under the OS temp directory instead, removed on close.
+  const spill = mkdtempSync(join(tmpdir(), 'pipe-duckdb-'));
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: settings.memoryLimit,
     threads: String(settings.threads),
+    temp_directory: spill,
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   });
@@ -67,6 +75,7 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<Db> {
     close() {
       connection.closeSync();
       instance.closeSync();
+      rmSync(spill, { recursive: true, force: true });
     },
   };
 }

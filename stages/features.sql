@@ -12,9 +12,39 @@ SELECT DISTINCT k.user_id, k.session_id
 FROM keypairs k JOIN user_sessions u USING (user_id)
 WHERE u.sessions >= getvariable('min_sessions_per_user');
 
--- A view, not a table: features.ts streams it into Parquet with COPY instead of holding the
--- padded tensor (sessions x M rows) in memory as well.
-CREATE OR REPLACE TEMP VIEW sequences AS
+-- The sequences, in (user_id, session_id, position) order, two ways with the same rows; features.ts
+-- picks one by `keypairs_in_user_order`. Both are views that features.ts streams into Parquet.
+
+-- 1. When keypairs.parquet already lists the pairs in (user_id, session_id, seq) order, each
+--    session one run of one source (true whenever user ids do not interleave across sources), the
+--    sequences are the file's pairs with seq < M, each session's last pair followed by its padding
+--    positions: a streaming window and unnest, in file order, with no join and no sort (a sort of
+--    sessions x M rows held 2 GB at 10M keystrokes).
+CREATE OR REPLACE TEMP TABLE keypairs_in_user_order AS
+SELECT count(*) FILTER (WHERE NOT (previous IS NULL OR (previous.user_id, previous.session_id) < (user_id, session_id)
+                                   OR previous = {'user_id': user_id, 'session_id': session_id, 'source': source})) = 0 AS yes
+FROM (SELECT user_id, session_id, source, lag({'user_id': user_id, 'session_id': session_id, 'source': source}) OVER () AS previous FROM keypairs);
+
+CREATE OR REPLACE TEMP VIEW sequences_in_file_order AS
+SELECT user_id, session_id, position::INTEGER AS position,
+       CASE WHEN position = seq THEN keycode1::DOUBLE / 255 ELSE 0 END::DOUBLE AS keycode_norm,
+       CASE WHEN position = seq THEN hl_ms / 1000 ELSE 0 END::DOUBLE AS hl_s,
+       CASE WHEN position = seq THEN il_ms / 1000 ELSE 0 END::DOUBLE AS il_s,
+       CASE WHEN position = seq THEN pl_ms / 1000 ELSE 0 END::DOUBLE AS pl_s,
+       CASE WHEN position = seq THEN rl_ms / 1000 ELSE 0 END::DOUBLE AS rl_s,
+       position <> seq AS is_padding
+FROM (
+  SELECT *, unnest(CASE WHEN last_of_session THEN range(seq, getvariable('sequence_length')) ELSE [seq] END) AS position
+  FROM (
+    SELECT *, lead((source, user_id, session_id)) OVER () IS DISTINCT FROM (source, user_id, session_id) AS last_of_session
+    FROM keypairs
+  )
+  WHERE seq < getvariable('sequence_length')
+    AND user_id IN (SELECT user_id FROM user_sessions WHERE sessions >= getvariable('min_sessions_per_user'))
+);
+
+-- 2. Otherwise: every kept session x positions 0..M-1, its pair at each position or zeros, sorted.
+CREATE OR REPLACE TEMP VIEW sequences_sorted AS
 SELECT s.user_id, s.session_id, p.position::INTEGER AS position,
        coalesce(k.keycode1::DOUBLE / 255, 0)::DOUBLE AS keycode_norm,
        coalesce(k.hl_ms / 1000, 0)::DOUBLE AS hl_s,

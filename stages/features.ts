@@ -24,19 +24,31 @@ await requireTables(db, ctx.stage, [spec]);
 await db.run(`CREATE VIEW keypairs AS SELECT * FROM ${spec.relation}`);
 await db.run(`SET VARIABLE sequence_length = ${m}; SET VARIABLE min_sessions_per_user = ${minSessions};`);
 await db.run(readFileSync(new URL('features.sql', import.meta.url), 'utf8'));
+// Same rows either way (features.sql); streaming when the pairs are already in the wanted order.
+// That path keeps the file's order through its one join (the kept users) only while the join
+// probes with the pairs; DuckDB's build_side_probe_side optimizer may swap the sides when it
+// misjudges sizes (it does on tiny files), so it is off here. The order is verified below anyway.
+const [order] = await db.rows<{ yes: boolean }>('SELECT yes FROM keypairs_in_user_order');
+const streaming = order?.yes === true;
+if (streaming) await db.run(`SET disabled_optimizers = 'build_side_probe_side'`);
+await db.run(`CREATE TEMP VIEW sequences AS SELECT * FROM ${streaming ? 'sequences_in_file_order' : 'sequences_sorted'}`);
 mkdirSync(out, { recursive: true });
 const sequencesFile = sqlString(join(out, 'sequences.parquet'));
 await db.run(`COPY sequences TO ${sequencesFile} (FORMAT parquet, COMPRESSION zstd)`);
 await db.run(`COPY users TO ${sqlString(join(out, 'users.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
-// Counted from the written file: recounting the view would rebuild the padded tensor.
-const [facts] = await db.rows<{ kept: number; dropped: number; sessions_dropped: number; sequences: number; padding: number; rows: number }>(`
+// Counted from the written file: recounting the view would rebuild the padded tensor. `unordered`
+// counts rows not after the row before them in (user_id, session_id, position) order: 0, or a bug.
+const [facts] = await db.rows<{ kept: number; dropped: number; sessions_dropped: number; sequences: number; padding: number; rows: number; unordered: number }>(`
   SELECT (SELECT count(*) FROM users)::INTEGER AS kept,
          (SELECT count(*) FROM user_sessions WHERE sessions < getvariable('min_sessions_per_user'))::INTEGER AS dropped,
          (SELECT coalesce(sum(sessions), 0) FROM user_sessions WHERE sessions < getvariable('min_sessions_per_user'))::INTEGER AS sessions_dropped,
          (SELECT count(*) FROM kept_sessions)::INTEGER AS sequences,
          (SELECT count(*) FILTER (is_padding) FROM read_parquet(${sequencesFile}))::INTEGER AS padding,
-         (SELECT count(*) FROM read_parquet(${sequencesFile}))::INTEGER AS rows`);
+         (SELECT count(*) FROM read_parquet(${sequencesFile}))::INTEGER AS rows,
+         (SELECT count(*) FILTER (WHERE previous >= (user_id, session_id, position))
+            FROM (SELECT *, lag((user_id, session_id, position)) OVER () AS previous FROM read_parquet(${sequencesFile})))::INTEGER AS unordered`);
 db.close();
+if ((facts?.unordered ?? 0) > 0) throw new Error(`features wrote ${facts?.unordered} row(s) of sequences.parquet out of (user_id, session_id, position) order`);
 const summary = {
   M: m,
   min_sessions_per_user: minSessions,

@@ -2,9 +2,13 @@
 -- Within each session, keystroke i (by seq, i.e. press time) and i+1:
 --   hl = R_i - P_i;  il = P_{i+1} - R_i (negative under rollover: kept, it is normal typing);
 --   pl = P_{i+1} - P_i;  rl = R_{i+1} - R_i.   PL = HL + IL by construction.
--- Latencies never cross sessions: lead() is partitioned by session.
--- A view, not a table: keypairs.ts streams it into Parquet with COPY, so the pairs are never held
--- in memory a second time as a materialised table.
+-- Latencies never cross sessions: a pair is kept only when both rows are of one session.
+-- keystrokes.parquet holds each session as one run in (source, user_id, session_id, seq) order
+-- (clean writes it so; keypairs.ts checks it first: rules seq_counts_by_press_time and
+-- sessions_in_order), so keystroke i+1 is the file's next row. `lead(...) OVER ()` reads it
+-- with a streaming window in file order: no partitioned sort of the table, and no ORDER BY,
+-- since the pairs come out in the order the file has, which is the order they are wanted in.
+-- A view, not a table: keypairs.ts streams it into Parquet with COPY.
 CREATE OR REPLACE TEMP VIEW keypairs AS
 SELECT source, platform, user_id, session_id, seq, keycode1, keycode2,
        release1 - press1 AS hl_ms,
@@ -14,9 +18,8 @@ SELECT source, platform, user_id, session_id, seq, keycode1, keycode2,
 FROM (
   SELECT source, platform, user_id, session_id, seq,
          keycode AS keycode1, press_ms AS press1, release_ms AS release1,
-         lead(keycode) OVER s AS keycode2, lead(press_ms) OVER s AS press2, lead(release_ms) OVER s AS release2
+         lead((source, user_id, session_id, seq)) OVER () AS next_key,
+         lead(keycode) OVER () AS keycode2, lead(press_ms) OVER () AS press2, lead(release_ms) OVER () AS release2
   FROM keystrokes
-  WINDOW s AS (PARTITION BY source, user_id, session_id ORDER BY seq)
 )
-WHERE keycode2 IS NOT NULL
-ORDER BY source, user_id, session_id, seq;
+WHERE next_key = (source, user_id, session_id, seq + 1);

@@ -83,7 +83,7 @@ describe('DuckDB settings', () => {
 
   it('falls back to config/.env.base and rejects values DuckDB would misread', () => {
     ws = tempWorkspace();
-    expect(duckDbSettings(ws.root, {})).toEqual({ ok: true, settings: { memoryLimit: '2GB', threads: 2 } });
+    expect(duckDbSettings(ws.root, {})).toEqual({ ok: true, settings: { memoryLimit: '1200MB', threads: 2 } });
     expect(duckDbSettings(ws.root, { DUCKDB_THREADS: 'two' })).toEqual({ ok: false, message: expect.stringContaining('DUCKDB_THREADS=two is not a positive whole number') });
     expect(duckDbSettings(ws.root, { DUCKDB_MEMORY_LIMIT: 'lots' })).toEqual({ ok: false, message: expect.stringContaining('DUCKDB_MEMORY_LIMIT=lots is not a size like 2GB') });
   });

@@ -1,5 +1,6 @@
 // Loads clean's inputs into DuckDB tables the clean*.sql files read. Kept apart from the SQL so
 // the SQL never sees file lists; every path goes in as a quoted SQL string literal.
+import { readFileSync } from 'node:fs';
 import { sqlString, sqlStringList, type Db } from '../duckdb.js';
 import type { FileReject } from './webapp-files.js';
 
@@ -41,15 +42,32 @@ export async function loadWebapp(db: Db, staged: { readonly files: readonly stri
     WHERE file_id NOT IN (SELECT file_id FROM webapp_superseded)`);
 }
 
-/** aalto_text(source_file, content): each Aalto file's text, UTF-8. */
+/** Files per batch: at ~80 KB each, a few tens of MB of text in flight, whatever the total. */
+const AALTO_BATCH_FILES = 256;
+
+/**
+ * aalto_files(file_id, read_path, source_file), and aalto_parsed: every data line of every Aalto
+ * file (UTF-8) parsed by clean.aalto-batch.sql, one batch of files at a time (the view aalto_text
+ * reads the files variable aalto_batch_files names), so the parse never holds more than a batch
+ * of text and its lists of lines and fields (at 10M keystrokes, all at once: ~800 MB).
+ */
 export async function loadAalto(db: Db, files: ReadonlyMap<string, string>): Promise<void> {
-  await db.run(`CREATE TEMP TABLE aalto_files (read_path VARCHAR, source_file VARCHAR)`);
-  if (files.size === 0) {
-    await db.run(`CREATE TEMP TABLE aalto_text (source_file VARCHAR, content VARCHAR)`);
-    return;
+  await db.run(`CREATE TEMP TABLE aalto_files (file_id INTEGER, read_path VARCHAR, source_file VARCHAR);
+    CREATE TEMP TABLE aalto_parsed (file_id INTEGER, line_no INTEGER, rule VARCHAR, user_id VARCHAR, session_id VARCHAR,
+      press_ms DOUBLE, release_ms DOUBLE, key VARCHAR, keycode INTEGER, detail VARCHAR, carries BOOLEAN, prompt VARCHAR, typed_text VARCHAR)`);
+  if (files.size === 0) return;
+  const rows = [...files].map(([source, read], id) => `(${id}, ${sqlString(read)}, ${sqlString(source)})`);
+  await db.run(`INSERT INTO aalto_files VALUES ${rows.join(', ')}`);
+  const batchSql = readFileSync(new URL('../clean.aalto-batch.sql', import.meta.url), 'utf8');
+  const paths = [...files.values()];
+  for (let i = 0; i < paths.length; i += AALTO_BATCH_FILES) {
+    await db.run(`SET VARIABLE aalto_batch_files = ${sqlStringList(paths.slice(i, i + AALTO_BATCH_FILES))}`);
+    // A view is bound again at each use, so it reads the batch the variable names now.
+    if (i === 0) {
+      await db.run(`CREATE TEMP VIEW aalto_text AS
+        SELECT f.file_id, t.content FROM read_text(getvariable('aalto_batch_files')) t
+        JOIN aalto_files f ON t.filename = f.read_path`);
+    }
+    await db.run(batchSql);
   }
-  await db.run(`INSERT INTO aalto_files VALUES ${[...files].map(([source, read]) => `(${sqlString(read)}, ${sqlString(source)})`).join(', ')}`);
-  await db.run(`CREATE TEMP TABLE aalto_text AS
-    SELECT f.source_file, t.content FROM read_text(${sqlStringList([...files.values()])}) t
-    JOIN aalto_files f ON t.filename = f.read_path`);
 }

@@ -1,0 +1,69 @@
+// keypairs and features read their input in file order (streaming windows, no sort), so they rely
+// on the order clean and keypairs write: each session one run, in (source, user_id, session_id,
+// seq) order. These tests pin (1) that keypairs refuses a file out of that order instead of pairing
+// rows of different sessions, and (2) that features gives the same sequences, in (user_id,
+// session_id, position) order, whether or not the pairs file is already in that order (its
+// streaming path, or its sorted path when user ids interleave across sources).
+import { afterEach, describe, expect, it } from 'vitest';
+import { runStage, STAGES } from './helpers/run-stage.js';
+import { tempWorkspace, type Workspace } from './helpers/stage-workspace.js';
+
+let ws: Workspace | undefined;
+afterEach(() => ws?.remove());
+
+async function writeTable(w: Workspace, path: string, select: string): Promise<void> {
+  w.write(`${path}.keep`, '');
+  await w.query(`COPY (${select}) TO '${w.root}/${path}' (FORMAT parquet)`);
+}
+
+const keystroke = (session: string, seq: number, press: number) =>
+  `SELECT 'aalto' AS source, 'desktop' AS platform, '7' AS user_id, '${session}' AS session_id, ${seq}::INTEGER AS seq,
+     ${press}.0::DOUBLE AS press_ms, ${press + 50}.0::DOUBLE AS release_ms, 'a' AS key, NULL::VARCHAR AS code, 65::INTEGER AS keycode,
+     'aalto/7_keystrokes.txt' AS source_file, ${seq + 2}::INTEGER AS source_line`;
+
+describe('keypairs on a keystrokes file out of order', () => {
+  it('refuses a session split into two runs, naming the rule', async () => {
+    ws = tempWorkspace();
+    // Session s1 (seq 0, 1), then s2, then s1 again (seq 2): sorted within each run, not as a file.
+    await writeTable(ws, 'data/clean/keystrokes.parquet',
+      [keystroke('s1', 0, 100), keystroke('s1', 1, 200), keystroke('s2', 0, 300), keystroke('s1', 2, 400)].join(' UNION ALL '));
+    const run = runStage(ws.root, STAGES.keypairs);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('stage keypairs: input data/clean/keystrokes.parquet fails check "seq_counts_by_press_time": 1 row(s) violate');
+  });
+
+  it('refuses sessions out of (source, user_id, session_id) order', async () => {
+    ws = tempWorkspace();
+    await writeTable(ws, 'data/clean/keystrokes.parquet', [keystroke('s2', 0, 100), keystroke('s1', 0, 300)].join(' UNION ALL '));
+    const run = runStage(ws.root, STAGES.keypairs);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('fails check "sessions_in_order": 1 row(s) violate');
+  });
+});
+
+// Pairs: user 'b' (aalto) has 2 pairs, user 'a' (webapp) has 1. HL 80 ms, IL -30 ms, PL 50 ms, RL 50 ms.
+const pair = (source: string, user: string, seq: number, keycode: number) =>
+  `SELECT '${source}' AS source, 'desktop' AS platform, '${user}' AS user_id, 's-${user}' AS session_id, ${seq}::INTEGER AS seq,
+     ${keycode}::INTEGER AS keycode1, 66::INTEGER AS keycode2, 80.0::DOUBLE AS hl_ms, -30.0::DOUBLE AS il_ms, 50.0::DOUBLE AS pl_ms, 50.0::DOUBLE AS rl_ms`;
+// By hand, M = 3: keycode/255 and ms/1000; positions past a session's pairs are zero padding.
+const real = (user: string, position: number, keycode: number) =>
+  ({ user_id: user, session_id: `s-${user}`, position, keycode_norm: keycode / 255, hl_s: 0.08, il_s: -0.03, pl_s: 0.05, rl_s: 0.05, is_padding: false });
+const pad = (user: string, position: number) =>
+  ({ user_id: user, session_id: `s-${user}`, position, keycode_norm: 0, hl_s: 0, il_s: 0, pl_s: 0, rl_s: 0, is_padding: true });
+const EXPECTED = [real('a', 0, 65), pad('a', 1), pad('a', 2), real('b', 0, 70), real('b', 1, 71), pad('b', 2)];
+
+describe('features, whatever the order of user ids in keypairs.parquet', () => {
+  it.each([
+    // File order (source, user, session, seq) is also (user, session, seq) order: streaming path.
+    ['already in user order', [pair('aalto', 'a', 0, 65), pair('aalto', 'b', 0, 70), pair('aalto', 'b', 1, 71)]],
+    // aalto sorts before webapp, so user 'b' comes first in the file: sorted path.
+    ['with user ids interleaved across sources', [pair('aalto', 'b', 0, 70), pair('aalto', 'b', 1, 71), pair('webapp', 'a', 0, 65)]],
+  ])('writes the same sequences when the pairs are %s', async (_what, rows) => {
+    ws = tempWorkspace();
+    await writeTable(ws, 'data/keypairs/keypairs.parquet', rows.join(' UNION ALL '));
+    const run = runStage(ws.root, { ...STAGES.features, params: { 'features.sequence_length': 3, 'features.min_sessions_per_user': 1 } });
+    expect(run.status, run.stderr).toBe(0);
+    // No ORDER BY: the file's own row order is part of what is checked.
+    expect(await ws.query(`SELECT * FROM ${ws.parquet('data/features/sequences.parquet')}`)).toEqual(EXPECTED);
+  });
+});

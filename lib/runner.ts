@@ -161,7 +161,11 @@ async function considerStage(
     if (unwritten !== undefined) {
       return fail(`exited 0 but did not write out ${unwritten[0]} (write it to the path PIPE_OUTS gives)`);
     }
-    await moveIntoPlace(plan.workspace, tmp, outsTmp);
+    try {
+      await moveIntoPlace(plan.workspace, tmp, outsTmp);
+    } finally {
+      plan.observe.memo.forget([...outsTmp.keys()]);
+    }
     const outs = await observeOuts(plan.observe, stage);
     await record(name, await lockEntryFor(plan.workspace, before, outs, readMetrics(metricsFile)));
     const unchanged = entry !== undefined && stage.outs.every((o) => entry.outs[o.value]?.sha256 === shaOf(outs[o.value]));
@@ -186,6 +190,8 @@ async function pulledFromRemote(plan: RunPlan, stage: Stage, before: Observed, r
   }
   const started = Date.now();
   const applied = await answer.apply();
+  // Applied or not, the pull may have rewritten outs: observations of them are void.
+  plan.observe.memo.forget(stage.outs.map((o) => o.value));
   if (!applied.ok) {
     plan.report({ type: 'remote-cache-unusable', stage: stage.name, reason: `${applied.reason}; running it locally` });
     return false;

@@ -4,9 +4,10 @@
 // Speed comes from three things: the state cache (HashCache) answers for files whose stamp has
 // not changed, so a no-op status only stats; stats run synchronously in one loop (cheaper than a
 // thread-pool round trip per file when the metadata is cached by the kernel); and the files that
-// must be read are read with bounded concurrency, so libuv's thread pool reads on both cores while
-// the main thread hashes what has arrived; files of 16 MiB and more are hashed on worker threads,
-// one per core (hash-threads.ts), since sha256 runs on the thread that calls it.
+// must be read are read in parallel: many of them (a freshly downloaded folder) in batches on
+// worker threads, one per core, with synchronous reads (hash-threads.ts); a few with bounded
+// concurrency through libuv's thread pool while the main thread hashes what has arrived, files of
+// 16 MiB and more on a worker thread each, since sha256 runs on the thread that calls it.
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -34,7 +35,15 @@ export interface HashCache {
   lookup(absPath: string, stamp: FileStamp): Sha256Hex | undefined;
   /** `statTimeMs`: the wall clock read just BEFORE `stamp` was taken (for the racy-file rule). */
   remember(absPath: string, stamp: FileStamp, sha256: Sha256Hex, statTimeMs: number): void;
+  /** How many files under a workspace-relative folder the cache holds (a hint of its size). */
+  filesUnder?(rel: string): number;
 }
+
+/**
+ * Folders the cache knows at least this many files under are walked and statted on worker threads
+ * (hash-folder.ts); below it the workers' start (~30 ms) and the messages cost more than they save.
+ */
+const WORKER_WALK_MIN = 50_000;
 
 export const noHashCache: HashCache = {
   lookup: () => undefined,
@@ -88,6 +97,14 @@ const READ_CONCURRENCY = 64;
  * (~15 ms) dwarfs the message round trip (~0.1 ms), and few files are this big.
  */
 const THREAD_MIN = 16 << 20;
+
+/**
+ * At least this many files to read go to the worker threads in batches (hash-threads.ts): a
+ * worker's sync open/read/close per file beats promise readFile's several thread-pool round trips
+ * (bench/hash-many-small.ts), and both cores hash; below it, starting the workers (~30 ms) is not
+ * worth it.
+ */
+const WORKER_BATCH_MIN = 256;
 
 export function sha256OfString(text: string): Sha256Hex {
   return createHash('sha256').update(text).digest('hex') as Sha256Hex;
@@ -162,6 +179,13 @@ function stampOf(st: Stats): FileStamp {
   return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
 }
 
+/** A file whose stamp the cache could not answer for: it must be read. */
+export interface Miss {
+  readonly index: number;
+  readonly abs: string;
+  readonly stamp: FileStamp;
+}
+
 /**
  * Hashes workspace-relative files: stat each, ask the cache, read only the misses. The result is
  * in the order of `rels`.
@@ -173,7 +197,7 @@ export async function hashFiles(
   stats: HashStats = newHashStats(),
 ): Promise<FileHash[]> {
   const out: FileHash[] = new Array<FileHash>(rels.length);
-  const misses: { index: number; abs: string; stamp: FileStamp }[] = [];
+  const misses: Miss[] = [];
   const statTimeMs = Date.now();
   for (let index = 0; index < rels.length; index++) {
     const rel = rels[index]!;
@@ -186,16 +210,38 @@ export async function hashFiles(
     if (known !== undefined) out[index] = { path: rel, sha256: known, size: stamp.size };
     else misses.push({ index, abs, stamp });
   }
+  await hashMisses(rels, misses, out, cache, stats, statTimeMs);
+  return out;
+}
+
+/** Reads and hashes `misses`, fills their slots in `out` and tells the cache. */
+export async function hashMisses(
+  rels: readonly string[],
+  misses: readonly Miss[],
+  out: FileHash[],
+  cache: HashCache,
+  stats: HashStats,
+  statTimeMs: number,
+): Promise<void> {
+  const record = (miss: Miss, sha: Sha256Hex): void => {
+    stats.hashed++;
+    cache.remember(miss.abs, miss.stamp, sha, statTimeMs);
+    out[miss.index] = { path: rels[miss.index]!, sha256: sha, size: miss.stamp.size };
+  };
+  if (misses.length >= WORKER_BATCH_MIN) {
+    const { hashFilesOnWorkers } = await import('./hash-threads.js');
+    await hashFilesOnWorkers(misses.map((m) => m.abs), (start, shas) => {
+      for (let k = 0; k < shas.length; k++) record(misses[start + k]!, shas[k]!);
+    });
+    return;
+  }
   await mapConcurrent(misses, READ_CONCURRENCY, async (miss) => {
     const sha =
       miss.stamp.size >= THREAD_MIN
         ? await (await import('./hash-threads.js')).hashFileOnWorker(miss.abs)
         : await hashFile(miss.abs, miss.stamp.size);
-    stats.hashed++;
-    cache.remember(miss.abs, miss.stamp, sha, statTimeMs);
-    out[miss.index] = { path: rels[miss.index]!, sha256: sha, size: miss.stamp.size };
+    record(miss, sha);
   });
-  return out;
 }
 
 /** Every regular file under a workspace-relative folder, workspace-relative POSIX, sorted. */
@@ -235,7 +281,10 @@ export async function hashPath(
     throw error;
   }
   if (st.isDirectory()) {
-    const files = await hashFiles(workspace, listFolder(workspace, declared), cache, stats);
+    const files =
+      (cache.filesUnder?.(declared) ?? 0) >= WORKER_WALK_MIN
+        ? await (await import('./hash-folder.js')).hashFolderOnWorkers(workspace, declared, cache, stats)
+        : await hashFiles(workspace, listFolder(workspace, declared), cache, stats);
     return { kind: 'dir', path: declared, sha256: manifestHash(files, declared), size: sum(files), files };
   }
   const [file] = await hashFiles(workspace, [declared], cache, stats);

@@ -120,6 +120,24 @@ export class StateCache implements HashCache {
     return -1;
   }
 
+  /** The index of the first loaded line whose path is not below `key`. */
+  #lowerBound(key: string): number {
+    let lo = 0;
+    let hi = this.#starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#compareAt(key, this.#starts[mid]!) > 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Loaded entries under the workspace-relative folder `rel`: two binary searches. */
+  filesUnder(rel: string): number {
+    // Paths under `rel/` sort between `rel/` and `rel0` ('0' follows '/').
+    return this.#lowerBound(rel + '0') - this.#lowerBound(rel + '/');
+  }
+
   lookup(absPath: string, stamp: FileStamp): Sha256Hex | undefined {
     const key = this.#key(absPath);
     // A name with a tab or newline is never stored (see save); it must not match part of a line.

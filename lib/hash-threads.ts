@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Sha256Hex } from './hash.js';
-import type { Request } from './hash-worker.js';
+import type { Request, StampBatch } from './hash-worker.js';
 
 type Reply = { id: number; result?: unknown; error?: string; code?: string };
 type Body = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
@@ -25,8 +25,8 @@ const pending = new Map<number, { resolve: (result: unknown) => void; reject: (e
 
 /** Paths per hash message: ~10 ms of work for 10 KB files, small next to the round trip. */
 const HASH_BATCH = 256;
-/** Paths per stat message: ~20 ms of stats. */
-const STAT_BATCH = 8192;
+/** Paths per stat message: ~20 ms of stats. Part of the stamp digest's definition (hash-folder.ts). */
+export const STAT_BATCH = 8192;
 
 function pool(): Worker[] {
   if (workers === undefined) {
@@ -88,7 +88,7 @@ export function listFolderOnWorker(workspace: string, rel: string): Promise<stri
   return request<string[]>({ op: 'list', workspace, rel });
 }
 
-/** Stamps of workspace-relative files, on the workers: `onBatch(start, [size, mtimeMs, ino]*n)`. */
-export function statOnWorkers(workspace: string, rels: readonly string[], onBatch: (start: number, stamps: Float64Array) => void): Promise<void> {
-  return inBatches(rels, STAT_BATCH, (batch) => request<Float64Array>({ op: 'stat', workspace, rels: batch }), onBatch);
+/** Stamps of workspace-relative files, on the workers, in STAT_BATCH batches: `onBatch(start, batch)`. */
+export function statOnWorkers(workspace: string, rels: readonly string[], onBatch: (start: number, batch: StampBatch) => void): Promise<void> {
+  return inBatches(rels, STAT_BATCH, (batch) => request<StampBatch>({ op: 'stat', workspace, rels: batch }), onBatch);
 }

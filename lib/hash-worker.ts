@@ -4,7 +4,8 @@
 //         costs a fraction of a promise-based readFile's thread-pool round trips);
 //   list: the sorted files under a folder (hash.ts listFolder);
 //   stat: the stamps of a chunk of files, as [size, mtimeMs, ino] per file in a Float64Array
-//         handed over without copying.
+//         handed over without copying, with the chunk's stamp digest (hash-folder.ts) and its
+//         newest mtime.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
@@ -28,16 +29,28 @@ function hashOne(path: string): string {
   return hash.digest('hex');
 }
 
-function stamps(workspace: string, rels: readonly string[]): Float64Array {
-  const out = new Float64Array(rels.length * 3);
+export interface StampBatch {
+  readonly stamps: Float64Array;
+  /** sha256 over `<rel>\t<size>\t<mtime ms>\t<inode>\n` per file, in order. */
+  readonly digest: string;
+  readonly newestMtimeMs: number;
+}
+
+function stampBatch(workspace: string, rels: readonly string[]): StampBatch {
+  const stamps = new Float64Array(rels.length * 3);
+  const digest = createHash('sha256');
+  let lines = '';
+  let newestMtimeMs = -Infinity;
   for (let i = 0; i < rels.length; i++) {
     // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
     const st = statSync(`${workspace}/${rels[i]!}`);
-    out[3 * i] = st.size;
-    out[3 * i + 1] = st.mtimeMs;
-    out[3 * i + 2] = st.ino;
+    stamps[3 * i] = st.size;
+    stamps[3 * i + 1] = st.mtimeMs;
+    stamps[3 * i + 2] = st.ino;
+    if (st.mtimeMs > newestMtimeMs) newestMtimeMs = st.mtimeMs;
+    lines += `${rels[i]!}\t${st.size}\t${st.mtimeMs}\t${st.ino}\n`;
   }
-  return out;
+  return { stamps, digest: digest.update(lines).digest('hex'), newestMtimeMs };
 }
 
 parentPort!.on('message', (request: Request) => {
@@ -45,8 +58,8 @@ parentPort!.on('message', (request: Request) => {
     if (request.op === 'hash') parentPort!.postMessage({ id: request.id, result: request.paths.map(hashOne) });
     else if (request.op === 'list') parentPort!.postMessage({ id: request.id, result: listFolder(request.workspace, request.rel) });
     else {
-      const result = stamps(request.workspace, request.rels);
-      parentPort!.postMessage({ id: request.id, result }, [result.buffer as ArrayBuffer]);
+      const result = stampBatch(request.workspace, request.rels);
+      parentPort!.postMessage({ id: request.id, result }, [result.stamps.buffer as ArrayBuffer]);
     }
   } catch (error) {
     parentPort!.postMessage({ id: request.id, error: (error as Error).message, code: (error as NodeJS.ErrnoException).code });

@@ -13,6 +13,7 @@ import { createReadStream, readdirSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import type { FolderEntry } from './folder-stamps.js';
 import { mapConcurrent } from './worker-pool.js';
 
 /** Lower-case hex sha256 of some content. Branded so it never mixes with other strings. */
@@ -35,15 +36,17 @@ export interface HashCache {
   lookup(absPath: string, stamp: FileStamp): Sha256Hex | undefined;
   /** `statTimeMs`: the wall clock read just BEFORE `stamp` was taken (for the racy-file rule). */
   remember(absPath: string, stamp: FileStamp, sha256: Sha256Hex, statTimeMs: number): void;
-  /** How many files under a workspace-relative folder the cache holds (a hint of its size). */
-  filesUnder?(rel: string): number;
+  /** A big folder's entry: its hash, when its files' stamps digest to `stamps` (folder-stamps.ts). */
+  folder?(rel: string): FolderEntry | undefined;
+  /** Records a folder's entry (undefined forgets it); kept only if `newestMtimeMs` is not racy. */
+  rememberFolder?(rel: string, entry: FolderEntry | undefined, newestMtimeMs: number, statTimeMs: number): void;
 }
 
 /**
- * Folders the cache knows at least this many files under are walked and statted on worker threads
- * (hash-folder.ts); below it the workers' start (~30 ms) and the messages cost more than they save.
+ * Folders of at least this many files are statted on worker threads (hash-folder.ts); below it
+ * the workers' start (~30 ms) and the messages cost more than they save.
  */
-const WORKER_WALK_MIN = 50_000;
+export const WORKER_WALK_MIN = 20_000;
 
 export const noHashCache: HashCache = {
   lookup: () => undefined,
@@ -281,10 +284,13 @@ export async function hashPath(
     throw error;
   }
   if (st.isDirectory()) {
-    const files =
-      (cache.filesUnder?.(declared) ?? 0) >= WORKER_WALK_MIN
-        ? await (await import('./hash-folder.js')).hashFolderOnWorkers(workspace, declared, cache, stats)
-        : await hashFiles(workspace, listFolder(workspace, declared), cache, stats);
+    // Big folders on worker threads (hash-folder.ts): known big from their folder entry (then even
+    // the walk runs there), or found big by walking here.
+    const big = async (listed?: string[]) => (await import('./hash-folder.js')).hashBigFolder(workspace, declared, cache, stats, listed);
+    if ((cache.folder?.(declared)?.files ?? 0) >= WORKER_WALK_MIN) return big();
+    const rels = listFolder(workspace, declared);
+    if (rels.length >= WORKER_WALK_MIN && cache.folder !== undefined) return big(rels);
+    const files = await hashFiles(workspace, rels, cache, stats);
     return { kind: 'dir', path: declared, sha256: manifestHash(files, declared), size: sum(files), files };
   }
   const [file] = await hashFiles(workspace, [declared], cache, stats);

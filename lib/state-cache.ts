@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+import { FolderStamps, type FolderEntry } from './folder-stamps.js';
 import type { FileStamp, HashCache, Sha256Hex } from './hash.js';
 
 export const STATE_FILE = '.pipe/state';
@@ -54,22 +55,35 @@ export class StateCache implements HashCache {
   readonly #session = new Map<string, Entry>();
   #dirty = false;
 
+  /** Whole-folder entries (folder-stamps.ts), saved with the per-file ones. */
+  readonly #folders: FolderStamps;
+  #loaded = false;
+
   private constructor(workspace: string) {
     this.#workspace = workspace;
     this.#prefix = workspace + sep;
+    this.#folders = FolderStamps.load(workspace);
   }
 
-  /** Loads `.pipe/state`; a missing or unreadable file gives an empty cache (it is only a cache). */
+  /**
+   * A cache for `.pipe/state`; the file itself is read on the first lookup (a no-op build whose big
+   * folders all match their folder entries never needs it). Missing or unreadable: empty.
+   */
   static load(workspace: string): StateCache {
-    const cache = new StateCache(workspace);
+    return new StateCache(workspace);
+  }
+
+  #ensureLoaded(): void {
+    if (this.#loaded) return;
+    this.#loaded = true;
     let text: string;
     try {
-      text = readFileSync(join(workspace, STATE_FILE), 'utf8');
+      text = readFileSync(join(this.#workspace, STATE_FILE), 'utf8');
     } catch {
-      return cache;
+      return;
     }
-    if (!text.startsWith(HEADER + '\n')) return cache;
-    cache.#text = text;
+    if (!text.startsWith(HEADER + '\n')) return;
+    this.#text = text;
     let pos = HEADER.length + 1;
     while (pos < text.length) {
       let end = text.indexOf('\n', pos);
@@ -77,12 +91,19 @@ export class StateCache implements HashCache {
       const tab = text.indexOf('\t', pos);
       // path \t size \t mtime \t inode \t sha; the shortest valid rest is `0\t0\t0\t<64 hex>`.
       if (tab > pos && tab < end && end - tab > 70) {
-        cache.#starts.push(pos);
-        cache.#ends.push(end);
+        this.#starts.push(pos);
+        this.#ends.push(end);
       }
       pos = end + 1;
     }
-    return cache;
+  }
+
+  folder(rel: string): FolderEntry | undefined {
+    return this.#folders.get(rel);
+  }
+
+  rememberFolder(rel: string, entry: FolderEntry | undefined, newestMtimeMs: number, statTimeMs: number): void {
+    this.#folders.set(rel, entry !== undefined && statTimeMs - newestMtimeMs > RACY_WINDOW_MS ? entry : undefined);
   }
 
   #key(absPath: string): string {
@@ -120,25 +141,8 @@ export class StateCache implements HashCache {
     return -1;
   }
 
-  /** The index of the first loaded line whose path is not below `key`. */
-  #lowerBound(key: string): number {
-    let lo = 0;
-    let hi = this.#starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#compareAt(key, this.#starts[mid]!) > 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Loaded entries under the workspace-relative folder `rel`: two binary searches. */
-  filesUnder(rel: string): number {
-    // Paths under `rel/` sort between `rel/` and `rel0` ('0' follows '/').
-    return this.#lowerBound(rel + '0') - this.#lowerBound(rel + '/');
-  }
-
   lookup(absPath: string, stamp: FileStamp): Sha256Hex | undefined {
+    this.#ensureLoaded();
     const key = this.#key(absPath);
     // A name with a tab or newline is never stored (see save); it must not match part of a line.
     if (key.includes('\t') || key.includes('\n')) return fromEntry(this.#session.get(key), stamp);
@@ -155,6 +159,7 @@ export class StateCache implements HashCache {
   }
 
   remember(absPath: string, stamp: FileStamp, sha256: Sha256Hex, statTimeMs: number): void {
+    this.#ensureLoaded();
     const key = this.#key(absPath);
     const entry: Entry = stampKey(stamp) + sha256;
     if (statTimeMs - stamp.mtimeMs > RACY_WINDOW_MS) {
@@ -168,8 +173,9 @@ export class StateCache implements HashCache {
     this.#dirty = true;
   }
 
-  /** Writes `.pipe/state` atomically, sorted by path, if anything changed. */
+  /** Writes `.pipe/state` (and `.pipe/folders`) atomically, sorted by path, if anything changed. */
   async save(): Promise<void> {
+    await this.#folders.save(this.#workspace);
     if (!this.#dirty) return;
     const all = new Map<string, Entry>();
     for (let i = 0; i < this.#starts.length; i++) {

@@ -167,8 +167,9 @@ export class StateCache implements HashCache {
       this.#session.delete(key);
     } else {
       this.#session.set(key, entry);
-      // A stale persistent entry for this path must not outlive the new content.
-      this.#changed.set(key, null);
+      // A stale persistent entry for this path must not outlive the new content. (Only if there
+      // is one: a fresh download's 241,605 new paths would otherwise fill a map with nulls.)
+      if (this.#changed.has(key) || this.#find(key) !== -1) this.#changed.set(key, null);
     }
     this.#dirty = true;
   }

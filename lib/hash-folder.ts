@@ -11,7 +11,7 @@
 // Either way the answer equals hash.ts hashFiles(listFolder(...)).
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { hashMisses, listFolder, manifestHash, sha256OfString, type FileHash, type FileStamp, type HashCache, type HashStats, type Miss, type PathHash, type Sha256Hex } from './hash.js';
+import { hashMisses, listFolder, noHashCache, manifestHash, sha256OfString, type FileHash, type FileStamp, type HashCache, type HashStats, type Miss, type PathHash, type Sha256Hex } from './hash.js';
 import { listFolderOnWorker, STAT_BATCH, statOnWorkers } from './hash-threads.js';
 import type { StampBatch } from './hash-worker.js';
 import type { FolderEntry } from './folder-stamps.js';
@@ -30,7 +30,7 @@ export async function hashBigFolder(workspace: string, rel: string, cache: HashC
   for (const b of batches) newest = Math.max(newest, b.newestMtimeMs);
   const stamps = sha256OfString(`${rels.length}\n${batches.map((b) => b.digest).join('\n')}`);
   const known = cache.folder?.(rel);
-  if (known !== undefined && known.stamps === stamps) return stored(workspace, rel, known, cache);
+  if (known !== undefined && known.stamps === stamps) return storedFolder(workspace, rel, known, cache);
 
   const out: FileHash[] = new Array<FileHash>(rels.length);
   const misses: Miss[] = [];
@@ -56,8 +56,8 @@ export async function hashBigFolder(workspace: string, rel: string, cache: HashC
  * made only when read (a stage that ran records its deps' manifests, push lists files): from the
  * manifest store, checked against the hash, or else by walking the folder again.
  */
-function stored(workspace: string, rel: string, known: FolderEntry, cache: HashCache): DirHash {
-  return {
+export function storedFolder(workspace: string, rel: string, known: { readonly sha256: Sha256Hex; readonly size: number }, cache: HashCache = noHashCache): DirHash {
+  const h: DirHash = {
     kind: 'dir' as const,
     path: rel,
     sha256: known.sha256,
@@ -67,6 +67,15 @@ function stored(workspace: string, rel: string, known: FolderEntry, cache: HashC
       return listed !== undefined && manifestHash(listed, rel) === known.sha256 ? listed : hashFolderSync(workspace, rel, cache);
     },
   };
+  stored.add(h);
+  return h;
+}
+
+const stored = new WeakSet<PathHash>();
+
+/** Whether `h` came from storedFolder (reading its `files` costs a load or a walk). */
+export function isStoredFolder(h: PathHash): boolean {
+  return stored.has(h);
 }
 
 /** hashFiles(listFolder(...)) without awaiting: the rare fallback of a getter. */

@@ -168,6 +168,7 @@ async function considerStage(
     }
     const outs = await observeOuts(plan.observe, stage);
     await record(name, await lockEntryFor(plan.workspace, before, outs, readMetrics(metricsFile)));
+    plan.observe.memo.settle(plan.workspace, plan.observe.cache, [...Object.keys(before.deps), ...Object.keys(outs)]);
     const unchanged = entry !== undefined && stage.outs.every((o) => entry.outs[o.value]?.sha256 === shaOf(outs[o.value]));
     plan.report({ type: 'stage-done', stage: name, durationMs: Date.now() - started, unchanged });
     return 'ran';

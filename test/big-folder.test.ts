@@ -81,4 +81,25 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
     expect(ws.read('pipeline.lock')).toBe(lockBefore); // same hashes, same count
     expect(await status(ws)).toMatchObject({ stale: [] });
   });
+
+  it('made by an upstream stage in the same build: the downstream stage records the same folder hash and count', async () => {
+    // gen writes the folder; once gen is recorded the memo keeps only its hash (observe-memo.ts
+    // settle) and count's record reads the file list back from the manifest store.
+    const ws = await tempWorkspace({
+      'pipeline.yaml':
+        'stages:\n  gen:\n    cmd: stages/gen.mjs\n    outs: [data/many]\n' +
+        '  count:\n    cmd: stages/count.mjs\n    deps: [data/many]\n    outs: [out/count.txt]\n',
+      'stages/gen.mjs': stage`
+        fs.mkdirSync(out('data/many'));
+        for (let i = 0; i < ${N}; i++) fs.writeFileSync(out('data/many') + '/f' + String(i).padStart(5, '0') + '.txt', '1\\n');`,
+      'stages/count.mjs': stage`
+        fs.writeFileSync(out('out/count.txt'), String(fs.readdirSync('data/many').length) + '\\n');`,
+    });
+    expect((await ws.pipe('build', '-j', '1')).code).toBe(0);
+    expect(ws.read('out/count.txt')).toBe(`${N}\n`);
+    const lock = JSON.parse(ws.read('pipeline.lock')) as { stages: Record<string, { deps: Record<string, unknown>; outs: Record<string, unknown> }> };
+    expect(lock.stages.count!.deps['data/many']).toEqual(lock.stages.gen!.outs['data/many']);
+    expect(lock.stages.count!.deps['data/many']).toMatchObject({ files: N, size: 2 * N }); // "1\n" each
+    expect(await status(ws)).toMatchObject({ stale: [] });
+  });
 });

@@ -11,7 +11,7 @@
 // Either way the answer equals hash.ts hashFiles(listFolder(...)).
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { hashMisses, listFolder, noHashCache, manifestHash, sha256OfString, type FileHash, type FileStamp, type HashCache, type HashStats, type Miss, type PathHash, type Sha256Hex } from './hash.js';
+import { hashMisses, listFolder, noHashCache, manifestHash, sha256OfString, sum, type FileHash, type FileStamp, type HashCache, type HashStats, type Miss, type PathHash, type Sha256Hex } from './hash.js';
 import { listFolderOnWorker, STAT_BATCH, statOnWorkers } from './hash-threads.js';
 import type { StampBatch } from './hash-worker.js';
 import type { FolderEntry } from './folder-stamps.js';
@@ -92,10 +92,4 @@ function hashFolderSync(workspace: string, rel: string, cache: HashCache): FileH
     }
     return { path, sha256: sha, size: stamp.size };
   });
-}
-
-function sum(files: readonly FileHash[]): number {
-  let total = 0;
-  for (const f of files) total += f.size;
-  return total;
 }

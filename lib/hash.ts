@@ -64,6 +64,7 @@ export interface FileHash {
  * The hash of a declared dep or out. A folder or glob hashes to its manifest hash: sha256 over
  * the lines `<path relative to the folder or workspace>\t<sha256>\t<size>\n`, sorted by path in
  * code-unit order, so renaming, adding or removing a file changes it as much as editing one.
+ * A big folder's `files` may be made when first read (hash-folder.ts storedFolder).
  */
 export type PathHash =
   | { readonly kind: 'file'; readonly path: string; readonly sha256: Sha256Hex; readonly size: number }
@@ -102,10 +103,9 @@ const READ_CONCURRENCY = 64;
 const THREAD_MIN = 16 << 20;
 
 /**
- * At least this many files to read go to the worker threads in batches (hash-threads.ts): a
- * worker's sync open/read/close per file beats promise readFile's several thread-pool round trips
- * (bench/hash-many-small.ts), and both cores hash; below it, starting the workers (~30 ms) is not
- * worth it.
+ * At least this many files to read go to worker threads in batches (hash-threads.ts): sync
+ * open/read/close there beats promise readFile's thread-pool round trips (bench/noop-large.ts,
+ * cold status); below it the workers' start (~30 ms) is not worth it.
  */
 const WORKER_BATCH_MIN = 256;
 
@@ -297,7 +297,7 @@ export async function hashPath(
   return { kind: 'file', path: declared, sha256: file!.sha256, size: file!.size };
 }
 
-function sum(files: readonly FileHash[]): number {
+export function sum(files: readonly FileHash[]): number {
   let total = 0;
   for (const f of files) total += f.size;
   return total;

@@ -49,6 +49,11 @@ export class FolderStamps {
     return stamps;
   }
 
+  /** The folders with an entry. */
+  names(): string[] {
+    return [...this.#entries.keys()];
+  }
+
   get(folder: string): FolderEntry | undefined {
     return this.#entries.get(folder);
   }

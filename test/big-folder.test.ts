@@ -102,4 +102,17 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
     expect(lock.stages.count!.deps['data/many']).toMatchObject({ files: N, size: 2 * N }); // "1\n" each
     expect(await status(ws)).toMatchObject({ stale: [] });
   });
+
+  it('a no-op is judged from .pipe/folders and .pipe/state-small alone; .pipe/state serves when a folder changed', async () => {
+    const ws = await built();
+    await status(ws);
+    await status(ws); // now .pipe/folders and .pipe/state-small exist
+    // An empty per-file cache: if a no-op needed it, every file would be hashed again.
+    writeFileSync(ws.path('.pipe/state'), 'pipe-state 3\n');
+    expect(await status(ws)).toMatchObject({ stale: [], hashing: { hashed: 0 } });
+    writeFileSync(ws.path(name(7)), '2\n');
+    const changed = await status(ws);
+    expect(changed.stages[0]!.reasons).toEqual([{ kind: 'dep-modified', path: 'data/many', file: name(7) }]);
+    expect(changed.hashing.hashed).toBe(N); // the emptied cache answered for none of them
+  });
 });

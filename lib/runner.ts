@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { replaceByRename } from './atomic-write.js';
+import { releaseMemory } from './release-memory.js';
 import { lockedPath, withEntry, writeLock, type LockEntry, type LockFile, type LockedPath } from './lockfile.js';
 import { saveManifest } from './manifest-store.js';
 import { observeOuts, observeStage, type ObserveContext } from './observe.js';
@@ -133,6 +134,7 @@ async function considerStage(
     const outsTmp = new Map(stage.outs.map((o) => [o.value, join(tmp, 'outs', o.value)]));
     for (const p of outsTmp.values()) mkdirSync(dirname(p), { recursive: true });
     const metricsFile = join(tmp, 'metrics.json');
+    releaseMemory();
     const exit = await runStageProcess({
       workspace: plan.workspace,
       stage: name,

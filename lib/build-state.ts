@@ -9,6 +9,7 @@ import { newHashStats, type HashStats } from './hash.js';
 import { readLock, type LockFile } from './lockfile.js';
 import { loadManifest } from './manifest-store.js';
 import type { ObserveContext } from './observe.js';
+import { ObservationMemo } from './observe-memo.js';
 import type { ManifestLookup } from './plan.js';
 import type { Pipeline, StageName } from './pipeline.js';
 import { StateCache } from './state-cache.js';
@@ -55,6 +56,7 @@ export async function loadBuildState(start: string, stderr: NodeJS.WritableStrea
     env: (name) => config.get(name)?.value,
     cache,
     stats,
+    memo: new ObservationMemo(),
   };
   const manifests: ManifestLookup = (sha, base) => loadManifest(root, sha, base);
   return { ok: true, value: { root, pipeline, graph: buildGraph(pipeline), lock: lock.value, cache, config, stats, observe, manifests } };

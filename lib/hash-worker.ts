@@ -1,21 +1,67 @@
-// Worker side of hash-threads.ts: hashes whole files, one request at a time, reading in 1 MiB
-// chunks with synchronous reads (this thread has nothing else to do).
+// Worker side of hash-threads.ts. Each request is one of:
+//   hash: sha256 of a batch of files, one after another, read in 1 MiB chunks with synchronous
+//         reads (this thread has nothing else to do, and for small files a sync open/read/close
+//         costs a fraction of a promise-based readFile's thread-pool round trips);
+//   list: the sorted files under a folder (hash.ts listFolder);
+//   stat: the stamps of a chunk of files, as [size, mtimeMs, ino] per file in a Float64Array
+//         handed over without copying, with the chunk's stamp digest (hash-folder.ts) and its
+//         newest mtime.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { listFolder } from './hash.js';
+
+export type Request =
+  | { readonly id: number; readonly op: 'hash'; readonly paths: readonly string[] }
+  | { readonly id: number; readonly op: 'list'; readonly workspace: string; readonly rel: string }
+  | { readonly id: number; readonly op: 'stat'; readonly workspace: string; readonly rels: readonly string[] };
 
 const buffer = Buffer.allocUnsafe(1 << 20);
-parentPort!.on('message', (request: { id: number; path: string }) => {
+
+function hashOne(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
   try {
-    const hash = createHash('sha256');
-    const fd = openSync(request.path, 'r');
-    try {
-      for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
-    } finally {
-      closeSync(fd);
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+export interface StampBatch {
+  readonly stamps: Float64Array;
+  /** sha256 over `<rel>\t<size>\t<mtime ms>\t<inode>\n` per file, in order. */
+  readonly digest: string;
+  readonly newestMtimeMs: number;
+}
+
+function stampBatch(workspace: string, rels: readonly string[]): StampBatch {
+  const stamps = new Float64Array(rels.length * 3);
+  const digest = createHash('sha256');
+  let lines = '';
+  let newestMtimeMs = -Infinity;
+  for (let i = 0; i < rels.length; i++) {
+    // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
+    const st = statSync(`${workspace}/${rels[i]!}`);
+    stamps[3 * i] = st.size;
+    stamps[3 * i + 1] = st.mtimeMs;
+    stamps[3 * i + 2] = st.ino;
+    if (st.mtimeMs > newestMtimeMs) newestMtimeMs = st.mtimeMs;
+    lines += `${rels[i]!}\t${st.size}\t${st.mtimeMs}\t${st.ino}\n`;
+  }
+  return { stamps, digest: digest.update(lines).digest('hex'), newestMtimeMs };
+}
+
+parentPort!.on('message', (request: Request) => {
+  try {
+    if (request.op === 'hash') parentPort!.postMessage({ id: request.id, result: request.paths.map(hashOne) });
+    else if (request.op === 'list') parentPort!.postMessage({ id: request.id, result: listFolder(request.workspace, request.rel) });
+    else {
+      const result = stampBatch(request.workspace, request.rels);
+      parentPort!.postMessage({ id: request.id, result }, [result.stamps.buffer as ArrayBuffer]);
     }
-    parentPort!.postMessage({ id: request.id, sha256: hash.digest('hex') });
   } catch (error) {
-    parentPort!.postMessage({ id: request.id, error: (error as Error).message });
+    parentPort!.postMessage({ id: request.id, error: (error as Error).message, code: (error as NodeJS.ErrnoException).code });
   }
 });

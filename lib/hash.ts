@@ -4,14 +4,16 @@
 // Speed comes from three things: the state cache (HashCache) answers for files whose stamp has
 // not changed, so a no-op status only stats; stats run synchronously in one loop (cheaper than a
 // thread-pool round trip per file when the metadata is cached by the kernel); and the files that
-// must be read are read with bounded concurrency, so libuv's thread pool reads on both cores while
-// the main thread hashes what has arrived; files of 16 MiB and more are hashed on worker threads,
-// one per core (hash-threads.ts), since sha256 runs on the thread that calls it.
+// must be read are read in parallel: many of them (a freshly downloaded folder) in batches on
+// worker threads, one per core, with synchronous reads (hash-threads.ts); a few with bounded
+// concurrency through libuv's thread pool while the main thread hashes what has arrived, files of
+// 16 MiB and more on a worker thread each, since sha256 runs on the thread that calls it.
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import type { FolderEntry } from './folder-stamps.js';
 import { mapConcurrent } from './worker-pool.js';
 
 /** Lower-case hex sha256 of some content. Branded so it never mixes with other strings. */
@@ -34,7 +36,17 @@ export interface HashCache {
   lookup(absPath: string, stamp: FileStamp): Sha256Hex | undefined;
   /** `statTimeMs`: the wall clock read just BEFORE `stamp` was taken (for the racy-file rule). */
   remember(absPath: string, stamp: FileStamp, sha256: Sha256Hex, statTimeMs: number): void;
+  /** A big folder's entry: its hash, when its files' stamps digest to `stamps` (folder-stamps.ts). */
+  folder?(rel: string): FolderEntry | undefined;
+  /** Records a folder's entry (undefined forgets it); kept only if `newestMtimeMs` is not racy. */
+  rememberFolder?(rel: string, entry: FolderEntry | undefined, newestMtimeMs: number, statTimeMs: number): void;
 }
+
+/**
+ * Folders of at least this many files are statted on worker threads (hash-folder.ts); below it
+ * the workers' start (~30 ms) and the messages cost more than they save.
+ */
+export const WORKER_WALK_MIN = 20_000;
 
 export const noHashCache: HashCache = {
   lookup: () => undefined,
@@ -52,6 +64,7 @@ export interface FileHash {
  * The hash of a declared dep or out. A folder or glob hashes to its manifest hash: sha256 over
  * the lines `<path relative to the folder or workspace>\t<sha256>\t<size>\n`, sorted by path in
  * code-unit order, so renaming, adding or removing a file changes it as much as editing one.
+ * A big folder's `files` may be made when first read (hash-folder.ts storedFolder).
  */
 export type PathHash =
   | { readonly kind: 'file'; readonly path: string; readonly sha256: Sha256Hex; readonly size: number }
@@ -88,6 +101,13 @@ const READ_CONCURRENCY = 64;
  * (~15 ms) dwarfs the message round trip (~0.1 ms), and few files are this big.
  */
 const THREAD_MIN = 16 << 20;
+
+/**
+ * At least this many files to read go to worker threads in batches (hash-threads.ts): sync
+ * open/read/close there beats promise readFile's thread-pool round trips (bench/noop-large.ts,
+ * cold status); below it the workers' start (~30 ms) is not worth it.
+ */
+const WORKER_BATCH_MIN = 256;
 
 export function sha256OfString(text: string): Sha256Hex {
   return createHash('sha256').update(text).digest('hex') as Sha256Hex;
@@ -162,6 +182,13 @@ function stampOf(st: Stats): FileStamp {
   return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
 }
 
+/** A file whose stamp the cache could not answer for: it must be read. */
+export interface Miss {
+  readonly index: number;
+  readonly abs: string;
+  readonly stamp: FileStamp;
+}
+
 /**
  * Hashes workspace-relative files: stat each, ask the cache, read only the misses. The result is
  * in the order of `rels`.
@@ -173,7 +200,7 @@ export async function hashFiles(
   stats: HashStats = newHashStats(),
 ): Promise<FileHash[]> {
   const out: FileHash[] = new Array<FileHash>(rels.length);
-  const misses: { index: number; abs: string; stamp: FileStamp }[] = [];
+  const misses: Miss[] = [];
   const statTimeMs = Date.now();
   for (let index = 0; index < rels.length; index++) {
     const rel = rels[index]!;
@@ -186,16 +213,38 @@ export async function hashFiles(
     if (known !== undefined) out[index] = { path: rel, sha256: known, size: stamp.size };
     else misses.push({ index, abs, stamp });
   }
+  await hashMisses(rels, misses, out, cache, stats, statTimeMs);
+  return out;
+}
+
+/** Reads and hashes `misses`, fills their slots in `out` and tells the cache. */
+export async function hashMisses(
+  rels: readonly string[],
+  misses: readonly Miss[],
+  out: FileHash[],
+  cache: HashCache,
+  stats: HashStats,
+  statTimeMs: number,
+): Promise<void> {
+  const record = (miss: Miss, sha: Sha256Hex): void => {
+    stats.hashed++;
+    cache.remember(miss.abs, miss.stamp, sha, statTimeMs);
+    out[miss.index] = { path: rels[miss.index]!, sha256: sha, size: miss.stamp.size };
+  };
+  if (misses.length >= WORKER_BATCH_MIN) {
+    const { hashFilesOnWorkers } = await import('./hash-threads.js');
+    await hashFilesOnWorkers(misses.map((m) => m.abs), (start, shas) => {
+      for (let k = 0; k < shas.length; k++) record(misses[start + k]!, shas[k]!);
+    });
+    return;
+  }
   await mapConcurrent(misses, READ_CONCURRENCY, async (miss) => {
     const sha =
       miss.stamp.size >= THREAD_MIN
         ? await (await import('./hash-threads.js')).hashFileOnWorker(miss.abs)
         : await hashFile(miss.abs, miss.stamp.size);
-    stats.hashed++;
-    cache.remember(miss.abs, miss.stamp, sha, statTimeMs);
-    out[miss.index] = { path: rels[miss.index]!, sha256: sha, size: miss.stamp.size };
+    record(miss, sha);
   });
-  return out;
 }
 
 /** Every regular file under a workspace-relative folder, workspace-relative POSIX, sorted. */
@@ -235,14 +284,20 @@ export async function hashPath(
     throw error;
   }
   if (st.isDirectory()) {
-    const files = await hashFiles(workspace, listFolder(workspace, declared), cache, stats);
+    // Big folders on worker threads (hash-folder.ts): known big from their folder entry (then even
+    // the walk runs there), or found big by walking here.
+    const big = async (listed?: string[]) => (await import('./hash-folder.js')).hashBigFolder(workspace, declared, cache, stats, listed);
+    if ((cache.folder?.(declared)?.files ?? 0) >= WORKER_WALK_MIN) return big();
+    const rels = listFolder(workspace, declared);
+    if (rels.length >= WORKER_WALK_MIN && cache.folder !== undefined) return big(rels);
+    const files = await hashFiles(workspace, rels, cache, stats);
     return { kind: 'dir', path: declared, sha256: manifestHash(files, declared), size: sum(files), files };
   }
   const [file] = await hashFiles(workspace, [declared], cache, stats);
   return { kind: 'file', path: declared, sha256: file!.sha256, size: file!.size };
 }
 
-function sum(files: readonly FileHash[]): number {
+export function sum(files: readonly FileHash[]): number {
   let total = 0;
   for (const f of files) total += f.size;
   return total;

@@ -4,7 +4,8 @@
 import { readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { computeFingerprint, envValueHash } from './fingerprint.js';
-import { hashPath, type HashCache, type HashStats, type PathHash, type Sha256Hex } from './hash.js';
+import { hashPath, isGlob, type HashCache, type HashStats, type PathHash, type Sha256Hex } from './hash.js';
+import type { ObservationMemo } from './observe-memo.js';
 import type { Observed } from './plan.js';
 import type { Stage } from './pipeline.js';
 
@@ -16,6 +17,8 @@ export interface ObserveContext {
   readonly env: (name: string) => string | undefined;
   readonly cache: HashCache;
   readonly stats: HashStats;
+  /** One observation per path per process; the runner makes it forget what a stage rewrites. */
+  readonly memo: ObservationMemo;
 }
 
 /**
@@ -38,7 +41,7 @@ export function cmdFiles(workspace: string, cmd: string): string[] {
 
 async function hashAll(ctx: ObserveContext, paths: readonly string[]): Promise<Record<string, PathHash>> {
   const out: Record<string, PathHash> = {};
-  for (const p of paths) out[p] = await hashPath(ctx.workspace, p, ctx.cache, ctx.stats);
+  for (const p of paths) out[p] = await ctx.memo.get(p, isGlob(p), () => hashPath(ctx.workspace, p, ctx.cache, ctx.stats));
   return out;
 }
 
@@ -68,7 +71,7 @@ export async function observeStage(ctx: ObserveContext, stage: Stage): Promise<O
   return { fingerprint, cmd, deps, params, env, outs };
 }
 
-/** Re-hashes only the outs (after a stage moved them into place). */
+/** Re-hashes only the outs (after a stage moved them into place and the memo forgot them). */
 export async function observeOuts(ctx: ObserveContext, stage: Stage): Promise<Record<string, PathHash>> {
   return hashAll(ctx, stage.outs.map((o) => o.value));
 }

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { replaceByRename } from './atomic-write.js';
+import { releaseMemory } from './release-memory.js';
 import { lockedPath, withEntry, writeLock, type LockEntry, type LockFile, type LockedPath } from './lockfile.js';
 import { saveManifest } from './manifest-store.js';
 import { observeOuts, observeStage, type ObserveContext } from './observe.js';
@@ -133,6 +134,7 @@ async function considerStage(
     const outsTmp = new Map(stage.outs.map((o) => [o.value, join(tmp, 'outs', o.value)]));
     for (const p of outsTmp.values()) mkdirSync(dirname(p), { recursive: true });
     const metricsFile = join(tmp, 'metrics.json');
+    releaseMemory();
     const exit = await runStageProcess({
       workspace: plan.workspace,
       stage: name,
@@ -161,9 +163,14 @@ async function considerStage(
     if (unwritten !== undefined) {
       return fail(`exited 0 but did not write out ${unwritten[0]} (write it to the path PIPE_OUTS gives)`);
     }
-    await moveIntoPlace(plan.workspace, tmp, outsTmp);
+    try {
+      await moveIntoPlace(plan.workspace, tmp, outsTmp);
+    } finally {
+      plan.observe.memo.forget([...outsTmp.keys()]);
+    }
     const outs = await observeOuts(plan.observe, stage);
     await record(name, await lockEntryFor(plan.workspace, before, outs, readMetrics(metricsFile)));
+    plan.observe.memo.settle(plan.workspace, plan.observe.cache, [...Object.keys(before.deps), ...Object.keys(outs)]);
     const unchanged = entry !== undefined && stage.outs.every((o) => entry.outs[o.value]?.sha256 === shaOf(outs[o.value]));
     plan.report({ type: 'stage-done', stage: name, durationMs: Date.now() - started, unchanged });
     return 'ran';
@@ -186,6 +193,8 @@ async function pulledFromRemote(plan: RunPlan, stage: Stage, before: Observed, r
   }
   const started = Date.now();
   const applied = await answer.apply();
+  // Applied or not, the pull may have rewritten outs: observations of them are void.
+  plan.observe.memo.forget(stage.outs.map((o) => o.value));
   if (!applied.ok) {
     plan.report({ type: 'remote-cache-unusable', stage: stage.name, reason: `${applied.reason}; running it locally` });
     return false;

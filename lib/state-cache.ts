@@ -17,12 +17,20 @@
 // stays one string plus an array of line offsets; lookups come in the order of our sorted folder
 // walk, so a cursor usually finds the next one on the next line, and a binary search finds the
 // rest. A file that is not sorted (edited by hand) only costs misses, that is rehashing.
+//
+// `.pipe/state-small` holds, in the same format, the entries NOT under a folder of .pipe/folders
+// (scripts, configs, small folders). It is read at once; `.pipe/state` (75 MB at 241,605 uploads)
+// only on the first lookup it cannot answer. A no-op build whose big folders all match their
+// folder entries then never reads the big file. Both are caches keyed by stamp: any entry whose
+// stamp matches may answer (a persistent entry is never racy), so the two cannot disagree.
 import { readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+import { FolderStamps, type FolderEntry } from './folder-stamps.js';
 import type { FileStamp, HashCache, Sha256Hex } from './hash.js';
 
 export const STATE_FILE = '.pipe/state';
+export const SMALL_STATE_FILE = '.pipe/state-small';
 const HEADER = 'pipe-state 3';
 const TAB = 9;
 
@@ -54,22 +62,38 @@ export class StateCache implements HashCache {
   readonly #session = new Map<string, Entry>();
   #dirty = false;
 
+  /** Whole-folder entries (folder-stamps.ts), saved with the per-file ones. */
+  readonly #folders: FolderStamps;
+  #loaded = false;
+  /** `.pipe/state-small`, path -> entry; undefined when absent (then written on the next save). */
+  readonly #small: Map<string, Entry> | undefined;
+
   private constructor(workspace: string) {
     this.#workspace = workspace;
     this.#prefix = workspace + sep;
+    this.#folders = FolderStamps.load(workspace);
+    this.#small = loadSmall(workspace);
   }
 
-  /** Loads `.pipe/state`; a missing or unreadable file gives an empty cache (it is only a cache). */
+  /**
+   * A cache for `.pipe/state`; the file itself is read on the first lookup (a no-op build whose big
+   * folders all match their folder entries never needs it). Missing or unreadable: empty.
+   */
   static load(workspace: string): StateCache {
-    const cache = new StateCache(workspace);
+    return new StateCache(workspace);
+  }
+
+  #ensureLoaded(): void {
+    if (this.#loaded) return;
+    this.#loaded = true;
     let text: string;
     try {
-      text = readFileSync(join(workspace, STATE_FILE), 'utf8');
+      text = readFileSync(join(this.#workspace, STATE_FILE), 'utf8');
     } catch {
-      return cache;
+      return;
     }
-    if (!text.startsWith(HEADER + '\n')) return cache;
-    cache.#text = text;
+    if (!text.startsWith(HEADER + '\n')) return;
+    this.#text = text;
     let pos = HEADER.length + 1;
     while (pos < text.length) {
       let end = text.indexOf('\n', pos);
@@ -77,12 +101,19 @@ export class StateCache implements HashCache {
       const tab = text.indexOf('\t', pos);
       // path \t size \t mtime \t inode \t sha; the shortest valid rest is `0\t0\t0\t<64 hex>`.
       if (tab > pos && tab < end && end - tab > 70) {
-        cache.#starts.push(pos);
-        cache.#ends.push(end);
+        this.#starts.push(pos);
+        this.#ends.push(end);
       }
       pos = end + 1;
     }
-    return cache;
+  }
+
+  folder(rel: string): FolderEntry | undefined {
+    return this.#folders.get(rel);
+  }
+
+  rememberFolder(rel: string, entry: FolderEntry | undefined, newestMtimeMs: number, statTimeMs: number): void {
+    this.#folders.set(rel, entry !== undefined && statTimeMs - newestMtimeMs > RACY_WINDOW_MS ? entry : undefined);
   }
 
   #key(absPath: string): string {
@@ -122,6 +153,9 @@ export class StateCache implements HashCache {
 
   lookup(absPath: string, stamp: FileStamp): Sha256Hex | undefined {
     const key = this.#key(absPath);
+    const small = fromEntry(this.#small?.get(key), stamp);
+    if (small !== undefined) return small;
+    this.#ensureLoaded();
     // A name with a tab or newline is never stored (see save); it must not match part of a line.
     if (key.includes('\t') || key.includes('\n')) return fromEntry(this.#session.get(key), stamp);
     if (this.#session.size > 0 && this.#session.has(key)) return fromEntry(this.#session.get(key), stamp);
@@ -137,6 +171,7 @@ export class StateCache implements HashCache {
   }
 
   remember(absPath: string, stamp: FileStamp, sha256: Sha256Hex, statTimeMs: number): void {
+    this.#ensureLoaded();
     const key = this.#key(absPath);
     const entry: Entry = stampKey(stamp) + sha256;
     if (statTimeMs - stamp.mtimeMs > RACY_WINDOW_MS) {
@@ -144,15 +179,17 @@ export class StateCache implements HashCache {
       this.#session.delete(key);
     } else {
       this.#session.set(key, entry);
-      // A stale persistent entry for this path must not outlive the new content.
-      this.#changed.set(key, null);
+      // A stale persistent entry for this path must not outlive the new content. (Only if there
+      // is one: a fresh download's 241,605 new paths would otherwise fill a map with nulls.)
+      if (this.#changed.has(key) || this.#find(key) !== -1) this.#changed.set(key, null);
     }
     this.#dirty = true;
   }
 
-  /** Writes `.pipe/state` atomically, sorted by path, if anything changed. */
+  /** Writes `.pipe/state` (and `.pipe/folders`, `.pipe/state-small`) atomically, sorted, if anything changed. */
   async save(): Promise<void> {
-    if (!this.#dirty) return;
+    await this.#folders.save(this.#workspace);
+    if (!this.#dirty && (this.#small !== undefined || !this.#loaded)) return;
     const all = new Map<string, Entry>();
     for (let i = 0; i < this.#starts.length; i++) {
       const tab = this.#text.indexOf('\t', this.#starts[i]);
@@ -168,9 +205,29 @@ export class StateCache implements HashCache {
       // A name with a tab or newline cannot be stored in this format; it is simply rehashed.
       if (!/[\t\n]/.test(path)) parts.push(`${path}\t${all.get(path)!}`);
     }
-    await writeFileAtomic(join(this.#workspace, STATE_FILE), parts.join('\n') + '\n');
+    if (this.#dirty) await writeFileAtomic(join(this.#workspace, STATE_FILE), parts.join('\n') + '\n');
+    const big = this.#folders.names().map((f) => f + '/');
+    const small = parts.filter((line, i) => i === 0 || !big.some((f) => line.startsWith(f)));
+    await writeFileAtomic(join(this.#workspace, SMALL_STATE_FILE), small.join('\n') + '\n');
     this.#dirty = false;
   }
+}
+
+function loadSmall(workspace: string): Map<string, Entry> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(workspace, SMALL_STATE_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  if (lines[0] !== HEADER) return undefined;
+  const entries = new Map<string, Entry>();
+  for (const line of lines.slice(1)) {
+    const tab = line.indexOf('\t');
+    if (tab > 0) entries.set(line.slice(0, tab), line.slice(tab + 1));
+  }
+  return entries;
 }
 
 function fromEntry(entry: Entry | undefined, stamp: FileStamp): Sha256Hex | undefined {

@@ -1,0 +1,95 @@
+// A big folder (WORKER_WALK_MIN files or more) is walked and statted on worker threads
+// (hash-threads.ts), the way git's preloadIndex spreads lstat over threads: at 241,605 uploads a
+// no-op build's walk and stats cost ~1 s on one thread, its whole budget.
+//
+//   worker: list ──▶ workers: stat in batches of STAT_BATCH, each with its digest of the stamps
+//   here:   stamps digest = sha256(`<files>\n` + batch digests joined by \n)
+//           == the folder entry's (folder-stamps.ts)?  yes: the stored hash; the file list only
+//                                                       if someone asks (the manifest store)
+//                                                  no: each file's stamp looked up in the state
+//                                                       cache, misses hashed, entry recorded
+// Either way the answer equals hash.ts hashFiles(listFolder(...)).
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { hashMisses, listFolder, noHashCache, manifestHash, sha256OfString, sum, type FileHash, type FileStamp, type HashCache, type HashStats, type Miss, type PathHash, type Sha256Hex } from './hash.js';
+import { listFolderOnWorker, STAT_BATCH, statOnWorkers } from './hash-threads.js';
+import type { StampBatch } from './hash-worker.js';
+import type { FolderEntry } from './folder-stamps.js';
+import { loadManifest } from './manifest-store.js';
+
+type DirHash = Extract<PathHash, { readonly files: readonly FileHash[] }>;
+
+/** `rel` hashed on the workers; `listed`: its listing, if the caller already walked it. */
+export async function hashBigFolder(workspace: string, rel: string, cache: HashCache, stats: HashStats, listed?: readonly string[]): Promise<DirHash> {
+  const rels = listed ?? (await listFolderOnWorker(workspace, rel));
+  const batches: StampBatch[] = [];
+  const statTimeMs = Date.now();
+  await statOnWorkers(workspace, rels, (start, batch) => (batches[start / STAT_BATCH] = batch));
+  stats.statted += rels.length;
+  let newest = -Infinity;
+  for (const b of batches) newest = Math.max(newest, b.newestMtimeMs);
+  const stamps = sha256OfString(`${rels.length}\n${batches.map((b) => b.digest).join('\n')}`);
+  const known = cache.folder?.(rel);
+  if (known !== undefined && known.stamps === stamps) return storedFolder(workspace, rel, known, cache);
+
+  const out: FileHash[] = new Array<FileHash>(rels.length);
+  const misses: Miss[] = [];
+  batches.forEach((batch, b) => {
+    for (let k = 0; k < batch.stamps.length / 3; k++) {
+      const index = b * STAT_BATCH + k;
+      const path = rels[index]!;
+      const abs = `${workspace}/${path}`;
+      const stamp = { size: batch.stamps[3 * k]!, mtimeMs: batch.stamps[3 * k + 1]!, ino: batch.stamps[3 * k + 2]! };
+      const sha = cache.lookup(abs, stamp);
+      if (sha !== undefined) out[index] = { path, sha256: sha, size: stamp.size };
+      else misses.push({ index, abs, stamp });
+    }
+  });
+  await hashMisses(rels, misses, out, cache, stats, statTimeMs);
+  const entry: FolderEntry = { stamps, sha256: manifestHash(out, rel), size: sum(out), files: out.length };
+  cache.rememberFolder?.(rel, entry, newest, statTimeMs);
+  return { kind: 'dir' as const, path: rel, sha256: entry.sha256, size: entry.size, files: out };
+}
+
+/**
+ * The folder as its entry recorded it. Its file list is not needed to judge freshness, so it is
+ * made only when read (a stage that ran records its deps' manifests, push lists files): from the
+ * manifest store, checked against the hash, or else by walking the folder again.
+ */
+export function storedFolder(workspace: string, rel: string, known: { readonly sha256: Sha256Hex; readonly size: number }, cache: HashCache = noHashCache): DirHash {
+  const h: DirHash = {
+    kind: 'dir' as const,
+    path: rel,
+    sha256: known.sha256,
+    size: known.size,
+    get files(): readonly FileHash[] {
+      const listed = loadManifest(workspace, known.sha256, rel);
+      return listed !== undefined && manifestHash(listed, rel) === known.sha256 ? listed : hashFolderSync(workspace, rel, cache);
+    },
+  };
+  stored.add(h);
+  return h;
+}
+
+const stored = new WeakSet<PathHash>();
+
+/** Whether `h` came from storedFolder (reading its `files` costs a load or a walk). */
+export function isStoredFolder(h: PathHash): boolean {
+  return stored.has(h);
+}
+
+/** hashFiles(listFolder(...)) without awaiting: the rare fallback of a getter. */
+function hashFolderSync(workspace: string, rel: string, cache: HashCache): FileHash[] {
+  const statTimeMs = Date.now();
+  return listFolder(workspace, rel).map((path) => {
+    const abs = `${workspace}/${path}`;
+    const st = statSync(abs);
+    const stamp: FileStamp = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+    let sha = cache.lookup(abs, stamp);
+    if (sha === undefined) {
+      sha = createHash('sha256').update(readFileSync(abs)).digest('hex') as Sha256Hex;
+      cache.remember(abs, stamp, sha, statTimeMs);
+    }
+    return { path, sha256: sha, size: stamp.size };
+  });
+}

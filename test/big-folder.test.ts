@@ -1,0 +1,118 @@
+// A dep folder of WORKER_WALK_MIN files takes the big-folder path (lib/hash-folder.ts): walked and
+// statted on worker threads, and, once its stamps are recorded in .pipe/folders, judged fresh from
+// one digest of all stamps without looking files up one by one. These tests prove that path still
+// sees every kind of change, and that a stage recording the folder gets its full file list.
+//
+//   data/many/f00000.txt .. f19999.txt (20,000 files) ──▶ count ──▶ out/count.txt
+import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WORKER_WALK_MIN } from '../lib/hash.js';
+import { stage, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
+
+const N = WORKER_WALK_MIN;
+const name = (i: number): string => `data/many/f${String(i).padStart(5, '0')}.txt`;
+
+interface StatusJson {
+  stale: string[];
+  stages: { name: string; reasons: { kind: string; path?: string; file?: string }[] }[];
+  hashing: { statted: number; hashed: number };
+}
+
+async function built(): Promise<TempWorkspace> {
+  const files: Record<string, string> = {
+    'pipeline.yaml': 'stages:\n  count:\n    cmd: stages/count.mjs\n    deps: [data/many]\n    outs: [out/count.txt]\n',
+    // Sums the digits of every file: a change to any one file changes the out.
+    'stages/count.mjs': stage`
+      let sum = 0;
+      for (const n of fs.readdirSync('data/many')) sum += Number(fs.readFileSync('data/many/' + n, 'utf8'));
+      fs.writeFileSync(out('out/count.txt'), String(sum) + '\\n');`,
+  };
+  const ws = await tempWorkspace(files);
+  mkdirSync(ws.path('data/many'), { recursive: true });
+  for (let i = 0; i < N; i++) writeFileSync(ws.path(name(i)), '1\n');
+  // Old enough to be trusted (the racy-file rule), so the folder's entry is recorded.
+  const past = Date.now() / 1000 - 60;
+  for (let i = 0; i < N; i++) utimesSync(ws.path(name(i)), past, past);
+  ws.age('stages/count.mjs', 60);
+  expect((await ws.pipe('build')).code).toBe(0);
+  expect(ws.read('out/count.txt')).toBe(`${N}\n`); // N files holding 1
+  ws.age('out/count.txt', 60);
+  ws.clearRuns();
+  return ws;
+}
+
+const status = async (ws: TempWorkspace): Promise<StatusJson> => JSON.parse((await ws.pipe('status', '--json')).stdout) as StatusJson;
+
+describe('a big dep folder (statted on worker threads, judged by its stamps digest)', () => {
+  it('is fresh without reading a file, and a same-size edit, an addition and a deletion are each seen', async () => {
+    const ws = await built();
+    await status(ws); // records every hash with trusted (old) stamps
+    const quiet = await status(ws);
+    expect(quiet.stale).toEqual([]);
+    expect(quiet.hashing.hashed).toBe(0);
+    expect(readFileSync(ws.path('.pipe/folders'), 'utf8')).toContain(`data/many\t`);
+
+    // Same size, new mtime: named as the one modified file.
+    writeFileSync(ws.path(name(123)), '5\n');
+    expect((await status(ws)).stages[0]!.reasons).toEqual([{ kind: 'dep-modified', path: 'data/many', file: name(123) }]);
+    expect((await ws.pipe('build')).code).toBe(0);
+    expect(ws.read('out/count.txt')).toBe(`${N + 4}\n`);
+
+    writeFileSync(ws.path('data/many/zz.txt'), '10\n');
+    rmSync(ws.path(name(0)));
+    expect((await status(ws)).stages[0]!.reasons).toEqual([
+      { kind: 'dep-deleted', path: 'data/many', file: name(0) },
+      { kind: 'dep-added', path: 'data/many', file: 'data/many/zz.txt' },
+    ]);
+    expect((await ws.pipe('build')).code).toBe(0);
+    expect(ws.read('out/count.txt')).toBe(`${N + 4 - 1 + 10}\n`);
+  });
+
+  it('a stage run on a folder judged by its digest records the full file list, even with the manifests gone', async () => {
+    const ws = await built();
+    await status(ws);
+    expect((await status(ws)).hashing.hashed).toBe(0); // the digest now answers for the folder
+    const lockBefore = ws.read('pipeline.lock');
+    expect(lockBefore).toContain(`"files": ${N}`);
+    rmSync(ws.path('.pipe/manifests'), { recursive: true }); // the file list must be made again
+    const r = await ws.pipe('build', '--force-stage', 'count');
+    expect(r.code).toBe(0);
+    expect(ws.runs()).toEqual(['count']);
+    expect(ws.read('pipeline.lock')).toBe(lockBefore); // same hashes, same count
+    expect(await status(ws)).toMatchObject({ stale: [] });
+  });
+
+  it('made by an upstream stage in the same build: the downstream stage records the same folder hash and count', async () => {
+    // gen writes the folder; once gen is recorded the memo keeps only its hash (observe-memo.ts
+    // settle) and count's record reads the file list back from the manifest store.
+    const ws = await tempWorkspace({
+      'pipeline.yaml':
+        'stages:\n  gen:\n    cmd: stages/gen.mjs\n    outs: [data/many]\n' +
+        '  count:\n    cmd: stages/count.mjs\n    deps: [data/many]\n    outs: [out/count.txt]\n',
+      'stages/gen.mjs': stage`
+        fs.mkdirSync(out('data/many'));
+        for (let i = 0; i < ${N}; i++) fs.writeFileSync(out('data/many') + '/f' + String(i).padStart(5, '0') + '.txt', '1\\n');`,
+      'stages/count.mjs': stage`
+        fs.writeFileSync(out('out/count.txt'), String(fs.readdirSync('data/many').length) + '\\n');`,
+    });
+    expect((await ws.pipe('build', '-j', '1')).code).toBe(0);
+    expect(ws.read('out/count.txt')).toBe(`${N}\n`);
+    const lock = JSON.parse(ws.read('pipeline.lock')) as { stages: Record<string, { deps: Record<string, unknown>; outs: Record<string, unknown> }> };
+    expect(lock.stages.count!.deps['data/many']).toEqual(lock.stages.gen!.outs['data/many']);
+    expect(lock.stages.count!.deps['data/many']).toMatchObject({ files: N, size: 2 * N }); // "1\n" each
+    expect(await status(ws)).toMatchObject({ stale: [] });
+  });
+
+  it('a no-op is judged from .pipe/folders and .pipe/state-small alone; .pipe/state serves when a folder changed', async () => {
+    const ws = await built();
+    await status(ws);
+    await status(ws); // now .pipe/folders and .pipe/state-small exist
+    // An empty per-file cache: if a no-op needed it, every file would be hashed again.
+    writeFileSync(ws.path('.pipe/state'), 'pipe-state 3\n');
+    expect(await status(ws)).toMatchObject({ stale: [], hashing: { hashed: 0 } });
+    writeFileSync(ws.path(name(7)), '2\n');
+    const changed = await status(ws);
+    expect(changed.stages[0]!.reasons).toEqual([{ kind: 'dep-modified', path: 'data/many', file: name(7) }]);
+    expect(changed.hashing.hashed).toBe(N); // the emptied cache answered for none of them
+  });
+});

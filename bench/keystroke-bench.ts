@@ -173,6 +173,13 @@ for (const size of [...new Set([small, big])].sort((a, b) => a - b)) {
   }
 }
 
+/** DUCKDB_* as config/.env.base sets them (the workspaces copy config/ and drop .env.local). */
+function duckdbSettingsOfRepo(): string {
+  const base = readFileSync(join(repo, 'config/.env.base'), 'utf8');
+  const lines = base.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('DUCKDB_'));
+  return `${lines.join(', ')} (config/.env.base)`;
+}
+
 /** Written after every run, so a long run that dies later keeps what it measured. */
 function writeResults(): void {
   const meta = {
@@ -181,7 +188,7 @@ function writeResults(): void {
     cores: availableParallelism(),
     loadAverageAtEnd: loadavg(),
     duckdb: JSON.parse(readFileSync(join(repo, 'node_modules/@duckdb/node-api/package.json'), 'utf8')).version as string,
-    duckdbSettings: 'DUCKDB_MEMORY_LIMIT=2GB, DUCKDB_THREADS=2 (config/.env.base)',
+    duckdbSettings: duckdbSettingsOfRepo(),
     params,
     patchesApplied: values.apply,
     command: `node --import tsx bench/keystroke-bench.ts ${process.argv.slice(2).join(' ')}`.trim(),

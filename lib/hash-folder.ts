@@ -2,6 +2,9 @@
 // (hash-threads.ts), the way git's preloadIndex spreads lstat over threads: at 241,605 uploads a
 // no-op build's walk and stats cost ~1 s on one thread, its whole budget.
 //
+//   a worker: list + stat + digest, answering the digest alone == the folder entry's? yes: the
+//             stored hash, no path or stamp crossed threads (the no-op case; two big folders
+//             run on two workers at once). no, or no entry yet:
 //   worker: list ──▶ workers: stat in batches of STAT_BATCH, each with its digest of the stamps
 //   here:   stamps digest = sha256(`<files>\n` + batch digests joined by \n)
 //           == the folder entry's (folder-stamps.ts)?  yes: the stored hash; the file list only
@@ -11,9 +14,9 @@
 // Either way the answer equals hash.ts hashFiles(listFolder(...)).
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { hashMisses, listFolder, noHashCache, manifestHash, sha256OfString, sum, type FileHash, type FileStamp, type HashCache, type HashStats, type Miss, type PathHash, type Sha256Hex } from './hash.js';
-import { listFolderOnWorker, STAT_BATCH, statOnWorkers } from './hash-threads.js';
-import type { StampBatch } from './hash-worker.js';
+import { hashMisses, listFolder, noHashCache, manifestHash, sum, type FileHash, type FileStamp, type HashCache, type HashStats, type Miss, type PathHash, type Sha256Hex } from './hash.js';
+import { digestFolderOnWorker, listFolderOnWorker, STAT_BATCH, statOnWorkers } from './hash-threads.js';
+import { stampsDigest, type StampBatch } from './hash-worker.js';
 import type { FolderEntry } from './folder-stamps.js';
 import { loadManifest } from './manifest-store.js';
 
@@ -21,6 +24,16 @@ type DirHash = Extract<PathHash, { readonly files: readonly FileHash[] }>;
 
 /** `rel` hashed on the workers; `listed`: its listing, if the caller already walked it. */
 export async function hashBigFolder(workspace: string, rel: string, cache: HashCache, stats: HashStats, listed?: readonly string[]): Promise<DirHash> {
+  const known = cache.folder?.(rel);
+  if (known !== undefined && listed === undefined) {
+    // Checked first when an entry exists: on a no-op it is the whole job. A mismatch costs this
+    // folder a second walk below, but then files changed and are about to be read anyway.
+    const quick = await digestFolderOnWorker(workspace, rel);
+    if (quick.stamps === known.stamps) {
+      stats.statted += quick.files;
+      return storedFolder(workspace, rel, known, cache);
+    }
+  }
   const rels = listed ?? (await listFolderOnWorker(workspace, rel));
   const batches: StampBatch[] = [];
   const statTimeMs = Date.now();
@@ -28,8 +41,7 @@ export async function hashBigFolder(workspace: string, rel: string, cache: HashC
   stats.statted += rels.length;
   let newest = -Infinity;
   for (const b of batches) newest = Math.max(newest, b.newestMtimeMs);
-  const stamps = sha256OfString(`${rels.length}\n${batches.map((b) => b.digest).join('\n')}`);
-  const known = cache.folder?.(rel);
+  const stamps = stampsDigest(rels.length, batches.map((b) => b.digest));
   if (known !== undefined && known.stamps === stamps) return storedFolder(workspace, rel, known, cache);
 
   const out: FileHash[] = new Array<FileHash>(rels.length);

@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Sha256Hex } from './hash.js';
-import type { Request, StampBatch } from './hash-worker.js';
+import type { FolderDigest, Request, StampBatch } from './hash-worker.js';
 
 type Reply = { id: number; result?: unknown; error?: string; code?: string };
 type Body = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
@@ -111,4 +111,9 @@ export function listFolderOnWorker(workspace: string, rel: string): Promise<stri
 /** Stamps of workspace-relative files, on the workers, in STAT_BATCH batches: `onBatch(start, batch)`. */
 export function statOnWorkers(workspace: string, rels: readonly string[], onBatch: (start: number, batch: StampBatch) => void): Promise<void> {
   return inBatches(rels, STAT_BATCH, (batch) => request<StampBatch>({ op: 'stat', workspace, rels: batch }), onBatch);
+}
+
+/** A big folder's stamps digest, listed and statted on one worker (hash-worker.ts digestFolder). */
+export function digestFolderOnWorker(workspace: string, rel: string): Promise<FolderDigest> {
+  return request<FolderDigest>({ op: 'digest', workspace, rel, batch: STAT_BATCH });
 }

@@ -5,16 +5,20 @@
 //   list: the sorted files under a folder (hash.ts listFolder);
 //   stat: the stamps of a chunk of files, as [size, mtimeMs, ino] per file in a Float64Array
 //         handed over without copying, with the chunk's stamp digest (hash-folder.ts) and its
-//         newest mtime.
+//         newest mtime;
+//   digest: a whole folder listed and statted here, answering only its stamps digest (as
+//         hash-folder.ts combines the stat batches' digests) and its newest mtime: no path or
+//         stamp crosses threads, so on a no-op build each big folder costs one worker's walk.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { listFolder } from './hash.js';
+import { listFolder, type Sha256Hex } from './hash.js';
 
 export type Request =
   | { readonly id: number; readonly op: 'hash'; readonly paths: readonly string[] }
   | { readonly id: number; readonly op: 'list'; readonly workspace: string; readonly rel: string }
-  | { readonly id: number; readonly op: 'stat'; readonly workspace: string; readonly rels: readonly string[] };
+  | { readonly id: number; readonly op: 'stat'; readonly workspace: string; readonly rels: readonly string[] }
+  | { readonly id: number; readonly op: 'digest'; readonly workspace: string; readonly rel: string; readonly batch: number };
 
 const buffer = Buffer.allocUnsafe(1 << 20);
 
@@ -53,10 +57,35 @@ function stampBatch(workspace: string, rels: readonly string[]): StampBatch {
   return { stamps, digest: digest.update(lines).digest('hex'), newestMtimeMs };
 }
 
-parentPort!.on('message', (request: Request) => {
+export interface FolderDigest {
+  readonly files: number;
+  /** hash-folder.ts stampsDigest over the folder's STAT_BATCH-sized batches, in path order. */
+  readonly stamps: string;
+  readonly newestMtimeMs: number;
+}
+
+function digestFolder(workspace: string, rel: string, batch: number): FolderDigest {
+  const rels = listFolder(workspace, rel);
+  const digests: string[] = [];
+  let newestMtimeMs = -Infinity;
+  for (let start = 0; start < rels.length; start += batch) {
+    const b = stampBatch(workspace, rels.slice(start, start + batch));
+    digests.push(b.digest);
+    if (b.newestMtimeMs > newestMtimeMs) newestMtimeMs = b.newestMtimeMs;
+  }
+  return { files: rels.length, stamps: stampsDigest(rels.length, digests), newestMtimeMs };
+}
+
+/** The stamps digest of a folder: its file count, then each batch's digest, one per line. */
+export function stampsDigest(files: number, batchDigests: readonly string[]): Sha256Hex {
+  return createHash('sha256').update(`${files}\n${batchDigests.join('\n')}`).digest('hex') as Sha256Hex;
+}
+
+parentPort?.on('message', (request: Request) => {
   try {
     if (request.op === 'hash') parentPort!.postMessage({ id: request.id, result: request.paths.map(hashOne) });
     else if (request.op === 'list') parentPort!.postMessage({ id: request.id, result: listFolder(request.workspace, request.rel) });
+    else if (request.op === 'digest') parentPort!.postMessage({ id: request.id, result: digestFolder(request.workspace, request.rel, request.batch) });
     else {
       const result = stampBatch(request.workspace, request.rels);
       parentPort!.postMessage({ id: request.id, result }, [result.stamps.buffer as ArrayBuffer]);

@@ -39,9 +39,14 @@ export function cmdFiles(workspace: string, cmd: string): string[] {
   return [cmd, ...sql.map((n) => posix.join(dir, n))].sort();
 }
 
+/**
+ * All of `paths` at once, keyed in the order given (fingerprints list them in that order): big
+ * folders then walk on worker threads side by side (a no-op's uploads folder and data/raw).
+ */
 async function hashAll(ctx: ObserveContext, paths: readonly string[]): Promise<Record<string, PathHash>> {
+  const hashes = await Promise.all(paths.map((p) => ctx.memo.get(p, isGlob(p), () => hashPath(ctx.workspace, p, ctx.cache, ctx.stats))));
   const out: Record<string, PathHash> = {};
-  for (const p of paths) out[p] = await ctx.memo.get(p, isGlob(p), () => hashPath(ctx.workspace, p, ctx.cache, ctx.stats));
+  paths.forEach((p, i) => (out[p] = hashes[i]!));
   return out;
 }
 
@@ -49,12 +54,14 @@ async function hashAll(ctx: ObserveContext, paths: readonly string[]): Promise<R
 export async function observeStage(ctx: ObserveContext, stage: Stage): Promise<Observed> {
   const cmdPaths = cmdFiles(ctx.workspace, stage.cmd.value);
   const cmd: Record<string, Sha256Hex> = {};
-  const existing = await hashAll(ctx, cmdPaths);
+  const [existing, deps, outs] = await Promise.all([
+    hashAll(ctx, cmdPaths),
+    hashAll(ctx, stage.deps.map((d) => d.value)),
+    hashAll(ctx, stage.outs.map((o) => o.value)),
+  ]);
   for (const [p, h] of Object.entries(existing)) {
     if (h.kind === 'file') cmd[p] = h.sha256;
   }
-  const deps = await hashAll(ctx, stage.deps.map((d) => d.value));
-  const outs = await hashAll(ctx, stage.outs.map((o) => o.value));
   const params: Record<string, unknown> = {};
   for (const p of stage.params) params[p.value] = ctx.param(p.value);
   const env: Record<string, Sha256Hex | null> = {};

@@ -2,9 +2,12 @@
 // (hash-threads.ts), the way git's preloadIndex spreads lstat over threads: at 241,605 uploads a
 // no-op build's walk and stats cost ~1 s on one thread, its whole budget.
 //
-//   a worker: list + stat + digest, answering the digest alone == the folder entry's? yes: the
-//             stored hash, no path or stamp crossed threads (the no-op case; two big folders
-//             run on two workers at once). no, or no entry yet:
+//   with a folder entry: ONE worker lists, stats and digests the folder and answers the digest
+//             alone when it equals the entry's: the stored hash, no path or stamp crossed threads
+//             (the no-op case; two big folders run on two workers at once). When it differs the
+//             worker sends its listing and stamp batches too, and we go on at "each file's stamp
+//             looked up" below, without a second walk.
+//   without one (or with a listing already walked):
 //   worker: list ──▶ workers: stat in batches of STAT_BATCH, each with its digest of the stamps
 //   here:   stamps digest = sha256(`<files>\n` + batch digests joined by \n)
 //           == the folder entry's (folder-stamps.ts)?  yes: the stored hash; the file list only
@@ -25,20 +28,23 @@ type DirHash = Extract<PathHash, { readonly files: readonly FileHash[] }>;
 /** `rel` hashed on the workers; `listed`: its listing, if the caller already walked it. */
 export async function hashBigFolder(workspace: string, rel: string, cache: HashCache, stats: HashStats, listed?: readonly string[]): Promise<DirHash> {
   const known = cache.folder?.(rel);
-  if (known !== undefined && listed === undefined) {
-    // Checked first when an entry exists: on a no-op it is the whole job. A mismatch costs this
-    // folder a second walk below, but then files changed and are about to be read anyway.
-    const quick = await digestFolderOnWorker(workspace, rel);
-    if (quick.stamps === known.stamps) {
-      stats.statted += quick.files;
-      return storedFolder(workspace, rel, known, cache);
-    }
-  }
-  const rels = listed ?? (await listFolderOnWorker(workspace, rel));
-  const batches: StampBatch[] = [];
   const statTimeMs = Date.now();
-  await statOnWorkers(workspace, rels, (start, batch) => (batches[start / STAT_BATCH] = batch));
-  stats.statted += rels.length;
+  let rels = listed;
+  let batches: StampBatch[] = [];
+  if (known !== undefined && listed === undefined) {
+    // With an entry, one worker walks, stats and digests the folder, answering the digest alone
+    // when it matches (a no-op's whole job) and the listing and stamps when it does not.
+    const quick = await digestFolderOnWorker(workspace, rel, known.stamps);
+    stats.statted += quick.files;
+    if (quick.changed === undefined) return storedFolder(workspace, rel, known, cache);
+    rels = quick.changed.rels;
+    batches = [...quick.changed.batches];
+  } else {
+    rels ??= await listFolderOnWorker(workspace, rel);
+    const listing = rels;
+    await statOnWorkers(workspace, listing, (start, batch) => (batches[start / STAT_BATCH] = batch));
+    stats.statted += listing.length;
+  }
   let newest = -Infinity;
   for (const b of batches) newest = Math.max(newest, b.newestMtimeMs);
   const stamps = stampsDigest(rels.length, batches.map((b) => b.digest));

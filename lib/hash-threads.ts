@@ -113,7 +113,10 @@ export function statOnWorkers(workspace: string, rels: readonly string[], onBatc
   return inBatches(rels, STAT_BATCH, (batch) => request<StampBatch>({ op: 'stat', workspace, rels: batch }), onBatch);
 }
 
-/** A big folder's stamps digest, listed and statted on one worker (hash-worker.ts digestFolder). */
-export function digestFolderOnWorker(workspace: string, rel: string): Promise<FolderDigest> {
-  return request<FolderDigest>({ op: 'digest', workspace, rel, batch: STAT_BATCH });
+/**
+ * A big folder's stamps digest, listed and statted on one worker (hash-worker.ts digestFolder);
+ * with its listing and stamps too when the digest is not `expected`.
+ */
+export function digestFolderOnWorker(workspace: string, rel: string, expected: string): Promise<FolderDigest> {
+  return request<FolderDigest>({ op: 'digest', workspace, rel, batch: STAT_BATCH, expected });
 }

@@ -18,7 +18,7 @@ export type Request =
   | { readonly id: number; readonly op: 'hash'; readonly paths: readonly string[] }
   | { readonly id: number; readonly op: 'list'; readonly workspace: string; readonly rel: string }
   | { readonly id: number; readonly op: 'stat'; readonly workspace: string; readonly rels: readonly string[] }
-  | { readonly id: number; readonly op: 'digest'; readonly workspace: string; readonly rel: string; readonly batch: number };
+  | { readonly id: number; readonly op: 'digest'; readonly workspace: string; readonly rel: string; readonly batch: number; readonly expected: string };
 
 const buffer = Buffer.allocUnsafe(1 << 20);
 
@@ -59,21 +59,19 @@ function stampBatch(workspace: string, rels: readonly string[]): StampBatch {
 
 export interface FolderDigest {
   readonly files: number;
-  /** hash-folder.ts stampsDigest over the folder's STAT_BATCH-sized batches, in path order. */
+  /** stampsDigest over the folder's batches of `batch` files, in path order. */
   readonly stamps: string;
-  readonly newestMtimeMs: number;
+  /** Only when `stamps` is not the digest expected: the listing and its stamp batches, so the
+   *  caller looks the files up without walking the folder a second time. */
+  readonly changed?: { readonly rels: readonly string[]; readonly batches: readonly StampBatch[] };
 }
 
-function digestFolder(workspace: string, rel: string, batch: number): FolderDigest {
+function digestFolder(workspace: string, rel: string, batch: number, expected: string): FolderDigest {
   const rels = listFolder(workspace, rel);
-  const digests: string[] = [];
-  let newestMtimeMs = -Infinity;
-  for (let start = 0; start < rels.length; start += batch) {
-    const b = stampBatch(workspace, rels.slice(start, start + batch));
-    digests.push(b.digest);
-    if (b.newestMtimeMs > newestMtimeMs) newestMtimeMs = b.newestMtimeMs;
-  }
-  return { files: rels.length, stamps: stampsDigest(rels.length, digests), newestMtimeMs };
+  const batches: StampBatch[] = [];
+  for (let start = 0; start < rels.length; start += batch) batches.push(stampBatch(workspace, rels.slice(start, start + batch)));
+  const stamps = stampsDigest(rels.length, batches.map((b) => b.digest));
+  return stamps === expected ? { files: rels.length, stamps } : { files: rels.length, stamps, changed: { rels, batches } };
 }
 
 /** The stamps digest of a folder: its file count, then each batch's digest, one per line. */
@@ -85,7 +83,10 @@ parentPort?.on('message', (request: Request) => {
   try {
     if (request.op === 'hash') parentPort!.postMessage({ id: request.id, result: request.paths.map(hashOne) });
     else if (request.op === 'list') parentPort!.postMessage({ id: request.id, result: listFolder(request.workspace, request.rel) });
-    else if (request.op === 'digest') parentPort!.postMessage({ id: request.id, result: digestFolder(request.workspace, request.rel, request.batch) });
+    else if (request.op === 'digest') {
+      const result = digestFolder(request.workspace, request.rel, request.batch, request.expected);
+      parentPort!.postMessage({ id: request.id, result }, (result.changed?.batches ?? []).map((b) => b.stamps.buffer as ArrayBuffer));
+    }
     else {
       const result = stampBatch(request.workspace, request.rels);
       parentPort!.postMessage({ id: request.id, result }, [result.stamps.buffer as ArrayBuffer]);

@@ -22,12 +22,13 @@
 // bench/results/download-large.md.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, createReadStream, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, createReadStream, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measure } from './keystrokes/measure.js';
+import { prepareBenchWorkspace } from './keystrokes/workspace.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const work = join(repo, 'bench/work');
@@ -54,17 +55,9 @@ interface Row { format: string; keystrokes: number; uploads: number; mb: number;
 
 function prepareWorkspace(format: string, size: number): string {
   const ws = join(work, `ws-download-${format}-${size}`);
-  rmSync(ws, { recursive: true, force: true });
-  mkdirSync(join(ws, 'samples'), { recursive: true });
-  for (const item of ['pipeline.yaml', 'params.yaml', 'config', 'stages']) cpSync(join(repo, item), join(ws, item), { recursive: true });
-  rmSync(join(ws, 'config/.env.local'), { force: true });
-  symlinkSync(join(repo, 'lib'), join(ws, 'lib'));
-  symlinkSync(join(repo, 'node_modules'), join(ws, 'node_modules'));
-  writeFileSync(join(ws, 'package.json'), '{ "private": true, "type": "module" }\n');
+  prepareBenchWorkspace(repo, ws, join(work, 'sets', `k${size}`, format), format);
   const archive = spawnSync('sh', ['-c', `git -C '${repo}' archive '${values.before}' stages | tar -x -C '${ws}' --transform 's,^stages,stages-before,'`], { encoding: 'utf8' });
   if (archive.status !== 0) throw new Error(`git archive ${values.before} failed: ${archive.stderr}`);
-  const linked = spawnSync('cp', ['-al', join(work, 'sets', `k${size}`, format), join(ws, 'samples', format)], { encoding: 'utf8' });
-  if (linked.status !== 0) throw new Error(`cp -al failed: ${linked.stderr}`);
   cpSync(join(ws, 'stages'), join(ws, 'stages-copy'), { recursive: true });
   const thread = join(ws, 'stages-copy/lib/file-mirror-thread.ts');
   const source = readFileSync(thread, 'utf8');

@@ -18,7 +18,7 @@
 // Needs /usr/bin/python3 with pandas (apt-get install python3-pandas). Work trees live in
 // bench/work/ (git-ignored); writes bench/results/keystrokes.md and keystrokes.json.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ import { parse as parseYaml } from 'yaml';
 import { compareOutputs, type Comparison } from './keystrokes/compare.js';
 import { ensureSet, type GeneratedSet } from './keystrokes/generate-set.js';
 import { measure } from './keystrokes/measure.js';
+import { prepareBenchWorkspace } from './keystrokes/workspace.js';
 import { renderMarkdown, type Failure, type FormatRun, type PipeRun, type PandasRun } from './keystrokes/report.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
@@ -77,21 +78,12 @@ const log = (line: string) => process.stderr.write(`[${new Date().toISOString().
 /** A workspace with the repo's pipeline, params, config and stages, and the set's uploads as samples. */
 function prepareWorkspace(set: string, format: Format, size: number): string {
   const ws = join(work, `ws-${format}-${size}`);
-  rmSync(ws, { recursive: true, force: true });
-  mkdirSync(join(ws, 'samples'), { recursive: true });
-  for (const item of ['pipeline.yaml', 'params.yaml', 'config', 'stages']) cpSync(join(repo, item), join(ws, item), { recursive: true });
-  rmSync(join(ws, 'config/.env.local'), { force: true });
-  // Stage scripts import ../lib/*.js and their packages: the repo's, as in the repo itself.
-  symlinkSync(join(repo, 'lib'), join(ws, 'lib'));
-  symlinkSync(join(repo, 'node_modules'), join(ws, 'node_modules'));
-  writeFileSync(join(ws, 'package.json'), '{ "private": true, "type": "module" }\n');
+  prepareBenchWorkspace(repo, ws, join(set, format), format);
+  // A proposed patch changes the workspace's copy of stages/ only.
   for (const patch of values.apply) {
     const applied = spawnSync('patch', ['-p1', '--forward', '-d', ws, '-i', join(repo, patch)], { encoding: 'utf8' });
     if (applied.status !== 0) throw new Error(`patch ${patch} does not apply to the workspace copy: ${applied.stdout}${applied.stderr}`);
   }
-  // Hard links: a real folder of real files at no disk cost, read by download as file://samples.
-  const linked = spawnSync('cp', ['-al', join(set, format), join(ws, 'samples', format)], { encoding: 'utf8' });
-  if (linked.status !== 0) throw new Error(`cp -al failed: ${linked.stderr}`);
   return ws;
 }
 

@@ -17,11 +17,12 @@
 // (--reuse: keep an already built workspace; the first build's row is then omitted.)
 // Writes bench/results/noop-large.md.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { prepareBenchWorkspace } from './keystrokes/workspace.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({
@@ -43,15 +44,7 @@ const log = (line: string) => process.stderr.write(`[${new Date().toISOString().
 const MiB = 2 ** 20;
 
 function prepare(): void {
-  rmSync(ws, { recursive: true, force: true });
-  mkdirSync(join(ws, 'samples'), { recursive: true });
-  for (const item of ['pipeline.yaml', 'params.yaml', 'config', 'stages']) cpSync(join(repo, item), join(ws, item), { recursive: true });
-  rmSync(join(ws, 'config/.env.local'), { force: true });
-  symlinkSync(join(repo, 'lib'), join(ws, 'lib'));
-  symlinkSync(join(repo, 'node_modules'), join(ws, 'node_modules'));
-  writeFileSync(join(ws, 'package.json'), '{ "private": true, "type": "module" }\n');
-  const linked = spawnSync('cp', ['-al', join(repo, 'bench/work/sets', `k${size}`, format), join(ws, 'samples', format)], { encoding: 'utf8' });
-  if (linked.status !== 0) throw new Error(`cp -al failed: ${linked.stderr}`);
+  prepareBenchWorkspace(repo, ws, join(repo, 'bench/work/sets', `k${size}`, format), format);
 }
 
 const rssOf = (pid: number, field: 'VmRSS' | 'VmHWM'): number => {

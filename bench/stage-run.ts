@@ -12,8 +12,9 @@
 // Run it under `flock /work/bench.lock` at 10M keystrokes.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { prepareBenchWorkspace } from './keystrokes/workspace.js';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measure } from './keystrokes/measure.js';
@@ -35,15 +36,7 @@ const STAGES = ['download', 'clean', 'keypairs', 'features'];
 const set = join(here, 'bench/work/sets', `k${values.keystrokes}`, values.format!);
 if (!existsSync(set)) throw new Error(`no generated set at ${set} (bench/keystrokes/generate-set.ts makes it)`);
 const ws = join(here, 'bench/work', `stage-run-${values.format}-${values.keystrokes}`);
-rmSync(ws, { recursive: true, force: true });
-mkdirSync(join(ws, 'samples'), { recursive: true });
-for (const item of ['pipeline.yaml', 'params.yaml', 'config', 'stages']) cpSync(join(repo, item), join(ws, item), { recursive: true });
-rmSync(join(ws, 'config/.env.local'), { force: true });
-symlinkSync(join(repo, 'lib'), join(ws, 'lib'));
-symlinkSync(join(repo, 'node_modules'), join(ws, 'node_modules'));
-writeFileSync(join(ws, 'package.json'), '{ "private": true, "type": "module" }\n');
-const linked = spawnSync('cp', ['-al', set, join(ws, 'samples', values.format!)], { encoding: 'utf8' });
-if (linked.status !== 0) throw new Error(`cp -al failed: ${linked.stderr}`);
+prepareBenchWorkspace(repo, ws, set, values.format!);
 
 const stageOf = (cmdline: string) => STAGES.find((s) => cmdline.includes(`stages/${s}.`));
 // Under GNU time for the CPU seconds of the whole tree (a waited-for child's usage adds to its

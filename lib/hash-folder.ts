@@ -21,7 +21,7 @@ import { hashMisses, listFolder, noHashCache, manifestHash, sum, type FileHash, 
 import { digestFolderOnWorker, listFolderOnWorker, STAT_BATCH, statOnWorkers } from './hash-threads.js';
 import { stampsDigest, type StampBatch } from './hash-worker.js';
 import type { FolderEntry } from './folder-stamps.js';
-import { loadManifest } from './manifest-store.js';
+import { loadManifest, saveManifest } from './manifest-store.js';
 
 type DirHash = Extract<PathHash, { readonly files: readonly FileHash[] }>;
 
@@ -65,7 +65,11 @@ export async function hashBigFolder(workspace: string, rel: string, cache: HashC
   });
   await hashMisses(rels, misses, out, cache, stats, statTimeMs);
   const entry: FolderEntry = { stamps, sha256: manifestHash(out, rel), size: sum(out), files: out.length };
-  cache.rememberFolder?.(rel, entry, newest, statTimeMs);
+  // A kept entry lets the next run answer from the digest alone; its file list goes to the manifest
+  // store too, so naming a changed file then (plan.ts) reads the list instead of walking the
+  // folder again on this thread (storedFolder's fallback). A build recording this folder would
+  // store the same list under the same hash: a status run adds nothing a build would not.
+  if (cache.rememberFolder?.(rel, entry, newest, statTimeMs) === true) await saveManifest(workspace, rel, out);
   return { kind: 'dir' as const, path: rel, sha256: entry.sha256, size: entry.size, files: out };
 }
 

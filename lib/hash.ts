@@ -38,8 +38,11 @@ export interface HashCache {
   remember(absPath: string, stamp: FileStamp, sha256: Sha256Hex, statTimeMs: number): void;
   /** A big folder's entry: its hash, when its files' stamps digest to `stamps` (folder-stamps.ts). */
   folder?(rel: string): FolderEntry | undefined;
-  /** Records a folder's entry (undefined forgets it); kept only if `newestMtimeMs` is not racy. */
-  rememberFolder?(rel: string, entry: FolderEntry | undefined, newestMtimeMs: number, statTimeMs: number): void;
+  /**
+   * Records a folder's entry (undefined forgets it); kept only if `newestMtimeMs` is not racy.
+   * True when the entry was kept.
+   */
+  rememberFolder?(rel: string, entry: FolderEntry | undefined, newestMtimeMs: number, statTimeMs: number): boolean;
 }
 
 /**

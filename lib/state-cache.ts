@@ -112,8 +112,10 @@ export class StateCache implements HashCache {
     return this.#folders.get(rel);
   }
 
-  rememberFolder(rel: string, entry: FolderEntry | undefined, newestMtimeMs: number, statTimeMs: number): void {
-    this.#folders.set(rel, entry !== undefined && statTimeMs - newestMtimeMs > RACY_WINDOW_MS ? entry : undefined);
+  rememberFolder(rel: string, entry: FolderEntry | undefined, newestMtimeMs: number, statTimeMs: number): boolean {
+    const kept = entry !== undefined && statTimeMs - newestMtimeMs > RACY_WINDOW_MS ? entry : undefined;
+    this.#folders.set(rel, kept);
+    return kept !== undefined;
   }
 
   #key(absPath: string): string {

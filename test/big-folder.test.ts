@@ -4,7 +4,8 @@
 // sees every kind of change, and that a stage recording the folder gets its full file list.
 //
 //   data/many/f00000.txt .. f19999.txt (20,000 files) ──▶ count ──▶ out/count.txt
-import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WORKER_WALK_MIN } from '../lib/hash.js';
 import { stage, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
@@ -66,6 +67,28 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
     ]);
     expect((await ws.pipe('build')).code).toBe(0);
     expect(ws.read('out/count.txt')).toBe(`${N + 4 - 1 + 10}\n`);
+  });
+
+  it('a status that records a changed folder stores its file list, so the next status names the change from it', async () => {
+    const ws = await built();
+    await status(ws);
+    const manifests = (): string[] => readdirSync(ws.path('.pipe/manifests')).sort();
+    const before = manifests();
+    writeFileSync(ws.path(name(7)), '3\n');
+    const past = Date.now() / 1000 - 60;
+    utimesSync(ws.path(name(7)), past, past); // old enough: the new folder entry is kept
+    const first = await status(ws);
+    expect(first.stages[0]!.reasons).toEqual([{ kind: 'dep-modified', path: 'data/many', file: name(7) }]);
+    const added = manifests().filter((m) => !before.includes(m));
+    expect(added).toHaveLength(1);
+    // The stored list holds the edited file's new content hash (sha256 of "3\n", computed here).
+    const rows = (JSON.parse(readFileSync(ws.path(`.pipe/manifests/${added[0]!}`), 'utf8')) as { files: { path: string; sha256: string }[] }).files;
+    expect(rows).toHaveLength(N);
+    expect(rows.find((r) => r.path === 'f00007.txt')!.sha256).toBe(createHash('sha256').update('3\n').digest('hex'));
+    // The next status is judged from the new entry's digest and names the same file.
+    const second = await status(ws);
+    expect(second.stages[0]!.reasons).toEqual(first.stages[0]!.reasons);
+    expect(second.hashing.hashed).toBe(0);
   });
 
   it('a stage run on a folder judged by its digest records the full file list, even with the manifests gone', async () => {

@@ -9,6 +9,7 @@
 // later write within the same mtime tick cannot leave the digest unchanged. Plain text:
 //   line 1:  `pipe-folders 1`
 //   then:    `<folder>\t<stamps digest>\t<manifest sha256>\t<size>\t<files>` per folder
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
@@ -16,6 +17,14 @@ import type { Sha256Hex } from './hash.js';
 
 export const FOLDERS_FILE = '.pipe/folders';
 const HEADER = 'pipe-folders 1';
+
+/**
+ * A folder's `stamps` digest: its file count, then the digest of each batch of stamps (hash-worker.ts
+ * stampBatch, batches of hash-threads.ts STAT_BATCH files in path order), one per line.
+ */
+export function stampsDigest(files: number, batchDigests: readonly string[]): Sha256Hex {
+  return createHash('sha256').update(`${files}\n${batchDigests.join('\n')}`).digest('hex') as Sha256Hex;
+}
 
 export interface FolderEntry {
   /** sha256 over the folder's file stamps (hash-folder.ts says how). */

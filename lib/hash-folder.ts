@@ -19,8 +19,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { hashMisses, listFolder, noHashCache, manifestHash, sum, type FileHash, type FileStamp, type HashCache, type HashStats, type Miss, type PathHash, type Sha256Hex } from './hash.js';
 import { digestFolderOnWorker, listFolderOnWorker, STAT_BATCH, statOnWorkers } from './hash-threads.js';
-import { stampsDigest, type StampBatch } from './hash-worker.js';
-import type { FolderEntry } from './folder-stamps.js';
+import type { StampBatch } from './hash-worker.js';
+import { stampsDigest, type FolderEntry } from './folder-stamps.js';
 import { loadManifest, saveManifest } from './manifest-store.js';
 
 type DirHash = Extract<PathHash, { readonly files: readonly FileHash[] }>;

@@ -12,7 +12,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { listFolder, type Sha256Hex } from './hash.js';
+import { stampsDigest } from './folder-stamps.js';
+import { listFolder } from './hash.js';
 
 export type Request =
   | { readonly id: number; readonly op: 'hash'; readonly paths: readonly string[] }
@@ -74,12 +75,8 @@ function digestFolder(workspace: string, rel: string, batch: number, expected: s
   return stamps === expected ? { files: rels.length, stamps } : { files: rels.length, stamps, changed: { rels, batches } };
 }
 
-/** The stamps digest of a folder: its file count, then each batch's digest, one per line. */
-export function stampsDigest(files: number, batchDigests: readonly string[]): Sha256Hex {
-  return createHash('sha256').update(`${files}\n${batchDigests.join('\n')}`).digest('hex') as Sha256Hex;
-}
 
-parentPort?.on('message', (request: Request) => {
+parentPort!.on('message', (request: Request) => {
   try {
     if (request.op === 'hash') parentPort!.postMessage({ id: request.id, result: request.paths.map(hashOne) });
     else if (request.op === 'list') parentPort!.postMessage({ id: request.id, result: listFolder(request.workspace, request.rel) });

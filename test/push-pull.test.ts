@@ -11,31 +11,8 @@ import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sha256Hex } from '../lib/hash.js';
 import { backends, walkStore, type Store } from './helpers/remote-backends.js';
-import { stage, tempWorkspace, type RunResult, type TempWorkspace } from './helpers/workspace.js';
-
-const PIPELINE = `stages:
-  gen:
-    cmd: stages/gen.mjs
-    deps: [data/in.txt]
-    outs: [out/gen]
-  sum:
-    cmd: stages/sum.mjs
-    deps: [out/gen]
-    outs: [out/sum.txt]
-`;
-
-const SOURCES = {
-  'pipeline.yaml': PIPELINE,
-  'stages/gen.mjs': stage`
-    const words = fs.readFileSync('data/in.txt', 'utf8').trim().split(/\\s+/);
-    const dir = out('out/gen');
-    fs.mkdirSync(dir, { recursive: true });
-    words.forEach((w, i) => fs.writeFileSync(path.join(dir, 'w' + i + '.txt'), w + '\\n'));
-    if (process.env.BIG_MB) fs.writeFileSync(path.join(dir, 'big.bin'), Buffer.alloc(Number(process.env.BIG_MB) << 20, words[0]));
-    fs.writeFileSync(process.env.PIPE_METRICS_FILE, JSON.stringify({ records: words.length }));`,
-  'stages/sum.mjs': stage`
-    fs.writeFileSync(out('out/sum.txt'), fs.readdirSync('out/gen').length + ' files\\n');`,
-};
+import { GEN_SUM_PIPELINE, GEN_SUM_SOURCES } from './helpers/gen-sum.js';
+import { tempWorkspace, type RunResult, type TempWorkspace } from './helpers/workspace.js';
 
 const sha256 = (text: string | Buffer): Sha256Hex => createHash('sha256').update(text).digest('hex') as Sha256Hex;
 
@@ -52,7 +29,7 @@ for (const backend of backends) {
     let store: Store;
     /** A workspace on the shared store with `words` as its input. */
     async function workspace(words = 'alpha beta gamma', extra: Record<string, string> = {}): Promise<TempWorkspace & { run(...args: string[]): Promise<RunResult> }> {
-      const ws = await tempWorkspace({ ...SOURCES, 'data/in.txt': words + '\n' });
+      const ws = await tempWorkspace({ ...GEN_SUM_SOURCES, 'data/in.txt': words + '\n' });
       return Object.assign(ws, { run: (...args: string[]) => ws.pipeWith({ env: { ...store.env, ...extra } }, ...args) });
     }
     async function builtAndPushed(...pushArgs: string[]) {
@@ -147,7 +124,7 @@ for (const backend of backends) {
         expect(r.stderr).toContain(why);
       }
       expect(b.exists('out')).toBe(false);
-      expect(b.read('stages/gen.mjs')).toBe(SOURCES['stages/gen.mjs']);
+      expect(b.read('stages/gen.mjs')).toBe(GEN_SUM_SOURCES['stages/gen.mjs']);
       // A symlinked folder on the way could point anywhere: refused (pipeline.yaml's own check, exit 3,
       // catches it first; pull's check on the disk is the second line), and nothing lands behind it.
       const elsewhere = await tempWorkspace();
@@ -162,7 +139,7 @@ for (const backend of backends) {
       store = await backend.store();
       const { id } = await builtAndPushed('--set-current');
       const b = await workspace();
-      b.write('pipeline.yaml', PIPELINE.replace('outs: [out/sum.txt]', 'outs: [out/total.txt]'));
+      b.write('pipeline.yaml', GEN_SUM_PIPELINE.replace('outs: [out/sum.txt]', 'outs: [out/total.txt]'));
       const r = await b.run('pull', 'current');
       expect(r.code).toBe(7);
       expect(r.stderr).toContain(`stage sum writes out/total.txt here, but in version ${id} it wrote out/sum.txt`);

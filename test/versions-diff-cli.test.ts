@@ -11,28 +11,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stage, tempWorkspace, type RunResult } from './helpers/workspace.js';
-
-const SOURCES = {
-  'pipeline.yaml': `stages:
-  gen:
-    cmd: stages/gen.mjs
-    deps: [data/in.txt]
-    outs: [out/gen]
-  sum:
-    cmd: stages/sum.mjs
-    deps: [out/gen]
-    outs: [out/sum.txt]
-`,
-  'stages/gen.mjs': stage`
-    const words = fs.readFileSync('data/in.txt', 'utf8').trim().split(/\\s+/);
-    const dir = out('out/gen');
-    fs.mkdirSync(dir, { recursive: true });
-    words.forEach((w, i) => fs.writeFileSync(path.join(dir, 'w' + i + '.txt'), w + '\\n'));
-    fs.writeFileSync(process.env.PIPE_METRICS_FILE, JSON.stringify({ records: words.length }));`,
-  'stages/sum.mjs': stage`
-    fs.writeFileSync(out('out/sum.txt'), fs.readdirSync('out/gen').length + ' files\\n');`,
-};
+import { GEN_SUM_SOURCES } from './helpers/gen-sum.js';
+import { tempWorkspace, type RunResult } from './helpers/workspace.js';
 
 function ok(r: RunResult): string {
   expect(r.code, r.stderr).toBe(0);
@@ -42,7 +22,7 @@ function ok(r: RunResult): string {
 describe('pipe versions diff', () => {
   it('compares two pushed versions as a table and as JSON, and previews a push against the workspace', async () => {
     const env = { PIPE_REMOTE: `file://${mkdtempSync(join(tmpdir(), 'pipe-store-'))}` };
-    const ws = await tempWorkspace({ ...SOURCES, 'data/in.txt': 'alpha beta gamma\n' });
+    const ws = await tempWorkspace({ ...GEN_SUM_SOURCES, 'data/in.txt': 'alpha beta gamma\n' });
     const run = (...args: string[]) => ws.pipeWith({ env }, ...args);
     ok(await run('build'));
     const a = (JSON.parse(ok(await run('push', '--json', '--set-current'))) as { versionId: string }).versionId;
@@ -94,7 +74,7 @@ describe('pipe versions diff', () => {
 
   it('names a version the remote does not have, and refuses a malformed name as usage', async () => {
     const env = { PIPE_REMOTE: `file://${mkdtempSync(join(tmpdir(), 'pipe-store-'))}` };
-    const ws = await tempWorkspace({ ...SOURCES, 'data/in.txt': 'alpha\n' });
+    const ws = await tempWorkspace({ ...GEN_SUM_SOURCES, 'data/in.txt': 'alpha\n' });
     const missing = '2020-01-02_03-04-05_nohost-nobody';
     const unknown = await ws.pipeWith({ env }, 'versions', 'diff', missing, 'workspace');
     expect(unknown.code).toBe(6);

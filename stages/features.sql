@@ -4,12 +4,15 @@
 -- signed, no clipping; N keystrokes give N-1 vectors (one per key pair, position = seq of i);
 -- truncated at the end beyond M, zero-padded at the end up to M, padding rows flagged.
 
+-- Per-user and per-session facts come from `keypairs_runs` (one row per session: source, user_id,
+-- session_id, row_count, first_row), which features.ts has the input check keep: it read every
+-- pair for them already (stages/lib/file-order.ts), so no pass over the pairs here.
 CREATE OR REPLACE TEMP TABLE user_sessions AS
-SELECT user_id, count(DISTINCT session_id)::INTEGER AS sessions FROM keypairs GROUP BY user_id;
+SELECT user_id, count(DISTINCT session_id)::INTEGER AS sessions FROM keypairs_runs GROUP BY user_id;
 
 CREATE OR REPLACE TEMP TABLE kept_sessions AS
 SELECT DISTINCT k.user_id, k.session_id
-FROM keypairs k JOIN user_sessions u USING (user_id)
+FROM keypairs_runs k JOIN user_sessions u USING (user_id)
 WHERE u.sessions >= getvariable('min_sessions_per_user');
 
 -- The sequences, in (user_id, session_id, position) order, two ways with the same rows; features.ts
@@ -20,10 +23,13 @@ WHERE u.sessions >= getvariable('min_sessions_per_user');
 --    sequences are the file's pairs with seq < M, each session's last pair followed by its padding
 --    positions: a streaming window and unnest, in file order, with no join and no sort (a sort of
 --    sessions x M rows held 2 GB at 10M keystrokes).
+--    The check found each session one run, in (source, user_id, session_id) order, so the pairs are
+--    in (user_id, session_id) order when each session's (user_id, session_id) is above the one of
+--    the session before it in the file (a new session's seq is 0, so rows within a run are in order).
 CREATE OR REPLACE TEMP TABLE keypairs_in_user_order AS
-SELECT count(*) FILTER (WHERE NOT (previous IS NULL OR (previous.user_id, previous.session_id) < (user_id, session_id)
-                                   OR previous = {'user_id': user_id, 'session_id': session_id, 'source': source})) = 0 AS yes
-FROM (SELECT user_id, session_id, source, lag({'user_id': user_id, 'session_id': session_id, 'source': source}) OVER () AS previous FROM keypairs);
+SELECT count(*) FILTER (WHERE NOT coalesce(previous_user_id < user_id OR (previous_user_id = user_id AND previous_session_id < session_id), true)) = 0 AS yes
+FROM (SELECT user_id, session_id, lag(user_id) OVER w AS previous_user_id, lag(session_id) OVER w AS previous_session_id
+      FROM keypairs_runs WINDOW w AS (ORDER BY first_row));
 
 CREATE OR REPLACE TEMP VIEW sequences_in_file_order AS
 SELECT user_id, session_id, position::INTEGER AS position,
@@ -36,7 +42,9 @@ SELECT user_id, session_id, position::INTEGER AS position,
 FROM (
   SELECT *, unnest(CASE WHEN last_of_session THEN range(seq, getvariable('sequence_length')) ELSE [seq] END) AS position
   FROM (
-    SELECT *, lead((source, user_id, session_id)) OVER () IS DISTINCT FROM (source, user_id, session_id) AS last_of_session
+    -- The next row continues this session exactly when its seq is this one's + 1 (checked: each
+    -- session one run, seq counting from 0), so one integer window finds each session's end.
+    SELECT *, lead(seq) OVER () IS DISTINCT FROM seq + 1 AS last_of_session
     FROM keypairs
   )
   WHERE seq < getvariable('sequence_length')

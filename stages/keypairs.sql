@@ -18,8 +18,12 @@ SELECT source, platform, user_id, session_id, seq, keycode1, keycode2,
 FROM (
   SELECT source, platform, user_id, session_id, seq,
          keycode AS keycode1, press_ms AS press1, release_ms AS release1,
-         lead((source, user_id, session_id, seq)) OVER () AS next_key,
+         lead(seq) OVER () AS next_seq,
          lead(keycode) OVER () AS keycode2, lead(press_ms) OVER () AS press2, lead(release_ms) OVER () AS release2
   FROM keystrokes
 )
-WHERE next_key = (source, user_id, session_id, seq + 1);
+-- The next row is of the same session exactly when its seq is this one's + 1: a session's rows are
+-- one run with seq 0, 1, 2, ... (checked), so the next session's first row has seq 0, never seq + 1.
+-- One integer window, where a window of (source, user_id, session_id, seq) built and compared a
+-- struct of three strings per row (both give the same rows; this one on a single thread's budget).
+WHERE next_seq = seq + 1;

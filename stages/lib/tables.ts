@@ -2,23 +2,18 @@
 // not-null columns, and the row rules the next stage relies on. One spec per table, shared by
 // every stage that reads it.
 import { sqlString } from '../duckdb.js';
-import type { RowRule, TableSpec } from '../checks.js';
+import type { TableSpec } from '../checks.js';
 
-// Order rules read the file in its own order: `lag(...) OVER ()` with no PARTITION or ORDER BY is
-// a streaming window (the previous row as the file has it), where a partitioned window sorted a
-// copy of the whole table: 10M keystrokes, more than a gigabyte, just to check it.
-const SAME_SESSION_AS_PREVIOUS_ROW = `lag((source, user_id, session_id)) OVER () IS NOT DISTINCT FROM (source, user_id, session_id)`;
-
-/** Each session one run of rows, the runs in (source, user_id, session_id) order. */
-const SESSIONS_IN_ORDER: RowRule = {
-  name: 'sessions_in_order',
-  withColumns: `lag((source, user_id, session_id)) OVER () AS previous_session`,
-  holds: `previous_session IS NULL OR previous_session <= (source, user_id, session_id)`,
-};
+// keypairs pairs each row with the next row of the file, and features reads pairs the same way
+// (streaming windows, no sort), so both files must hold each session as one run, seq counting 0,
+// 1, 2, ... along it, the sessions in (source, user_id, session_id) order, as clean and keypairs
+// write them. lib/file-order.ts checks that without a window over the whole table.
+const SESSION = ['source', 'user_id', 'session_id'];
 
 export function keystrokesSpec(path: string): TableSpec {
   return {
     table: 'data/clean/keystrokes.parquet',
+    path,
     relation: `read_parquet(${sqlString(path)})`,
     columns: {
       source: 'VARCHAR', platform: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', seq: 'INTEGER',
@@ -31,23 +26,17 @@ export function keystrokesSpec(path: string): TableSpec {
       { name: 'known_platform', holds: `platform IN ('desktop', 'mobile')` },
       { name: 'positive_hold', holds: 'release_ms > press_ms' },
       { name: 'keycode_range', holds: 'keycode BETWEEN 0 AND 255' },
-      // keypairs pairs each row with the next row of the file (a streaming window, no sort), so the
-      // file must hold each session as one run, seq counting 0, 1, 2, ... by press time, and the
-      // sessions in (source, user_id, session_id) order, as clean writes it.
-      {
-        name: 'seq_counts_by_press_time',
-        withColumns: `CASE WHEN ${SAME_SESSION_AS_PREVIOUS_ROW} THEN lag(seq) OVER () + 1 ELSE 0 END AS expected_seq,
-          CASE WHEN ${SAME_SESSION_AS_PREVIOUS_ROW} THEN lag(press_ms) OVER () END AS previous_press_ms`,
-        holds: 'seq = expected_seq AND press_ms >= coalesce(previous_press_ms, press_ms)',
-      },
-      SESSIONS_IN_ORDER,
     ],
+    // Pairs are consecutive keystrokes by press time, so seq also counts by press time.
+    order: { key: SESSION, counter: 'seq', ascending: 'press_ms', counterRule: 'seq_counts_by_press_time', keyRule: 'sessions_in_order' },
   };
 }
 
-export function keypairsSpec(path: string): TableSpec {
+/** `keepRunsAs`: keep the sessions the order check counts as that temp table (lib/file-order.ts). */
+export function keypairsSpec(path: string, keepRunsAs?: string): TableSpec {
   return {
     table: 'data/keypairs/keypairs.parquet',
+    path,
     relation: `read_parquet(${sqlString(path)})`,
     columns: {
       source: 'VARCHAR', platform: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', seq: 'INTEGER',
@@ -61,14 +50,24 @@ export function keypairsSpec(path: string): TableSpec {
       { name: 'press_order', holds: 'pl_ms >= 0' },
       // Exact in doubles: press and release epoch ms are close enough that each difference is exact.
       { name: 'pl_equals_hl_plus_il', holds: 'abs(pl_ms - (hl_ms + il_ms)) <= 1e-6' },
-      // features puts pair seq at sequence position seq: no gaps, no repeats within a session
-      // (checked in file order, as keypairs writes it: sessions in order, seq counting from 0).
-      {
-        name: 'seq_counts_from_zero',
-        withColumns: `CASE WHEN ${SAME_SESSION_AS_PREVIOUS_ROW} THEN lag(seq) OVER () + 1 ELSE 0 END AS expected_seq`,
-        holds: 'seq = expected_seq',
-      },
-      SESSIONS_IN_ORDER,
     ],
+    // features puts pair seq at sequence position seq: no gaps, no repeats within a session.
+    order: { key: SESSION, counter: 'seq', counterRule: 'seq_counts_from_zero', keyRule: 'sessions_in_order', ...(keepRunsAs === undefined ? {} : { keepRunsAs }) },
+  };
+}
+
+/**
+ * Not an input: what features wrote, checked in the order it promises (features.ts treats a
+ * failure as a bug). Every kept session has positions 0 .. M-1, so position counts from 0.
+ */
+export function sequencesOrderSpec(path: string): TableSpec {
+  return {
+    table: 'data/features/sequences.parquet',
+    path,
+    relation: `read_parquet(${sqlString(path)})`,
+    columns: { user_id: 'VARCHAR', session_id: 'VARCHAR', position: 'INTEGER' },
+    notNull: ['user_id', 'session_id', 'position'],
+    rules: [],
+    order: { key: ['user_id', 'session_id'], counter: 'position', counterRule: 'positions_count_from_zero', keyRule: 'sessions_in_order' },
   };
 }

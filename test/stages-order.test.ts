@@ -32,12 +32,49 @@ describe('keypairs on a keystrokes file out of order', () => {
     expect(run.stderr).toContain('stage keypairs: input data/clean/keystrokes.parquet fails check "seq_counts_by_press_time": 1 row(s) violate');
   });
 
+  it('refuses a press time that goes back within a session, naming the rule', async () => {
+    ws = tempWorkspace();
+    // seq counts 0, 1, 2 in one run, but keystroke 2 was pressed before keystroke 1.
+    await writeTable(ws, 'data/clean/keystrokes.parquet', [keystroke('s1', 0, 100), keystroke('s1', 1, 300), keystroke('s1', 2, 200)].join(' UNION ALL '));
+    const run = runStage(ws.root, STAGES.keypairs);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('fails check "seq_counts_by_press_time": 1 row(s) violate');
+    expect(run.stderr).toContain('"seq":2,"press_ms":200,');
+  });
+
+  it('refuses another session wedged into a run whose seq counts on past it', async () => {
+    ws = tempWorkspace();
+    // s1 seq 0, 1, 3 around s1x: each session counts from 0 by itself, but s1 is two runs.
+    await writeTable(ws, 'data/clean/keystrokes.parquet',
+      [keystroke('s1', 0, 100), keystroke('s1', 1, 200), keystroke('s1x', 0, 300), keystroke('s1', 3, 400)].join(' UNION ALL '));
+    const run = runStage(ws.root, STAGES.keypairs);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('fails check "seq_counts_by_press_time": 1 row(s) violate');
+  });
+
   it('refuses sessions out of (source, user_id, session_id) order', async () => {
     ws = tempWorkspace();
     await writeTable(ws, 'data/clean/keystrokes.parquet', [keystroke('s2', 0, 100), keystroke('s1', 0, 300)].join(' UNION ALL '));
     const run = runStage(ws.root, STAGES.keypairs);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('fails check "sessions_in_order": 1 row(s) violate');
+  });
+});
+
+describe('features on a key pairs file out of order', () => {
+  const pairOf = (session: string, seq: number) =>
+    `SELECT 'aalto' AS source, 'desktop' AS platform, '7' AS user_id, '${session}' AS session_id, ${seq}::INTEGER AS seq,
+       65::INTEGER AS keycode1, 66::INTEGER AS keycode2, 80.0::DOUBLE AS hl_ms, -30.0::DOUBLE AS il_ms, 50.0::DOUBLE AS pl_ms, 50.0::DOUBLE AS rl_ms`;
+  it.each([
+    ['a pair seq that skips one', [pairOf('s1', 0), pairOf('s1', 2)], 'seq_counts_from_zero'],
+    ['a session split into two runs', [pairOf('s1', 0), pairOf('s2', 0), pairOf('s1', 1)], 'seq_counts_from_zero'],
+    ['sessions out of order', [pairOf('s2', 0), pairOf('s1', 0)], 'sessions_in_order'],
+  ])('refuses %s, naming the rule', async (_what, rows, rule) => {
+    ws = tempWorkspace();
+    await writeTable(ws, 'data/keypairs/keypairs.parquet', rows.join(' UNION ALL '));
+    const run = runStage(ws.root, { ...STAGES.features, params: { 'features.sequence_length': 3, 'features.min_sessions_per_user': 1 } });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`stage features: input data/keypairs/keypairs.parquet fails check "${rule}": 1 row(s) violate`);
   });
 });
 

@@ -43,10 +43,19 @@ export async function openStageDb(workspace: string, stage: string): Promise<Db>
 
 export interface Db {
   readonly connection: DuckDBConnection;
+  /** DUCKDB_THREADS: how many connections can usefully run statements at once (see `connect`). */
+  readonly threads: number;
   /** Runs one or more statements, discarding results. */
   run(sql: string): Promise<void>;
   /** Runs a query and returns its rows as JSON-safe objects (BIGINT arrives as string: cast in SQL). */
   rows<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  /**
+   * Another connection to the same database, for statements that DuckDB cannot spread over its
+   * threads on its own (a scan of a few rows runs on one thread, whatever it unnests into).
+   * It sees the database's tables but not this connection's TEMP objects or variables; closing it
+   * closes only the connection.
+   */
+  connect(): Promise<Db>;
   close(): void;
 }
 
@@ -62,9 +71,17 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<Db> {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   });
+  return wrap(instance, settings.threads, () => {
+    instance.closeSync();
+    rmSync(spill, { recursive: true, force: true });
+  });
+}
+
+async function wrap(instance: DuckDBInstance, threads: number, closeMore: () => void): Promise<Db> {
   const connection = await instance.connect();
   return {
     connection,
+    threads,
     async run(sql) {
       await connection.run(sql);
     },
@@ -72,10 +89,10 @@ export async function openDuckDb(settings: DuckDbSettings): Promise<Db> {
       const reader = await connection.runAndReadAll(sql);
       return reader.getRowObjectsJson() as T[];
     },
+    connect: () => wrap(instance, threads, () => {}),
     close() {
       connection.closeSync();
-      instance.closeSync();
-      rmSync(spill, { recursive: true, force: true });
+      closeMore();
     },
   };
 }

@@ -27,9 +27,11 @@ export async function limitCleanMemory(db: Db, tempRoot: string, cap = CLEAN_MEM
   mkdirSync(spill, { recursive: true });
   await db.run(`SET memory_limit = '${Math.floor(Math.min(configured, cap) / 2 ** 20)}MiB'`);
   await db.run(`SET temp_directory = ${sqlString(spill)}`);
-  // Every COPY clean makes is of a query ending in ORDER BY, which DuckDB keeps either way (a COPY
-  // of a table would not: its row groups could land in any order); without the
-  // promise to keep the order of everything else, its operators need not buffer to restore it.
+  // Every COPY clean makes is of a query whose order comes from an ORDER BY (rejects and sessions
+  // end in one; keystrokes counts seq with a streaming window over a sorted subquery, a
+  // single-threaded pipeline that keeps that order). DuckDB keeps such an order either way (a COPY
+  // of a table would not: its row groups could land in any order); without the promise to keep
+  // the order of everything else, its operators need not buffer to restore it.
   await db.run(`SET preserve_insertion_order = false`);
   // Freed memory goes back to the system sooner: DuckDB's allocator otherwise keeps up to
   // 128 MiB per task and 512 MiB after a bulk free as RSS, above the pool's cap.

@@ -17,7 +17,7 @@
 // Either way the answer equals hash.ts hashFiles(listFolder(...)).
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { hashMisses, listFolder, noHashCache, manifestHash, sum, type FileHash, type FileStamp, type HashCache, type HashStats, type Miss, type PathHash, type Sha256Hex } from './hash.js';
+import { hashMisses, listFolder, noHashCache, manifestHash, STAMP_FIELDS, sum, type FileHash, type FileStamp, type HashCache, type HashStats, type Miss, type PathHash, type Sha256Hex } from './hash.js';
 import { digestFolderOnWorker, listFolderOnWorker, STAT_BATCH, statOnWorkers } from './hash-threads.js';
 import type { StampBatch } from './hash-worker.js';
 import { stampsDigest, type FolderEntry } from './folder-stamps.js';
@@ -53,11 +53,12 @@ export async function hashBigFolder(workspace: string, rel: string, cache: HashC
   const out: FileHash[] = new Array<FileHash>(rels.length);
   const misses: Miss[] = [];
   batches.forEach((batch, b) => {
-    for (let k = 0; k < batch.stamps.length / 3; k++) {
+    for (let k = 0; k < batch.stamps.length / STAMP_FIELDS; k++) {
       const index = b * STAT_BATCH + k;
       const path = rels[index]!;
       const abs = `${workspace}/${path}`;
-      const stamp = { size: batch.stamps[3 * k]!, mtimeMs: batch.stamps[3 * k + 1]!, ino: batch.stamps[3 * k + 2]! };
+      const at = STAMP_FIELDS * k;
+      const stamp = { size: batch.stamps[at]!, mtimeMs: batch.stamps[at + 1]!, ino: batch.stamps[at + 2]!, dev: batch.stamps[at + 3]! };
       const sha = cache.lookup(abs, stamp);
       if (sha !== undefined) out[index] = { path, sha256: sha, size: stamp.size };
       else misses.push({ index, abs, stamp });
@@ -106,7 +107,7 @@ function hashFolderSync(workspace: string, rel: string, cache: HashCache): FileH
   return listFolder(workspace, rel).map((path) => {
     const abs = `${workspace}/${path}`;
     const st = statSync(abs);
-    const stamp: FileStamp = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+    const stamp: FileStamp = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
     let sha = cache.lookup(abs, stamp);
     if (sha === undefined) {
       sha = createHash('sha256').update(readFileSync(abs)).digest('hex') as Sha256Hex;

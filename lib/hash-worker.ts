@@ -3,7 +3,7 @@
 //         reads (this thread has nothing else to do, and for small files a sync open/read/close
 //         costs a fraction of a promise-based readFile's thread-pool round trips);
 //   list: the sorted files under a folder (hash.ts listFolder);
-//   stat: the stamps of a chunk of files, as [size, mtimeMs, ino] per file in a Float64Array
+//   stat: the stamps of a chunk of files, as [size, mtimeMs, ino, dev] per file in a Float64Array
 //         handed over without copying, with the chunk's stamp digest (hash-folder.ts) and its
 //         newest mtime;
 //   digest: a whole folder listed and statted here, answering only its stamps digest (as
@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { stampsDigest } from './folder-stamps.js';
-import { listFolder } from './hash.js';
+import { listFolder, STAMP_FIELDS } from './hash.js';
 
 export type Request =
   | { readonly id: number; readonly op: 'hash'; readonly paths: readonly string[] }
@@ -42,16 +42,18 @@ export interface StampBatch {
 }
 
 function stampBatch(workspace: string, rels: readonly string[]): StampBatch {
-  const stamps = new Float64Array(rels.length * 3);
+  const stamps = new Float64Array(rels.length * STAMP_FIELDS);
   const digest = createHash('sha256');
   let lines = '';
   let newestMtimeMs = -Infinity;
   for (let i = 0; i < rels.length; i++) {
     // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
     const st = statSync(`${workspace}/${rels[i]!}`);
-    stamps[3 * i] = st.size;
-    stamps[3 * i + 1] = st.mtimeMs;
-    stamps[3 * i + 2] = st.ino;
+    const at = STAMP_FIELDS * i;
+    stamps[at] = st.size;
+    stamps[at + 1] = st.mtimeMs;
+    stamps[at + 2] = st.ino;
+    stamps[at + 3] = st.dev;
     if (st.mtimeMs > newestMtimeMs) newestMtimeMs = st.mtimeMs;
     lines += `${rels[i]!}\t${st.size}\t${st.mtimeMs}\t${st.ino}\n`;
   }

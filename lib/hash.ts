@@ -29,7 +29,16 @@ export interface FileStamp {
   readonly size: number;
   readonly mtimeMs: number;
   readonly ino: number;
+  /**
+   * The device the inode is on. Not part of what the state file stores per path; with `ino` it
+   * names the file itself, so a hard link of a file hashed in this process is answered by that
+   * hash (state-cache.ts).
+   */
+  readonly dev: number;
 }
+
+/** Numbers per file in a worker's stamp batch (hash-worker.ts): size, mtimeMs, ino, dev. */
+export const STAMP_FIELDS = 4;
 
 /** Remembers hashes by stamp so unchanged files are not re-read (see state-cache.ts). */
 export interface HashCache {
@@ -182,7 +191,7 @@ function linesSorted(files: readonly FileHash[]): boolean {
 const TAB = 9;
 
 function stampOf(st: Stats): FileStamp {
-  return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+  return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
 }
 
 /** A file whose stamp the cache could not answer for: it must be read. */

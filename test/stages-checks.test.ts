@@ -33,6 +33,12 @@ describe('keypairs checks data/clean/keystrokes.parquet', () => {
       'fails check "seq_counts_by_press_time": 1 row(s) violate seq = expected_seq AND press_ms >= coalesce(previous_press_ms, press_ms); for example {'],
     ['an unknown source', `SELECT * REPLACE ('csv' AS source) FROM (SELECT ${KEYSTROKE})`,
       'fails check "known_source": 1 row(s) violate source IN (\'webapp\', \'aalto\')'],
+    ['an unknown platform', `SELECT * REPLACE ('tablet' AS platform) FROM (SELECT ${KEYSTROKE})`,
+      'fails check "known_platform": 1 row(s) violate platform IN (\'desktop\', \'mobile\')'],
+    ['a keycode above 255', `SELECT * REPLACE (256 AS keycode) FROM (SELECT ${KEYSTROKE})`,
+      'fails check "keycode_range": 1 row(s) violate keycode BETWEEN 0 AND 255'],
+    ['a missing source line', `SELECT * REPLACE (NULL::INTEGER AS source_line) FROM (SELECT ${KEYSTROKE})`,
+      'fails check "not_null(source_line)": 1 row(s) violate'],
   ])('refuses %s', async (_what, select, message) => {
     ws = tempWorkspace();
     await writeTable(ws, 'data/clean/keystrokes.parquet', select);
@@ -50,6 +56,21 @@ describe('features checks data/keypairs/keypairs.parquet', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('stage features: input data/keypairs/keypairs.parquet fails check "pl_equals_hl_plus_il": 1 row(s) violate abs(pl_ms - (hl_ms + il_ms)) <= 1e-6; for example {');
     expect(run.stderr).toContain('"hl_ms":80,"il_ms":-30,"pl_ms":51');
+  });
+
+  // Each row rule alone: the input check passes a table on one AND of all of them (checks.ts), so
+  // a rule left out of it would let its bad row through; these fail if that happens.
+  it.each([
+    ['a keycode2 below 0', '-1 AS keycode2', 'keycode_range'],
+    ['a zero hold', '0.0::DOUBLE AS hl_ms, -80.0::DOUBLE AS il_ms, -80.0::DOUBLE AS pl_ms', 'positive_hold'],
+    ['a next press before this one', '-30.0::DOUBLE AS pl_ms, -110.0::DOUBLE AS il_ms', 'press_order'],
+    ['a missing keycode2', 'NULL::INTEGER AS keycode2', 'not_null(keycode2)'],
+  ])('refuses %s', async (_what, replace, rule) => {
+    ws = tempWorkspace();
+    await writeTable(ws, 'data/keypairs/keypairs.parquet', `SELECT * REPLACE (${replace}) FROM (SELECT ${KEYPAIR})`);
+    const run = runStage(ws.root, STAGES.features);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`stage features: input data/keypairs/keypairs.parquet fails check "${rule}": 1 row(s) violate`);
   });
 
   it('accepts the same pair when PL = HL + IL (the check can pass)', async () => {

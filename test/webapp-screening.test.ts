@@ -11,11 +11,14 @@ import { screenWebappUploads } from '../stages/lib/webapp-screening.js';
 import { REPO } from './helpers/run-stage.js';
 
 const SCHEMA = join(REPO, 'config/upload.schema.json');
+const CLIENT = { user_agent: 'test', device: 'desktop', keyboard_layout: 'en-US' };
+const EVENT = { t: 1, type: 'down', key: 'a', code: 'KeyA', keyCode: 65, repeat: false, composing: false };
 const upload = (session: string, extra: Record<string, unknown> = {}) => JSON.stringify({
-  session_id: session, user_id: 'u1', prompt: 'ab', text: 'ab',
-  client: { user_agent: 'test', device: 'desktop', keyboard_layout: 'en-US' }, time_origin: 1000,
-  events: [{ t: 1, type: 'down', key: 'a', code: 'KeyA', keyCode: 65, repeat: false, composing: false }], ...extra,
+  session_id: session, user_id: 'u1', prompt: 'ab', text: 'ab', client: CLIENT, time_origin: 1000, events: [EVENT], ...extra,
 });
+// Unknown fields inside the client object and inside events; `client` and `events` keep their place
+// in the document's key order when the spread replaces them, so they come before zz and ab_bucket.
+const nested = { client: { ...CLIENT, x: 1 }, events: [{ ...EVENT, location: 0 }, { ...EVENT, type: 'up', location: 0 }] };
 
 // Sorted by path, as clean lists them. Index: verdict.
 const FILES: [string, string | Buffer][] = [
@@ -23,7 +26,7 @@ const FILES: [string, string | Buffer][] = [
   ['webapp/b.session.json', upload('S2', { ab_bucket: 'x' })], //       1: kept, unknown ab_bucket
   ['webapp/c.session.json', '{"session_id": "S9", "events": ['], //     2: truncated_json
   ['webapp/d.session.json', upload('S1')], //                          3: duplicate of a (same bytes)
-  ['webapp/e.session.json.gz', gzipSync(upload('S3', { zz: 1, ab_bucket: 'y' }))], // 4: kept, unknown zz then ab_bucket
+  ['webapp/e.session.json.gz', gzipSync(upload('S3', { ...nested, zz: 1, ab_bucket: 'y' }))], // 4: kept, unknown client.x, events[].location (twice), zz, ab_bucket
   ['webapp/f.session.json', upload('S2', { ab_bucket: 'z', other: 1 })], // 5: conflict with b: its unknown fields not counted
   ['webapp/g.session.json', '{"user_id": "u1"}'], //                   6: schema_mismatch
   ['webapp/h.session.json', upload('S4')], //                          7: kept
@@ -58,10 +61,11 @@ describe('web-app screening over worker threads', () => {
       ['session_id_conflict', 'webapp/f.session.json', 'S2', 'other content than webapp/b.session.json'],
       ['schema_mismatch', 'webapp/g.session.json', null, "/ must have required property 'session_id'"],
     ]);
-    // Key order matters: summary.json is hashed into pipeline.lock.
-    expect(Object.entries(result.unknownFields)).toEqual([['ab_bucket', 2], ['zz', 1]]);
+    // Key order matters: summary.json is hashed into pipeline.lock. First seen: ab_bucket in b, then
+    // e's in its key order (client.x, events[].location, zz; ab_bucket seen already).
+    expect(Object.entries(result.unknownFields)).toEqual([['ab_bucket', 2], ['client.x', 1], ['events[].location', 2], ['zz', 1]]);
     expect(result.superseded).toEqual([3, 5]);
-    expect(result.events).toBe(4); // one event in each kept file: a, b, e, h
+    expect(result.events).toBe(5); // one event in each kept file (a, b, h), two in e
     // Every valid document is staged with its index in the sorted list; clean's load drops the superseded.
     expect(staged.map((s) => [s.file_id, s.source_file, s.session_id])).toEqual([
       [0, 'webapp/a.session.json', 'S1'], [1, 'webapp/b.session.json', 'S2'], [3, 'webapp/d.session.json', 'S1'],

@@ -37,17 +37,32 @@ export interface WebappScreening {
 
 interface SchemaNode { properties?: Record<string, SchemaNode>; items?: SchemaNode }
 
+/**
+ * Counts, per field path, the fields of `value` its schema node does not list. Runs on every event
+ * of every accepted upload (~21M at 10M keystrokes), so it walks keys with for-in, builds a path
+ * only for an unknown field or a nested object, and does not descend into strings and numbers:
+ * with Object.entries and a path per field it was about a quarter of the screening's time. The
+ * keys come in the same order as Object.entries gives them (own enumerable keys of a parsed
+ * document), which the summary's key order depends on.
+ */
 function countUnknown(value: unknown, schema: SchemaNode, path: string, counts: Record<string, number>): void {
   if (Array.isArray(value) && schema.items) {
-    for (const item of value) countUnknown(item, schema.items, `${path}[]`, counts);
+    const at = `${path}[]`;
+    for (const item of value) countUnknown(item, schema.items, at, counts);
     return;
   }
   if (value === null || typeof value !== 'object' || !schema.properties) return;
-  for (const [key, child] of Object.entries(value)) {
-    const sub = schema.properties[key];
-    const at = path === '' ? key : `${path}.${key}`;
-    if (sub === undefined) counts[at] = (counts[at] ?? 0) + 1;
-    else countUnknown(child, sub, at, counts);
+  const known = schema.properties;
+  const fields = value as Record<string, unknown>;
+  for (const key in fields) {
+    const sub = known[key];
+    if (sub === undefined) {
+      const at = path === '' ? key : `${path}.${key}`;
+      counts[at] = (counts[at] ?? 0) + 1;
+      continue;
+    }
+    const child = fields[key];
+    if (child !== null && typeof child === 'object') countUnknown(child, sub, path === '' ? key : `${path}.${key}`, counts);
   }
 }
 

@@ -29,7 +29,8 @@ const FILES: [string, string | Buffer][] = [
   ['webapp/e.session.json.gz', gzipSync(upload('S3', { ...nested, zz: 1, ab_bucket: 'y' }))], // 4: kept, unknown client.x, events[].location (twice), zz, ab_bucket
   ['webapp/f.session.json', upload('S2', { ab_bucket: 'z', other: 1 })], // 5: conflict with b: its unknown fields not counted
   ['webapp/g.session.json', '{"user_id": "u1"}'], //                   6: schema_mismatch
-  ['webapp/h.session.json', upload('S4')], //                          7: kept
+  // 7: kept, unknown fields named like Object.prototype's members (counted like any other).
+  ['webapp/h.session.json', upload('S4').replace(/^\{/, '{"constructor": 1, "__proto__": {"a": 1}, "toString": "x", ')],
 ];
 
 let root: string;
@@ -62,8 +63,9 @@ describe('web-app screening over worker threads', () => {
       ['schema_mismatch', 'webapp/g.session.json', null, "/ must have required property 'session_id'"],
     ]);
     // Key order matters: summary.json is hashed into pipeline.lock. First seen: ab_bucket in b, then
-    // e's in its key order (client.x, events[].location, zz; ab_bucket seen already).
-    expect(Object.entries(result.unknownFields)).toEqual([['ab_bucket', 2], ['client.x', 1], ['events[].location', 2], ['zz', 1]]);
+    // e's in its key order (client.x, events[].location, zz; ab_bucket seen already), then h's.
+    expect(Object.entries(result.unknownFields)).toEqual([['ab_bucket', 2], ['client.x', 1], ['events[].location', 2], ['zz', 1],
+      ['constructor', 1], ['__proto__', 1], ['toString', 1]]);
     expect(result.superseded).toEqual([3, 5]);
     expect(result.events).toBe(5); // one event in each kept file (a, b, h), two in e
     // Every valid document is staged with its index in the sorted list; clean's load drops the superseded.

@@ -45,6 +45,14 @@ interface SchemaNode { properties?: Record<string, SchemaNode>; items?: SchemaNo
  * keys come in the same order as Object.entries gives them (own enumerable keys of a parsed
  * document), which the summary's key order depends on.
  */
+/**
+ * Field path -> occurrences, with no prototype: a field may be called `__proto__` or `constructor`,
+ * and on a plain object counting it would set the prototype or add 1 to a function.
+ */
+function fieldCounts(): Record<string, number> {
+  return Object.create(null) as Record<string, number>;
+}
+
 function countUnknown(value: unknown, schema: SchemaNode, path: string, counts: Record<string, number>): void {
   if (Array.isArray(value) && schema.items) {
     const at = `${path}[]`;
@@ -55,7 +63,8 @@ function countUnknown(value: unknown, schema: SchemaNode, path: string, counts: 
   const known = schema.properties;
   const fields = value as Record<string, unknown>;
   for (const key in fields) {
-    const sub = known[key];
+    // Own properties only: a field named `constructor` or `toString` is not the schema's.
+    const sub = Object.hasOwn(known, key) ? known[key] : undefined;
     if (sub === undefined) {
       const at = path === '' ? key : `${path}.${key}`;
       counts[at] = (counts[at] ?? 0) + 1;
@@ -116,7 +125,7 @@ export function checkUpload(path: string, checker: UploadChecker): { checked: Ch
     return broken('schema_mismatch', `${first?.instancePath || '/'} ${first?.message ?? 'does not match'} (config/upload.schema.json)`);
   }
   const valid = doc as ValidUpload;
-  const unknown: Record<string, number> = {};
+  const unknown = fieldCounts();
   countUnknown(doc, checker.schema, '', unknown);
   const checked = { kind: 'valid', userId: valid.user_id, sessionId: valid.session_id, events: valid.events.length,
     unknown: Object.keys(unknown).length > 0 ? unknown : null } as const;
@@ -137,7 +146,7 @@ export function uploadDigest(path: string): string {
  */
 export function resolveUploads(files: readonly string[], checked: readonly CheckedUpload[], digestOf: (index: number) => string): WebappScreening {
   const rejects: FileReject[] = [];
-  const unknownFields: Record<string, number> = {};
+  const unknownFields = fieldCounts();
   const superseded: number[] = [];
   // Digests only where a session id repeats (rare): hashing every upload cost ~10% of screening.
   const seen = new Map<string, { index: number; file: string; digest?: string }>();

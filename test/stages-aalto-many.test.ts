@@ -13,6 +13,8 @@ const KEYS = 12;
 const HEADER = 'PARTICIPANT_ID\tTEST_SECTION_ID\tSENTENCE\tUSER_INPUT\tKEYSTROKE_ID\tPRESS_TIME\tRELEASE_TIME\tLETTER\tKEYCODE';
 const planted = (i: number): boolean => i % 7 === 0;
 const press = (i: number, k: number): number => 1_000_000 + 1000 * i + 150 * k;
+/** Code-unit order, as DuckDB sorts VARCHAR. */
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function aaltoFile(i: number): string {
   const lines = [HEADER];
@@ -38,7 +40,7 @@ describe('more Aalto files than one parse batch', () => {
       `SELECT user_id, seq, press_ms, release_ms - press_ms AS hold, source_line FROM ${ws.parquet('data/clean/keystrokes.parquet')}`);
     const expected = [];
     // Sessions come out in (source, user_id, session_id) order: user ids sort as strings.
-    for (const i of [...Array(FILES).keys()].sort((a, b) => String(5000 + a).localeCompare(String(5000 + b)))) {
+    for (const i of [...Array(FILES).keys()].sort((a, b) => byCodeUnits(String(5000 + a), String(5000 + b)))) {
       for (let k = 0; k < KEYS; k++) {
         // Line 1 is the header; the planted line sits after keystroke 5 and pushes the rest down.
         const line = 2 + k + (planted(i) && k > 5 ? 1 : 0);
@@ -53,7 +55,7 @@ describe('more Aalto files than one parse batch', () => {
       `SELECT rule, source_file, source_line FROM ${ws.parquet('data/clean/rejects.parquet')} ORDER BY source_file`);
     const expected = [...Array(FILES).keys()].filter(planted)
       .map((i) => ({ rule: 'aalto_field_count', source_file: `aalto/${5000 + i}_keystrokes.txt`, source_line: 8 }))
-      .sort((a, b) => a.source_file.localeCompare(b.source_file));
+      .sort((a, b) => byCodeUnits(a.source_file, b.source_file));
     expect(rows).toEqual(expected);
     expect(ws.json('data/clean/summary.json')).toMatchObject({ rows_in: FILES * KEYS + expected.length, keystrokes_out: FILES * KEYS });
   });

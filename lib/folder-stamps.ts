@@ -10,9 +10,9 @@
 //   line 1:  `pipe-folders 1`
 //   then:    `<folder>\t<stamps digest>\t<manifest sha256>\t<size>\t<files>` per folder
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+import { readCacheLines } from './cache-file.js';
 import type { Sha256Hex } from './hash.js';
 
 export const FOLDERS_FILE = '.pipe/folders';
@@ -42,15 +42,7 @@ export class FolderStamps {
   /** Loads `.pipe/folders`; missing or unreadable gives no entries (it is only a cache). */
   static load(workspace: string): FolderStamps {
     const stamps = new FolderStamps();
-    let text: string;
-    try {
-      text = readFileSync(join(workspace, FOLDERS_FILE), 'utf8');
-    } catch {
-      return stamps;
-    }
-    const lines = text.split('\n');
-    if (lines[0] !== HEADER) return stamps;
-    for (const line of lines.slice(1)) {
+    for (const line of readCacheLines(join(workspace, FOLDERS_FILE), HEADER) ?? []) {
       const [folder, digest, sha256, size, files] = line.split('\t');
       if (files === undefined || !/^[0-9a-f]{64}$/.test(digest!) || !/^[0-9a-f]{64}$/.test(sha256!)) continue;
       stamps.#entries.set(folder!, { stamps: digest as Sha256Hex, sha256: sha256 as Sha256Hex, size: Number(size), files: Number(files) });

@@ -4,9 +4,9 @@
 // trusts it but verifies it (see push.ts): one list request over a sample folder per push, and
 // the whole record is dropped the moment the remote disagrees.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+import { readCacheLines } from './cache-file.js';
 import type { Sha256Hex } from './hash.js';
 
 const SHA = /^[0-9a-f]{64}$/;
@@ -33,13 +33,9 @@ export class KnownObjects {
   static load(workspace: string, remoteUrl: string): KnownObjects {
     const path = join(remoteStateDir(workspace, remoteUrl), 'objects.txt');
     const shas = new Set<Sha256Hex>();
-    try {
-      const [header, ...lines] = readFileSync(path, 'utf8').split('\n');
-      // The first line names the remote: a hash collision of URLs must not mix two records.
-      if (header === `# ${remoteUrl}`) for (const line of lines) if (SHA.test(line)) shas.add(line as Sha256Hex);
-    } catch {
-      // ENOENT or damage: start from nothing, the remote's listing will tell us.
-    }
+    // The first line names the remote: a hash collision of URLs must not mix two records. Missing
+    // or damaged: start from nothing, the remote's listing will tell us.
+    for (const line of readCacheLines(path, `# ${remoteUrl}`) ?? []) if (SHA.test(line)) shas.add(line as Sha256Hex);
     return new KnownObjects(path, remoteUrl, shas);
   }
 

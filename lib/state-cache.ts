@@ -34,6 +34,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+import { readCacheLines } from './cache-file.js';
 import { FolderStamps, type FolderEntry } from './folder-stamps.js';
 import type { FileStamp, HashCache, Sha256Hex } from './hash.js';
 
@@ -182,12 +183,15 @@ export class StateCache implements HashCache {
     return this.#text.slice(end - 64, end) as Sha256Hex;
   }
 
-  /** The hash of another path to the same file (device + inode, same size and mtime), if this process hashed it. */
+  /**
+   * The hash of another path to the same file (device + inode, same size and mtime), if this process
+   * hashed it; stored under `key` too. (lookup has already answered keys with a tab or newline.)
+   */
   #linked(key: string, stamp: FileStamp): Sha256Hex | undefined {
     const other = this.#byInode.get(stamp.ino);
     if (other === undefined || other.dev !== stamp.dev) return undefined;
     const sha = fromEntry(other.entry, stamp);
-    if (sha !== undefined && !/[\t\n]/.test(key)) {
+    if (sha !== undefined) {
       this.#changed.set(key, other.entry);
       this.#session.delete(key);
       this.#dirty = true;
@@ -240,16 +244,10 @@ export class StateCache implements HashCache {
 }
 
 function loadSmall(workspace: string): Map<string, Entry> | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(workspace, SMALL_STATE_FILE), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const lines = text.split('\n');
-  if (lines[0] !== HEADER) return undefined;
+  const lines = readCacheLines(join(workspace, SMALL_STATE_FILE), HEADER);
+  if (lines === undefined) return undefined;
   const entries = new Map<string, Entry>();
-  for (const line of lines.slice(1)) {
+  for (const line of lines) {
     const tab = line.indexOf('\t');
     if (tab > 0) entries.set(line.slice(0, tab), line.slice(tab + 1));
   }

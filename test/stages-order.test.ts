@@ -22,42 +22,25 @@ const keystroke = (session: string, seq: number, press: number) =>
      'aalto/7_keystrokes.txt' AS source_file, ${seq + 2}::INTEGER AS source_line`;
 
 describe('keypairs on a keystrokes file out of order', () => {
-  it('refuses a session split into two runs, naming the rule', async () => {
-    ws = tempWorkspace();
+  it.each([
     // Session s1 (seq 0, 1), then s2, then s1 again (seq 2): sorted within each run, not as a file.
-    await writeTable(ws, 'data/clean/keystrokes.parquet',
-      [keystroke('s1', 0, 100), keystroke('s1', 1, 200), keystroke('s2', 0, 300), keystroke('s1', 2, 400)].join(' UNION ALL '));
-    const run = runStage(ws.root, STAGES.keypairs);
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('stage keypairs: input data/clean/keystrokes.parquet fails check "seq_counts_by_press_time": 1 row(s) violate');
-  });
-
-  it('refuses a press time that goes back within a session, naming the rule', async () => {
-    ws = tempWorkspace();
+    ['a session split into two runs', [keystroke('s1', 0, 100), keystroke('s1', 1, 200), keystroke('s2', 0, 300), keystroke('s1', 2, 400)],
+      'seq_counts_by_press_time', '"session_id":"s1","seq":2,'],
     // seq counts 0, 1, 2 in one run, but keystroke 2 was pressed before keystroke 1.
-    await writeTable(ws, 'data/clean/keystrokes.parquet', [keystroke('s1', 0, 100), keystroke('s1', 1, 300), keystroke('s1', 2, 200)].join(' UNION ALL '));
-    const run = runStage(ws.root, STAGES.keypairs);
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('fails check "seq_counts_by_press_time": 1 row(s) violate');
-    expect(run.stderr).toContain('"seq":2,"press_ms":200,');
-  });
-
-  it('refuses another session wedged into a run whose seq counts on past it', async () => {
-    ws = tempWorkspace();
+    ['a press time that goes back within a session', [keystroke('s1', 0, 100), keystroke('s1', 1, 300), keystroke('s1', 2, 200)],
+      'seq_counts_by_press_time', '"seq":2,"press_ms":200,'],
     // s1 seq 0, 1, 3 around s1x: each session counts from 0 by itself, but s1 is two runs.
-    await writeTable(ws, 'data/clean/keystrokes.parquet',
-      [keystroke('s1', 0, 100), keystroke('s1', 1, 200), keystroke('s1x', 0, 300), keystroke('s1', 3, 400)].join(' UNION ALL '));
-    const run = runStage(ws.root, STAGES.keypairs);
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('fails check "seq_counts_by_press_time": 1 row(s) violate');
-  });
-
-  it('refuses sessions out of (source, user_id, session_id) order', async () => {
+    ['another session wedged into a run whose seq counts on past it',
+      [keystroke('s1', 0, 100), keystroke('s1', 1, 200), keystroke('s1x', 0, 300), keystroke('s1', 3, 400)], 'seq_counts_by_press_time', '"session_id":"s1","seq":3,'],
+    ['sessions out of (source, user_id, session_id) order', [keystroke('s2', 0, 100), keystroke('s1', 0, 300)], 'sessions_in_order', '"session_id":"s1","seq":0,'],
+  ])('refuses %s, naming the rule', async (_what, rows, rule, example) => {
     ws = tempWorkspace();
-    await writeTable(ws, 'data/clean/keystrokes.parquet', [keystroke('s2', 0, 100), keystroke('s1', 0, 300)].join(' UNION ALL '));
+    await writeTable(ws, 'data/clean/keystrokes.parquet', rows.join(' UNION ALL '));
     const run = runStage(ws.root, STAGES.keypairs);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('fails check "sessions_in_order": 1 row(s) violate');
+    expect(run.stderr).toContain(`stage keypairs: input data/clean/keystrokes.parquet fails check "${rule}": 1 row(s) violate`);
+    expect(run.stderr).toContain(`for example {${'"source":"aalto","platform":"desktop","user_id":"7",'}`);
+    expect(run.stderr).toContain(example); // the offending row is the one named
   });
 });
 

@@ -22,7 +22,20 @@
 // bench/results/download-large.md.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, createReadStream, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  createReadStream,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,31 +55,62 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node --import tsx bench/download-large.ts [--keystrokes N,N] [--formats webapp,aalto] [--before REF] [--impls before,after,copy]\n');
+  process.stdout.write(
+    'usage: node --import tsx bench/download-large.ts [--keystrokes N,N] [--formats webapp,aalto] [--before REF] [--impls before,after,copy]\n',
+  );
   process.exit(0);
 }
-const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const log = (line: string) =>
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 type Impl = 'before' | 'after' | 'copy';
 const impls = values.impls.split(',') as Impl[];
-const scriptOf: Record<Impl, string> = { before: 'stages-before/download.ts', after: 'stages/download.ts', copy: 'stages-copy/download.ts' };
+const scriptOf: Record<Impl, string> = {
+  before: 'stages-before/download.ts',
+  after: 'stages/download.ts',
+  copy: 'stages-copy/download.ts',
+};
 
-interface Run { readonly seconds: number; readonly cpuSeconds: number; readonly peakMiB: number; readonly metrics: string }
-interface Row { format: string; keystrokes: number; uploads: number; mb: number; impl: Impl; first: Run; unchanged: Run; changed: Run; deleteSeconds: number }
+interface Run {
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  readonly peakMiB: number;
+  readonly metrics: string;
+}
+interface Row {
+  format: string;
+  keystrokes: number;
+  uploads: number;
+  mb: number;
+  impl: Impl;
+  first: Run;
+  unchanged: Run;
+  changed: Run;
+  deleteSeconds: number;
+}
 
 function prepareWorkspace(format: string, size: number): string {
   const ws = join(work, `ws-download-${format}-${size}`);
   prepareBenchWorkspace(repo, ws, join(work, 'sets', `k${size}`, format), format);
-  const archive = spawnSync('sh', ['-c', `git -C '${repo}' archive '${values.before}' stages | tar -x -C '${ws}' --transform 's,^stages,stages-before,'`], { encoding: 'utf8' });
-  if (archive.status !== 0) throw new Error(`git archive ${values.before} failed: ${archive.stderr}`);
+  const archive = spawnSync(
+    'sh',
+    [
+      '-c',
+      `git -C '${repo}' archive '${values.before}' stages | tar -x -C '${ws}' --transform 's,^stages,stages-before,'`,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (archive.status !== 0)
+    throw new Error(`git archive ${values.before} failed: ${archive.stderr}`);
   cpSync(join(ws, 'stages'), join(ws, 'stages-copy'), { recursive: true });
   const thread = join(ws, 'stages-copy/lib/file-mirror-thread.ts');
   const source = readFileSync(thread, 'utf8');
-  if (!source.includes('#linking = true;')) throw new Error(`${thread} no longer has '#linking = true;': update the bench's copy variant`);
+  if (!source.includes('#linking = true;'))
+    throw new Error(`${thread} no longer has '#linking = true;': update the bench's copy variant`);
   writeFileSync(thread, source.replace('#linking = true;', '#linking = false;'));
   return ws;
 }
 
-/** One stage run the way lib/runner.ts runs it; on success its out replaces data/raw. */
+/** One stage run the way lib/build/runner.ts runs it; on success its out replaces data/raw. */
 async function runDownload(ws: string, impl: Impl): Promise<Run> {
   const temp = join(ws, '.pipe-tmp-bench');
   rmSync(temp, { recursive: true, force: true });
@@ -81,10 +125,18 @@ async function runDownload(ws: string, impl: Impl): Promise<Run> {
   };
   // CPU seconds (user + system, all threads) from GNU time: steadier than wall time on a shared machine.
   const cpuFile = join(temp, 'cpu.txt');
-  const m = await measure(ws, '/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, process.execPath, '--import', 'tsx', scriptOf[impl]], env);
+  const m = await measure(
+    ws,
+    '/usr/bin/time',
+    ['-f', '%U %S', '-o', cpuFile, process.execPath, '--import', 'tsx', scriptOf[impl]],
+    env,
+  );
   if (m.code !== 0) throw new Error(`${impl} download failed (${m.code}): ${m.stderr}`);
   const metrics = readFileSync(join(temp, 'metrics.json'), 'utf8');
-  const cpuSeconds = readFileSync(cpuFile, 'utf8').trim().split(/\s+/).reduce((n, t) => n + Number(t), 0);
+  const cpuSeconds = readFileSync(cpuFile, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .reduce((n, t) => n + Number(t), 0);
   rmSync(join(ws, 'data/raw'), { recursive: true, force: true });
   mkdirSync(join(ws, 'data'), { recursive: true });
   renameSync(join(temp, 'out/data/raw'), join(ws, 'data/raw'));
@@ -98,13 +150,20 @@ function changeUploads(folder: string, set: string): () => void {
   const pick = (k: number) => names[Math.floor((names.length * k) / 23)]!;
   const changed = Array.from({ length: 10 }, (_, k) => pick(k));
   const deleted = Array.from({ length: 5 }, (_, k) => pick(k + 11));
-  const added = Array.from({ length: 5 }, (_, k) => `bench-added-${k}${pick(k).endsWith('.txt') ? '_keystrokes.txt' : '.session.json'}`);
+  const added = Array.from(
+    { length: 5 },
+    (_, k) => `bench-added-${k}${pick(k).endsWith('.txt') ? '_keystrokes.txt' : '.session.json'}`,
+  );
   for (const name of changed) {
-    writeFileSync(join(folder, `${name}.tmp`), Buffer.concat([readFileSync(join(folder, name)), Buffer.from('\n')]));
+    writeFileSync(
+      join(folder, `${name}.tmp`),
+      Buffer.concat([readFileSync(join(folder, name)), Buffer.from('\n')]),
+    );
     renameSync(join(folder, `${name}.tmp`), join(folder, name));
   }
   for (const name of deleted) unlinkSync(join(folder, name));
-  added.forEach((name, k) => copyFileSync(join(folder, pick(k + 17)), join(folder, name)));
+  for (const [k, name] of added.entries())
+    copyFileSync(join(folder, pick(k + 17)), join(folder, name));
   return () => {
     for (const name of [...changed, ...deleted]) {
       rmSync(join(folder, name), { force: true });
@@ -123,10 +182,16 @@ async function sha256File(path: string): Promise<string> {
 /** Every file of data/raw hashes to its manifest entry, and nothing else is there. */
 async function checkRaw(ws: string): Promise<string | undefined> {
   const raw = join(ws, 'data/raw');
-  const manifest = JSON.parse(readFileSync(join(raw, 'manifest.json'), 'utf8')) as { files: { path: string; size: number; sha256: string }[] };
-  const onDisk = readdirSync(raw, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length - 1;
-  if (onDisk !== manifest.files.length) return `data/raw holds ${onDisk} uploads, the manifest lists ${manifest.files.length}`;
-  for (const file of manifest.files) if ((await sha256File(join(raw, file.path))) !== file.sha256) return `data/raw/${file.path} does not hash to its manifest entry`;
+  const manifest = JSON.parse(readFileSync(join(raw, 'manifest.json'), 'utf8')) as {
+    files: { path: string; size: number; sha256: string }[];
+  };
+  const onDisk =
+    readdirSync(raw, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length - 1;
+  if (onDisk !== manifest.files.length)
+    return `data/raw holds ${onDisk} uploads, the manifest lists ${manifest.files.length}`;
+  for (const file of manifest.files)
+    if ((await sha256File(join(raw, file.path))) !== file.sha256)
+      return `data/raw/${file.path} does not hash to its manifest entry`;
   return undefined;
 }
 
@@ -148,18 +213,38 @@ for (const size of values.keystrokes.split(',').map(Number)) {
       const unchanged = await runDownload(ws, impl);
       const undo = changeUploads(folder, set);
       const changed = await runDownload(ws, impl);
-      manifests[impl] = { first: firstManifest, changed: readFileSync(join(ws, 'data/raw/manifest.json'), 'utf8') };
-      if (impl !== 'before') checks.push(`${format} ${size}: data/raw after the change run ${(await checkRaw(ws)) ?? `(${impl}) hashes to its manifest, file by file`}`);
+      manifests[impl] = {
+        first: firstManifest,
+        changed: readFileSync(join(ws, 'data/raw/manifest.json'), 'utf8'),
+      };
+      if (impl !== 'before')
+        checks.push(
+          `${format} ${size}: data/raw after the change run ${(await checkRaw(ws)) ?? `(${impl}) hashes to its manifest, file by file`}`,
+        );
       undo();
       const deleting = performance.now();
       rmSync(join(ws, 'data'), { recursive: true, force: true });
       const deleteSeconds = (performance.now() - deleting) / 1000;
-      log(`${format} ${size} ${impl}: unchanged ${unchanged.seconds.toFixed(1)} s, changed ${changed.seconds.toFixed(1)} s ${changed.metrics}`);
-      rows.push({ format, keystrokes: size, uploads: names.length, mb, impl, first, unchanged, changed, deleteSeconds });
+      log(
+        `${format} ${size} ${impl}: unchanged ${unchanged.seconds.toFixed(1)} s, changed ${changed.seconds.toFixed(1)} s ${changed.metrics}`,
+      );
+      rows.push({
+        format,
+        keystrokes: size,
+        uploads: names.length,
+        mb,
+        impl,
+        first,
+        unchanged,
+        changed,
+        deleteSeconds,
+      });
     }
     for (const impl of impls.filter((i) => i !== 'before' && manifests.before !== undefined)) {
       const same = (k: 'first' | 'changed') => manifests.before![k] === manifests[impl]![k];
-      checks.push(`${format} ${size}: manifest.json byte-identical before/${impl}: first run ${same('first') ? 'yes' : 'NO'}, change run ${same('changed') ? 'yes' : 'NO'}`);
+      checks.push(
+        `${format} ${size}: manifest.json byte-identical before/${impl}: first run ${same('first') ? 'yes' : 'NO'}, change run ${same('changed') ? 'yes' : 'NO'}`,
+      );
     }
     rmSync(ws, { recursive: true, force: true });
   }
@@ -169,7 +254,9 @@ const fmt = (r: Run) => `${r.seconds.toFixed(1)} (${r.cpuSeconds.toFixed(1)})`;
 const lines = [
   '# Stage download on the generated keystroke sets',
   '',
-  `Made by \`bench/download-large.ts\` on ${new Date().toISOString().slice(0, 16)} UTC, ${availableParallelism()} cores, load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+  `Made by \`bench/download-large.ts\` on ${new Date().toISOString().slice(0, 16)} UTC, ${availableParallelism()} cores, load average at the end ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}.`,
   `"before" is stages/ at ${values.before}; "after" is this checkout. Seconds: the stage process's wall time, node and tsx start-up`,
   'included, and in parentheses its CPU time (user + system, all threads; steadier on a shared machine). Peak RSS sampled every',
   '100 ms. "changed": 10 uploads changed, 5 added, 5 deleted upstream. "delete s": `rm -rf data` after the changed run (the',

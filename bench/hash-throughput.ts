@@ -40,7 +40,10 @@ for (let i = 0; i < Math.ceil(totalMiB / FILE_MIB); i++) {
   writeFileSync(join(dir, 'big', `part${String(i).padStart(3, '0')}.bin`), chunk);
 }
 writeFileSync(join(dir, 'stages', 'use.mjs'), "console.log('unused');\n");
-writeFileSync(join(dir, 'pipeline.yaml'), 'stages:\n  use:\n    cmd: stages/use.mjs\n    deps: [big]\n    outs: [out/use.txt]\n');
+writeFileSync(
+  join(dir, 'pipeline.yaml'),
+  'stages:\n  use:\n    cmd: stages/use.mjs\n    deps: [big]\n    outs: [out/use.txt]\n',
+);
 const files = readdirSync(join(dir, 'big')).map((f) => join('big', f));
 
 // Every pipe run starts with an empty state cache, so it reads and hashes every byte.

@@ -28,7 +28,13 @@ import { compareOutputs, type Comparison } from './keystrokes/compare.js';
 import { ensureSet, type GeneratedSet } from './keystrokes/generate-set.js';
 import { measure } from './keystrokes/measure.js';
 import { prepareBenchWorkspace } from './keystrokes/workspace.js';
-import { renderMarkdown, type Failure, type FormatRun, type PipeRun, type PandasRun } from './keystrokes/report.js';
+import {
+  renderMarkdown,
+  type Failure,
+  type FormatRun,
+  type PipeRun,
+  type PandasRun,
+} from './keystrokes/report.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const work = join(repo, 'bench/work');
@@ -56,12 +62,21 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node --import tsx bench/keystroke-bench.ts [--keystrokes N] [--pandas-keystrokes N] [--pandas-limit-min MIN] [--formats webapp,aalto] [--noop-runs N] [--seed N] [--timeout-min MIN] [--apply PATCH]... [--render-only]\n');
+  process.stdout.write(
+    'usage: node --import tsx bench/keystroke-bench.ts [--keystrokes N] [--pandas-keystrokes N] [--pandas-limit-min MIN] [--formats webapp,aalto] [--noop-runs N] [--seed N] [--timeout-min MIN] [--apply PATCH]... [--render-only]\n',
+  );
   process.exit(0);
 }
 if (values['render-only']) {
-  const saved = JSON.parse(readFileSync(join(repo, 'bench/results/keystrokes.json'), 'utf8')) as { meta: Record<string, unknown>; runs: FormatRun[]; failures: Failure[] };
-  writeFileSync(join(repo, 'bench/results/keystrokes.md'), renderMarkdown(saved.meta, saved.runs, saved.failures));
+  const saved = JSON.parse(readFileSync(join(repo, 'bench/results/keystrokes.json'), 'utf8')) as {
+    meta: Record<string, unknown>;
+    runs: FormatRun[];
+    failures: Failure[];
+  };
+  writeFileSync(
+    join(repo, 'bench/results/keystrokes.md'),
+    renderMarkdown(saved.meta, saved.runs, saved.failures),
+  );
   process.exit(0);
 }
 const big = Number(values.keystrokes);
@@ -73,7 +88,8 @@ const params = parseYaml(readFileSync(join(repo, 'params.yaml'), 'utf8')) as {
   features: { sequence_length: number; min_sessions_per_user: number };
 };
 const env = { ...process.env, CI: 'true' };
-const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const log = (line: string) =>
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 /** A workspace with the repo's pipeline, params, config and stages, and the set's uploads as samples. */
 function prepareWorkspace(set: string, format: Format, size: number): string {
@@ -81,8 +97,13 @@ function prepareWorkspace(set: string, format: Format, size: number): string {
   prepareBenchWorkspace(repo, ws, join(set, format), format);
   // A proposed patch changes the workspace's copy of stages/ only.
   for (const patch of values.apply) {
-    const applied = spawnSync('patch', ['-p1', '--forward', '-d', ws, '-i', join(repo, patch)], { encoding: 'utf8' });
-    if (applied.status !== 0) throw new Error(`patch ${patch} does not apply to the workspace copy: ${applied.stdout}${applied.stderr}`);
+    const applied = spawnSync('patch', ['-p1', '--forward', '-d', ws, '-i', join(repo, patch)], {
+      encoding: 'utf8',
+    });
+    if (applied.status !== 0)
+      throw new Error(
+        `patch ${patch} does not apply to the workspace copy: ${applied.stdout}${applied.stderr}`,
+      );
   }
   return ws;
 }
@@ -91,37 +112,100 @@ const stageOf = (cmdline: string) => STAGES.find((s) => cmdline.includes(`stages
 
 async function runPipe(ws: string, keystrokes: number): Promise<PipeRun> {
   const timeoutMs = Number(values['timeout-min']) * 60_000;
-  const m = await measure(ws, process.execPath, [pipeBin, 'build', 'features', '--log-format', 'json'], env, stageOf, timeoutMs);
-  const late = m.seconds * 1000 >= timeoutMs ? ` (stopped after the ${values['timeout-min']}-minute limit)` : '';
-  if (m.code !== 0) throw new Error(`pipe build features failed (${m.code})${late} after ${m.seconds.toFixed(0)} s, peak tree RSS ${(m.peakTreeRss / 2 ** 20).toFixed(0)} MiB (by stage: ${JSON.stringify(Object.fromEntries(Object.entries(m.peakBySubtree).map(([k, v]) => [k, Math.round(v / 2 ** 20)])))} MiB) in ${ws}:\n${m.stdout.slice(-3000)}\n${m.stderr.slice(-3000)}`);
-  const events = m.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; stage?: string; durationMs?: number });
-  const stageSeconds = Object.fromEntries(events.filter((e) => e.type === 'stage-done').map((e) => [e.stage!, e.durationMs! / 1000]));
+  const m = await measure(
+    ws,
+    process.execPath,
+    [pipeBin, 'build', 'features', '--log-format', 'json'],
+    env,
+    stageOf,
+    timeoutMs,
+  );
+  const late =
+    m.seconds * 1000 >= timeoutMs
+      ? ` (stopped after the ${values['timeout-min']}-minute limit)`
+      : '';
+  if (m.code !== 0)
+    throw new Error(
+      `pipe build features failed (${m.code})${late} after ${m.seconds.toFixed(0)} s, peak tree RSS ${(m.peakTreeRss / 2 ** 20).toFixed(0)} MiB (by stage: ${JSON.stringify(Object.fromEntries(Object.entries(m.peakBySubtree).map(([k, v]) => [k, Math.round(v / 2 ** 20)])))} MiB) in ${ws}:\n${m.stdout.slice(-3000)}\n${m.stderr.slice(-3000)}`,
+    );
+  const events = m.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string; stage?: string; durationMs?: number });
+  const stageSeconds = Object.fromEntries(
+    events.filter((e) => e.type === 'stage-done').map((e) => [e.stage!, e.durationMs! / 1000]),
+  );
   const noop: number[] = [];
   for (let i = 0; i < Number(values['noop-runs']); i++) {
-    const again = await measure(ws, process.execPath, [pipeBin, 'build', 'features', '--log-format', 'json'], env);
-    const summary = again.stdout.split('\n').filter((l) => l.includes('"summary"')).map((l) => JSON.parse(l) as { ran: number })[0];
-    if (again.code !== 0 || summary?.ran !== 0) throw new Error(`no-op rebuild ran stages or failed in ${ws}:\n${again.stdout.slice(-2000)}`);
+    const again = await measure(
+      ws,
+      process.execPath,
+      [pipeBin, 'build', 'features', '--log-format', 'json'],
+      env,
+    );
+    const summary = again.stdout
+      .split('\n')
+      .filter((l) => l.includes('"summary"'))
+      .map((l) => JSON.parse(l) as { ran: number })[0];
+    if (again.code !== 0 || summary?.ran !== 0)
+      throw new Error(`no-op rebuild ran stages or failed in ${ws}:\n${again.stdout.slice(-2000)}`);
     noop.push(again.seconds);
   }
   return {
-    seconds: m.seconds, stageSeconds, keystrokesPerSecond: keystrokes / m.seconds,
-    peakTreeRss: m.peakTreeRss, peakByStage: m.peakBySubtree, noopSeconds: noop,
+    seconds: m.seconds,
+    stageSeconds,
+    keystrokesPerSecond: keystrokes / m.seconds,
+    peakTreeRss: m.peakTreeRss,
+    peakByStage: m.peakBySubtree,
+    noopSeconds: noop,
   };
 }
 
-async function runPandas(ws: string, format: Format, size: number): Promise<{ run: PandasRun; out: string }> {
+async function runPandas(
+  ws: string,
+  format: Format,
+  size: number,
+): Promise<{ run: PandasRun; out: string }> {
   const out = join(work, `pandas-${format}-${size}`);
   rmSync(out, { recursive: true, force: true });
-  const m = await measure(repo, '/usr/bin/python3', [
-    join(repo, 'bench/pandas_pipeline.py'), '--uploads', join(ws, 'samples', format), '--format', format, '--out', out,
-    '--max-hold-ms', String(params.clean.max_hold_ms), '--min-keystrokes', String(params.clean.min_keystrokes_per_session),
-    '--m', String(params.features.sequence_length), '--min-sessions', String(params.features.min_sessions_per_user),
-  ], env);
-  if (m.code !== 0) throw new Error(`pandas_pipeline.py failed (${m.code}):\n${m.stderr.slice(-3000)}`);
-  const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { seconds: Record<string, number> };
+  const m = await measure(
+    repo,
+    '/usr/bin/python3',
+    [
+      join(repo, 'bench/pandas_pipeline.py'),
+      '--uploads',
+      join(ws, 'samples', format),
+      '--format',
+      format,
+      '--out',
+      out,
+      '--max-hold-ms',
+      String(params.clean.max_hold_ms),
+      '--min-keystrokes',
+      String(params.clean.min_keystrokes_per_session),
+      '--m',
+      String(params.features.sequence_length),
+      '--min-sessions',
+      String(params.features.min_sessions_per_user),
+    ],
+    env,
+  );
+  if (m.code !== 0)
+    throw new Error(`pandas_pipeline.py failed (${m.code}):\n${m.stderr.slice(-3000)}`);
+  const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as {
+    seconds: Record<string, number>;
+  };
   const s = result.seconds;
   const compute = (s.clean ?? 0) + (s.keypairs ?? 0) + (s.features ?? 0);
-  return { run: { seconds: m.seconds, computeSeconds: compute, stepSeconds: s, peakTreeRss: m.peakTreeRss }, out };
+  return {
+    run: {
+      seconds: m.seconds,
+      computeSeconds: compute,
+      stepSeconds: s,
+      peakTreeRss: m.peakTreeRss,
+    },
+    out,
+  };
 }
 
 const runs: FormatRun[] = [];
@@ -141,13 +225,22 @@ for (const size of [...new Set([small, big])].sort((a, b) => a - b)) {
     } catch (error) {
       // A stage that fails at this size is a result too: record why, keep going.
       log(`${format} ${size}: FAILED ${(error as Error).message}`);
-      failures.push({ format, keystrokes: set.keystrokes, message: (error as Error).message.slice(-4000) });
+      failures.push({
+        format,
+        keystrokes: set.keystrokes,
+        message: (error as Error).message.slice(-4000),
+      });
       writeResults();
       continue;
     }
-    log(`${format} ${size}: pipe ${pipe.seconds.toFixed(1)} s, peak ${(pipe.peakTreeRss / 2 ** 20).toFixed(0)} MiB, no-op ${pipe.noopSeconds.join(', ')}`);
+    log(
+      `${format} ${size}: pipe ${pipe.seconds.toFixed(1)} s, peak ${(pipe.peakTreeRss / 2 ** 20).toFixed(0)} MiB, no-op ${pipe.noopSeconds.join(', ')}`,
+    );
     const earlier = runs.find((r) => r.format === format && r.pandas !== undefined);
-    const projected = earlier?.pandas === undefined ? undefined : (earlier.pandas.seconds * set.keystrokes) / earlier.keystrokes;
+    const projected =
+      earlier?.pandas === undefined
+        ? undefined
+        : (earlier.pandas.seconds * set.keystrokes) / earlier.keystrokes;
     let pandas: PandasRun | undefined;
     let comparison: Comparison | undefined;
     if (projected === undefined || projected <= limitSeconds) {
@@ -156,11 +249,24 @@ for (const size of [...new Set([small, big])].sort((a, b) => a - b)) {
       pandas = p.run;
       log(`${format} ${size}: pandas ${pandas.seconds.toFixed(1)} s; comparing outputs ...`);
       comparison = await compareOutputs(ws, p.out);
-      log(`${format} ${size}: same numbers: ${comparison.ok ? 'yes' : comparison.problems.join('; ')}`);
+      log(
+        `${format} ${size}: same numbers: ${comparison.ok ? 'yes' : comparison.problems.join('; ')}`,
+      );
     } else {
-      log(`${format} ${size}: pandas skipped, projected ${(projected / 60).toFixed(1)} min > ${values['pandas-limit-min']} min`);
+      log(
+        `${format} ${size}: pandas skipped, projected ${(projected / 60).toFixed(1)} min > ${values['pandas-limit-min']} min`,
+      );
     }
-    runs.push({ format, keystrokes: set.keystrokes, sessions: set.sessions, files: format === 'webapp' ? set.webappFiles : set.aaltoFiles, pipe, pandas, comparison, pandasProjectedSeconds: pandas === undefined ? projected : undefined });
+    runs.push({
+      format,
+      keystrokes: set.keystrokes,
+      sessions: set.sessions,
+      files: format === 'webapp' ? set.webappFiles : set.aaltoFiles,
+      pipe,
+      pandas,
+      comparison,
+      pandasProjectedSeconds: pandas === undefined ? projected : undefined,
+    });
     writeResults();
   }
 }
@@ -168,7 +274,10 @@ for (const size of [...new Set([small, big])].sort((a, b) => a - b)) {
 /** DUCKDB_* as config/.env.base sets them (the workspaces copy config/ and drop .env.local). */
 function duckdbSettingsOfRepo(): string {
   const base = readFileSync(join(repo, 'config/.env.base'), 'utf8');
-  const lines = base.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('DUCKDB_'));
+  const lines = base
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('DUCKDB_'));
   return `${lines.join(', ')} (config/.env.base)`;
 }
 
@@ -179,14 +288,19 @@ function writeResults(): void {
     node: process.version,
     cores: availableParallelism(),
     loadAverageAtEnd: loadavg(),
-    duckdb: JSON.parse(readFileSync(join(repo, 'node_modules/@duckdb/node-api/package.json'), 'utf8')).version as string,
+    duckdb: JSON.parse(
+      readFileSync(join(repo, 'node_modules/@duckdb/node-api/package.json'), 'utf8'),
+    ).version as string,
     duckdbSettings: duckdbSettingsOfRepo(),
     params,
     patchesApplied: values.apply,
     command: `node --import tsx bench/keystroke-bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
   };
   mkdirSync(join(repo, 'bench/results'), { recursive: true });
-  writeFileSync(join(repo, 'bench/results/keystrokes.json'), `${JSON.stringify({ meta, sets, runs, failures }, null, 2)}\n`);
+  writeFileSync(
+    join(repo, 'bench/results/keystrokes.json'),
+    `${JSON.stringify({ meta, sets, runs, failures }, null, 2)}\n`,
+  );
   writeFileSync(join(repo, 'bench/results/keystrokes.md'), renderMarkdown(meta, runs, failures));
 }
 

@@ -7,7 +7,7 @@
 //
 // The parts (each a lower bound of a stage's own work, not the stage):
 //   start-up   4 x `node --import tsx` loading @duckdb/node-api: one process per stage.
-//   hash       sha256 of every upload once (lib/hash.ts, no cache): the runner must know the
+//   hash       sha256 of every upload once (lib/observe/hash.ts, no cache): the runner must know the
 //              content of download's dep; on a first build nothing is cached.
 //   link       `cp -al` of the uploads folder: download's own floor from a file:// folder
 //              (one link(2) per upload; it also hashes, counted above once, not twice).
@@ -27,12 +27,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { hashPath as HashPath, noHashCache as NoHashCache } from '../lib/hash.js';
+import type { hashPath as HashPath } from '../lib/observe/hash-path.js';
+import type { noHashCache as NoHashCache } from '../lib/observe/types.js';
 import { openDuckDb, sqlString } from '../stages/duckdb.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
-const { values } = parseArgs({ options: { keystrokes: { type: 'string', default: '10000000' }, formats: { type: 'string', default: 'webapp,aalto' } } });
-const results = JSON.parse(readFileSync(join(repo, 'bench/results/keystrokes.json'), 'utf8')) as { runs: { format: string; keystrokes: number; pandas?: { computeSeconds?: number } }[] };
+const { values } = parseArgs({
+  options: {
+    keystrokes: { type: 'string', default: '10000000' },
+    formats: { type: 'string', default: 'webapp,aalto' },
+  },
+});
+const results = JSON.parse(readFileSync(join(repo, 'bench/results/keystrokes.json'), 'utf8')) as {
+  runs: { format: string; keystrokes: number; pandas?: { computeSeconds?: number } }[];
+};
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
 async function timed(work: () => unknown): Promise<number> {
@@ -42,7 +50,10 @@ async function timed(work: () => unknown): Promise<number> {
 }
 
 // The compiled runner (npx tsc -p tsconfig.json): its hashing workers load compiled modules.
-const { hashPath, noHashCache } = (await import(join(repo, 'dist/lib/hash.js'))) as { hashPath: typeof HashPath; noHashCache: typeof NoHashCache };
+const { hashPath, noHashCache } = (await import(join(repo, 'dist/lib/observe/hash.js'))) as {
+  hashPath: typeof HashPath;
+  noHashCache: typeof NoHashCache;
+};
 
 const rows: string[] = [];
 for (const format of values.formats!.split(',')) {
@@ -51,34 +62,61 @@ for (const format of values.formats!.split(',')) {
   const files = readdirSync(raw).map((f) => join(raw, f));
   const scratch = mkdtempSync(join(tmpdir(), 'floor-'));
   const startup = await timed(() => {
-    for (let i = 0; i < 4; i++) spawnSync('node', ['--import', 'tsx', '-e', "await import('@duckdb/node-api')"], { cwd: repo });
+    for (let i = 0; i < 4; i++)
+      spawnSync('node', ['--import', 'tsx', '-e', "await import('@duckdb/node-api')"], {
+        cwd: repo,
+      });
   });
   const hash = await timed(() => hashPath(ws, `data/raw/${format}`, noHashCache));
   const link = await timed(() => spawnSync('cp', ['-al', raw, join(scratch, 'linked')]));
-  const parse = (await timed(() => {
-    for (const f of files) {
-      const bytes = readFileSync(f);
-      if (format === 'webapp') JSON.parse(bytes.toString('utf8'));
-    }
-  })) / 2;
-  const stats = (await timed(() => spawnSync('find', [join(ws, 'samples', format), raw, '-type', 'f', '-printf', '%s %T@ %i\n'], { stdio: ['ignore', 'ignore', 'inherit'] }))) / 2;
+  const parse =
+    (await timed(() => {
+      for (const f of files) {
+        const bytes = readFileSync(f);
+        if (format === 'webapp') JSON.parse(bytes.toString('utf8'));
+      }
+    })) / 2;
+  const stats =
+    (await timed(() =>
+      spawnSync(
+        'find',
+        [join(ws, 'samples', format), raw, '-type', 'f', '-printf', '%s %T@ %i\n'],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      ),
+    )) / 2;
   const db = await openDuckDb({ memoryLimit: '1200MB', threads: 2 });
   const copy = (table: string, order = '') =>
-    timed(() => db.run(`COPY (SELECT * FROM read_parquet(${sqlString(join(ws, table))}) ${order}) TO ${sqlString(join(scratch, 'out.parquet'))} (FORMAT parquet, COMPRESSION zstd)`));
-  const write = (await copy('data/clean/keystrokes.parquet')) + (await copy('data/keypairs/keypairs.parquet')) + (await copy('data/features/sequences.parquet'));
-  const sort = await copy('data/clean/keystrokes.parquet', 'ORDER BY source, user_id, session_id, press_ms, source_line');
+    timed(() =>
+      db.run(
+        `COPY (SELECT * FROM read_parquet(${sqlString(join(ws, table))}) ${order}) TO ${sqlString(join(scratch, 'out.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
+      ),
+    );
+  const write =
+    (await copy('data/clean/keystrokes.parquet')) +
+    (await copy('data/keypairs/keypairs.parquet')) +
+    (await copy('data/features/sequences.parquet'));
+  const sort = await copy(
+    'data/clean/keystrokes.parquet',
+    'ORDER BY source, user_id, session_id, press_ms, source_line',
+  );
   db.close();
   rmSync(scratch, { recursive: true, force: true });
   const floor = startup + hash + link + parse + write + sort;
-  const pandas = results.runs.find((r) => r.format === format && r.keystrokes >= Number(values.keystrokes) * 0.99)?.pandas?.computeSeconds;
+  const pandas = results.runs.find(
+    (r) => r.format === format && r.keystrokes >= Number(values.keystrokes) * 0.99,
+  )?.pandas?.computeSeconds;
   const target = pandas === undefined ? 'n/a' : `${(pandas / 10).toFixed(1)} s`;
   const f = (s: number) => s.toFixed(1);
-  rows.push(`| ${format} | ${files.length.toLocaleString('en-US')} | ${f(startup)} | ${f(hash)} | ${f(link)} | ${f(parse)} | ${f(write)} | ${f(sort)} | **${f(floor)}** | ${target} | ${stats.toFixed(2)} |`);
+  rows.push(
+    `| ${format} | ${files.length.toLocaleString('en-US')} | ${f(startup)} | ${f(hash)} | ${f(link)} | ${f(parse)} | ${f(write)} | ${f(sort)} | **${f(floor)}** | ${target} | ${stats.toFixed(2)} |`,
+  );
   process.stdout.write(`${rows.at(-1)}\n`);
 }
 
 const out = join(repo, 'bench/results/keystroke-floor.md');
-writeFileSync(out, `# The floor under \`pipe build features\` at ${Number(values.keystrokes).toLocaleString('en-US')} keystrokes
+writeFileSync(
+  out,
+  `# The floor under \`pipe build features\` at ${Number(values.keystrokes).toLocaleString('en-US')} keystrokes
 
 Generated by \`node --import tsx bench/keystroke-floor.ts --keystrokes ${values.keystrokes}\` on ${new Date().toISOString().slice(0, 16)}Z, 2 cores
 (shared machine). Seconds; what each column times is in the script's header. "10x target" is the pandas
@@ -87,5 +125,6 @@ compute time of bench/results/keystrokes.md divided by 10: the whole build would
 | format | uploads | start-up (4 stages) | hash uploads once | link uploads | parse (2 cores) | write 3 tables | sort keystrokes | floor (sum) | 10x target | no-op floor: stat uploads + data/raw (2 cores) |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${rows.join('\n')}
-`);
+`,
+);
 process.stdout.write(`wrote ${out}\n`);

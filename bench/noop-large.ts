@@ -40,7 +40,8 @@ const ws = join(repo, 'bench/work', `ws-noop-${format}-${size}`);
 const self = join(repo, 'bin/pipe.js');
 const peer = join(values.peer!, 'bin/pipe.js');
 const env = { ...process.env, CI: 'true' };
-const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const log = (line: string) =>
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const MiB = 2 ** 20;
 
 function prepare(): void {
@@ -49,7 +50,9 @@ function prepare(): void {
 
 const rssOf = (pid: number, field: 'VmRSS' | 'VmHWM'): number => {
   try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
     return m === null ? 0 : Number(m[1]) * 1024;
   } catch {
     return 0;
@@ -60,7 +63,11 @@ const rssOf = (pid: number, field: 'VmRSS' | 'VmHWM'): number => {
 function firstBuild(): Promise<{ seconds: number; peak: number; byStage: Record<string, number> }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [self, 'build', 'features', '--log-format', 'json'], { cwd: ws, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [self, 'build', 'features', '--log-format', 'json'], {
+      cwd: ws,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let running = '(observing)';
     let peak = 0;
     const byStage: Record<string, number> = {};
@@ -90,23 +97,46 @@ function firstBuild(): Promise<{ seconds: number; peak: number; byStage: Record<
   });
 }
 
-interface Timed { readonly wall: number; readonly cpu: number; readonly rss: number }
+interface Timed {
+  readonly wall: number;
+  readonly cpu: number;
+  readonly rss: number;
+}
 
 /** `node <bin> args` under GNU time: wall, user + sys, max RSS of the (single) pipe process. */
 function timed(bin: string, args: readonly string[]): Timed {
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', process.execPath, bin, ...args], { cwd: ws, env, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', process.execPath, bin, ...args], {
+    cwd: ws,
+    env,
+    encoding: 'utf8',
+  });
   const line = r.stderr.split('\n').find((l) => l.startsWith('TIME '));
-  if (r.status !== 0 || line === undefined) throw new Error(`${bin} ${args.join(' ')} failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
-  if (args[0] === 'build' && !/ 0 ran/.test(r.stdout)) throw new Error(`a no-op build ran stages:\n${r.stdout.slice(-2000)}`);
-  const [wall, user, sys, kb] = line.slice(5).split(' ').map(Number) as [number, number, number, number];
+  if (r.status !== 0 || line === undefined)
+    throw new Error(
+      `${bin} ${args.join(' ')} failed (${r.status}):\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`,
+    );
+  if (args[0] === 'build' && !/ 0 ran/.test(r.stdout))
+    throw new Error(`a no-op build ran stages:\n${r.stdout.slice(-2000)}`);
+  const [wall, user, sys, kb] = line.slice(5).split(' ').map(Number) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   return { wall, cpu: user + sys, rss: kb * 1024 };
 }
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length % 2 === 1
+    ? s[(s.length - 1) / 2]!
+    : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-const medianOf = (runs: readonly Timed[]): Timed => ({ wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)), rss: median(runs.map((r) => r.rss)) });
+const medianOf = (runs: readonly Timed[]): Timed => ({
+  wall: median(runs.map((r) => r.wall)),
+  cpu: median(runs.map((r) => r.cpu)),
+  rss: median(runs.map((r) => r.rss)),
+});
 
 const built = existsSync(join(ws, 'pipeline.lock'));
 let first: Awaited<ReturnType<typeof firstBuild>> | undefined;
@@ -115,7 +145,9 @@ if (!values.reuse || !built) {
   prepare();
   log('first build (this checkout) ...');
   first = await firstBuild();
-  log(`first build ${first.seconds.toFixed(0)} s, runner peak ${(first.peak / MiB).toFixed(0)} MiB`);
+  log(
+    `first build ${first.seconds.toFixed(0)} s, runner peak ${(first.peak / MiB).toFixed(0)} MiB`,
+  );
 }
 
 const checkouts = [
@@ -124,7 +156,11 @@ const checkouts = [
 ];
 // One warm-up each: the first no-op after a build rehashes files written within the racy window.
 for (const c of checkouts) timed(c.bin, ['build', 'features']);
-const rows = checkouts.map(() => ({ build: [] as Timed[], status: [] as Timed[], version: [] as Timed[] }));
+const rows = checkouts.map(() => ({
+  build: [] as Timed[],
+  status: [] as Timed[],
+  version: [] as Timed[],
+}));
 for (let i = 0; i < Number(values.runs); i++) {
   checkouts.forEach((c, k) => {
     rows[k]!.build.push(timed(c.bin, ['build', 'features']));
@@ -145,14 +181,20 @@ const cold = checkouts.map((c) => {
 });
 log(`cold status download: ${cold.map((t) => t.wall.toFixed(1)).join(' s vs ')} s`);
 
-const rev = spawnSync('git', ['describe', '--always', '--dirty'], { cwd: repo, encoding: 'utf8' }).stdout.trim();
+const rev = spawnSync('git', ['describe', '--always', '--dirty'], {
+  cwd: repo,
+  encoding: 'utf8',
+}).stdout.trim();
 const f = (t: Timed) => `${t.wall.toFixed(2)} | ${t.cpu.toFixed(2)} | ${(t.rss / MiB).toFixed(0)}`;
 const lines = [
   `# The runner at ${size.toLocaleString('en-US')} ${format} keystrokes: no-op build, its memory, cold hashing`,
   '',
   `Workspace \`${ws.slice(repo.length)}\` (the set's ${format} uploads hard-linked as samples), ${first === undefined ? 'reused as an earlier run built it' : 'built once with this checkout'}; this checkout at ${rev};`,
   `then ${values.runs} rounds alternating the peer (\`${values.peer}\`) and this checkout. Medians; seconds and MiB.`,
-  `Generated by \`node --import tsx bench/noop-large.ts${process.argv.slice(2).map((a) => ' ' + a).join('')}\` on ${new Date().toISOString().slice(0, 16)}Z,`,
+  `Generated by \`node --import tsx bench/noop-large.ts${process.argv
+    .slice(2)
+    .map((a) => ` ${a}`)
+    .join('')}\` on ${new Date().toISOString().slice(0, 16)}Z,`,
   `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at the end (a shared machine: other jobs run).`,
   '',
   '| checkout | no-op `build features` wall | CPU | runner max RSS | `status features` wall | CPU | RSS | `--version` wall | cold `status download` wall | CPU | RSS |',
@@ -175,5 +217,5 @@ if (first !== undefined) {
     ...Object.entries(first.byStage).map(([s, b]) => `| ${s} | ${(b / MiB).toFixed(0)} |`),
   );
 }
-writeFileSync(join(repo, 'bench/results/noop-large.md'), lines.join('\n') + '\n');
+writeFileSync(join(repo, 'bench/results/noop-large.md'), `${lines.join('\n')}\n`);
 log('wrote bench/results/noop-large.md');

@@ -14,7 +14,15 @@
 // Times are wall clock of the whole `pipe` process (Node start-up, hashing through the state
 // cache, listing, transfers). Writes bench/results/push-pull.md.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +55,10 @@ function workspace(root: string, name: string, out: string, script: string): str
   const dir = join(root, name);
   mkdirSync(join(dir, 'stages'), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-  writeFileSync(join(dir, 'pipeline.yaml'), `stages:\n  make:\n    cmd: stages/make.mjs\n    outs: [${out}]\n`);
+  writeFileSync(
+    join(dir, 'pipeline.yaml'),
+    `stages:\n  make:\n    cmd: stages/make.mjs\n    outs: [${out}]\n`,
+  );
   writeFileSync(join(dir, 'stages', 'make.mjs'), script);
   return dir;
 }
@@ -62,26 +73,53 @@ interface Run {
 function pipe(cwd: string, env: Record<string, string>, ...args: string[]): Run {
   const start = process.hrtime.bigint();
   const quoted = args.map((a) => `'${a}'`).join(' ');
-  const r = spawnSync('bash', ['-c', `"$0" '${PIPE}' ${quoted} > "$1"; code=$?; times >&2; exit $code`, process.execPath, join(cwd, '.bench-stdout')], {
-    cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env },
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      `"$0" '${PIPE}' ${quoted} > "$1"; code=$?; times >&2; exit $code`,
+      process.execPath,
+      join(cwd, '.bench-stdout'),
+    ],
+    {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env },
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    },
+  );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (r.status !== 0) throw new Error(`pipe ${args.join(' ')} in ${cwd} exited ${r.status}:\n${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`pipe ${args.join(' ')} in ${cwd} exited ${r.status}:\n${r.stderr}`);
   // `times` prints the shell's own user/sys, then its children's: "0m1.234s 0m0.056s".
-  const children = r.stderr.trim().split('\n').at(-1)!.split(' ').map((t) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(t);
-    return m === null ? 0 : Number(m[1]) * 60 + Number(m[2]);
-  });
-  return { seconds, stdout: readFileSync(join(cwd, '.bench-stdout'), 'utf8'), cpu: children[0]! + children[1]! };
+  const children = r.stderr
+    .trim()
+    .split('\n')
+    .at(-1)!
+    .split(' ')
+    .map((t) => {
+      const m = /^(\d+)m([\d.]+)s$/.exec(t);
+      return m === null ? 0 : Number(m[1]) * 60 + Number(m[2]);
+    });
+  return {
+    seconds,
+    stdout: readFileSync(join(cwd, '.bench-stdout'), 'utf8'),
+    cpu: children[0]! + children[1]!,
+  };
 }
 
 /** Wall time of a pipe run that must not block this process (the latency proxy runs here). */
-async function pipeAsync(cwd: string, env: Record<string, string>, ...args: string[]): Promise<{ seconds: number }> {
+async function pipeAsync(
+  cwd: string,
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ seconds: number }> {
   const start = process.hrtime.bigint();
-  const child = spawn(process.execPath, [PIPE, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [PIPE, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env },
+    stdio: 'ignore',
+  });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`pipe ${args.join(' ')} in ${cwd} exited ${code}`);
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9 };
@@ -112,7 +150,10 @@ function serverCpu(server: GcsServer): number {
  * both ways, so each request/response pays a round trip like one to a real bucket. Timers with
  * equal delays fire in creation order, so bytes stay in order.
  */
-async function latencyProxy(target: string, delayMs: number): Promise<{ url: string; close(): void }> {
+async function latencyProxy(
+  target: string,
+  delayMs: number,
+): Promise<{ url: string; close(): void }> {
   const { port } = new URL(target);
   const server = createServer((client) => {
     const upstream = connect(Number(port), '127.0.0.1');
@@ -141,7 +182,10 @@ async function main(): Promise<void> {
     const small = workspace(root, 'small', 'out/many', SMALL_STAGE);
     pipe(small, {}, 'build');
     const files = readdirSync(join(small, 'out', 'many')).length;
-    const bytes = Array.from({ length: files }, (_, i) => 1024 * (1 + (i % 4))).reduce((a, b) => a + b, 0);
+    const bytes = Array.from({ length: files }, (_, i) => 1024 * (1 + (i % 4))).reduce(
+      (a, b) => a + b,
+      0,
+    );
     // Push and the sequential peer, alternating; every round publishes to a fresh prefix.
     const bucket = new Storage({ apiEndpoint: server.url }).bucket(BUCKET);
     const names = readdirSync(join(small, 'out', 'many'));
@@ -157,12 +201,17 @@ async function main(): Promise<void> {
       const pushed = pipe(small, env, 'push', '--json', '--set-current');
       pushCpu = { client: pushed.cpu, server: serverCpu(server) - cpu0 };
       const doc = JSON.parse(pushed.stdout) as { bytesSent: number; uploaded: number };
-      if (doc.uploaded !== files) throw new Error(`round ${round}: uploaded ${doc.uploaded} of ${files}`);
+      if (doc.uploaded !== files)
+        throw new Error(`round ${round}: uploaded ${doc.uploaded} of ${files}`);
       pushTimes.push(pushed.seconds);
       const s0 = serverCpu(server);
       const c0 = process.cpuUsage();
       const start = process.hrtime.bigint();
-      for (const name of names) await bucket.upload(join(small, 'out', 'many', name), { destination: `sequential-${round}/${name}`, resumable: false });
+      for (const name of names)
+        await bucket.upload(join(small, 'out', 'many', name), {
+          destination: `sequential-${round}/${name}`,
+          resumable: false,
+        });
       seqTimes.push(Number(process.hrtime.bigint() - start) / 1e9);
       const c = process.cpuUsage(c0);
       seqCpu = { client: (c.user + c.system) / 1e6, server: serverCpu(server) - s0 };
@@ -170,8 +219,12 @@ async function main(): Promise<void> {
     const push = median(pushTimes);
     const seq = median(seqTimes);
     const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
-    rows.push(`| push, ${files} small files (${mb(bytes).toFixed(1)} MB) | ${(files / push).toFixed(0)} files/s, ${(mb(bytes) / push).toFixed(1)} MB/s | median of ${ROUNDS}: ${push.toFixed(2)} s (${list(pushTimes)}); CPU in the last: pipe ${pushCpu.client.toFixed(1)} s + server ${pushCpu.server.toFixed(1)} s |`);
-    rows.push(`| plain sequential upload of the same ${files} files (bucket.upload, in-process) | ${(files / seq).toFixed(0)} files/s | median of ${ROUNDS}: ${seq.toFixed(2)} s (${list(seqTimes)}); CPU in the last: client ${seqCpu.client.toFixed(1)} s + server ${seqCpu.server.toFixed(1)} s |`);
+    rows.push(
+      `| push, ${files} small files (${mb(bytes).toFixed(1)} MB) | ${(files / push).toFixed(0)} files/s, ${(mb(bytes) / push).toFixed(1)} MB/s | median of ${ROUNDS}: ${push.toFixed(2)} s (${list(pushTimes)}); CPU in the last: pipe ${pushCpu.client.toFixed(1)} s + server ${pushCpu.server.toFixed(1)} s |`,
+    );
+    rows.push(
+      `| plain sequential upload of the same ${files} files (bucket.upload, in-process) | ${(files / seq).toFixed(0)} files/s | median of ${ROUNDS}: ${seq.toFixed(2)} s (${list(seqTimes)}); CPU in the last: client ${seqCpu.client.toFixed(1)} s + server ${seqCpu.server.toFixed(1)} s |`,
+    );
     rows.push(`| push vs sequential | ${(seq / push).toFixed(1)}x faster | target >= 4x |`);
 
     const before = (await server.requests()).length;
@@ -179,23 +232,40 @@ async function main(): Promise<void> {
     const againDoc = JSON.parse(again.stdout) as { bytesSent: number; unchanged: boolean };
     const log = await requestsSince(server, before);
     const uploads = log.filter((r) => r.method === 'POST' || r.method === 'PUT').length;
-    rows.push(`| unchanged re-push, ${files} files | ${again.seconds.toFixed(2)} s (target < 2 s) | ${againDoc.bytesSent} bytes sent (target 0), ${uploads} upload requests, ${log.length} requests in all (${log.map((r) => `${r.method} ${r.path.replace(/^.*\/b\/bench\//, '')}?prefix=${r.query.prefix ?? ''}`).join('; ')}) |`);
+    rows.push(
+      `| unchanged re-push, ${files} files | ${again.seconds.toFixed(2)} s (target < 2 s) | ${againDoc.bytesSent} bytes sent (target 0), ${uploads} upload requests, ${log.length} requests in all (${log.map((r) => `${r.method} ${r.path.replace(/^.*\/b\/bench\//, '')}?prefix=${r.query.prefix ?? ''}`).join('; ')}) |`,
+    );
 
     const pullSmall = workspace(root, 'small-pull', 'out/many', SMALL_STAGE);
     const pulled = pipe(pullSmall, env, 'pull', 'current', '--json');
-    rows.push(`| pull, ${files} small files into an empty workspace | ${(files / pulled.seconds).toFixed(0)} files/s, ${(mb(bytes) / pulled.seconds).toFixed(1)} MB/s | ${pulled.seconds.toFixed(2)} s, every object sha256-checked |`);
+    rows.push(
+      `| pull, ${files} small files into an empty workspace | ${(files / pulled.seconds).toFixed(0)} files/s, ${(mb(bytes) / pulled.seconds).toFixed(1)} MB/s | ${pulled.seconds.toFixed(2)} s, every object sha256-checked |`,
+    );
 
     // --- the same comparison with a round trip to hide ---
     const proxy = await latencyProxy(server.url, LATENCY_MS);
     try {
-      const few = workspace(root, 'latency', 'out/many', SMALL_STAGE.replace(`i < ${FILES}`, `i < ${LATENCY_FILES}`));
+      const few = workspace(
+        root,
+        'latency',
+        'out/many',
+        SMALL_STAGE.replace(`i < ${FILES}`, `i < ${LATENCY_FILES}`),
+      );
       pipe(few, {}, 'build');
       // Not spawnSync: the proxy lives in this process's event loop.
-      const slowPush = await pipeAsync(few, { PIPE_REMOTE: `gs://${BUCKET}/latency`, PIPE_GCS_ENDPOINT: proxy.url }, 'push', '--json');
+      const slowPush = await pipeAsync(
+        few,
+        { PIPE_REMOTE: `gs://${BUCKET}/latency`, PIPE_GCS_ENDPOINT: proxy.url },
+        'push',
+        '--json',
+      );
       const slowBucket = new Storage({ apiEndpoint: proxy.url }).bucket(BUCKET);
       const start = process.hrtime.bigint();
       for (const name of readdirSync(join(few, 'out', 'many'))) {
-        await slowBucket.upload(join(few, 'out', 'many', name), { destination: `latency-sequential/${name}`, resumable: false });
+        await slowBucket.upload(join(few, 'out', 'many', name), {
+          destination: `latency-sequential/${name}`,
+          resumable: false,
+        });
       }
       const slowSeq = Number(process.hrtime.bigint() - start) / 1e9;
       rows.push(
@@ -211,10 +281,14 @@ async function main(): Promise<void> {
     pipe(big, {}, 'build');
     const bigBytes = BIG_MB << 20;
     const pushBig = pipe(big, bigEnv, 'push', '--json', '--set-current');
-    rows.push(`| push, one ${BIG_MB} MiB file | ${(mb(bigBytes) / pushBig.seconds).toFixed(1)} MB/s | ${pushBig.seconds.toFixed(2)} s (resumable upload, md5 checked by the client, sha256 by pipe) |`);
+    rows.push(
+      `| push, one ${BIG_MB} MiB file | ${(mb(bigBytes) / pushBig.seconds).toFixed(1)} MB/s | ${pushBig.seconds.toFixed(2)} s (resumable upload, md5 checked by the client, sha256 by pipe) |`,
+    );
     const pullBig = workspace(root, 'big-pull', 'out/big.bin', BIG_STAGE);
     const pulledBig = pipe(pullBig, bigEnv, 'pull', 'current', '--json');
-    rows.push(`| pull, one ${BIG_MB} MiB file | ${(mb(bigBytes) / pulledBig.seconds).toFixed(1)} MB/s | ${pulledBig.seconds.toFixed(2)} s, sha256-checked before it lands |`);
+    rows.push(
+      `| pull, one ${BIG_MB} MiB file | ${(mb(bigBytes) / pulledBig.seconds).toFixed(1)} MB/s | ${pulledBig.seconds.toFixed(2)} s, sha256-checked before it lands |`,
+    );
 
     const table = [
       '# pipe push / pull: transfer rates and the unchanged re-push',

@@ -10,9 +10,17 @@ import { backspaceKeycode, printableKeycode } from '../stages/report/queries.js'
 
 const dataDir = process.env.AALTO_DIR ?? '/work/shared/data/aalto-136m';
 const outFile = fileURLToPath(new URL('results/report-typed-length.md', import.meta.url));
-const files = readdirSync(dataDir).filter((f) => f.endsWith('_keystrokes.txt')).sort();
+const files = readdirSync(dataDir)
+  .filter((f) => f.endsWith('_keystrokes.txt'))
+  .sort();
 
-interface Row { file: string; sections: number; exact: number; mae: number; mean_length: number }
+interface Row {
+  file: string;
+  sections: number;
+  exact: number;
+  mae: number;
+  mean_length: number;
+}
 
 const db = await openDuckDb({ memoryLimit: '2GB', threads: 2 });
 const rows: Row[] = [];
@@ -34,7 +42,15 @@ for (const file of files) {
 }
 db.close();
 
-const total = rows.reduce((a, r) => ({ sections: a.sections + r.sections, exact: a.exact + r.exact, err: a.err + r.mae * r.sections, len: a.len + r.mean_length * r.sections }), { sections: 0, exact: 0, err: 0, len: 0 });
+const total = rows.reduce(
+  (a, r) => ({
+    sections: a.sections + r.sections,
+    exact: a.exact + r.exact,
+    err: a.err + r.mae * r.sections,
+    len: a.len + r.mean_length * r.sections,
+  }),
+  { sections: 0, exact: 0, err: 0, len: 0 },
+);
 const lines = [
   '# Typed-text length estimate vs USER_INPUT (Aalto sample files)',
   '',
@@ -43,7 +59,10 @@ const lines = [
   '',
   '| file | sections | exact | mean abs. error (chars) | mean length (chars) |',
   '|---|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.file} | ${r.sections} | ${r.exact} | ${r.mae.toFixed(2)} | ${r.mean_length.toFixed(1)} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.file} | ${r.sections} | ${r.exact} | ${r.mae.toFixed(2)} | ${r.mean_length.toFixed(1)} |`,
+  ),
   `| **all** | ${total.sections} | ${total.exact} | ${(total.err / total.sections).toFixed(2)} | ${(total.len / total.sections).toFixed(1)} |`,
   '',
 ];

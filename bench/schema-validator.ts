@@ -1,4 +1,4 @@
-// Why lib/pipeline-schema-validator.ts is generated ahead of time: the cost, in a fresh Node
+// Why lib/pipeline/schema-validator.ts is generated ahead of time: the cost, in a fresh Node
 // process, of validating one small pipeline with ajv compiled at run time versus ajv's standalone
 // code. Each variant runs as its own child process (as `pipe` does), interleaved, RUNS times;
 // the table gives medians. Run: npx tsc -p tsconfig.json && npx tsx bench/schema-validator.ts
@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const RUNS = 15;
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const data = JSON.stringify({ stages: { clean: { cmd: 'stages/clean.ts', deps: ['data/raw'], outs: ['data/clean'] } } });
+const data = JSON.stringify({
+  stages: { clean: { cmd: 'stages/clean.ts', deps: ['data/raw'], outs: ['data/clean'] } },
+});
 
 // Each script prints the milliseconds from its start to a finished validation.
 const variants: Record<string, string> = {
@@ -21,7 +23,7 @@ const variants: Record<string, string> = {
     console.log(performance.now() - t);`,
   'generated standalone code (import + validate)': `
     const t = performance.now();
-    const { validate } = await import('./dist/lib/pipeline-schema-validator.js');
+    const { validate } = await import('./dist/lib/pipeline/schema-validator.js');
     if (!validate(${data})) throw new Error('invalid');
     console.log(performance.now() - t);`,
 };
@@ -29,13 +31,19 @@ const variants: Record<string, string> = {
 const samples = new Map<string, number[]>(Object.keys(variants).map((k) => [k, []]));
 for (let i = 0; i < RUNS; i++) {
   for (const [name, script] of Object.entries(variants)) {
-    const out = execFileSync('node', ['--input-type=module', '-e', script], { cwd: repo, encoding: 'utf8' });
+    const out = execFileSync('node', ['--input-type=module', '-e', script], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
     samples.get(name)!.push(Number(out.trim()));
   }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const rows = [...samples].map(([name, xs]) => `| ${name} | ${median(xs).toFixed(1)} | ${Math.min(...xs).toFixed(1)} | ${Math.max(...xs).toFixed(1)} |`);
+const rows = [...samples].map(
+  ([name, xs]) =>
+    `| ${name} | ${median(xs).toFixed(1)} | ${Math.min(...xs).toFixed(1)} | ${Math.max(...xs).toFixed(1)} |`,
+);
 const [slow, fast] = [...samples.values()].map(median);
 const table = [
   `# Schema validation cost per pipe run (${RUNS} runs each, interleaved, ms)`,

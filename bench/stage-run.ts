@@ -34,37 +34,73 @@ const { values } = parseArgs({
 const repo = values.repo!;
 const STAGES = ['download', 'clean', 'keypairs', 'features'];
 const set = join(here, 'bench/work/sets', `k${values.keystrokes}`, values.format!);
-if (!existsSync(set)) throw new Error(`no generated set at ${set} (bench/keystrokes/generate-set.ts makes it)`);
+if (!existsSync(set))
+  throw new Error(`no generated set at ${set} (bench/keystrokes/generate-set.ts makes it)`);
 const ws = join(here, 'bench/work', `stage-run-${values.format}-${values.keystrokes}`);
 prepareBenchWorkspace(repo, ws, set, values.format!);
 
 const stageOf = (cmdline: string) => STAGES.find((s) => cmdline.includes(`stages/${s}.`));
 // Under GNU time for the CPU seconds of the whole tree (a waited-for child's usage adds to its
 // parent's): on 2 shared cores, CPU time moves less with the neighbours' load than wall time.
-const m = await measure(ws, '/usr/bin/time', ['-f', 'CPU %U %S', process.execPath, join(repo, 'bin/pipe.js'), 'build', 'features', '--log-format', 'json'],
-  { ...process.env, CI: 'true' }, stageOf);
-if (m.code !== 0) throw new Error(`pipe build features failed (${m.code}):\n${m.stdout.slice(-2000)}\n${m.stderr.slice(-2000)}`);
-const events = m.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; stage?: string; durationMs?: number });
-const seconds = Object.fromEntries(events.filter((e) => e.type === 'stage-done').map((e) => [e.stage!, e.durationMs! / 1000]));
+const m = await measure(
+  ws,
+  '/usr/bin/time',
+  [
+    '-f',
+    'CPU %U %S',
+    process.execPath,
+    join(repo, 'bin/pipe.js'),
+    'build',
+    'features',
+    '--log-format',
+    'json',
+  ],
+  { ...process.env, CI: 'true' },
+  stageOf,
+);
+if (m.code !== 0)
+  throw new Error(
+    `pipe build features failed (${m.code}):\n${m.stdout.slice(-2000)}\n${m.stderr.slice(-2000)}`,
+  );
+const events = m.stdout
+  .split('\n')
+  .filter((l) => l.startsWith('{'))
+  .map((l) => JSON.parse(l) as { type: string; stage?: string; durationMs?: number });
+const seconds = Object.fromEntries(
+  events.filter((e) => e.type === 'stage-done').map((e) => [e.stage!, e.durationMs! / 1000]),
+);
 const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(m.stderr);
 const cpuSeconds = cpu === null ? '-' : (Number(cpu[1]) + Number(cpu[2])).toFixed(1);
-const mib = (bytes: number | undefined) => (bytes === undefined ? '-' : String(Math.round(bytes / 2 ** 20)));
+const mib = (bytes: number | undefined) =>
+  bytes === undefined ? '-' : String(Math.round(bytes / 2 ** 20));
 
 // Output fingerprint: sha256 over the files of data/{clean,keypairs,features} in path order.
 const outputs = createHash('sha256');
 for (const dir of ['clean', 'keypairs', 'features']) {
-  for (const file of readdirSync(join(ws, 'data', dir)).sort()) outputs.update(`${dir}/${file}\0`).update(readFileSync(join(ws, 'data', dir, file)));
+  for (const file of readdirSync(join(ws, 'data', dir)).sort())
+    outputs.update(`${dir}/${file}\0`).update(readFileSync(join(ws, 'data', dir, file)));
 }
-const commit = spawnSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
-const dirty = spawnSync('git', ['-C', repo, 'status', '--porcelain', 'stages', 'config'], { encoding: 'utf8' }).stdout.trim() !== '' ? '+' : '';
+const commit = spawnSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], {
+  encoding: 'utf8',
+}).stdout.trim();
+const dirty =
+  spawnSync('git', ['-C', repo, 'status', '--porcelain', 'stages', 'config'], {
+    encoding: 'utf8',
+  }).stdout.trim() !== ''
+    ? '+'
+    : '';
 const outPath = join(here, values.out!);
 if (!existsSync(outPath)) {
-  appendFileSync(outPath, `# pipe build features, per stage (bench/stage-run.ts)\n\nSeconds are wall time from the runner's stage-done events; RSS is the sampled peak summed over the process tree (MiB); ` +
-    `"outputs" is sha256 over data/{clean,keypairs,features}/* (equal = byte-identical outputs). 2 shared cores: compare rows of the same hour.\n\n` +
-    `| when (UTC) | commit | label | format | keystrokes | total s | ${STAGES.map((s) => `${s} s`).join(' | ')} | peak tree MiB | ${STAGES.map((s) => `${s} MiB`).join(' | ')} | outputs | CPU s (tree) |\n` +
-    `|---|---|---|---|---:|---:|${STAGES.map(() => '---:').join('|')}|---:|${STAGES.map(() => '---:').join('|')}|---|---:|\n`);
+  appendFileSync(
+    outPath,
+    `# pipe build features, per stage (bench/stage-run.ts)\n\nSeconds are wall time from the runner's stage-done events; RSS is the sampled peak summed over the process tree (MiB); ` +
+      `"outputs" is sha256 over data/{clean,keypairs,features}/* (equal = byte-identical outputs). 2 shared cores: compare rows of the same hour.\n\n` +
+      `| when (UTC) | commit | label | format | keystrokes | total s | ${STAGES.map((s) => `${s} s`).join(' | ')} | peak tree MiB | ${STAGES.map((s) => `${s} MiB`).join(' | ')} | outputs | CPU s (tree) |\n` +
+      `|---|---|---|---|---:|---:|${STAGES.map(() => '---:').join('|')}|---:|${STAGES.map(() => '---:').join('|')}|---|---:|\n`,
+  );
 }
-const row = `| ${new Date().toISOString().slice(0, 16)} | ${commit}${dirty} | ${values.label} | ${values.format} | ${values.keystrokes} | ${m.seconds.toFixed(1)} | ` +
+const row =
+  `| ${new Date().toISOString().slice(0, 16)} | ${commit}${dirty} | ${values.label} | ${values.format} | ${values.keystrokes} | ${m.seconds.toFixed(1)} | ` +
   `${STAGES.map((s) => seconds[s]?.toFixed(1) ?? '-').join(' | ')} | ${mib(m.peakTreeRss)} | ${STAGES.map((s) => mib(m.peakBySubtree[s])).join(' | ')} | ${outputs.digest('hex').slice(0, 12)} | ${cpuSeconds} |\n`;
 appendFileSync(outPath, row);
 process.stdout.write(row);

@@ -36,7 +36,9 @@ function run(cwd: string, cmd: string, args: string[], okCodes = [0]): Timing {
   });
   const wall = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status === null || !okCodes.includes(r.status)) {
-    throw new Error(`${cmd} ${args.join(' ')} in ${cwd} exited ${r.status}:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} in ${cwd} exited ${r.status}:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`,
+    );
   }
   const m = /__cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
   return { wall, cpu: m === null ? NaN : (Number(m[1]) + Number(m[2])) * 1000 };
@@ -53,7 +55,10 @@ function timed(cwd: string, cmd: string, args: string[], okCodes: number[]): Tim
   return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
 }
 
-const STAGE = (prev: string | undefined, n: number): string => `import { writeFileSync, readFileSync } from 'node:fs';
+const STAGE = (
+  prev: string | undefined,
+  n: number,
+): string => `import { writeFileSync, readFileSync } from 'node:fs';
 const outs = JSON.parse(process.env.PIPE_OUTS);
 writeFileSync(outs['out/s${n}.txt'], ${prev === undefined ? "'s1\\n'" : `readFileSync('${prev}', 'utf8') + 's${n}\\n'`});
 `;
@@ -66,16 +71,27 @@ function generate(n: number): string {
   const old = Date.now() / 1000 - 3600; // an hour ago: outside the state cache's racy window
   for (let i = 0; i < n; i++) {
     const user = `user${String(Math.floor(i / FILES_PER_USER)).padStart(5, '0')}`;
-    const file = join(dir, 'uploads', user, `session${String(i % FILES_PER_USER).padStart(3, '0')}.json`);
+    const file = join(
+      dir,
+      'uploads',
+      user,
+      `session${String(i % FILES_PER_USER).padStart(3, '0')}.json`,
+    );
     if (i % FILES_PER_USER === 0) mkdirSync(join(dir, 'uploads', user), { recursive: true });
-    const keys = Array.from({ length: 6 }, (_, k) => `{"key":${65 + ((i + k) % 26)},"down":${i * 10 + k * 97},"up":${i * 10 + k * 97 + 80}}`);
+    const keys = Array.from(
+      { length: 6 },
+      (_, k) =>
+        `{"key":${65 + ((i + k) % 26)},"down":${i * 10 + k * 97},"up":${i * 10 + k * 97 + 80}}`,
+    );
     writeFileSync(file, `{"user":"${user}","session":${i},"keystrokes":[${keys.join(',')}]}\n`);
     utimesSync(file, old, old);
   }
   mkdirSync(join(dir, 'stages'));
   const stages = [1, 2, 3, 4].map((k) => {
     const dep = k === 1 ? 'uploads' : `out/s${k - 1}.txt`;
-    writeFileSync(join(dir, 'stages', `s${k}.mjs`), STAGE(k === 1 ? undefined : dep, k), { flag: 'w' });
+    writeFileSync(join(dir, 'stages', `s${k}.mjs`), STAGE(k === 1 ? undefined : dep, k), {
+      flag: 'w',
+    });
     return `  s${k}:\n    cmd: stages/s${k}.mjs\n    deps: [${dep}]\n    outs: [out/s${k}.txt]\n`;
   });
   writeFileSync(join(dir, 'pipeline.yaml'), `stages:\n${stages.join('')}`);
@@ -97,7 +113,10 @@ function generate(n: number): string {
       'UPLOADS = glob_wildcards("uploads/{user}/{session}.json")',
       'rule all:\n    input: "snake-out/s4.txt"',
       'rule s1:\n    input: expand("uploads/{user}/{session}.json", zip, user=UPLOADS.user, session=UPLOADS.session)\n    output: "snake-out/s1.txt"\n    shell: "echo s1 > {output}"',
-      ...[2, 3, 4].map((k) => `rule s${k}:\n    input: "snake-out/s${k - 1}.txt"\n    output: "snake-out/s${k}.txt"\n    shell: "cat {input} > {output}"`),
+      ...[2, 3, 4].map(
+        (k) =>
+          `rule s${k}:\n    input: "snake-out/s${k - 1}.txt"\n    output: "snake-out/s${k}.txt"\n    shell: "cat {input} > {output}"`,
+      ),
       '',
     ].join('\n'),
   );
@@ -116,14 +135,35 @@ function measure(n: number): Row[] {
   run(dir, 'node', [pipeBin, 'build']);
   run(dir, 'make', ['-r']);
   run(dir, 'snakemake', ['-c1', '--quiet']);
-  const tools: { tool: string; cmd: string; args: string[]; noopCodes: number[]; changedCodes: number[] }[] = [
-    { tool: 'pipe status', cmd: 'node', args: [pipeBin, 'status'], noopCodes: [0], changedCodes: [0] },
+  const tools: {
+    tool: string;
+    cmd: string;
+    args: string[];
+    noopCodes: number[];
+    changedCodes: number[];
+  }[] = [
+    {
+      tool: 'pipe status',
+      cmd: 'node',
+      args: [pipeBin, 'status'],
+      noopCodes: [0],
+      changedCodes: [0],
+    },
     { tool: 'make -r -q', cmd: 'make', args: ['-r', '-q'], noopCodes: [0], changedCodes: [1] },
-    { tool: 'snakemake -n', cmd: 'snakemake', args: ['-n', '-c1', '--quiet'], noopCodes: [0], changedCodes: [0] },
+    {
+      tool: 'snakemake -n',
+      cmd: 'snakemake',
+      args: ['-n', '-c1', '--quiet'],
+      noopCodes: [0],
+      changedCodes: [0],
+    },
   ];
   const noop = tools.map((t) => timed(dir, t.cmd, t.args, t.noopCodes));
   // One upload's content changes (and, as any edit does, its mtime).
-  writeFileSync(join(dir, 'uploads', 'user00000', 'session000.json'), '{"user":"user00000","session":0,"keystrokes":[]}\n');
+  writeFileSync(
+    join(dir, 'uploads', 'user00000', 'session000.json'),
+    '{"user":"user00000","session":0,"keystrokes":[]}\n',
+  );
   const changed = tools.map((t) => timed(dir, t.cmd, t.args, t.changedCodes));
   return tools.map((t, i) => ({ n, tool: t.tool, noop: noop[i]!, changed: changed[i]! }));
 }
@@ -158,5 +198,5 @@ for (const n of NS) {
   }
 }
 mkdirSync(join(repo, 'bench', 'results'), { recursive: true });
-writeFileSync(join(repo, 'bench', 'results', 'status.md'), lines.join('\n') + '\n');
-process.stdout.write(lines.join('\n') + '\n');
+writeFileSync(join(repo, 'bench', 'results', 'status.md'), `${lines.join('\n')}\n`);
+process.stdout.write(`${lines.join('\n')}\n`);

@@ -16,12 +16,19 @@ import { readRawInput } from '../stages/lib/raw-input.js';
 import type { screenWebappUploads as Screen } from '../stages/lib/webapp-screening.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
-const { values, positionals } = parseArgs({ allowPositionals: true, options: {
-  stages: { type: 'string' }, label: { type: 'string', default: 'this checkout' }, runs: { type: 'string', default: '1' },
-} });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    stages: { type: 'string' },
+    label: { type: 'string', default: 'this checkout' },
+    runs: { type: 'string', default: '1' },
+  },
+});
 const ws = resolve(positionals[0] ?? 'bench/work/ws-webapp-1000000');
 const stages = resolve(values.stages ?? join(repo, 'stages'));
-const { screenWebappUploads } = (await import(pathToFileURL(join(stages, 'lib/webapp-screening.ts')).href)) as { screenWebappUploads: typeof Screen };
+const { screenWebappUploads } = (await import(
+  pathToFileURL(join(stages, 'lib/webapp-screening.ts')).href
+)) as { screenWebappUploads: typeof Screen };
 
 for (let run = 0; run < Number(values.runs); run++) {
   const staging = mkdtempSync(join(tmpdir(), 'screening-bench-'));
@@ -30,11 +37,18 @@ for (let run = 0; run < Number(values.runs); run++) {
     if (!raw.ok) throw new Error(raw.detail);
     const cpu = process.cpuUsage();
     const started = performance.now();
-    const result = await screenWebappUploads(join(ws, 'data/raw'), raw.input.webapp, join(ws, 'config/upload.schema.json'), staging);
+    const result = await screenWebappUploads(
+      join(ws, 'data/raw'),
+      raw.input.webapp,
+      join(ws, 'config/upload.schema.json'),
+      staging,
+    );
     const wall = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
-    process.stdout.write(`| ${values.label} | ${ws.split('/').pop()} | ${raw.input.webapp.length} | ${result.events} | ${wall.toFixed(2)} | ` +
-      `${((used.user + used.system) / 1e6).toFixed(2)} | ${new Date().toISOString().slice(0, 16)} |\n`);
+    process.stdout.write(
+      `| ${values.label} | ${ws.split('/').pop()} | ${raw.input.webapp.length} | ${result.events} | ${wall.toFixed(2)} | ` +
+        `${((used.user + used.system) / 1e6).toFixed(2)} | ${new Date().toISOString().slice(0, 16)} |\n`,
+    );
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

@@ -3,7 +3,8 @@
 // so `pipe --version` and `pipe --help` start fast.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode } from './util/exit-codes.js';
+import type { CommandOutcome } from './commands/outcome.js';
 import { defineBuild } from './commands/build.js';
 import { defineDag } from './commands/dag.js';
 import { definePull } from './commands/pull.js';
@@ -11,11 +12,10 @@ import { definePush } from './commands/push.js';
 import { defineStatus } from './commands/status.js';
 import { defineVersions } from './commands/versions.js';
 
-/** A command's action: runs, prints, and returns the exit code it means. */
-export type CommandOutcome = { code: ExitCode | number };
-
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -27,7 +27,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('-C, --cwd <dir>', 'run as if pipe was started in <dir>')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const define of [defineBuild, defineStatus, defineDag, definePush, definePull, defineVersions]) {
+  for (const define of [
+    defineBuild,
+    defineStatus,
+    defineDag,
+    definePush,
+    definePull,
+    defineVersions,
+  ]) {
     define(program, outcome);
   }
   try {

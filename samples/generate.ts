@@ -29,8 +29,10 @@ export interface Generated {
 }
 
 const USER_AGENTS = {
-  desktop: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
-  mobile: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
+  desktop:
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
+  mobile:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148',
 } as const;
 
 function hex(random: () => number, digits: number): string {
@@ -74,14 +76,21 @@ export function generate(options: GenerateOptions): Generated {
   const uploads = generateUploads(options);
   const planted = options.faults ? plantFaults(uploads, seededRandom(options.seed)) : undefined;
   const files = new Map<string, string | Buffer>();
-  const all = planted?.uploads ?? uploads.map((upload) => ({ name: `${upload.session_id}.session.json`, body: JSON.stringify(upload) }));
-  for (const { name, body } of all) files.set(name, name.endsWith('.gz') ? gzipSync(body, { level: 9 }) : body);
+  const all =
+    planted?.uploads ??
+    uploads.map((upload) => ({
+      name: `${upload.session_id}.session.json`,
+      body: JSON.stringify(upload),
+    }));
+  for (const { name, body } of all)
+    files.set(name, name.endsWith('.gz') ? gzipSync(body, { level: 9 }) : body);
   return { files, planted: planted?.facts };
 }
 
 /** The same typing as Aalto 136M rows: one `<user>_keystrokes.txt` per user, integer ms, by press time. */
 export function toAaltoFiles(uploads: readonly Upload[]): Map<string, string> {
-  const header = 'PARTICIPANT_ID\tTEST_SECTION_ID\tSENTENCE\tUSER_INPUT\tKEYSTROKE_ID\tPRESS_TIME\tRELEASE_TIME\tLETTER\tKEYCODE';
+  const header =
+    'PARTICIPANT_ID\tTEST_SECTION_ID\tSENTENCE\tUSER_INPUT\tKEYSTROKE_ID\tPRESS_TIME\tRELEASE_TIME\tLETTER\tKEYCODE';
   const byUser = new Map<string, string[]>();
   const sections = new Map<string, number>();
   let keystrokeId = 1;
@@ -94,13 +103,32 @@ export function toAaltoFiles(uploads: readonly Upload[]): Map<string, string> {
     const section = Number(participant) * 1000 + index;
     const downs = upload.events.filter((e) => e.type === 'down');
     for (const down of downs) {
-      const up = upload.events.find((e) => e.type === 'up' && e.code === down.code && e.t >= down.t);
+      const up = upload.events.find(
+        (e) => e.type === 'up' && e.code === down.code && e.t >= down.t,
+      );
       if (up === undefined) continue;
       const press = Math.round(upload.time_origin + down.t);
       const release = Math.round(upload.time_origin + up.t);
       // Aalto's LETTER spells named keys its own way: BKSP, SHIFT.
-      const letter = down.key === 'Backspace' ? 'BKSP' : down.key.length === 1 ? down.key : down.key.toUpperCase();
-      rows.push([participant, section, upload.prompt, upload.text, keystrokeId++, press, release, letter, down.keyCode].join('\t'));
+      const letter =
+        down.key === 'Backspace'
+          ? 'BKSP'
+          : down.key.length === 1
+            ? down.key
+            : down.key.toUpperCase();
+      rows.push(
+        [
+          participant,
+          section,
+          upload.prompt,
+          upload.text,
+          keystrokeId++,
+          press,
+          release,
+          letter,
+          down.keyCode,
+        ].join('\t'),
+      );
     }
     byUser.set(participant, rows);
   }
@@ -120,10 +148,17 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: tsx samples/generate.ts [--seed N] [--users N] [--sessions N] [--out DIR] [--format webapp|aalto] [--no-faults]\n');
+    process.stdout.write(
+      'usage: tsx samples/generate.ts [--seed N] [--users N] [--sessions N] [--out DIR] [--format webapp|aalto] [--no-faults]\n',
+    );
     return;
   }
-  const options = { seed: Number(values.seed), users: Number(values.users), sessionsPerUser: Number(values.sessions), faults: !values['no-faults'] };
+  const options = {
+    seed: Number(values.seed),
+    users: Number(values.users),
+    sessionsPerUser: Number(values.sessions),
+    faults: !values['no-faults'],
+  };
   const out = resolve(values.out);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -136,17 +171,25 @@ async function main(): Promise<void> {
         for (const [name, text] of toAaltoFiles(uploads)) writeFileSync(join(out, name), text);
         written++;
       } else {
-        for (const upload of uploads) writeFileSync(join(out, `${upload.session_id}.session.json`), JSON.stringify(upload));
+        for (const upload of uploads)
+          writeFileSync(join(out, `${upload.session_id}.session.json`), JSON.stringify(upload));
         written += uploads.length;
       }
     }
-    process.stdout.write(`wrote ${written} ${values.format === 'aalto' ? 'participant files' : 'uploads'} to ${out}\n`);
+    process.stdout.write(
+      `wrote ${written} ${values.format === 'aalto' ? 'participant files' : 'uploads'} to ${out}\n`,
+    );
     return;
   }
   const { files, planted } = generate(options);
   for (const [name, body] of files) writeFileSync(join(out, name), body);
-  if (planted !== undefined) writeFileSync(join(out, 'PLANTED.json'), `${JSON.stringify(planted, null, 2)}\n`);
+  if (planted !== undefined)
+    writeFileSync(join(out, 'PLANTED.json'), `${JSON.stringify(planted, null, 2)}\n`);
   process.stdout.write(`wrote ${files.size} uploads to ${out}\n`);
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) await main();
+if (
+  process.argv[1] !== undefined &&
+  resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)
+)
+  await main();

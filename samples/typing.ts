@@ -32,18 +32,38 @@ export const SHIFT: Key = { key: 'Shift', code: 'ShiftLeft', keyCode: 16 };
 export const BACKSPACE: Key = { key: 'Backspace', code: 'Backspace', keyCode: 8 };
 
 const PUNCTUATION: Record<string, [code: string, keyCode: number, shifted: boolean]> = {
-  ' ': ['Space', 32, false], ',': ['Comma', 188, false], '.': ['Period', 190, false],
-  "'": ['Quote', 222, false], '-': ['Minus', 189, false], '?': ['Slash', 191, true],
-  '!': ['Digit1', 49, true], ':': ['Semicolon', 186, true], ';': ['Semicolon', 186, false],
+  ' ': ['Space', 32, false],
+  ',': ['Comma', 188, false],
+  '.': ['Period', 190, false],
+  "'": ['Quote', 222, false],
+  '-': ['Minus', 189, false],
+  '?': ['Slash', 191, true],
+  '!': ['Digit1', 49, true],
+  ':': ['Semicolon', 186, true],
+  ';': ['Semicolon', 186, false],
 };
 
 /** The physical key for a character on a US layout, and whether Shift is needed. */
 export function keyFor(char: string): { key: Key; shifted: boolean } {
-  if (/^[a-z]$/.test(char)) return { key: { key: char, code: `Key${char.toUpperCase()}`, keyCode: char.toUpperCase().charCodeAt(0) }, shifted: false };
-  if (/^[A-Z]$/.test(char)) return { key: { key: char, code: `Key${char}`, keyCode: char.charCodeAt(0) }, shifted: true };
-  if (/^[0-9]$/.test(char)) return { key: { key: char, code: `Digit${char}`, keyCode: char.charCodeAt(0) }, shifted: false };
+  if (/^[a-z]$/.test(char))
+    return {
+      key: {
+        key: char,
+        code: `Key${char.toUpperCase()}`,
+        keyCode: char.toUpperCase().charCodeAt(0),
+      },
+      shifted: false,
+    };
+  if (/^[A-Z]$/.test(char))
+    return { key: { key: char, code: `Key${char}`, keyCode: char.charCodeAt(0) }, shifted: true };
+  if (/^[0-9]$/.test(char))
+    return {
+      key: { key: char, code: `Digit${char}`, keyCode: char.charCodeAt(0) },
+      shifted: false,
+    };
   const p = PUNCTUATION[char];
-  if (p === undefined) throw new Error(`the sample keyboard has no key for ${JSON.stringify(char)}`);
+  if (p === undefined)
+    throw new Error(`the sample keyboard has no key for ${JSON.stringify(char)}`);
   return { key: { key: char, code: p[0], keyCode: p[1] }, shifted: p[2] };
 }
 
@@ -79,14 +99,23 @@ const tenth = (ms: number) => Math.round(ms * 10) / 10;
  * rollover wherever a hold outlasts the next press gap (normal typing, about a fifth of pairs).
  * The same physical key is never pressed again before its release (it cannot be).
  */
-export function typeText(text: string, rhythm: Rhythm, random: () => number, start: number): Keystroke[] {
+export function typeText(
+  text: string,
+  rhythm: Rhythm,
+  random: () => number,
+  start: number,
+): Keystroke[] {
   const strokes: Keystroke[] = [];
   let clock = start;
   const press = (key: Key, holdScale = 1): Keystroke => {
     const previousSame = [...strokes].reverse().find((s) => s.key.code === key.code);
     let at = clock + Math.max(25, logNormal(random, rhythm.pressGapMedian, rhythm.sigma));
-    if (previousSame !== undefined && at <= previousSame.release + 5) at = previousSame.release + 5 + random() * 20;
-    const hold = Math.min(900, Math.max(25, logNormal(random, rhythm.holdMedian, rhythm.sigma) * holdScale));
+    if (previousSame !== undefined && at <= previousSame.release + 5)
+      at = previousSame.release + 5 + random() * 20;
+    const hold = Math.min(
+      900,
+      Math.max(25, logNormal(random, rhythm.holdMedian, rhythm.sigma) * holdScale),
+    );
     const stroke = { key, press: tenth(at), release: tenth(at + hold) };
     strokes.push(stroke);
     clock = at;
@@ -102,7 +131,11 @@ export function typeText(text: string, rhythm: Rhythm, random: () => number, sta
       // Shift is held across the character: pressed before it, released after it.
       const shift = press(SHIFT, 2.5);
       const stroke = press(key);
-      if (shift.release <= stroke.release) strokes[strokes.indexOf(shift)] = { ...shift, release: tenth(stroke.release + 15 + random() * 30) };
+      if (shift.release <= stroke.release)
+        strokes[strokes.indexOf(shift)] = {
+          ...shift,
+          release: tenth(stroke.release + 15 + random() * 30),
+        };
     } else {
       press(key);
     }

@@ -33,7 +33,9 @@ export interface TableSpec {
   readonly order?: FileOrder;
 }
 
-export type CheckResult = { readonly ok: true; readonly rows: number } | { readonly ok: false; readonly message: string };
+export type CheckResult =
+  | { readonly ok: true; readonly rows: number }
+  | { readonly ok: false; readonly message: string };
 
 function failure(stage: string, table: string, rule: string, detail: string): CheckResult {
   return { ok: false, message: `stage ${stage}: input ${table} fails check "${rule}": ${detail}` };
@@ -45,18 +47,32 @@ export async function checkTable(db: Db, stage: string, spec: TableSpec): Promis
   try {
     described = await db.rows(`DESCRIBE SELECT * FROM ${spec.relation}`);
   } catch (error) {
-    return failure(stage, spec.table, 'readable', `${(error as Error).message.split('\n')[0]} (run the upstream stage again)`);
+    return failure(
+      stage,
+      spec.table,
+      'readable',
+      `${(error as Error).message.split('\n')[0]} (run the upstream stage again)`,
+    );
   }
   const actual = new Map(described.map((c) => [c.column_name, c.column_type]));
   for (const [name, type] of Object.entries(spec.columns)) {
     const got = actual.get(name);
     if (got === undefined) {
-      return failure(stage, spec.table, 'columns', `column ${name} (${type}) is missing; it has ${[...actual.keys()].join(', ')}`);
+      return failure(
+        stage,
+        spec.table,
+        'columns',
+        `column ${name} (${type}) is missing; it has ${[...actual.keys()].join(', ')}`,
+      );
     }
-    if (got !== type) return failure(stage, spec.table, 'types', `column ${name} is ${got}, expected ${type}`);
+    if (got !== type)
+      return failure(stage, spec.table, 'types', `column ${name} is ${got}, expected ${type}`);
   }
   const rules: RowRule[] = [
-    ...spec.notNull.map((column) => ({ name: `not_null(${column})`, holds: `"${column}" IS NOT NULL` })),
+    ...spec.notNull.map((column) => ({
+      name: `not_null(${column})`,
+      holds: `"${column}" IS NOT NULL`,
+    })),
     ...spec.rules,
     ...(spec.order === undefined ? [] : orderRules(spec.order)),
   ];
@@ -73,13 +89,23 @@ export async function checkTable(db: Db, stage: string, spec: TableSpec): Promis
 async function allHold(db: Db, spec: TableSpec): Promise<number | undefined> {
   const nonNull = spec.notNull.map((column, i) => `count("${column}")::BIGINT = count(*) AS c${i}`);
   const rowRules = spec.rules.map((rule) => {
-    if (rule.withColumns !== undefined) throw new Error(`rule ${rule.name} of ${spec.table}: order rules belong in TableSpec.order`);
+    if (rule.withColumns !== undefined)
+      throw new Error(`rule ${rule.name} of ${spec.table}: order rules belong in TableSpec.order`);
     return `(${rule.holds})`;
   });
-  const violations = rowRules.length === 0 ? '0' : `count(*) FILTER (WHERE NOT coalesce(${rowRules.join(' AND ')}, false))`;
+  const violations =
+    rowRules.length === 0
+      ? '0'
+      : `count(*) FILTER (WHERE NOT coalesce(${rowRules.join(' AND ')}, false))`;
   const [tally] = await db.rows<Record<string, number | boolean>>(
-    `SELECT count(*)::INTEGER AS n, (${violations})::INTEGER AS bad${nonNull.map((c) => `, ${c}`).join('')} FROM ${spec.relation}`);
-  if (tally === undefined || tally.bad !== 0 || spec.notNull.some((_, i) => tally[`c${i}`] !== true)) return undefined;
+    `SELECT count(*)::INTEGER AS n, (${violations})::INTEGER AS bad${nonNull.map((c) => `, ${c}`).join('')} FROM ${spec.relation}`,
+  );
+  if (
+    tally === undefined ||
+    tally.bad !== 0 ||
+    spec.notNull.some((_, i) => tally[`c${i}`] !== true)
+  )
+    return undefined;
   if (spec.order !== undefined && !(await orderHolds(db, spec.path, spec.order))) return undefined;
   return Number(tally.n);
 }
@@ -88,26 +114,57 @@ async function allHold(db: Db, spec: TableSpec): Promise<number | undefined> {
  * Some rule fails: count each rule's violations row by row (order rules through their windows) and
  * report the first failing rule with one example row. Only a failing table pays for this.
  */
-async function explain(db: Db, stage: string, spec: TableSpec, rules: readonly RowRule[]): Promise<CheckResult> {
-  const windows = [...new Set(rules.flatMap((rule) => (rule.withColumns === undefined ? [] : [rule.withColumns])))];
-  const from = windows.length === 0 ? spec.relation : `(SELECT *, ${windows.join(', ')} FROM ${spec.relation})`;
-  const counts = rules.map((rule, i) => `count(*) FILTER (WHERE NOT coalesce((${rule.holds}), false))::INTEGER AS r${i}`);
+async function explain(
+  db: Db,
+  stage: string,
+  spec: TableSpec,
+  rules: readonly RowRule[],
+): Promise<CheckResult> {
+  const windows = [
+    ...new Set(rules.flatMap((rule) => (rule.withColumns === undefined ? [] : [rule.withColumns]))),
+  ];
+  const from =
+    windows.length === 0
+      ? spec.relation
+      : `(SELECT *, ${windows.join(', ')} FROM ${spec.relation})`;
+  const counts = rules.map(
+    (rule, i) => `count(*) FILTER (WHERE NOT coalesce((${rule.holds}), false))::INTEGER AS r${i}`,
+  );
   const [tally] = await db.rows<Record<string, number>>(`SELECT ${counts.join(', ')} FROM ${from}`);
   for (const [i, rule] of rules.entries()) {
     const n = tally?.[`r${i}`] ?? 0;
     if (n > 0) {
       // The example shows the table's columns plus only the window columns this rule uses.
-      const own = rule.withColumns === undefined ? spec.relation : `(SELECT *, ${rule.withColumns} FROM ${spec.relation})`;
-      const example = await db.rows(`SELECT * FROM ${own} WHERE NOT coalesce((${rule.holds}), false) LIMIT 1`);
-      return failure(stage, spec.table, rule.name, `${n} row(s) violate ${rule.holds}; for example ${JSON.stringify(example[0])}`);
+      const own =
+        rule.withColumns === undefined
+          ? spec.relation
+          : `(SELECT *, ${rule.withColumns} FROM ${spec.relation})`;
+      const example = await db.rows(
+        `SELECT * FROM ${own} WHERE NOT coalesce((${rule.holds}), false) LIMIT 1`,
+      );
+      return failure(
+        stage,
+        spec.table,
+        rule.name,
+        `${n} row(s) violate ${rule.holds}; for example ${JSON.stringify(example[0])}`,
+      );
     }
   }
   // The whole-table test failed but no row breaks a rule: the two forms disagree, a bug here.
-  return failure(stage, spec.table, 'checks_agree', 'the whole-table check failed but no rule names a row (a bug in stages/checks.ts or stages/lib/file-order.ts)');
+  return failure(
+    stage,
+    spec.table,
+    'checks_agree',
+    'the whole-table check failed but no rule names a row (a bug in stages/checks.ts or stages/lib/file-order.ts)',
+  );
 }
 
 /** Runs all specs; on the first failure prints its message and exits 1 (the runner reports the stage failed). */
-export async function requireTables(db: Db, stage: string, specs: readonly TableSpec[]): Promise<void> {
+export async function requireTables(
+  db: Db,
+  stage: string,
+  specs: readonly TableSpec[],
+): Promise<void> {
   for (const spec of specs) {
     const result = await checkTable(db, stage, spec);
     if (!result.ok) {

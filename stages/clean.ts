@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stageContext } from '../lib/stage-context.js';
+import { stageContext } from '../lib/stage-api/index.js';
 import { openStageDb, sqlString, type Db } from './duckdb.js';
 import { readRawInput } from './lib/raw-input.js';
 import { screenWebappUploads } from './lib/webapp-screening.js';
@@ -26,20 +26,30 @@ try {
 async function clean(): Promise<number> {
   const raw = readRawInput(rawRoot, staging);
   if (!raw.ok) {
-    process.stderr.write(`stage ${ctx.stage}: input data/raw/manifest.json fails check "${raw.rule}": ${raw.detail}\n`);
+    process.stderr.write(
+      `stage ${ctx.stage}: input data/raw/manifest.json fails check "${raw.rule}": ${raw.detail}\n`,
+    );
     return 1;
   }
   const { webapp, aalto, transcoded, manifest } = raw.input;
-  const screening = await screenWebappUploads(rawRoot, webapp, join(ctx.workspace, 'config/upload.schema.json'), staging);
+  const screening = await screenWebappUploads(
+    rawRoot,
+    webapp,
+    join(ctx.workspace, 'config/upload.schema.json'),
+    staging,
+  );
 
   const db = await openStageDb(ctx.workspace, ctx.stage);
   await limitCleanMemory(db, staging);
   await db.run(`SET VARIABLE max_hold_ms = ${Number(ctx.param<number>('clean.max_hold_ms'))}`);
-  await db.run(`SET VARIABLE min_keystrokes_per_session = ${Number(ctx.param<number>('clean.min_keystrokes_per_session'))}`);
+  await db.run(
+    `SET VARIABLE min_keystrokes_per_session = ${Number(ctx.param<number>('clean.min_keystrokes_per_session'))}`,
+  );
   await loadFileRejects(db, screening.rejects);
   await loadWebapp(db, screening.staged, screening.superseded);
   await loadAalto(db, aalto);
-  for (const part of ['clean.webapp.sql', 'clean.aalto.sql', 'clean.sql']) await runSqlFile(db, part);
+  for (const part of ['clean.webapp.sql', 'clean.aalto.sql', 'clean.sql'])
+    await runSqlFile(db, part);
   mkdirSync(out, { recursive: true });
   // keystrokes and rejects are views over the whole computation: each streams into its file once,
   // and from then on the names stand for the written files (sessions and the summary read them).
@@ -49,7 +59,9 @@ async function clean(): Promise<number> {
     await db.run(`CREATE OR REPLACE TEMP VIEW ${table} AS SELECT * FROM read_parquet(${file})`);
   }
   await runSqlFile(db, 'clean.sessions.sql');
-  await db.run(`COPY sessions TO ${sqlString(join(out, 'sessions.parquet'))} (FORMAT parquet, COMPRESSION zstd)`);
+  await db.run(
+    `COPY sessions TO ${sqlString(join(out, 'sessions.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
+  );
   const summary = await cleanSummary(db, {
     filesIn: manifest.files.length,
     webappFiles: webapp.length,
@@ -60,8 +72,17 @@ async function clean(): Promise<number> {
   });
   writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   db.close();
-  ctx.writeMetrics({ records: { keystrokes: summary.keystrokes_out, rejects: summary.rejected_total, sessions: summary.sessions_out, users: summary.users_out } });
-  process.stdout.write(`clean: ${summary.keystrokes_out} keystrokes in ${summary.sessions_out} sessions of ${summary.users_out} users; ${summary.rejected_total} rejects\n`);
+  ctx.writeMetrics({
+    records: {
+      keystrokes: summary.keystrokes_out,
+      rejects: summary.rejected_total,
+      sessions: summary.sessions_out,
+      users: summary.users_out,
+    },
+  });
+  process.stdout.write(
+    `clean: ${summary.keystrokes_out} keystrokes in ${summary.sessions_out} sessions of ${summary.users_out} users; ${summary.rejected_total} rejects\n`,
+  );
   return 0;
 }
 

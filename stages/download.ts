@@ -8,15 +8,15 @@
 // `deleted` (kept across runs until a path reappears).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stageContext } from '../lib/stage-context.js';
-import { Config } from '../lib/config.js';
+import { Config, stageContext } from '../lib/stage-api/index.js';
 import { openUploadSource } from './lib/upload-source.js';
 import { sameIdentity, type RawManifest } from './lib/uploads.js';
 
 const ctx = stageContext();
 const config = new Config(ctx.workspace);
 const url = config.get('UPLOADS_URL')?.value;
-if (url === undefined) fail('UPLOADS_URL is not set; set it in config/.env.base, config/.env.local or the environment');
+if (url === undefined)
+  fail('UPLOADS_URL is not set; set it in config/.env.base, config/.env.local or the environment');
 const opened = await openUploadSource(url, ctx.workspace, config.get('PIPE_GCS_ENDPOINT')?.value);
 if (!opened.ok) fail(opened.message);
 
@@ -37,13 +37,17 @@ const reused = listed.filter((file) => sameIdentity(file, known.get(file.path)))
 const fetched = listed.length - reused;
 
 const present = new Set(listed.map((f) => f.path));
-const deleted = [...new Set([...(previous?.deleted ?? []), ...(previous?.files.map((f) => f.path) ?? [])])]
+const deleted = [
+  ...new Set([...(previous?.deleted ?? []), ...(previous?.files.map((f) => f.path) ?? [])]),
+]
   .filter((path) => !present.has(path))
   .sort();
 const manifest: RawManifest = { source: url, files: listed, deleted };
 writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
 ctx.writeMetrics({ records: { uploads: listed.length, fetched, reused, deleted: deleted.length } });
-process.stdout.write(`download: ${listed.length} uploads (${fetched} fetched, ${reused} unchanged), ${deleted.length} deleted upstream\n`);
+process.stdout.write(
+  `download: ${listed.length} uploads (${fetched} fetched, ${reused} unchanged), ${deleted.length} deleted upstream\n`,
+);
 
 function readPreviousManifest(path: string): RawManifest | undefined {
   try {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { Config } from '../lib/config.js';
+import { Config } from '../lib/stage-api/index.js';
 
 export interface DuckDbSettings {
   /** DuckDB size string, e.g. `2GB`; DUCKDB_MEMORY_LIMIT. */
@@ -14,19 +14,30 @@ export interface DuckDbSettings {
   readonly threads: number;
 }
 
-export type SettingsResult = { readonly ok: true; readonly settings: DuckDbSettings } | { readonly ok: false; readonly message: string };
+export type SettingsResult =
+  | { readonly ok: true; readonly settings: DuckDbSettings }
+  | { readonly ok: false; readonly message: string };
 
 /** Reads DUCKDB_MEMORY_LIMIT and DUCKDB_THREADS through the config layers (env > .env.local > .env.base). */
-export function duckDbSettings(workspace: string, env: NodeJS.ProcessEnv = process.env): SettingsResult {
+export function duckDbSettings(
+  workspace: string,
+  env: NodeJS.ProcessEnv = process.env,
+): SettingsResult {
   const config = new Config(workspace, env);
   const memoryLimit = config.get('DUCKDB_MEMORY_LIMIT')?.value ?? '1200MB';
   const threadsText = config.get('DUCKDB_THREADS')?.value ?? '2';
   const threads = Number(threadsText);
   if (!/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(memoryLimit)) {
-    return { ok: false, message: `DUCKDB_MEMORY_LIMIT=${memoryLimit} is not a size like 2GB or 512MiB; fix it in config/.env.local or the environment` };
+    return {
+      ok: false,
+      message: `DUCKDB_MEMORY_LIMIT=${memoryLimit} is not a size like 2GB or 512MiB; fix it in config/.env.local or the environment`,
+    };
   }
   if (!Number.isInteger(threads) || threads < 1) {
-    return { ok: false, message: `DUCKDB_THREADS=${threadsText} is not a positive whole number; fix it in config/.env.local or the environment` };
+    return {
+      ok: false,
+      message: `DUCKDB_THREADS=${threadsText} is not a positive whole number; fix it in config/.env.local or the environment`,
+    };
   }
   return { ok: true, settings: { memoryLimit, threads } };
 }

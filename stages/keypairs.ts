@@ -1,7 +1,7 @@
 // Stage keypairs: data/clean/keystrokes.parquet -> data/keypairs/keypairs.parquet (keypairs.sql).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stageContext } from '../lib/stage-context.js';
+import { stageContext } from '../lib/stage-api/index.js';
 import { requireTables } from './checks.js';
 import { openStageDb, sqlString } from './duckdb.js';
 import { keystrokesSpec } from './lib/tables.js';
@@ -23,7 +23,16 @@ await db.run(`COPY keypairs TO ${sqlString(output)} (FORMAT parquet, COMPRESSION
 // session_id)) hashed three strings per pair (0.8 s of 10M pairs).
 const [counts] = await db.rows<{ pairs: number; rollover: number; sessions: number }>(
   `SELECT count(*)::INTEGER AS pairs, count(*) FILTER (il_ms < 0)::INTEGER AS rollover,
-          count(*) FILTER (seq = 0)::INTEGER AS sessions FROM read_parquet(${sqlString(output)})`);
+          count(*) FILTER (seq = 0)::INTEGER AS sessions FROM read_parquet(${sqlString(output)})`,
+);
 db.close();
-ctx.writeMetrics({ records: { keypairs: counts?.pairs ?? 0, rollover_pairs: counts?.rollover ?? 0, sessions: counts?.sessions ?? 0 } });
-process.stdout.write(`keypairs: ${counts?.pairs} pairs in ${counts?.sessions} sessions, ${counts?.rollover} with rollover (negative IL)\n`);
+ctx.writeMetrics({
+  records: {
+    keypairs: counts?.pairs ?? 0,
+    rollover_pairs: counts?.rollover ?? 0,
+    sessions: counts?.sessions ?? 0,
+  },
+});
+process.stdout.write(
+  `keypairs: ${counts?.pairs} pairs in ${counts?.sessions} sessions, ${counts?.rollover} with rollover (negative IL)\n`,
+);

@@ -3,14 +3,19 @@
 // the page shows). Started by `pipe build` as docs/stage-contract.md describes.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stageContext } from '../lib/stage-context.js';
+import { compareWithPrevious, readLockFingerprints, stageContext } from '../lib/stage-api/index.js';
 import { renderCharts } from './report/charts.js';
-import { compareWithPrevious } from './report/compare.js';
 import { openStageDb } from './duckdb.js';
 import { renderPage } from './report/html.js';
 import { readInputs } from './report/inputs.js';
-import { readLockFingerprints } from './report/lock.js';
-import { keyFrequency, latencyBins, latencyStats, rejectsByRule, sessionRows, tableCounts } from './report/queries.js';
+import {
+  keyFrequency,
+  latencyBins,
+  latencyStats,
+  rejectsByRule,
+  sessionRows,
+  tableCounts,
+} from './report/queries.js';
 import { assembleSummary } from './report/summary.js';
 
 const examplesPerRule = 3;
@@ -47,10 +52,14 @@ try {
     });
     const charts = await renderCharts(summary);
     await mkdir(outDir, { recursive: true });
-    await writeFile(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    await writeFile(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     await writeFile(join(outDir, 'index.html'), renderPage(summary, charts));
-    ctx.writeMetrics({ records: { charts: charts.length, participants: summary.typing.all.participants } });
-    process.stdout.write(`report: ${charts.length} charts, ${summary.typing.all.participants} participants -> reports/index.html\n`);
+    ctx.writeMetrics({
+      records: { charts: charts.length, participants: summary.typing.all.participants },
+    });
+    process.stdout.write(
+      `report: ${charts.length} charts, ${summary.typing.all.participants} participants -> reports/index.html\n`,
+    );
   }
 } finally {
   db.close();

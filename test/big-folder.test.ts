@@ -1,4 +1,4 @@
-// A dep folder of WORKER_WALK_MIN files takes the big-folder path (lib/hash-folder.ts): walked and
+// A dep folder of WORKER_WALK_MIN files takes the big-folder path (lib/observe/hash-folder.ts): walked and
 // statted on worker threads, and, once its stamps are recorded in .pipe/folders, judged fresh from
 // one digest of all stamps without looking files up one by one. These tests prove that path still
 // sees every kind of change, and that a stage recording the folder gets its full file list.
@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WORKER_WALK_MIN } from '../lib/hash.js';
+import { WORKER_WALK_MIN } from '../lib/observe/types.js';
 import { stage, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
 
 const N = WORKER_WALK_MIN;
@@ -21,7 +21,8 @@ interface StatusJson {
 
 async function built(): Promise<TempWorkspace> {
   const files: Record<string, string> = {
-    'pipeline.yaml': 'stages:\n  count:\n    cmd: stages/count.mjs\n    deps: [data/many]\n    outs: [out/count.txt]\n',
+    'pipeline.yaml':
+      'stages:\n  count:\n    cmd: stages/count.mjs\n    deps: [data/many]\n    outs: [out/count.txt]\n',
     // Sums the digits of every file: a change to any one file changes the out.
     'stages/count.mjs': stage`
       let sum = 0;
@@ -42,7 +43,8 @@ async function built(): Promise<TempWorkspace> {
   return ws;
 }
 
-const status = async (ws: TempWorkspace): Promise<StatusJson> => JSON.parse((await ws.pipe('status', '--json')).stdout) as StatusJson;
+const status = async (ws: TempWorkspace): Promise<StatusJson> =>
+  JSON.parse((await ws.pipe('status', '--json')).stdout) as StatusJson;
 
 describe('a big dep folder (statted on worker threads, judged by its stamps digest)', () => {
   it('is fresh without reading a file, and a same-size edit, an addition and a deletion are each seen', async () => {
@@ -55,7 +57,9 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
 
     // Same size, new mtime: named as the one modified file.
     writeFileSync(ws.path(name(123)), '5\n');
-    expect((await status(ws)).stages[0]!.reasons).toEqual([{ kind: 'dep-modified', path: 'data/many', file: name(123) }]);
+    expect((await status(ws)).stages[0]!.reasons).toEqual([
+      { kind: 'dep-modified', path: 'data/many', file: name(123) },
+    ]);
     expect((await ws.pipe('build')).code).toBe(0);
     expect(ws.read('out/count.txt')).toBe(`${N + 4}\n`);
 
@@ -78,13 +82,21 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
     const past = Date.now() / 1000 - 60;
     utimesSync(ws.path(name(7)), past, past); // old enough: the new folder entry is kept
     const first = await status(ws);
-    expect(first.stages[0]!.reasons).toEqual([{ kind: 'dep-modified', path: 'data/many', file: name(7) }]);
+    expect(first.stages[0]!.reasons).toEqual([
+      { kind: 'dep-modified', path: 'data/many', file: name(7) },
+    ]);
     const added = manifests().filter((m) => !before.includes(m));
     expect(added).toHaveLength(1);
     // The stored list holds the edited file's new content hash (sha256 of "3\n", computed here).
-    const rows = (JSON.parse(readFileSync(ws.path(`.pipe/manifests/${added[0]!}`), 'utf8')) as { files: { path: string; sha256: string }[] }).files;
+    const rows = (
+      JSON.parse(readFileSync(ws.path(`.pipe/manifests/${added[0]!}`), 'utf8')) as {
+        files: { path: string; sha256: string }[];
+      }
+    ).files;
     expect(rows).toHaveLength(N);
-    expect(rows.find((r) => r.path === 'f00007.txt')!.sha256).toBe(createHash('sha256').update('3\n').digest('hex'));
+    expect(rows.find((r) => r.path === 'f00007.txt')!.sha256).toBe(
+      createHash('sha256').update('3\n').digest('hex'),
+    );
     // The next status is judged from the new entry's digest and names the same file.
     const second = await status(ws);
     expect(second.stages[0]!.reasons).toEqual(first.stages[0]!.reasons);
@@ -120,7 +132,9 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
     });
     expect((await ws.pipe('build', '-j', '1')).code).toBe(0);
     expect(ws.read('out/count.txt')).toBe(`${N}\n`);
-    const lock = JSON.parse(ws.read('pipeline.lock')) as { stages: Record<string, { deps: Record<string, unknown>; outs: Record<string, unknown> }> };
+    const lock = JSON.parse(ws.read('pipeline.lock')) as {
+      stages: Record<string, { deps: Record<string, unknown>; outs: Record<string, unknown> }>;
+    };
     expect(lock.stages.count!.deps['data/many']).toEqual(lock.stages.gen!.outs['data/many']);
     expect(lock.stages.count!.deps['data/many']).toMatchObject({ files: N, size: 2 * N }); // "1\n" each
     expect(await status(ws)).toMatchObject({ stale: [] });
@@ -135,7 +149,9 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
     expect(await status(ws)).toMatchObject({ stale: [], hashing: { hashed: 0 } });
     writeFileSync(ws.path(name(7)), '2\n');
     const changed = await status(ws);
-    expect(changed.stages[0]!.reasons).toEqual([{ kind: 'dep-modified', path: 'data/many', file: name(7) }]);
+    expect(changed.stages[0]!.reasons).toEqual([
+      { kind: 'dep-modified', path: 'data/many', file: name(7) },
+    ]);
     expect(changed.hashing.hashed).toBe(N); // the emptied cache answered for none of them
   });
 });

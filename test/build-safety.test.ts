@@ -84,7 +84,9 @@ describe('crash safety', () => {
     process.kill(pidIn(run.output()), 'SIGKILL');
     const r = await run.done;
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain('slow: FAILED: killed by SIGKILL\n  full log: .pipe/logs/slow.log\n');
+    expect(r.stderr).toContain(
+      'slow: FAILED: killed by SIGKILL\n  full log: .pipe/logs/slow.log\n',
+    );
     expect(r.stderr).toContain('after: not run, because upstream stage slow failed\n');
     expectV1Intact(ws, lockV1);
     expect(readdirSync(ws.path('.pipe/tmp'))).toEqual([]);
@@ -112,7 +114,9 @@ describe('crash safety', () => {
     expect((await ws.pipe('status', '--check')).code).toBe(1);
     const next = await ws.pipe('build');
     expect(next.code).toBe(0);
-    expect(next.stderr).toContain(`took over the build mutex left by pid ${run.child.pid} (no longer running)`);
+    expect(next.stderr).toContain(
+      `took over the build mutex left by pid ${run.child.pid} (no longer running)`,
+    );
     expect(ws.read('out/after.txt')).toBe('v2-a\nv2-b\n');
     expect(readdirSync(ws.path('.pipe/tmp'))).toEqual([]);
   });
@@ -181,7 +185,9 @@ describe('failures', () => {
     });
     const r = await ws.pipe('build');
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain('lazy: FAILED: exited 0 but did not write out out/lazy.txt (write it to the path PIPE_OUTS gives)\n');
+    expect(r.stderr).toContain(
+      'lazy: FAILED: exited 0 but did not write out out/lazy.txt (write it to the path PIPE_OUTS gives)\n',
+    );
     expect(ws.exists('pipeline.lock')).toBe(false);
   });
 });
@@ -218,7 +224,9 @@ describe('build mutex', () => {
     const second = await ws.pipe('build', '--no-wait');
     expect(second.code).toBe(5);
     expect(second.stderr).toMatch(
-      new RegExp(`^pipe: another build holds this workspace: pid ${first.child.pid} on ${hostname()} \\(pipe build\\) since \\S+Z\\.\n`),
+      new RegExp(
+        `^pipe: another build holds this workspace: pid ${first.child.pid} on ${hostname()} \\(pipe build\\) since \\S+Z\\.\n`,
+      ),
     );
     first.child.kill('SIGINT');
     expect((await first.done).code).toBe(130);

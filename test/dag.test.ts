@@ -41,8 +41,12 @@ const pipelineYaml = lines(
 );
 
 function workspace() {
-  const files: Record<string, string> = { 'pipeline.yaml': pipelineYaml, 'uploads/u1/s1.json': '{}' };
-  for (const s of ['download', 'clean', 'lint', 'keypairs', 'features', 'report']) files[`stages/${s}.mjs`] = `// ${s}\n`;
+  const files: Record<string, string> = {
+    'pipeline.yaml': pipelineYaml,
+    'uploads/u1/s1.json': '{}',
+  };
+  for (const s of ['download', 'clean', 'lint', 'keypairs', 'features', 'report'])
+    files[`stages/${s}.mjs`] = `// ${s}\n`;
   return tempWorkspace(files);
 }
 
@@ -67,7 +71,9 @@ describe('pipe dag', () => {
   it('with targets, shows only them and what they read from', () => {
     const r = workspace().pipe('dag', 'keypairs', 'lint');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(lines('download  # copy the uploads', '└── clean', '    └── keypairs', 'lint'));
+    expect(r.stdout).toBe(
+      lines('download  # copy the uploads', '└── clean', '    └── keypairs', 'lint'),
+    );
   });
 
   it('--mermaid: every stage, then each edge once, in topological order', () => {
@@ -96,14 +102,25 @@ describe('pipe dag', () => {
     const r = workspace().pipe('dag', '--dot', 'clean');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
-      lines('digraph pipeline {', '  rankdir=TB;', '  node [shape=box];', '  "download";', '  "clean";', '  "download" -> "clean";', '}'),
+      lines(
+        'digraph pipeline {',
+        '  rankdir=TB;',
+        '  node [shape=box];',
+        '  "download";',
+        '  "clean";',
+        '  "download" -> "clean";',
+        '}',
+      ),
     );
   });
 
   it('--json names the paths behind each edge', () => {
     const r = workspace().pipe('dag', '--json', 'report');
     expect(r.code).toBe(0);
-    const json = JSON.parse(r.stdout) as { stages: { name: string; upstream: string[] }[]; edges: unknown[] };
+    const json = JSON.parse(r.stdout) as {
+      stages: { name: string; upstream: string[] }[];
+      edges: unknown[];
+    };
     expect(json.stages.map((s) => `${s.name} <- [${s.upstream.join(', ')}]`)).toEqual([
       'download <- []',
       'clean <- [download]',
@@ -111,7 +128,12 @@ describe('pipe dag', () => {
       'features <- [keypairs]',
       'report <- [clean, features]',
     ]);
-    expect(json.edges).toContainEqual({ from: 'clean', to: 'report', out: 'data/clean', dep: 'data/clean/counts.json' });
+    expect(json.edges).toContainEqual({
+      from: 'clean',
+      to: 'report',
+      out: 'data/clean',
+      dep: 'data/clean/counts.json',
+    });
     expect(json.edges).toHaveLength(5);
   });
 
@@ -127,7 +149,9 @@ describe('pipe dag', () => {
     const r = workspace().pipe('dag', 'feature');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('pipe dag: no stage named "feature" in pipeline.yaml (did you mean "features"?)\n');
+    expect(r.stderr).toBe(
+      'pipe dag: no stage named "feature" in pipeline.yaml (did you mean "features"?)\n',
+    );
   });
 
   it('two output formats at once is a usage error', () => {
@@ -140,6 +164,11 @@ describe('pipe dag', () => {
     const ws = workspace();
     const r = ws.pipe('-C', 'nowhere', 'dag');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(lines(`pipe: error: cannot start in ${join(ws.dir, 'nowhere')}: no such folder`, '  fix: pass an existing folder to -C'));
+    expect(r.stderr).toBe(
+      lines(
+        `pipe: error: cannot start in ${join(ws.dir, 'nowhere')}: no such folder`,
+        '  fix: pass an existing folder to -C',
+      ),
+    );
   });
 });

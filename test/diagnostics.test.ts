@@ -1,8 +1,8 @@
 // The diagnostic printer, in process: each expectation is written out by hand from the rule in
-// lib/diagnostics.ts (marker `^` at the start column, `~` to the end of the range on that line).
+// lib/pipeline/diagnostics.ts (marker `^` at the start column, `~` to the end of the range on that line).
 import { describe, expect, it } from 'vitest';
-import { error, formatDiagnostic, warning } from '../lib/diagnostics.js';
-import type { SourceFile } from '../lib/diagnostics.js';
+import { error, formatDiagnostic, warning } from '../lib/pipeline/diagnostics.js';
+import type { SourceFile } from '../lib/pipeline/diagnostics.js';
 
 /** A range from 1-based line/column and a length, with the offset computed from the text. */
 function range(file: SourceFile, line: number, column: number, length: number) {
@@ -12,19 +12,34 @@ function range(file: SourceFile, line: number, column: number, length: number) {
 }
 
 describe('formatDiagnostic', () => {
-  const file: SourceFile = { path: 'pipeline.yaml', text: 'stages:\n  clean:\n    cmd: x\r\n\tdesc: "a\n  b"\nlast' };
+  const file: SourceFile = {
+    path: 'pipeline.yaml',
+    text: 'stages:\n  clean:\n    cmd: x\r\n\tdesc: "a\n  b"\nlast',
+  };
 
   it('marks the range under its line, cut at the end of a line it runs past', () => {
     const d = error(file, range(file, 2, 3, 40), 'too long', 'shorten it');
-    expect(formatDiagnostic(d)).toBe(['pipeline.yaml:2:3: error: too long', '    2 |   clean:', '      |   ^~~~~~', '  fix: shorten it', ''].join('\n'));
+    expect(formatDiagnostic(d)).toBe(
+      [
+        'pipeline.yaml:2:3: error: too long',
+        '    2 |   clean:',
+        '      |   ^~~~~~',
+        '  fix: shorten it',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('keeps tabs in the padding, drops a CR, and marks a zero-length range with one caret', () => {
     expect(formatDiagnostic(error(file, range(file, 4, 8, 4), 'tabbed', undefined))).toBe(
-      ['pipeline.yaml:4:8: error: tabbed', '    4 | \tdesc: "a', '      | \t      ^~', ''].join('\n'),
+      ['pipeline.yaml:4:8: error: tabbed', '    4 | \tdesc: "a', '      | \t      ^~', ''].join(
+        '\n',
+      ),
     );
     expect(formatDiagnostic(error(file, range(file, 3, 10, 0), 'empty', undefined))).toBe(
-      ['pipeline.yaml:3:10: error: empty', '    3 |     cmd: x', '      |          ^', ''].join('\n'),
+      ['pipeline.yaml:3:10: error: empty', '    3 |     cmd: x', '      |          ^', ''].join(
+        '\n',
+      ),
     );
   });
 
@@ -48,7 +63,11 @@ describe('formatDiagnostic', () => {
   });
 
   it('a problem without a file, and a warning', () => {
-    expect(formatDiagnostic(error(undefined, undefined, 'no pipeline.yaml', 'start one'))).toBe('pipe: error: no pipeline.yaml\n  fix: start one\n');
-    expect(formatDiagnostic(warning(file, undefined, 'odd', undefined))).toBe('pipeline.yaml: warning: odd\n');
+    expect(formatDiagnostic(error(undefined, undefined, 'no pipeline.yaml', 'start one'))).toBe(
+      'pipe: error: no pipeline.yaml\n  fix: start one\n',
+    );
+    expect(formatDiagnostic(warning(file, undefined, 'odd', undefined))).toBe(
+      'pipeline.yaml: warning: odd\n',
+    );
   });
 });

@@ -2,11 +2,18 @@
 // file's format, and the worker pool's bound. Golden hashes were computed independently with
 // coreutils, e.g.  printf 'pipe-env\0secret' | sha256sum  (the command is next to each value).
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, computeFingerprint, envValueHash, type Fingerprint } from '../lib/fingerprint.js';
-import { manifestHash, type PathHash, type Sha256Hex } from '../lib/hash.js';
-import { formatLock, parseLock, type LockEntry } from '../lib/lockfile.js';
-import { staleReasons, withUpstreamReasons, type Observed } from '../lib/plan.js';
-import { mapConcurrent, WorkerPool } from '../lib/worker-pool.js';
+import {
+  canonicalJson,
+  computeFingerprint,
+  envValueHash,
+  type Fingerprint,
+} from '../lib/build/fingerprint.js';
+import { manifestHash } from '../lib/observe/hash.js';
+import type { PathHash } from '../lib/observe/types.js';
+import type { Sha256Hex } from '../lib/util/sha256.js';
+import { formatLock, parseLock, type LockEntry } from '../lib/build/lockfile.js';
+import { staleReasons, withUpstreamReasons, type Observed } from '../lib/build/plan.js';
+import { mapConcurrent, WorkerPool } from '../lib/util/worker-pool.js';
 
 const A = 'a'.repeat(64) as Sha256Hex;
 const B = 'b'.repeat(64) as Sha256Hex;
@@ -16,7 +23,9 @@ const D = 'd'.repeat(64) as Sha256Hex;
 describe('fingerprint', () => {
   it('hashes env values with a prefix, never raw', () => {
     // printf 'pipe-env\0secret' | sha256sum
-    expect(envValueHash('secret')).toBe('2c6080c1e0cdccaec0afba29fa73c43e8ad48f6ee94dcfb37f1c9104f58495f4');
+    expect(envValueHash('secret')).toBe(
+      '2c6080c1e0cdccaec0afba29fa73c43e8ad48f6ee94dcfb37f1c9104f58495f4',
+    );
     expect(envValueHash(undefined)).toBeNull();
   });
 
@@ -35,7 +44,12 @@ describe('fingerprint', () => {
   });
 
   it('changes when a param value changes, not when params are listed in another order', () => {
-    const base = { definition: { cmd: 's', deps: [], outs: ['o'] }, cmdHashes: {}, depHashes: {}, envHashes: {} };
+    const base = {
+      definition: { cmd: 's', deps: [], outs: ['o'] },
+      cmdHashes: {},
+      depHashes: {},
+      envHashes: {},
+    };
     const one = computeFingerprint({ ...base, params: { a: 1, b: 2 } });
     expect(computeFingerprint({ ...base, params: { b: 2, a: 1 } })).toBe(one);
     expect(computeFingerprint({ ...base, params: { a: 1, b: 3 } })).not.toBe(one);
@@ -49,7 +63,9 @@ describe('manifest hash', () => {
       { path: 'data/b.txt', sha256: C, size: 3 },
     ];
     // printf 'b.txt\tccc…\t3\nsub/a.txt\tddd…\t5\n' | sha256sum
-    expect(manifestHash(files, 'data')).toBe('5b6717b2912c0f08b0967eb40c7913e5d39080ea2d61be411d4a23f16a578ce4');
+    expect(manifestHash(files, 'data')).toBe(
+      '5b6717b2912c0f08b0967eb40c7913e5d39080ea2d61be411d4a23f16a578ce4',
+    );
   });
 });
 
@@ -116,8 +132,10 @@ describe('stale reasons', () => {
         { path: 'data/in/new', sha256: A, size: 4 },
       ],
     };
-    const reasons = staleReasons(entry, now({ fingerprint: '0'.repeat(64) as Fingerprint, deps: { 'data/in': depNow } }), (sha) =>
-      sha === B ? old : undefined,
+    const reasons = staleReasons(
+      entry,
+      now({ fingerprint: '0'.repeat(64) as Fingerprint, deps: { 'data/in': depNow } }),
+      (sha) => (sha === B ? old : undefined),
     );
     expect(reasons).toEqual([
       { kind: 'dep-deleted', path: 'data/in', file: 'data/in/gone' },
@@ -130,7 +148,11 @@ describe('stale reasons', () => {
     expect(staleReasons(undefined, now({}), noManifests)).toEqual([{ kind: 'never-built' }]);
     //   a ──▶ b ──▶ c        d (alone)
     const up: Record<string, string[]> = { a: [], b: ['a'], c: ['b'], d: [] };
-    const all = withUpstreamReasons(['a', 'b', 'c', 'd'], (s) => up[s]!, new Map([['a', [{ kind: 'never-built' as const }]]]));
+    const all = withUpstreamReasons(
+      ['a', 'b', 'c', 'd'],
+      (s) => up[s]!,
+      new Map([['a', [{ kind: 'never-built' as const }]]]),
+    );
     expect(Object.fromEntries(all)).toEqual({
       a: [{ kind: 'never-built' }],
       b: [{ kind: 'upstream-stale', stage: 'a' }],
@@ -144,7 +166,16 @@ describe('lock file format', () => {
   it('is sorted, indented JSON with a trailing newline, and reads back', () => {
     const text = formatLock({
       version: 1,
-      stages: { z: { fingerprint: A as string as Fingerprint, outs: {}, deps: {}, env: {}, params: { b: 1, a: 2 }, cmd: {} } },
+      stages: {
+        z: {
+          fingerprint: A as string as Fingerprint,
+          outs: {},
+          deps: {},
+          env: {},
+          params: { b: 1, a: 2 },
+          cmd: {},
+        },
+      },
     });
     expect(text).toBe(
       `{\n  "stages": {\n    "z": {\n      "cmd": {},\n      "deps": {},\n      "env": {},\n      "fingerprint": "${A}",\n      "outs": {},\n      "params": {\n        "a": 2,\n        "b": 1\n      }\n    }\n  },\n  "version": 1\n}\n`,

@@ -97,7 +97,9 @@ describe('pipe build freshness', () => {
     const ws = await built();
     ws.write('params.yaml', 'norm:\n  suffix: "!"\n');
     const status = await ws.pipe('status', 'norm');
-    expect(status.stdout).toBe('norm: stale\n  param changed: norm.suffix "." -> "!"\n1 of 1 stages stale; run `pipe build`\n');
+    expect(status.stdout).toBe(
+      'norm: stale\n  param changed: norm.suffix "." -> "!"\n1 of 1 stages stale; run `pipe build`\n',
+    );
     await ws.pipe('build');
     expect(ws.runs()).toEqual(['norm', 'count']);
     expect(ws.read('out/norm.txt')).toBe('hello!\n');
@@ -116,8 +118,10 @@ describe('pipe build freshness', () => {
 
   it('a cmd change and a change to the SQL beside it each re-run the stage', async () => {
     const ws = await built();
-    ws.write('stages/count.mjs', FILES['stages/count.mjs'] + '// a comment is a change too\n');
-    expect((await ws.pipe('status', 'count')).stdout).toContain('count: stale\n  cmd changed: stages/count.mjs\n');
+    ws.write('stages/count.mjs', `${FILES['stages/count.mjs']}// a comment is a change too\n`);
+    expect((await ws.pipe('status', 'count')).stdout).toContain(
+      'count: stale\n  cmd changed: stages/count.mjs\n',
+    );
     await ws.pipe('build');
     expect(ws.runs()).toEqual(['count']);
     ws.clearRuns();
@@ -127,7 +131,9 @@ describe('pipe build freshness', () => {
     expect(ws.runs()).toEqual(['count']);
     ws.clearRuns();
     ws.write('stages/count.sql', 'select 2;\n');
-    expect((await ws.pipe('status', 'count')).stdout).toContain('  cmd changed: stages/count.sql\n');
+    expect((await ws.pipe('status', 'count')).stdout).toContain(
+      '  cmd changed: stages/count.sql\n',
+    );
     await ws.pipe('build');
     expect(ws.runs()).toEqual(['count']);
   });
@@ -135,7 +141,9 @@ describe('pipe build freshness', () => {
   it('an out deleted or edited by hand is stale and rebuilt', async () => {
     const ws = await built();
     ws.remove('out/count.txt');
-    expect((await ws.pipe('status', 'count')).stdout).toContain('count: stale\n  out missing: out/count.txt\n');
+    expect((await ws.pipe('status', 'count')).stdout).toContain(
+      'count: stale\n  out missing: out/count.txt\n',
+    );
     await ws.pipe('build');
     expect(ws.runs()).toEqual(['count']);
     expect(ws.read('out/count.txt')).toBe('7\n'); // "hello.\n"
@@ -155,7 +163,9 @@ describe('pipe build freshness', () => {
     const ws = await built();
     ws.write('data/words/c.txt', 'gamma\n');
     const status = await ws.pipe('status', 'words');
-    expect(status.stdout).toContain('words: stale\n  dep file added: data/words/c.txt in data/words\n');
+    expect(status.stdout).toContain(
+      'words: stale\n  dep file added: data/words/c.txt in data/words\n',
+    );
     await ws.pipe('build');
     expect(ws.runs()).toEqual(['words']);
     expect(ws.read('out/words.txt')).toBe('alpha beta gamma\n');
@@ -190,7 +200,8 @@ describe('pipe build freshness', () => {
 describe('symlinked deps', () => {
   it('are judged by their target: editing the target re-runs the stage', async () => {
     const ws = await tempWorkspace({
-      'pipeline.yaml': 'stages:\n  copy:\n    cmd: stages/copy.mjs\n    deps: [data/current.txt]\n    outs: [out/copy.txt]\n',
+      'pipeline.yaml':
+        'stages:\n  copy:\n    cmd: stages/copy.mjs\n    deps: [data/current.txt]\n    outs: [out/copy.txt]\n',
       'data/v1.txt': 'one\n',
       'stages/copy.mjs': stage`fs.writeFileSync(out('out/copy.txt'), fs.readFileSync('data/current.txt'));`,
     });
@@ -201,7 +212,9 @@ describe('symlinked deps', () => {
     lutimesSync(ws.path('data/current.txt'), old, old);
     await ws.pipe('build');
     ws.write('data/v1.txt', 'uno\n');
-    expect((await ws.pipe('status')).stdout).toContain('copy: stale\n  dep modified: data/current.txt\n');
+    expect((await ws.pipe('status')).stdout).toContain(
+      'copy: stale\n  dep modified: data/current.txt\n',
+    );
     await ws.pipe('build');
     expect(ws.read('out/copy.txt')).toBe('uno\n');
     expect(ws.runs()).toEqual(['copy', 'copy']);
@@ -211,7 +224,8 @@ describe('symlinked deps', () => {
 describe('config layers reach the stage', () => {
   it('config/.env.base and .env.local keys are in the stage env; a declared env input follows them', async () => {
     const ws = await tempWorkspace({
-      'pipeline.yaml': 'stages:\n  greet:\n    cmd: stages/greet.mjs\n    outs: [out/greet.txt]\n    env: [GREETING]\n',
+      'pipeline.yaml':
+        'stages:\n  greet:\n    cmd: stages/greet.mjs\n    outs: [out/greet.txt]\n    env: [GREETING]\n',
       'config/.env.base': 'GREETING=hello\nOTHER=from-base\n',
       'stages/greet.mjs': stage`fs.writeFileSync(out('out/greet.txt'), process.env.GREETING + ' ' + process.env.OTHER + '\\n');`,
     });
@@ -237,7 +251,10 @@ describe('--log-format json', () => {
     });
     const r = await ws.pipe('build', '--log-format', 'json');
     expect(r.code).toBe(0);
-    const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const e of events) expect(e.time).toMatch(/^\d{4}-\d\d-\d\dT/);
     const strip = events.map(({ time: _t, durationMs: _d, ...rest }) => rest);
     expect(strip).toEqual([
@@ -273,7 +290,9 @@ describe('glob deps', () => {
     await ws.pipe('build');
     expect(ws.runs()).toEqual([]);
     ws.write('data/y/2.csv', 'b,2\n');
-    expect((await ws.pipe('status')).stdout).toContain('merge: stale\n  dep file added: data/y/2.csv in data/**/*.csv\n');
+    expect((await ws.pipe('status')).stdout).toContain(
+      'merge: stale\n  dep file added: data/y/2.csv in data/**/*.csv\n',
+    );
     await ws.pipe('build');
     expect(ws.runs()).toEqual(['merge']);
     expect(ws.read('out/merged.csv')).toBe('a,1\nb,2\n');

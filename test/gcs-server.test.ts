@@ -14,7 +14,10 @@ let bucket: Bucket;
 
 beforeAll(async () => {
   server = await startGcsServer(['proto']);
-  bucket = new Storage({ apiEndpoint: server.url, retryOptions: { maxRetries: 0, autoRetry: false } }).bucket('proto');
+  bucket = new Storage({
+    apiEndpoint: server.url,
+    retryOptions: { maxRetries: 0, autoRetry: false },
+  }).bucket('proto');
 });
 afterAll(async () => server.stop());
 
@@ -76,7 +79,9 @@ describe('GCS server through the real client', () => {
     const before = (await server.requests()).length;
     const data = bytes(256 * 1024 * 2 + 1234, 3); // two full chunks and a short last one
     await new Promise<void>((resolve, reject) => {
-      const stream = bucket.file('resumable/chunked').createWriteStream({ resumable: true, chunkSize: 256 * 1024 });
+      const stream = bucket
+        .file('resumable/chunked')
+        .createWriteStream({ resumable: true, chunkSize: 256 * 1024 });
       stream.on('error', reject).on('finish', resolve);
       stream.end(data);
     });
@@ -93,12 +98,23 @@ describe('GCS server through the real client', () => {
     const [uri] = await file.createResumableUpload();
     const data = bytes(256 * 1024 + 5000, 5);
     const head = data.subarray(0, 256 * 1024);
-    const first = await fetch(uri, { method: 'PUT', headers: { 'Content-Range': `bytes 0-${head.length - 1}/*` }, body: head });
+    const first = await fetch(uri, {
+      method: 'PUT',
+      headers: { 'Content-Range': `bytes 0-${head.length - 1}/*` },
+      body: head,
+    });
     expect([first.status, first.headers.get('range')]).toEqual([308, `bytes=0-${head.length - 1}`]);
     const status = await fetch(uri, { method: 'PUT', headers: { 'Content-Range': 'bytes */*' } });
-    expect([status.status, status.headers.get('range')]).toEqual([308, `bytes=0-${head.length - 1}`]);
+    expect([status.status, status.headers.get('range')]).toEqual([
+      308,
+      `bytes=0-${head.length - 1}`,
+    ]);
     const rest = data.subarray(head.length);
-    const last = await fetch(uri, { method: 'PUT', headers: { 'Content-Range': `bytes ${head.length}-${data.length - 1}/${data.length}` }, body: rest });
+    const last = await fetch(uri, {
+      method: 'PUT',
+      headers: { 'Content-Range': `bytes ${head.length}-${data.length - 1}/${data.length}` },
+      body: rest,
+    });
     expect(last.status).toBe(200);
     expect(((await last.json()) as { md5Hash: string }).md5Hash).toBe(md5(data));
     const [back] = await file.download();
@@ -144,7 +160,9 @@ describe('GCS server through the real client', () => {
     const wrong = String(BigInt(meta.generation as string) + 1n);
     const getError = await file.getMetadata({ ifGenerationMatch: wrong }).catch((e: unknown) => e);
     expect((getError as { code?: unknown }).code).toBe(412);
-    const metaError = await file.getMetadata({ ifMetagenerationMatch: '2' }).catch((e: unknown) => e);
+    const metaError = await file
+      .getMetadata({ ifMetagenerationMatch: '2' })
+      .catch((e: unknown) => e);
     expect((metaError as { code?: unknown }).code).toBe(412); // a fresh object is metageneration 1
     expect((await file.getMetadata({ ifMetagenerationMatch: '1' }))[0].metageneration).toBe('1');
     const deleteError = await file.delete({ ifGenerationMatch: wrong }).catch((e: unknown) => e);
@@ -171,7 +189,8 @@ describe('GCS server through the real client', () => {
     const file = bucket.file('range/r');
     await file.save('0123456789', { resumable: false });
     const chunks: Buffer[] = [];
-    for await (const chunk of file.createReadStream({ start: 2, end: 5 })) chunks.push(chunk as Buffer);
+    for await (const chunk of file.createReadStream({ start: 2, end: 5 }))
+      chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('2345');
   });
 
@@ -182,9 +201,18 @@ describe('GCS server through the real client', () => {
     const names: string[] = [];
     const prefixes: string[] = [];
     let pages = 0;
-    let query: object | null = { prefix: 'list/', delimiter: '/', autoPaginate: false, maxResults: 2 };
+    let query: object | null = {
+      prefix: 'list/',
+      delimiter: '/',
+      autoPaginate: false,
+      maxResults: 2,
+    };
     while (query !== null) {
-      const [files, next, response] = (await bucket.getFiles(query)) as unknown as [{ name: string }[], object | null, { prefixes?: string[] }];
+      const [files, next, response] = (await bucket.getFiles(query)) as unknown as [
+        { name: string }[],
+        object | null,
+        { prefixes?: string[] },
+      ];
       names.push(...files.map((f) => f.name));
       prefixes.push(...(response.prefixes ?? []));
       query = next ?? null;

@@ -43,7 +43,8 @@ async function linkedWorkspace(withMake = true): Promise<TempWorkspace> {
   return ws;
 }
 
-const status = async (ws: TempWorkspace): Promise<StatusJson> => JSON.parse((await ws.pipe('status', '--json')).stdout) as StatusJson;
+const status = async (ws: TempWorkspace): Promise<StatusJson> =>
+  JSON.parse((await ws.pipe('status', '--json')).stdout) as StatusJson;
 
 describe('hard links', () => {
   it('are read once: the second path to a file is answered by the hash of the first', async () => {
@@ -58,10 +59,13 @@ describe('hard links', () => {
     const ws = await linkedWorkspace(false);
     // src is a plain dep, hashed before link runs. link makes dst as links of src's files, then appends to one through its link: the inode that
     // src/f07 hashed to before the stage now has another size and mtime.
-    ws.write('stages/link.mjs', stage`
+    ws.write(
+      'stages/link.mjs',
+      stage`
       fs.mkdirSync(out('dst'));
       for (const f of fs.readdirSync('src')) fs.linkSync('src/' + f, out('dst') + '/' + f);
-      fs.appendFileSync(out('dst') + '/f07', 'appended in place\\n');`);
+      fs.appendFileSync(out('dst') + '/f07', 'appended in place\\n');`,
+    );
     expect((await ws.pipe('build')).code).toBe(0);
     // The lock's hash of dst, against one computed here from the bytes (hash.ts manifestHash:
     // sha256 over "<path in folder>\t<sha256>\t<size>\n", sorted by path).
@@ -69,8 +73,12 @@ describe('hard links', () => {
       const bytes = readFileSync(ws.path(`dst/${name(i)}`));
       return `${name(i)}\t${createHash('sha256').update(bytes).digest('hex')}\t${bytes.length}\n`;
     });
-    const lock = JSON.parse(ws.read('pipeline.lock')) as { stages: Record<string, { outs: Record<string, { sha256: string }> }> };
+    const lock = JSON.parse(ws.read('pipeline.lock')) as {
+      stages: Record<string, { outs: Record<string, { sha256: string }> }>;
+    };
     expect(ws.read('dst/f07')).toContain('appended in place');
-    expect(lock.stages.link!.outs.dst!.sha256).toBe(createHash('sha256').update(lines.join('')).digest('hex'));
+    expect(lock.stages.link!.outs.dst!.sha256).toBe(
+      createHash('sha256').update(lines.join('')).digest('hex'),
+    );
   });
 });

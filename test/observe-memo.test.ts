@@ -1,4 +1,4 @@
-// The per-process observation memo (lib/observe-memo.ts) must never hand a stage an observation
+// The per-process observation memo (lib/observe/memo.ts) must never hand a stage an observation
 // taken before an upstream stage rewrote that path.
 //
 //   gen (param gen.word) ──▶ data/gen/{a,b}.txt ──▶ whole (dep: the folder)       ──▶ out/whole.txt
@@ -9,8 +9,8 @@
 // would stay "fresh" on stale data. The folder dep and the file-inside-the-out dep cover both ways
 // a memoised path can overlap a rewritten out.
 import { describe, expect, it } from 'vitest';
-import { ObservationMemo, overlaps } from '../lib/observe-memo.js';
-import type { PathHash } from '../lib/hash.js';
+import { ObservationMemo, overlaps } from '../lib/observe/memo.js';
+import type { PathHash } from '../lib/observe/types.js';
 import { stage, tempWorkspace } from './helpers/workspace.js';
 
 const FILES = {
@@ -73,13 +73,19 @@ describe('ObservationMemo', () => {
   it('computes a path once, and again only after a rewrite that overlaps it', async () => {
     const memo = new ObservationMemo();
     let computed = 0;
-    const observe = (p: string, glob = false): Promise<PathHash> => memo.get(p, glob, () => (computed++, hashOf(p)));
-    for (const p of ['data/raw', 'data/raw/manifest.json', 'data', 'data/rawer', 'stages/*.ts']) await observe(p, p.includes('*'));
+    const observe = (p: string, glob = false): Promise<PathHash> =>
+      memo.get(p, glob, () => {
+        computed++;
+        return hashOf(p);
+      });
+    for (const p of ['data/raw', 'data/raw/manifest.json', 'data', 'data/rawer', 'stages/*.ts'])
+      await observe(p, p.includes('*'));
     await observe('data/raw');
     expect(computed).toBe(5);
     memo.forget(['data/raw']);
     // data/raw (itself), data/raw/manifest.json (inside), data (holds it), the glob (any): again.
-    for (const p of ['data/raw', 'data/raw/manifest.json', 'data', 'data/rawer', 'stages/*.ts']) await observe(p, p.includes('*'));
+    for (const p of ['data/raw', 'data/raw/manifest.json', 'data', 'data/rawer', 'stages/*.ts'])
+      await observe(p, p.includes('*'));
     expect(computed).toBe(9); // data/rawer only shares a prefix: still memoised
   });
 

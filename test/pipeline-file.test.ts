@@ -158,10 +158,15 @@ describe('pipeline.yaml errors, verbatim', () => {
     );
     const files = { 'samples/a.json': '{}', 'stages/lib/util.mjs': '' };
     const ok = tempWorkspace({ ...scripts, ...files, 'pipeline.yaml': shared });
-    const { loadPipeline } = await import('../lib/pipeline-file.js');
+    const { loadPipeline } = await import('../lib/pipeline/pipeline-file.js');
     const loaded = await loadPipeline(ok.dir);
     // The deps reached through the alias are all there (not silently dropped), located at the anchor.
-    expect(loaded.ok && loaded.value.stages.get('download' as never)?.deps.map((d) => `${d.value}@${d.range.line}:${d.range.column}`)).toEqual(['samples@1:20', 'stages/lib@1:29']);
+    expect(
+      loaded.ok &&
+        loaded.value.stages
+          .get('download' as never)
+          ?.deps.map((d) => `${d.value}@${d.range.line}:${d.range.column}`),
+    ).toEqual(['samples@1:20', 'stages/lib@1:29']);
     const nested = shared.replace('deps: *inputs', 'deps: [*inputs]'); // line 5: the alias at column 12
     expect(refused(nested, files)).toBe(
       lines(
@@ -172,7 +177,13 @@ describe('pipeline.yaml errors, verbatim', () => {
         '1 error',
       ),
     );
-    const merged = lines('x-defaults: &defaults {deps: [samples]}', 'stages:', '  download:', '    <<: *defaults', '    cmd: stages/download.mjs');
+    const merged = lines(
+      'x-defaults: &defaults {deps: [samples]}',
+      'stages:',
+      '  download:',
+      '    <<: *defaults',
+      '    cmd: stages/download.mjs',
+    );
     expect(refused(merged, files)).toBe(
       lines(
         'pipeline.yaml:4:5: error: stage "download" uses a YAML merge key (<<), which pipe does not read',
@@ -212,7 +223,13 @@ describe('pipeline.yaml errors, verbatim', () => {
   });
 
   it('a key written twice inside one stage', () => {
-    const yaml = lines('stages:', '  clean:', '    cmd: stages/clean.mjs', '    outs: [a]', '    outs: [b]');
+    const yaml = lines(
+      'stages:',
+      '  clean:',
+      '    cmd: stages/clean.mjs',
+      '    outs: [a]',
+      '    outs: [b]',
+    );
     expect(refused(yaml)).toBe(
       lines(
         'pipeline.yaml:5:5: error: key "outs" is defined twice',
@@ -228,7 +245,13 @@ describe('pipeline.yaml errors, verbatim', () => {
   });
 
   it('stage names with characters outside [A-Za-z0-9_-]', () => {
-    const yaml = lines('stages:', '  clean data:', '    cmd: stages/clean.mjs', '  keypairs.v2:', '    cmd: stages/keypairs.mjs');
+    const yaml = lines(
+      'stages:',
+      '  clean data:',
+      '    cmd: stages/clean.mjs',
+      '  keypairs.v2:',
+      '    cmd: stages/keypairs.mjs',
+    );
     expect(refused(yaml)).toBe(
       lines(
         'pipeline.yaml:2:3: error: stage name "clean data" has characters pipe does not allow',
@@ -285,7 +308,13 @@ describe('pipeline.yaml errors, verbatim', () => {
   });
 
   it('a stage whose glob dep covers its own out', () => {
-    const yaml = lines('stages:', '  report:', '    cmd: stages/report.mjs', '    deps: [reports/**/*.csv]', '    outs: [reports/all.csv]');
+    const yaml = lines(
+      'stages:',
+      '  report:',
+      '    cmd: stages/report.mjs',
+      '    deps: [reports/**/*.csv]',
+      '    outs: [reports/all.csv]',
+    );
     expect(refused(yaml)).toBe(
       lines(
         'pipeline.yaml:2:3: error: stage "report" reads its own out',
@@ -301,7 +330,7 @@ describe('pipeline.yaml errors, verbatim', () => {
     );
   });
 
-  it('two stages owning one out, and an out inside another stage\'s out', () => {
+  it("two stages owning one out, and an out inside another stage's out", () => {
     const yaml = lines(
       'stages:',
       '  download:',
@@ -431,7 +460,13 @@ describe('pipeline.yaml errors, verbatim', () => {
     const ws = tempWorkspace({
       ...scripts,
       'samples/a.json': '{}',
-      'pipeline.yaml': lines('stages:', '  download:', '    cmd: stages/download.mjs', '    deps: [linked/a.json]', '    outs: [data/raw]'),
+      'pipeline.yaml': lines(
+        'stages:',
+        '  download:',
+        '    cmd: stages/download.mjs',
+        '    deps: [linked/a.json]',
+        '    outs: [data/raw]',
+      ),
     });
     ws.link('linked', 'samples');
     const r = ws.pipe('dag');
@@ -441,7 +476,12 @@ describe('pipeline.yaml errors, verbatim', () => {
   });
 
   it('a param key missing from params.yaml, with the closest key', () => {
-    const yaml = lines('stages:', '  clean:', '    cmd: stages/clean.mjs', '    params: [clean.max_hold, clean.min_hold_ms]');
+    const yaml = lines(
+      'stages:',
+      '  clean:',
+      '    cmd: stages/clean.mjs',
+      '    params: [clean.max_hold, clean.min_hold_ms]',
+    );
     const params = lines('clean:', '  max_hold_ms: 5000', '  min_hold_ms: 0');
     expect(refused(yaml, { 'params.yaml': params })).toBe(
       lines(
@@ -455,7 +495,12 @@ describe('pipeline.yaml errors, verbatim', () => {
   });
 
   it('a declared param without any params.yaml', () => {
-    const yaml = lines('stages:', '  clean:', '    cmd: stages/clean.mjs', '    params: [clean.max_hold_ms]');
+    const yaml = lines(
+      'stages:',
+      '  clean:',
+      '    cmd: stages/clean.mjs',
+      '    params: [clean.max_hold_ms]',
+    );
     expect(refused(yaml)).toBe(
       lines(
         'pipeline.yaml:4:14: error: stage "clean" reads param "clean.max_hold_ms", but there is no params.yaml',
@@ -470,7 +515,12 @@ describe('pipeline.yaml errors, verbatim', () => {
   });
 
   it('a params.yaml that does not parse is reported at its own place', () => {
-    const yaml = lines('stages:', '  clean:', '    cmd: stages/clean.mjs', '    params: [clean.max_hold_ms]');
+    const yaml = lines(
+      'stages:',
+      '  clean:',
+      '    cmd: stages/clean.mjs',
+      '    params: [clean.max_hold_ms]',
+    );
     expect(refused(yaml, { 'params.yaml': lines('clean:', '  max_hold_ms: [5000') })).toBe(
       lines(
         'params.yaml:3:1: error: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
@@ -516,7 +566,7 @@ describe('pipeline.yaml errors, verbatim', () => {
 
 describe('loadPipeline on a valid file (in process)', () => {
   it('keeps every value with its place, and normalises paths', async () => {
-    const { loadPipeline } = await import('../lib/pipeline-file.js');
+    const { loadPipeline } = await import('../lib/pipeline/pipeline-file.js');
     const yaml = lines(
       'stages:',
       '  clean:', //                                line 2, column 3
@@ -528,7 +578,13 @@ describe('loadPipeline on a valid file (in process)', () => {
       '    env: [TZ]',
       '    desc: drop impossible keystrokes',
     );
-    const ws = tempWorkspace({ ...scripts, 'pipeline.yaml': yaml, 'data/raw/x.tsv': '', 'uploads/a.json': '{}', 'params.yaml': 'clean: {max_hold_ms: 5000}\n' });
+    const ws = tempWorkspace({
+      ...scripts,
+      'pipeline.yaml': yaml,
+      'data/raw/x.tsv': '',
+      'uploads/a.json': '{}',
+      'params.yaml': 'clean: {max_hold_ms: 5000}\n',
+    });
     const loaded = await loadPipeline(ws.dir);
     if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
     expect(loaded.warnings).toEqual([]);
@@ -543,8 +599,15 @@ describe('loadPipeline on a valid file (in process)', () => {
         { value: 'data/raw', range: { offset: 56, length: 9, line: 4, column: 12 } },
         { value: 'uploads/a.json', range: { offset: 67, length: 18, line: 4, column: 23 } },
       ],
-      outs: [{ value: 'data/clean', range: expect.objectContaining({ line: 5, column: 12, length: 11 }) }],
-      params: [{ value: 'clean.max_hold_ms', range: expect.objectContaining({ line: 6, column: 14 }) }],
+      outs: [
+        {
+          value: 'data/clean',
+          range: expect.objectContaining({ line: 5, column: 12, length: 11 }),
+        },
+      ],
+      params: [
+        { value: 'clean.max_hold_ms', range: expect.objectContaining({ line: 6, column: 14 }) },
+      ],
       env: [{ value: 'TZ', range: expect.objectContaining({ line: 7, column: 11, length: 2 }) }],
     });
   });
@@ -553,8 +616,10 @@ describe('loadPipeline on a valid file (in process)', () => {
 describe('config/pipeline.schema.json', () => {
   it('names the same stage keys the loader reads, so editors and pipe agree', async () => {
     const { readFileSync } = await import('node:fs');
-    const { stageKeys } = await import('../lib/pipeline-schema.js');
-    const schema = JSON.parse(readFileSync(new URL('../config/pipeline.schema.json', import.meta.url), 'utf8')) as {
+    const { stageKeys } = await import('../lib/pipeline/schema.js');
+    const schema = JSON.parse(
+      readFileSync(new URL('../config/pipeline.schema.json', import.meta.url), 'utf8'),
+    ) as {
       $schema: string;
       definitions: { stage: { properties: Record<string, unknown> } };
     };
@@ -562,9 +627,11 @@ describe('config/pipeline.schema.json', () => {
     expect(Object.keys(schema.definitions.stage.properties).sort()).toEqual([...stageKeys].sort());
   });
 
-  it('is what lib/pipeline-schema-validator.ts was generated from (else: npm run generate:schema)', async () => {
+  it('is what lib/pipeline/schema-validator.ts was generated from (else: npm run generate:schema)', async () => {
     const { readFileSync } = await import('node:fs');
-    const { validatorPath, validatorSource } = await import('../scripts/generate-schema-validator.js');
+    const { validatorPath, validatorSource } = await import(
+      '../scripts/generate-schema-validator.js'
+    );
     expect(readFileSync(validatorPath, 'utf8')).toBe(validatorSource());
   });
 });

@@ -9,12 +9,13 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sha256Hex } from '../lib/hash.js';
+import type { Sha256Hex } from '../lib/util/sha256.js';
 import { backends, walkStore, type Store } from './helpers/remote-backends.js';
 import { GEN_SUM_PIPELINE, GEN_SUM_SOURCES } from './helpers/gen-sum.js';
 import { tempWorkspace, type RunResult, type TempWorkspace } from './helpers/workspace.js';
 
-const sha256 = (text: string | Buffer): Sha256Hex => createHash('sha256').update(text).digest('hex') as Sha256Hex;
+const sha256 = (text: string | Buffer): Sha256Hex =>
+  createHash('sha256').update(text).digest('hex') as Sha256Hex;
 
 function json<T>(r: RunResult): T {
   expect(r.code, r.stderr).toBe(0);
@@ -28,9 +29,14 @@ for (const backend of backends) {
 
     let store: Store;
     /** A workspace on the shared store with `words` as its input. */
-    async function workspace(words = 'alpha beta gamma', extra: Record<string, string> = {}): Promise<TempWorkspace & { run(...args: string[]): Promise<RunResult> }> {
-      const ws = await tempWorkspace({ ...GEN_SUM_SOURCES, 'data/in.txt': words + '\n' });
-      return Object.assign(ws, { run: (...args: string[]) => ws.pipeWith({ env: { ...store.env, ...extra } }, ...args) });
+    async function workspace(
+      words = 'alpha beta gamma',
+      extra: Record<string, string> = {},
+    ): Promise<TempWorkspace & { run(...args: string[]): Promise<RunResult> }> {
+      const ws = await tempWorkspace({ ...GEN_SUM_SOURCES, 'data/in.txt': `${words}\n` });
+      return Object.assign(ws, {
+        run: (...args: string[]) => ws.pipeWith({ env: { ...store.env, ...extra } }, ...args),
+      });
     }
     async function builtAndPushed(...pushArgs: string[]) {
       const a = await workspace();
@@ -47,16 +53,33 @@ for (const backend of backends) {
       expect(refused.code).toBe(7);
       expect(refused.stderr).toMatch(/refused: 2 stale stages \(gen, sum\)/);
       expect((await a.run('build')).code).toBe(0);
-      expect(json<{ uploaded: number; dryRun: boolean }>(await a.run('push', '--dry-run', '--json'))).toMatchObject({ uploaded: 4, dryRun: true });
+      expect(
+        json<{ uploaded: number; dryRun: boolean }>(await a.run('push', '--dry-run', '--json')),
+      ).toMatchObject({ uploaded: 4, dryRun: true });
       expect(await walkStore(store.remote)).toEqual({ versions: [], missing: [] }); // a dry run writes nothing
-      const pushed = json<{ versionId: string; uploaded: number; files: number }>(await a.run('push', '--json', '--notes', 'first cut', '--set-current'));
+      const pushed = json<{ versionId: string; uploaded: number; files: number }>(
+        await a.run('push', '--json', '--notes', 'first cut', '--set-current'),
+      );
       expect(pushed).toMatchObject({ files: 4, uploaded: 4 }); // 3 word files + sum.txt, all distinct
-      const listed = json<{ refs: Record<string, string>; versions: { id: string; notes: string; stages: Record<string, { metrics?: unknown; outs: string[]; durationMs?: number }> }[] }>(await a.run('versions', '--json'));
+      const listed = json<{
+        refs: Record<string, string>;
+        versions: {
+          id: string;
+          notes: string;
+          stages: Record<string, { metrics?: unknown; outs: string[]; durationMs?: number }>;
+        }[];
+      }>(await a.run('versions', '--json'));
       expect(listed.refs).toEqual({ current: pushed.versionId });
       expect(listed.versions).toHaveLength(1);
-      expect(listed.versions[0]).toMatchObject({ id: pushed.versionId, notes: 'first cut', stages: { gen: { metrics: { records: 3 }, outs: ['out/gen'] } } });
+      expect(listed.versions[0]).toMatchObject({
+        id: pushed.versionId,
+        notes: 'first cut',
+        stages: { gen: { metrics: { records: 3 }, outs: ['out/gen'] } },
+      });
       expect(listed.versions[0]!.stages.gen!.durationMs).toBeGreaterThan(0); // the processing time of the local run
-      const shown = json<{ manifest: { stages: { gen: { files: { path: string; sha256: string }[] } } } }>(await a.run('versions', 'show', 'current', '--json'));
+      const shown = json<{
+        manifest: { stages: { gen: { files: { path: string; sha256: string }[] } } };
+      }>(await a.run('versions', 'show', 'current', '--json'));
       expect(shown.manifest.stages.gen.files).toEqual([
         { path: 'out/gen/w0.txt', sha256: sha256('alpha\n'), size: 6 },
         { path: 'out/gen/w1.txt', sha256: sha256('beta\n'), size: 5 },
@@ -71,7 +94,9 @@ for (const backend of backends) {
       const status = json<{ stale: string[] }>(await b.run('status', '--json'));
       expect(status.stale).toEqual([]);
       expect(b.runs()).toEqual([]); // nothing ran in B
-      const lock = JSON.parse(b.read('pipeline.lock')) as { stages: Record<string, { source?: { version: string } }> };
+      const lock = JSON.parse(b.read('pipeline.lock')) as {
+        stages: Record<string, { source?: { version: string } }>;
+      };
       expect(lock.stages.gen!.source?.version).toBe(pushed.versionId);
     });
 
@@ -79,7 +104,12 @@ for (const backend of backends) {
       store = await backend.store();
       const { a, id } = await builtAndPushed();
       const before = (await store.requests?.())?.length ?? 0;
-      const again = json<{ versionId: string; unchanged: boolean; bytesSent: number; uploaded: number }>(await a.run('push', '--json'));
+      const again = json<{
+        versionId: string;
+        unchanged: boolean;
+        bytesSent: number;
+        uploaded: number;
+      }>(await a.run('push', '--json'));
       expect(again).toMatchObject({ versionId: id, unchanged: true, bytesSent: 0, uploaded: 0 });
       const log = (await store.requests?.())?.slice(before);
       if (log !== undefined) {
@@ -93,19 +123,24 @@ for (const backend of backends) {
       store = await backend.store();
       const { a } = await builtAndPushed();
       await store.wipeObjects();
-      const again = json<{ uploaded: number; unchanged: boolean }>(await a.run('push', '--json', '--notes', 'after the wipe'));
+      const again = json<{ uploaded: number; unchanged: boolean }>(
+        await a.run('push', '--json', '--notes', 'after the wipe'),
+      );
       expect(again).toMatchObject({ uploaded: 4, unchanged: false });
       expect((await walkStore(store.remote)).missing).toEqual([]);
     });
 
-    it('never writes outside the workspace or outside a stage\'s outs, whatever a manifest says', async () => {
+    it("never writes outside the workspace or outside a stage's outs, whatever a manifest says", async () => {
       store = await backend.store();
       const { id } = await builtAndPushed();
       const text = await store.remote.getManifest(id as never);
       if (!text.ok) throw new Error('setup');
       // The published manifest with sum's file renamed to `path`, or with an extra file at `path`.
       const hostile = (path: string, n: number) => {
-        const m = JSON.parse(text.value) as { id: string; stages: { sum: { files: { path: string }[] } } };
+        const m = JSON.parse(text.value) as {
+          id: string;
+          stages: { sum: { files: { path: string }[] } };
+        };
         m.id = id.replace(/_\d{2}-\d{2}-\d{2}_/, `_00-00-0${n}_`);
         if (n === 3) m.stages.sum.files.push({ ...m.stages.sum.files[0]!, path });
         else m.stages.sum.files[0]!.path = path;
@@ -139,10 +174,15 @@ for (const backend of backends) {
       store = await backend.store();
       const { id } = await builtAndPushed('--set-current');
       const b = await workspace();
-      b.write('pipeline.yaml', GEN_SUM_PIPELINE.replace('outs: [out/sum.txt]', 'outs: [out/total.txt]'));
+      b.write(
+        'pipeline.yaml',
+        GEN_SUM_PIPELINE.replace('outs: [out/sum.txt]', 'outs: [out/total.txt]'),
+      );
       const r = await b.run('pull', 'current');
       expect(r.code).toBe(7);
-      expect(r.stderr).toContain(`stage sum writes out/total.txt here, but in version ${id} it wrote out/sum.txt`);
+      expect(r.stderr).toContain(
+        `stage sum writes out/total.txt here, but in version ${id} it wrote out/sum.txt`,
+      );
       expect(b.exists('out')).toBe(false);
       expect((await b.run('pull', 'current', '--stage', 'gen')).code).toBe(0); // the others still can be pulled
     });
@@ -196,7 +236,9 @@ for (const backend of backends) {
       expect(b.runs()).toEqual([]);
       expect(built.stdout).toContain(`gen: pulled from version ${id}`);
       expect(b.read('out/gen/w2.txt')).toBe('gamma\n');
-      const lock = JSON.parse(b.read('pipeline.lock')) as { stages: Record<string, { source?: { version: string; pushedBy: string } }> };
+      const lock = JSON.parse(b.read('pipeline.lock')) as {
+        stages: Record<string, { source?: { version: string; pushedBy: string } }>;
+      };
       expect(lock.stages.sum!.source).toMatchObject({ version: id });
       // Opting out, or a different input, runs locally.
       const c = await workspace();
@@ -206,11 +248,16 @@ for (const backend of backends) {
 
     it('builds locally, saying why, when the remote is unreachable', async () => {
       store = await backend.store();
-      const b = await workspace('alpha beta gamma', { PIPE_REMOTE: 'gs://pipe-cli/x', PIPE_GCS_ENDPOINT: 'http://127.0.0.1:9' });
+      const b = await workspace('alpha beta gamma', {
+        PIPE_REMOTE: 'gs://pipe-cli/x',
+        PIPE_GCS_ENDPOINT: 'http://127.0.0.1:9',
+      });
       const built = await b.run('build');
       expect(built.code).toBe(0);
       expect(b.runs().sort()).toEqual(['gen', 'sum']);
-      expect(built.stderr).toMatch(/gen: remote cache not used \(remote gs:\/\/pipe-cli\/x is unreachable: .*ECONNREFUSED.*; stale stages run locally\)/);
+      expect(built.stderr).toMatch(
+        /gen: remote cache not used \(remote gs:\/\/pipe-cli\/x is unreachable: .*ECONNREFUSED.*; stale stages run locally\)/,
+      );
     });
 
     it('two workspaces pushing at the same moment: both versions exist, current moved by CAS wins only, nothing lost', async () => {
@@ -219,8 +266,14 @@ for (const backend of backends) {
       const b = await workspace('three four five');
       expect((await a.run('build')).code).toBe(0);
       expect((await b.run('build')).code).toBe(0);
-      const [ra, rb] = await Promise.all([a.run('push', '--json', '--set-current'), b.run('push', '--json', '--set-current')]);
-      type Pushed = { versionId: string; refs: { ref: string; result: string; versionId: string }[] };
+      const [ra, rb] = await Promise.all([
+        a.run('push', '--json', '--set-current'),
+        b.run('push', '--json', '--set-current'),
+      ]);
+      type Pushed = {
+        versionId: string;
+        refs: { ref: string; result: string; versionId: string }[];
+      };
       const pa = json<Pushed>(ra);
       const pb = json<Pushed>(rb);
       expect(pa.versionId).not.toBe(pb.versionId); // same user, maybe the same second: the ID moved on
@@ -233,7 +286,8 @@ for (const backend of backends) {
       expect(movers.length).toBeGreaterThanOrEqual(1);
       // The ref ends where the last CAS winner put it; a loser that saw a newer version left it alone.
       expect(movers).toContain(at);
-      for (const p of [pa, pb]) if (p.refs[0]!.result === 'kept') expect(p.refs[0]!.versionId > p.versionId).toBe(true);
+      for (const p of [pa, pb])
+        if (p.refs[0]!.result === 'kept') expect(p.refs[0]!.versionId > p.versionId).toBe(true);
     });
 
     it('a push killed mid-upload: no version points at a missing object, and the re-push completes', async () => {
@@ -253,7 +307,9 @@ for (const backend of backends) {
       expect(walked.missing).toEqual([]);
       const b = await workspace();
       expect((await b.run('pull', 'current')).code).toBe(0);
-      expect(sha256(readFileSync(b.path('out/gen/big.bin')))).toBe(sha256(Buffer.alloc(48 << 20, 'alpha')));
+      expect(sha256(readFileSync(b.path('out/gen/big.bin')))).toBe(
+        sha256(Buffer.alloc(48 << 20, 'alpha')),
+      );
     });
   });
 }

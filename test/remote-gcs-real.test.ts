@@ -8,7 +8,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { describe, it } from 'vitest';
-import { openRemote, type Remote } from '../lib/remote.js';
+import { openRemote } from '../lib/remote/open.js';
+import type { Remote } from '../lib/remote/remote.js';
 import { remoteSuite } from './remote-suite.js';
 
 const bucketName = process.env.PIPE_TEST_GCS_BUCKET ?? '';
@@ -36,7 +37,9 @@ if (bucketName === '' || !hasCredentials) {
       twin: await open(`gs://${bucketName}/${base}/store`),
       neighbour: await open(`gs://${bucketName}/${base}/other`),
       async replaceObjectBytes(sha, bytes) {
-        await raw.file(`${base}/store/objects/${sha.slice(0, 2)}/${sha}`).save(bytes, { resumable: false });
+        await raw
+          .file(`${base}/store/objects/${sha.slice(0, 2)}/${sha}`)
+          .save(bytes, { resumable: false });
       },
       putRaw: (key, text) => raw.file(`${base}/store/${key}`).save(text, { resumable: false }),
       rawRefKey: (ref) => `refs/${ref}.json`,

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sha256Hex } from '../lib/hash.js';
-import { openRemote, type Remote, type RemoteOptions } from '../lib/remote.js';
+import type { Sha256Hex } from '../lib/util/sha256.js';
+import { openRemote } from '../lib/remote/open.js';
+import type { Remote, RemoteOptions } from '../lib/remote/remote.js';
 import { startGcsServer, type GcsServer } from './gcs-server/index.js';
 import { remoteSuite } from './remote-suite.js';
 
@@ -22,7 +23,12 @@ async function open(url: string, options: RemoteOptions): Promise<Remote> {
 
 remoteSuite('gs:// (GCS server fixture)', async () => {
   const server = await startGcsServer([BUCKET]);
-  const options: RemoteOptions = { workspace: tmpdir(), gcsEndpoint: server.url, listPageSize: 10, maxRetries: 0 };
+  const options: RemoteOptions = {
+    workspace: tmpdir(),
+    gcsEndpoint: server.url,
+    listPageSize: 10,
+    maxRetries: 0,
+  };
   const raw = new Storage({ apiEndpoint: server.url }).bucket(BUCKET);
   return {
     remote: await open(`gs://${BUCKET}/team/store`, options),
@@ -31,12 +37,16 @@ remoteSuite('gs:// (GCS server fixture)', async () => {
     async replaceObjectBytes(sha, bytes) {
       // An overwrite without preconditions: the service's checksums match the new bytes, so only
       // the sha256 check can notice.
-      await raw.file(`team/store/objects/${sha.slice(0, 2)}/${sha}`).save(bytes, { resumable: false });
+      await raw
+        .file(`team/store/objects/${sha.slice(0, 2)}/${sha}`)
+        .save(bytes, { resumable: false });
     },
     putRaw: (key, text) => raw.file(`team/store/${key}`).save(text, { resumable: false }),
     rawRefKey: (ref) => `refs/${ref}.json`,
     async listRequests() {
-      return (await server.requests()).filter((r) => r.method === 'GET' && r.path.endsWith(`/b/${BUCKET}/o`)).length;
+      return (await server.requests()).filter(
+        (r) => r.method === 'GET' && r.path.endsWith(`/b/${BUCKET}/o`),
+      ).length;
     },
     cleanup: () => server.stop(),
   };
@@ -57,44 +67,78 @@ describe('gs:// remote specifics (GCS server fixture)', () => {
   async function file(bytes: Buffer) {
     const path = join(scratch, randomBytes(6).toString('hex'));
     await writeFile(path, bytes);
-    return { path, sha: createHash('sha256').update(bytes).digest('hex') as Sha256Hex, size: bytes.length };
+    return {
+      path,
+      sha: createHash('sha256').update(bytes).digest('hex') as Sha256Hex,
+      size: bytes.length,
+    };
   }
 
   it('uploads large objects resumably, and aborts one whose bytes do not match before it lands', async () => {
-    const remote = await open(`gs://${BUCKET}/big`, { workspace: scratch, gcsEndpoint: server.url, maxRetries: 0 });
+    const remote = await open(`gs://${BUCKET}/big`, {
+      workspace: scratch,
+      gcsEndpoint: server.url,
+      maxRetries: 0,
+    });
     const big = await file(randomBytes(9 * 1024 * 1024));
     const before = (await server.requests()).length;
-    expect(await remote.putObject(big.sha, big.path, big.size)).toEqual({ ok: true, value: 'stored' });
+    expect(await remote.putObject(big.sha, big.path, big.size)).toEqual({
+      ok: true,
+      value: 'stored',
+    });
     const log = (await server.requests()).slice(before);
     expect(log.find((r) => r.method === 'POST')?.query.uploadType).toBe('resumable');
     // A resumable re-put meets 412 when the session opens (reported as .status): still success.
-    expect(await remote.putObject(big.sha, big.path, big.size)).toEqual({ ok: true, value: 'present' });
+    expect(await remote.putObject(big.sha, big.path, big.size)).toEqual({
+      ok: true,
+      value: 'present',
+    });
     const wrongName = createHash('sha256').update('not these bytes').digest('hex') as Sha256Hex;
-    expect(await remote.putObject(wrongName, big.path, big.size)).toMatchObject({ ok: false, error: { kind: 'corrupt' } });
+    expect(await remote.putObject(wrongName, big.path, big.size)).toMatchObject({
+      ok: false,
+      error: { kind: 'corrupt' },
+    });
     expect(await remote.hasObjects([wrongName])).toEqual({ ok: true, value: new Set() });
   });
 
   it('reports bytes damaged on the service (checksum mismatch in transit) as corrupt, writing nothing', async () => {
-    const remote = await open(`gs://${BUCKET}/flip`, { workspace: scratch, gcsEndpoint: server.url, maxRetries: 0 });
+    const remote = await open(`gs://${BUCKET}/flip`, {
+      workspace: scratch,
+      gcsEndpoint: server.url,
+      maxRetries: 0,
+    });
     const a = await file(randomBytes(4096));
     await remote.putObject(a.sha, a.path, a.size);
-    const [meta] = await new Storage({ apiEndpoint: server.url }).bucket(BUCKET).file(`flip/objects/${a.sha.slice(0, 2)}/${a.sha}`).getMetadata();
+    const [meta] = await new Storage({ apiEndpoint: server.url })
+      .bucket(BUCKET)
+      .file(`flip/objects/${a.sha.slice(0, 2)}/${a.sha}`)
+      .getMetadata();
     const handle = await openFile(server.dataFile(String(meta.generation)), 'r+');
     await handle.write(Buffer.from('X'), 0, 1, 100);
     await handle.close();
     const dest = join(scratch, 'flipped', 'out.bin');
     const result = await remote.getObject(a.sha, dest);
-    expect(result).toMatchObject({ ok: false, error: { kind: 'corrupt', what: `object ${a.sha}` } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { kind: 'corrupt', what: `object ${a.sha}` },
+    });
     expect(await readdir(join(scratch, 'flipped'))).toEqual([]);
   });
 
   it('reports an upload the service stored differently as corrupt, and the object is gone', async () => {
-    const remote = await open(`gs://${BUCKET}/badstore`, { workspace: scratch, gcsEndpoint: server.url, maxRetries: 0 });
+    const remote = await open(`gs://${BUCKET}/badstore`, {
+      workspace: scratch,
+      gcsEndpoint: server.url,
+      maxRetries: 0,
+    });
     for (const size of [2000, 9 * 1024 * 1024]) {
       // Small: multipart; large: resumable. The client compares the service's md5 with its own.
       const a = await file(randomBytes(size));
       await server.corruptNextUpload(`badstore/objects/${a.sha.slice(0, 2)}/${a.sha}`);
-      expect(await remote.putObject(a.sha, a.path, a.size)).toMatchObject({ ok: false, error: { kind: 'corrupt', what: `object ${a.sha} on upload` } });
+      expect(await remote.putObject(a.sha, a.path, a.size)).toMatchObject({
+        ok: false,
+        error: { kind: 'corrupt', what: `object ${a.sha} on upload` },
+      });
       expect(await remote.hasObjects([a.sha])).toEqual({ ok: true, value: new Set() });
       expect(await remote.putObject(a.sha, a.path, a.size)).toEqual({ ok: true, value: 'stored' }); // a retry succeeds
     }
@@ -115,12 +159,23 @@ describe('gs:// remote specifics (GCS server fixture)', () => {
   });
 
   it('says a server that is not there is unreachable, without throwing', async () => {
-    const remote = await open(`gs://${BUCKET}/x`, { workspace: scratch, gcsEndpoint: 'http://127.0.0.1:9', maxRetries: 0 });
-    expect(await remote.listVersions()).toMatchObject({ ok: false, error: { kind: 'unreachable', remote: `gs://${BUCKET}/x` } });
+    const remote = await open(`gs://${BUCKET}/x`, {
+      workspace: scratch,
+      gcsEndpoint: 'http://127.0.0.1:9',
+      maxRetries: 0,
+    });
+    expect(await remote.listVersions()).toMatchObject({
+      ok: false,
+      error: { kind: 'unreachable', remote: `gs://${BUCKET}/x` },
+    });
   });
 
   it('finds objects with a few list requests, not one request per object', async () => {
-    const remote = await open(`gs://${BUCKET}/many`, { workspace: scratch, gcsEndpoint: server.url, maxRetries: 0 });
+    const remote = await open(`gs://${BUCKET}/many`, {
+      workspace: scratch,
+      gcsEndpoint: server.url,
+      maxRetries: 0,
+    });
     const files = await Promise.all(Array.from({ length: 300 }, () => file(randomBytes(32))));
     await Promise.all(files.map((f) => remote.putObject(f.sha, f.path, f.size)));
     const before = (await server.requests()).length;

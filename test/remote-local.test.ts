@@ -5,9 +5,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Config } from '../lib/config.js';
-import { openConfiguredRemote, openRemote, type Remote } from '../lib/remote.js';
-import type { RefName } from '../lib/remote-path.js';
+import { Config } from '../lib/pipeline/config.js';
+import { openConfiguredRemote, openRemote } from '../lib/remote/open.js';
+import type { Remote } from '../lib/remote/remote.js';
+import type { RefName } from '../lib/remote/remote-path.js';
 import { remoteSuite } from './remote-suite.js';
 
 async function open(url: string, workspace: string): Promise<Remote> {
@@ -32,7 +33,8 @@ remoteSuite('file://', async () => {
       await mkdir(dirname(join(store, key)), { recursive: true });
       await writeFile(join(store, key), text);
     },
-    rawRefKey: (ref, generation) => `refs/${ref}/${String(Number(generation) + 1).padStart(12, '0')}.json`,
+    rawRefKey: (ref, generation) =>
+      `refs/${ref}/${String(Number(generation) + 1).padStart(12, '0')}.json`,
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 });
@@ -52,13 +54,17 @@ describe('file:// remote specifics', () => {
     const bad = await openRemote('/srv/store', { workspace: '/home/me/ws' });
     expect(bad).toEqual({
       ok: false,
-      message: 'remote "/srv/store" is not a file:// or gs:// URL (e.g. PIPE_REMOTE=file:///srv/pipe-store or gs://my-bucket/pipe)',
+      message:
+        'remote "/srv/store" is not a file:// or gs:// URL (e.g. PIPE_REMOTE=file:///srv/pipe-store or gs://my-bucket/pipe)',
     });
     expect(await openRemote('gs://my-bucket/../x', { workspace: '/w' })).toEqual({
       ok: false,
       message: `remote "gs://my-bucket/../x": prefix "../x" has an unsafe segment ".." (letters, digits, '.', '_', '-' only)`,
     });
-    expect(await openRemote('gs://B/x', { workspace: '/w' })).toEqual({ ok: false, message: 'remote "gs://B/x": "B" is not a bucket name' });
+    expect(await openRemote('gs://B/x', { workspace: '/w' })).toEqual({
+      ok: false,
+      message: 'remote "gs://B/x": "B" is not a bucket name',
+    });
   });
 
   it('takes the remote from a flag over the config files, and names the source of a bad value', async () => {
@@ -67,15 +73,21 @@ describe('file:// remote specifics', () => {
     await writeFile(join(ws, 'config', '.env.base'), 'PIPE_REMOTE=file://../team-store\n');
     const config = new Config(ws, {});
     const fromFile = await openConfiguredRemote(config, ws);
-    expect(fromFile.ok && (fromFile.remote as unknown as { root: string }).root).toBe(join(ws, '..', 'team-store'));
+    expect(fromFile.ok && (fromFile.remote as unknown as { root: string }).root).toBe(
+      join(ws, '..', 'team-store'),
+    );
     const fromFlag = await openConfiguredRemote(config, ws, 'file:///elsewhere');
     expect(fromFlag.ok && fromFlag.remote.url).toBe('file:///elsewhere');
     await writeFile(join(ws, 'config', '.env.local'), 'PIPE_REMOTE=s3://nope\n');
     expect(await openConfiguredRemote(new Config(ws, {}), ws)).toEqual({
       ok: false,
-      message: 'remote "s3://nope" is not a file:// or gs:// URL (e.g. PIPE_REMOTE=file:///srv/pipe-store or gs://my-bucket/pipe) (PIPE_REMOTE from .env.local)',
+      message:
+        'remote "s3://nope" is not a file:// or gs:// URL (e.g. PIPE_REMOTE=file:///srv/pipe-store or gs://my-bucket/pipe) (PIPE_REMOTE from .env.local)',
     });
-    expect(await openConfiguredRemote(new Config(join(ws, 'nothing-here'), {}), ws)).toMatchObject({ ok: false, message: expect.stringMatching(/^no remote configured: set PIPE_REMOTE/) });
+    expect(await openConfiguredRemote(new Config(join(ws, 'nothing-here'), {}), ws)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^no remote configured: set PIPE_REMOTE/),
+    });
     await rm(ws, { recursive: true });
   });
 
@@ -84,7 +96,11 @@ describe('file:// remote specifics', () => {
     const remote = await open(`file://${root}/typo`, root);
     expect(await remote.listVersions()).toEqual({
       ok: false,
-      error: { kind: 'unreachable', remote: `file://${root}/typo`, detail: `folder ${root}/typo does not exist (create it: mkdir -p ${root}/typo)` },
+      error: {
+        kind: 'unreachable',
+        remote: `file://${root}/typo`,
+        detail: `folder ${root}/typo does not exist (create it: mkdir -p ${root}/typo)`,
+      },
     });
     await rm(root, { recursive: true });
   });
@@ -97,7 +113,7 @@ describe('file:// remote specifics', () => {
     if (!start.ok) throw new Error('setup');
     // Each child tries once from the same generation, all released at the same moment.
     const script = `
-      import { openRemote } from ${JSON.stringify(new URL('../lib/remote.ts', import.meta.url).pathname)};
+      import { openRemote } from ${JSON.stringify(new URL('../lib/remote/open.ts', import.meta.url).pathname)};
       const opened = await openRemote('file://${root}', { workspace: '/' });
       const remote = opened.remote;
       await new Promise((r) => setTimeout(r, Number(process.argv[2]) - Date.now()));
@@ -106,11 +122,22 @@ describe('file:// remote specifics', () => {
     await writeFile(join(root, 'racer.mts'), script);
     const at = Date.now() + 1500;
     const outputs = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => run(process.execPath, ['--import', 'tsx', join(root, 'racer.mts'), String(at), String(i), start.value.generation])),
+      Array.from({ length: 6 }, (_, i) =>
+        run(process.execPath, [
+          '--import',
+          'tsx',
+          join(root, 'racer.mts'),
+          String(at),
+          String(i),
+          start.value.generation,
+        ]),
+      ),
     );
     const results = outputs.map((o) => JSON.parse(o) as { ok: boolean; error?: { kind: string } });
     expect(results.filter((r) => r.ok)).toHaveLength(1);
-    expect(results.filter((r) => !r.ok).map((r) => r.error?.kind)).toEqual(Array(5).fill('conflict'));
+    expect(results.filter((r) => !r.ok).map((r) => r.error?.kind)).toEqual(
+      Array(5).fill('conflict'),
+    );
     await rm(root, { recursive: true });
   });
 });
@@ -120,6 +147,8 @@ function run(cmd: string, args: string[]): Promise<string> {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}`)),
+    );
   });
 }

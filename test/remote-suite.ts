@@ -7,9 +7,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sha256Hex } from '../lib/hash.js';
-import type { RefState, Remote, RemoteResult } from '../lib/remote.js';
-import { makeVersionId, type RefName, type VersionId } from '../lib/remote-path.js';
+import type { Sha256Hex } from '../lib/util/sha256.js';
+import type { RefState, Remote, RemoteResult } from '../lib/remote/remote.js';
+import { makeVersionId, type RefName, type VersionId } from '../lib/remote/remote-path.js';
 
 export interface RemoteFixture {
   /** A fresh, empty store opened through openRemote. */
@@ -58,7 +58,9 @@ export function remoteSuite(backend: string, setup: () => Promise<RemoteFixture>
     });
 
     /** A local file with random content, and its sha256 computed here. */
-    async function localFile(bytes = randomBytes(2000)): Promise<{ path: string; sha: Sha256Hex; size: number; bytes: Buffer }> {
+    async function localFile(
+      bytes = randomBytes(2000),
+    ): Promise<{ path: string; sha: Sha256Hex; size: number; bytes: Buffer }> {
       const path = join(scratch, `src-${randomBytes(6).toString('hex')}`);
       await writeFile(path, bytes);
       return { path, sha: sha256(bytes), size: bytes.length, bytes };
@@ -80,7 +82,10 @@ export function remoteSuite(backend: string, setup: () => Promise<RemoteFixture>
       expect(result).toMatchObject({ ok: false, error: { kind: 'corrupt', what: a.path } });
       expect(value(await fx.remote.hasObjects([claimed]))).toEqual(new Set());
       const out = join(scratch, 'never.bin');
-      expect(await fx.remote.getObject(claimed, out)).toMatchObject({ ok: false, error: { kind: 'not-found' } });
+      expect(await fx.remote.getObject(claimed, out)).toMatchObject({
+        ok: false,
+        error: { kind: 'not-found' },
+      });
     });
 
     it('gets an object back byte for byte, creating parent folders', async () => {
@@ -104,18 +109,35 @@ export function remoteSuite(backend: string, setup: () => Promise<RemoteFixture>
 
     it('answers not-found for an object, a version and (as null) a ref that do not exist', async () => {
       const nothing = sha256(randomBytes(8));
-      expect(await fx.remote.getObject(nothing, join(scratch, 'x'))).toMatchObject({ ok: false, error: { kind: 'not-found' } });
-      expect(await fx.remote.getManifest(nextVersionId())).toMatchObject({ ok: false, error: { kind: 'not-found' } });
+      expect(await fx.remote.getObject(nothing, join(scratch, 'x'))).toMatchObject({
+        ok: false,
+        error: { kind: 'not-found' },
+      });
+      expect(await fx.remote.getManifest(nextVersionId())).toMatchObject({
+        ok: false,
+        error: { kind: 'not-found' },
+      });
       expect(value(await fx.remote.readRef('no-such-ref' as RefName))).toBeNull();
     });
 
     it('survives concurrent puts of the same object: exactly one stores it, the rest see it present', async () => {
       const a = await localFile(randomBytes(300_000));
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? fx.remote : fx.twin).putObject(a.sha, a.path, a.size)),
+        Array.from({ length: 8 }, (_, i) =>
+          (i % 2 === 0 ? fx.remote : fx.twin).putObject(a.sha, a.path, a.size),
+        ),
       );
       const outcomes = results.map(value).sort();
-      expect(outcomes).toEqual(['present', 'present', 'present', 'present', 'present', 'present', 'present', 'stored']);
+      expect(outcomes).toEqual([
+        'present',
+        'present',
+        'present',
+        'present',
+        'present',
+        'present',
+        'present',
+        'stored',
+      ]);
       const dest = join(scratch, 'concurrent.bin');
       value(await fx.remote.getObject(a.sha, dest));
       expect(sha256(await readFile(dest))).toBe(a.sha);
@@ -126,7 +148,10 @@ export function remoteSuite(backend: string, setup: () => Promise<RemoteFixture>
       const manifest = JSON.stringify({ id, stages: {} });
       expect(value(await fx.remote.putManifest(id, manifest))).toBe('stored');
       expect(value(await fx.twin.putManifest(id, manifest))).toBe('present');
-      expect(await fx.remote.putManifest(id, manifest + ' ')).toMatchObject({ ok: false, error: { kind: 'exists' } });
+      expect(await fx.remote.putManifest(id, `${manifest} `)).toMatchObject({
+        ok: false,
+        error: { kind: 'exists' },
+      });
       expect(value(await fx.remote.getManifest(id))).toBe(manifest);
     });
 
@@ -157,10 +182,16 @@ export function remoteSuite(backend: string, setup: () => Promise<RemoteFixture>
       const [v1, v2, v3] = [nextVersionId(), nextVersionId(), nextVersionId()];
       const first = value(await fx.remote.casRef(ref, v1, null));
       expect(first.versionId).toBe(v1);
-      expect(await fx.twin.casRef(ref, v2, null)).toEqual({ ok: false, error: { kind: 'conflict', ref, current: first } });
+      expect(await fx.twin.casRef(ref, v2, null)).toEqual({
+        ok: false,
+        error: { kind: 'conflict', ref, current: first },
+      });
       const second = value(await fx.twin.casRef(ref, v2, first.generation));
       expect(second.generation).not.toBe(first.generation);
-      expect(await fx.remote.casRef(ref, v3, first.generation)).toEqual({ ok: false, error: { kind: 'conflict', ref, current: second } });
+      expect(await fx.remote.casRef(ref, v3, first.generation)).toEqual({
+        ok: false,
+        error: { kind: 'conflict', ref, current: second },
+      });
       expect(value(await fx.remote.readRef(ref))).toEqual(second);
       expect(value(await fx.remote.listRefs()).get(ref)).toEqual(second);
     });
@@ -168,13 +199,19 @@ export function remoteSuite(backend: string, setup: () => Promise<RemoteFixture>
     it('lets exactly one of many racing writers win a generation, and loses nobody who retries', async () => {
       const ref = `race-${randomBytes(3).toString('hex')}` as RefName;
       const start = value(await fx.remote.casRef(ref, nextVersionId('start'), null));
-      const writers = Array.from({ length: 10 }, (_, i) => ({ remote: i % 2 === 0 ? fx.remote : fx.twin, id: nextVersionId(`w${i}`) }));
+      const writers = Array.from({ length: 10 }, (_, i) => ({
+        remote: i % 2 === 0 ? fx.remote : fx.twin,
+        id: nextVersionId(`w${i}`),
+      }));
       // Round one: everyone read `start` and tries to move from it at once.
-      const round = await Promise.all(writers.map((w) => w.remote.casRef(ref, w.id, start.generation)));
+      const round = await Promise.all(
+        writers.map((w) => w.remote.casRef(ref, w.id, start.generation)),
+      );
       const winners = round.filter((r) => r.ok);
       expect(winners).toHaveLength(1);
       const won = value(winners[0]!);
-      for (const r of round.filter((r) => !r.ok)) expect(r).toEqual({ ok: false, error: { kind: 'conflict', ref, current: won } });
+      for (const r of round.filter((r) => !r.ok))
+        expect(r).toEqual({ ok: false, error: { kind: 'conflict', ref, current: won } });
       // Then every loser re-reads and retries until it lands: all land, each on its own
       // generation, and the moves form one chain (each generation was moved from exactly once).
       const moves: Array<{ from: string; to: RefState }> = [{ from: start.generation, to: won }];
@@ -185,7 +222,8 @@ export function remoteSuite(backend: string, setup: () => Promise<RemoteFixture>
             for (;;) {
               const current = value(await w.remote.readRef(ref));
               const attempt = await w.remote.casRef(ref, w.id, current!.generation);
-              if (attempt.ok) return void moves.push({ from: current!.generation, to: attempt.value });
+              if (attempt.ok)
+                return void moves.push({ from: current!.generation, to: attempt.value });
               expect(attempt.error.kind).toBe('conflict');
             }
           }),
@@ -196,15 +234,23 @@ export function remoteSuite(backend: string, setup: () => Promise<RemoteFixture>
       const final = value(await fx.remote.readRef(ref))!;
       const tos = moves.map((m) => m.to.generation);
       // Every generation but the final one was moved from; the start was moved from too.
-      expect([...froms].sort()).toEqual([start.generation, ...tos.filter((g) => g !== final.generation)].sort());
+      expect([...froms].sort()).toEqual(
+        [start.generation, ...tos.filter((g) => g !== final.generation)].sort(),
+      );
       expect(moves.map((m) => m.to)).toContainEqual(final);
     });
 
     it('reports a ref holding something that is not a version ID as corrupt', async () => {
       const ref = `odd-${randomBytes(3).toString('hex')}` as RefName;
       const state = value(await fx.remote.casRef(ref, nextVersionId(), null));
-      await fx.putRaw(fx.rawRefKey(ref, state.generation), JSON.stringify({ version: '../../etc/passwd' }));
-      expect(await fx.remote.readRef(ref)).toMatchObject({ ok: false, error: { kind: 'corrupt', what: `ref ${ref}` } });
+      await fx.putRaw(
+        fx.rawRefKey(ref, state.generation),
+        JSON.stringify({ version: '../../etc/passwd' }),
+      );
+      expect(await fx.remote.readRef(ref)).toMatchObject({
+        ok: false,
+        error: { kind: 'corrupt', what: `ref ${ref}` },
+      });
     });
 
     it('keeps everything under its own root or prefix', async () => {

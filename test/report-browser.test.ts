@@ -32,7 +32,16 @@ describe.skipIf(!haveChromium)('report page of the fixture in headless Chromium'
   });
 
   it('draws data marks in every chart', () => {
-    expect(check.charts.map((c) => c.id)).toEqual(['funnel', 'rejects', 'hl', 'il', 'pl', 'wpm', 'sessions', 'keys']);
+    expect(check.charts.map((c) => c.id)).toEqual([
+      'funnel',
+      'rejects',
+      'hl',
+      'il',
+      'pl',
+      'wpm',
+      'sessions',
+      'keys',
+    ]);
     for (const c of check.charts) expect(c.marks, `chart ${c.id}`).toBeGreaterThan(0);
   });
 

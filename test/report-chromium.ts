@@ -24,28 +24,52 @@ export async function openReportPage(htmlPath: string, screenshotPath: string): 
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+    ],
     viewport: { width: 1100, height: 900 },
   });
   try {
     const check: PageCheck = { consoleErrors: [], badRequests: [], charts: [] };
     const page = await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') check.consoleErrors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') check.consoleErrors.push(m.text());
+    });
     page.on('pageerror', (e) => check.consoleErrors.push(e.message));
     page.on('requestfailed', (r) => check.badRequests.push(`failed: ${r.url()}`));
     // The page is self-contained: the only request is the page itself, from disk.
-    page.on('request', (r) => { if (!r.url().startsWith('file://')) check.badRequests.push(`outgoing: ${r.url()}`); });
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file://')) check.badRequests.push(`outgoing: ${r.url()}`);
+    });
     await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
-    check.charts.push(...await page.$$eval('figure.chart', (figures) => figures.map((f) => ({
-      id: f.getAttribute('data-chart') ?? '?',
-      // Data marks only (vega's role-mark groups), not axes or legends; a bar or line must have an
-      // area (a rule, a line element, may be thin in one direction).
-      marks: [...f.querySelectorAll('svg g.role-mark path, svg g.role-mark rect, svg g.role-mark line')].filter((el) => {
-        const box = (el as unknown as { getBBox(): { width: number; height: number } }).getBBox();
-        return el.tagName === 'line' ? box.width > 0 || box.height > 0 : box.width > 0 && box.height > 0;
-      }).length,
-    }))));
+    check.charts.push(
+      ...(await page.$$eval('figure.chart', (figures) =>
+        figures.map((f) => ({
+          id: f.getAttribute('data-chart') ?? '?',
+          // Data marks only (vega's role-mark groups), not axes or legends; a bar or line must have an
+          // area (a rule, a line element, may be thin in one direction).
+          marks: [
+            ...f.querySelectorAll(
+              'svg g.role-mark path, svg g.role-mark rect, svg g.role-mark line',
+            ),
+          ].filter((el) => {
+            const box = (
+              el as unknown as { getBBox(): { width: number; height: number } }
+            ).getBBox();
+            return el.tagName === 'line'
+              ? box.width > 0 || box.height > 0
+              : box.width > 0 && box.height > 0;
+          }).length,
+        })),
+      )),
+    );
     mkdirSync(dirname(screenshotPath), { recursive: true });
     await page.screenshot({ path: screenshotPath, fullPage: true });
     return check;

@@ -1,6 +1,6 @@
 // The report's "Compared with version X" section: the report stage run as the runner starts it
 // (report-run.ts) on the hand-written tables, with a hand-written pipeline.lock and file list, and
-// versions put on a real file:// remote through lib/remote.ts (as a teammate's push would leave
+// versions put on a real file:// remote through lib/remote/remote.ts (as a teammate's push would leave
 // them). Every expected count is read off the stage sets written out below.
 //
 //   workspace (pipeline.lock)            V2 (newest)                       V1 (older)
@@ -16,11 +16,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sha256Hex } from '../lib/hash.js';
-import { saveManifest } from '../lib/manifest-store.js';
-import { openRemote } from '../lib/remote.js';
-import type { VersionId } from '../lib/remote-path.js';
-import { compareWithPrevious } from '../stages/report/compare.js';
+import type { Sha256Hex } from '../lib/util/sha256.js';
+import { saveManifest } from '../lib/observe/manifest-store.js';
+import { openRemote } from '../lib/remote/open.js';
+import type { VersionId } from '../lib/remote/remote-path.js';
+import { compareWithPrevious } from '../lib/stage-api/index.js';
 import type { ReportSummary } from '../stages/report/summary.js';
 import { writeReportInputs } from './report-fixture.js';
 import { runReportStage, tempWorkspace } from './report-run.js';
@@ -28,16 +28,36 @@ import { runReportStage, tempWorkspace } from './report-run.js';
 const sha = (c: string) => c.repeat(64) as Sha256Hex;
 const file = (path: string, c: string) => ({ path, sha256: sha(c), size: 10 });
 const entry = (outs: Record<string, unknown>, records?: Record<string, number>) => ({
-  fingerprint: sha('f'), cmd: {}, deps: {}, params: {}, env: {}, outs, ...(records === undefined ? {} : { metrics: { records } }),
+  fingerprint: sha('f'),
+  cmd: {},
+  deps: {},
+  params: {},
+  env: {},
+  outs,
+  ...(records === undefined ? {} : { metrics: { records } }),
 });
 const V1 = '2026-11-20_09-00-00_host-ann' as VersionId;
 const V2 = '2026-11-21_09-00-00_host-bob' as VersionId;
 
-const hereClean = [file('data/clean/keystrokes.parquet', '1'), file('data/clean/rejects.parquet', '2'), file('data/clean/sessions.parquet', '3')];
+const hereClean = [
+  file('data/clean/keystrokes.parquet', '1'),
+  file('data/clean/rejects.parquet', '2'),
+  file('data/clean/sessions.parquet', '3'),
+];
 const seq = file('data/features/sequences.parquet', '5');
 
-function manifest(id: VersionId, stages: Record<string, { lock: unknown; files: unknown[] }>): string {
-  return JSON.stringify({ format: 1, id, pushedBy: `${id.split('-').at(-1)}@host`, pushedAt: '2026-11-21T09:00:00.000Z', notes: '', stages });
+function manifest(
+  id: VersionId,
+  stages: Record<string, { lock: unknown; files: unknown[] }>,
+): string {
+  return JSON.stringify({
+    format: 1,
+    id,
+    pushedBy: `${id.split('-').at(-1)}@host`,
+    pushedAt: '2026-11-21T09:00:00.000Z',
+    notes: '',
+    stages,
+  });
 }
 
 describe('the report compared with the previous version', () => {
@@ -58,26 +78,55 @@ describe('the report compared with the previous version', () => {
     const lock = {
       version: 1,
       stages: {
-        clean: entry({ 'data/clean': { sha256: cleanSha, size: 30, files: 3 } }, { keystrokes: 13, sessions: 4 }),
+        clean: entry(
+          { 'data/clean': { sha256: cleanSha, size: 30, files: 3 } },
+          { keystrokes: 13, sessions: 4 },
+        ),
         features: entry({ [seq.path]: { sha256: seq.sha256, size: 10 } }, { sequences: 2 }),
         report: entry({ reports: { sha256: sha('e'), size: 10, files: 1 } }),
       },
     };
-    await writeReportInputs(ws, { lock: JSON.stringify(lock, null, 2) + '\n' });
+    await writeReportInputs(ws, { lock: `${JSON.stringify(lock, null, 2)}\n` });
     store = mkdtempSync(join(tmpdir(), 'pipe-store-'));
     const opened = await openRemote(`file://${store}`, { workspace: ws });
     if (!opened.ok) throw new Error(opened.message);
     const outs = { 'data/clean': { sha256: sha('c'), size: 30, files: 3 } };
-    const report = { lock: entry({ reports: { sha256: sha('d'), size: 10, files: 1 } }), files: [file('reports/index.html', 'd')] };
-    const features = { lock: entry({ [seq.path]: { sha256: seq.sha256, size: 10 } }, { sequences: 2 }), files: [seq] };
+    const report = {
+      lock: entry({ reports: { sha256: sha('d'), size: 10, files: 1 } }),
+      files: [file('reports/index.html', 'd')],
+    };
+    const features = {
+      lock: entry({ [seq.path]: { sha256: seq.sha256, size: 10 } }, { sequences: 2 }),
+      files: [seq],
+    };
     for (const [id, text] of [
-      [V1, manifest(V1, { clean: { lock: entry(outs, { keystrokes: 13, sessions: 4 }), files: hereClean }, features, report })],
-      [V2, manifest(V2, {
-        clean: { lock: entry(outs, { keystrokes: 15, sessions: 4 }), files: [file('data/clean/keystrokes.parquet', '1'), file('data/clean/old.parquet', '4'), file('data/clean/rejects.parquet', '9')] },
-        features,
-        keypairs: { lock: entry({ 'data/keypairs': { sha256: sha('b'), size: 10, files: 1 } }), files: [file('data/keypairs/keypairs.parquet', '6')] },
-        report,
-      })],
+      [
+        V1,
+        manifest(V1, {
+          clean: { lock: entry(outs, { keystrokes: 13, sessions: 4 }), files: hereClean },
+          features,
+          report,
+        }),
+      ],
+      [
+        V2,
+        manifest(V2, {
+          clean: {
+            lock: entry(outs, { keystrokes: 15, sessions: 4 }),
+            files: [
+              file('data/clean/keystrokes.parquet', '1'),
+              file('data/clean/old.parquet', '4'),
+              file('data/clean/rejects.parquet', '9'),
+            ],
+          },
+          features,
+          keypairs: {
+            lock: entry({ 'data/keypairs': { sha256: sha('b'), size: 10, files: 1 } }),
+            files: [file('data/keypairs/keypairs.parquet', '6')],
+          },
+          report,
+        }),
+      ],
     ] as const) {
       const put = await opened.remote.putManifest(id, text);
       expect(put.ok).toBe(true);
@@ -95,21 +144,58 @@ describe('the report compared with the previous version', () => {
       remote: `file://${store}`,
       previous: { id: V2, pushed_by: 'bob@host', pushed_at: '2026-11-21T09:00:00.000Z' },
       stages: [
-        { stage: 'clean', status: 'changed', added: 1, removed: 1, changed: 1, unchanged: 1, records: [{ name: 'keystrokes', before: 15, after: 13 }, { name: 'sessions', before: 4, after: 4 }] },
-        { stage: 'features', status: 'same', added: 0, removed: 0, changed: 0, unchanged: 1, records: [{ name: 'sequences', before: 2, after: 2 }] },
-        { stage: 'keypairs', status: 'removed', added: 0, removed: 1, changed: 0, unchanged: 0, records: [] },
+        {
+          stage: 'clean',
+          status: 'changed',
+          added: 1,
+          removed: 1,
+          changed: 1,
+          unchanged: 1,
+          records: [
+            { name: 'keystrokes', before: 15, after: 13 },
+            { name: 'sessions', before: 4, after: 4 },
+          ],
+        },
+        {
+          stage: 'features',
+          status: 'same',
+          added: 0,
+          removed: 0,
+          changed: 0,
+          unchanged: 1,
+          records: [{ name: 'sequences', before: 2, after: 2 }],
+        },
+        {
+          stage: 'keypairs',
+          status: 'removed',
+          added: 0,
+          removed: 1,
+          changed: 0,
+          unchanged: 0,
+          records: [],
+        },
       ],
       totals: { added: 1, removed: 2, changed: 1, unchanged: 2 },
     });
     expect(html).toContain(`<h2 id="version-diff">Compared with version ${V2}</h2>`);
-    expect(html).toContain('<tr><td>clean</td><td class="num">1</td><td class="num">1</td><td class="num">1</td><td class="num">1</td><td>keystrokes 15 → 13<br>sessions 4 → 4</td></tr>');
-    expect(html).toContain('<tr><td>keypairs (stage gone)</td><td class="num">0</td><td class="num">1</td>');
-    expect(html).toContain('<tr><td>total</td><td class="num">1</td><td class="num">2</td><td class="num">1</td><td class="num">2</td><td></td></tr>');
+    expect(html).toContain(
+      '<tr><td>clean</td><td class="num">1</td><td class="num">1</td><td class="num">1</td><td class="num">1</td><td>keystrokes 15 → 13<br>sessions 4 → 4</td></tr>',
+    );
+    expect(html).toContain(
+      '<tr><td>keypairs (stage gone)</td><td class="num">0</td><td class="num">1</td>',
+    );
+    expect(html).toContain(
+      '<tr><td>total</td><td class="num">1</td><td class="num">2</td><td class="num">1</td><td class="num">2</td><td></td></tr>',
+    );
   });
 
-  it('compares a published version\'s report with the version before it, never with itself', () => {
+  it("compares a published version's report with the version before it, never with itself", () => {
     const { s, html } = summary({ PIPE_REMOTE: `file://${store}`, PIPE_VERSION: V2 });
-    expect(s.version_diff).toMatchObject({ status: 'compared', previous: { id: V1 }, totals: { added: 0, removed: 0, changed: 0, unchanged: 4 } });
+    expect(s.version_diff).toMatchObject({
+      status: 'compared',
+      previous: { id: V1 },
+      totals: { added: 0, removed: 0, changed: 0, unchanged: 4 },
+    });
     expect(html).toContain(`Compared with version ${V1}`);
   });
 
@@ -118,18 +204,29 @@ describe('the report compared with the previous version', () => {
     const { s, html } = summary({ PIPE_REMOTE: `file://${empty}` });
     rmSync(empty, { recursive: true, force: true });
     expect(s.version_diff).toEqual({ status: 'no-previous', remote: `file://${empty}` });
-    expect(html).toContain(`No previous version to compare with: none is published on <code>file://${empty}</code> yet.`);
+    expect(html).toContain(
+      `No previous version to compare with: none is published on <code>file://${empty}</code> yet.`,
+    );
     expect(html).not.toContain('id="version-diff"');
   });
 
   it('turns no remote, an unusable remote or an unknown own file list into a status, never a throw', async () => {
     const base = { workspace: ws, self: 'report', gcsEndpoint: undefined, version: undefined };
-    expect(await compareWithPrevious({ ...base, remoteUrl: undefined })).toEqual({ status: 'no-remote' });
-    expect(await compareWithPrevious({ ...base, remoteUrl: 'ftp://nowhere' })).toMatchObject({ status: 'unavailable', remote: 'ftp://nowhere' });
-    // Without the report leaving itself out, its folder's file list (never stored here) is missing.
-    expect(await compareWithPrevious({ ...base, self: 'none', remoteUrl: `file://${store}` })).toMatchObject({
+    expect(await compareWithPrevious({ ...base, remoteUrl: undefined })).toEqual({
+      status: 'no-remote',
+    });
+    expect(await compareWithPrevious({ ...base, remoteUrl: 'ftp://nowhere' })).toMatchObject({
       status: 'unavailable',
-      reason: expect.stringContaining('the file list of reports (stage report) is not in .pipe/manifests'),
+      remote: 'ftp://nowhere',
+    });
+    // Without the report leaving itself out, its folder's file list (never stored here) is missing.
+    expect(
+      await compareWithPrevious({ ...base, self: 'none', remoteUrl: `file://${store}` }),
+    ).toMatchObject({
+      status: 'unavailable',
+      reason: expect.stringContaining(
+        'the file list of reports (stage report) is not in .pipe/manifests',
+      ),
     });
   });
 });

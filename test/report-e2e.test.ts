@@ -18,7 +18,10 @@ const bin = join(repoRoot, 'bin/pipe.js');
 if (!haveChromium) console.warn(`report-e2e (browser part): ${skipMessage}`);
 
 function pipe(ws: string, ...args: string[]) {
-  return spawnSync('node', [bin, '-C', ws, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  return spawnSync('node', [bin, '-C', ws, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
 }
 
 describe('pipe build report on the repo samples', () => {
@@ -28,7 +31,15 @@ describe('pipe build report on the repo samples', () => {
 
   beforeAll(() => {
     ws = mkdtempSync(join(tmpdir(), 'pipe-report-e2e-'));
-    for (const part of ['package.json', 'pipeline.yaml', 'params.yaml', 'config', 'samples', 'stages', 'lib']) {
+    for (const part of [
+      'package.json',
+      'pipeline.yaml',
+      'params.yaml',
+      'config',
+      'samples',
+      'stages',
+      'lib',
+    ]) {
       cpSync(join(repoRoot, part), join(ws, part), { recursive: true });
     }
     // Stage scripts resolve their packages from the workspace, like on a fresh clone after npm ci.
@@ -43,9 +54,16 @@ describe('pipe build report on the repo samples', () => {
   });
 
   it('agrees with the counts the upstream stages wrote', () => {
-    const clean = JSON.parse(readFileSync(join(ws, 'data/clean/summary.json'), 'utf8')) as Record<string, unknown>;
-    const features = JSON.parse(readFileSync(join(ws, 'data/features/summary.json'), 'utf8')) as Record<string, unknown>;
-    const manifest = JSON.parse(readFileSync(join(ws, 'data/raw/manifest.json'), 'utf8')) as { files: unknown[] };
+    const clean = JSON.parse(readFileSync(join(ws, 'data/clean/summary.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const features = JSON.parse(
+      readFileSync(join(ws, 'data/features/summary.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    const manifest = JSON.parse(readFileSync(join(ws, 'data/raw/manifest.json'), 'utf8')) as {
+      files: unknown[];
+    };
     expect(s.funnel.uploads).toBe(manifest.files.length);
     expect(s.funnel.keystrokes).toBe(clean.keystrokes_out);
     expect(s.funnel.sessions).toBe(clean.sessions_out);
@@ -64,8 +82,14 @@ describe('pipe build report on the repo samples', () => {
   });
 
   it('shows the fingerprints pipeline.lock holds for the upstream stages', () => {
-    const lock = JSON.parse(readFileSync(join(ws, 'pipeline.lock'), 'utf8')) as { stages: Record<string, { fingerprint: string }> };
-    const upstream = Object.fromEntries(Object.entries(lock.stages).filter(([name]) => name !== 'report').map(([name, e]) => [name, e.fingerprint]));
+    const lock = JSON.parse(readFileSync(join(ws, 'pipeline.lock'), 'utf8')) as {
+      stages: Record<string, { fingerprint: string }>;
+    };
+    const upstream = Object.fromEntries(
+      Object.entries(lock.stages)
+        .filter(([name]) => name !== 'report')
+        .map(([name, e]) => [name, e.fingerprint]),
+    );
     expect(s.lock).toEqual({ status: 'read', fingerprints: upstream });
     expect(Object.keys(upstream).sort()).toEqual(['clean', 'download', 'features', 'keypairs']);
   });
@@ -77,10 +101,22 @@ describe('pipe build report on the repo samples', () => {
   });
 
   it.skipIf(!haveChromium)('opens in headless Chromium with marks in every chart', async () => {
-    const check = await openReportPage(join(ws, 'reports/index.html'), join(repoRoot, 'test-output/report.png'));
+    const check = await openReportPage(
+      join(ws, 'reports/index.html'),
+      join(repoRoot, 'test-output/report.png'),
+    );
     expect(check.consoleErrors).toEqual([]);
     expect(check.badRequests).toEqual([]);
-    expect(check.charts.map((c) => c.id)).toEqual(['funnel', 'rejects', 'hl', 'il', 'pl', 'wpm', 'sessions', 'keys']);
+    expect(check.charts.map((c) => c.id)).toEqual([
+      'funnel',
+      'rejects',
+      'hl',
+      'il',
+      'pl',
+      'wpm',
+      'sessions',
+      'keys',
+    ]);
     for (const c of check.charts) expect(c.marks, `chart ${c.id}`).toBeGreaterThan(0);
   });
 });

@@ -20,7 +20,16 @@ export interface Keystroke {
   keycode: number;
 }
 
-function k(source: Keystroke['source'], platform: Keystroke['platform'], user_id: string, session_id: string, press_ms: number, release_ms: number, key: string, keycode: number): Keystroke {
+function k(
+  source: Keystroke['source'],
+  platform: Keystroke['platform'],
+  user_id: string,
+  session_id: string,
+  press_ms: number,
+  release_ms: number,
+  key: string,
+  keycode: number,
+): Keystroke {
   return { source, platform, user_id, session_id, press_ms, release_ms, key, keycode };
 }
 
@@ -49,11 +58,41 @@ export interface Reject {
 }
 
 export const rejects: Reject[] = [
-  { rule: 'hold_negative', source: 'aalto', source_file: 'aalto/1466_keystrokes.txt', source_line: 300, detail: '-12' },
-  { rule: 'hold_negative', source: 'aalto', source_file: 'aalto/1466_keystrokes.txt', source_line: 237, detail: '-6325' },
-  { rule: 'hold_negative', source: 'aalto', source_file: 'aalto/1466_keystrokes.txt', source_line: 400, detail: '-3' },
-  { rule: 'hold_negative', source: 'aalto', source_file: 'aalto/1466_keystrokes.txt', source_line: 12, detail: '-1' },
-  { rule: 'repeat', source: 'webapp', source_file: 'webapp/s1.json', source_line: 5, detail: 'repeat keydown <Shift> & "a"' },
+  {
+    rule: 'hold_negative',
+    source: 'aalto',
+    source_file: 'aalto/1466_keystrokes.txt',
+    source_line: 300,
+    detail: '-12',
+  },
+  {
+    rule: 'hold_negative',
+    source: 'aalto',
+    source_file: 'aalto/1466_keystrokes.txt',
+    source_line: 237,
+    detail: '-6325',
+  },
+  {
+    rule: 'hold_negative',
+    source: 'aalto',
+    source_file: 'aalto/1466_keystrokes.txt',
+    source_line: 400,
+    detail: '-3',
+  },
+  {
+    rule: 'hold_negative',
+    source: 'aalto',
+    source_file: 'aalto/1466_keystrokes.txt',
+    source_line: 12,
+    detail: '-1',
+  },
+  {
+    rule: 'repeat',
+    source: 'webapp',
+    source_file: 'webapp/s1.json',
+    source_line: 5,
+    detail: 'repeat keydown <Shift> & "a"',
+  },
 ];
 
 /** Consecutive keystrokes by press time within a session -> HL, IL, PL, RL (DESIGN.md). */
@@ -64,9 +103,17 @@ export function keypairsOf(rows: readonly Keystroke[]) {
     const b = rows[i + 1]!;
     if (a.session_id !== b.session_id) continue;
     pairs.push({
-      source: a.source, platform: a.platform, user_id: a.user_id, session_id: a.session_id, seq: i,
-      keycode1: a.keycode, keycode2: b.keycode, hl_ms: a.release_ms - a.press_ms, il_ms: b.press_ms - a.release_ms,
-      pl_ms: b.press_ms - a.press_ms, rl_ms: b.release_ms - a.release_ms,
+      source: a.source,
+      platform: a.platform,
+      user_id: a.user_id,
+      session_id: a.session_id,
+      seq: i,
+      keycode1: a.keycode,
+      keycode2: b.keycode,
+      hl_ms: a.release_ms - a.press_ms,
+      il_ms: b.press_ms - a.release_ms,
+      pl_ms: b.press_ms - a.press_ms,
+      rl_ms: b.release_ms - a.release_ms,
     });
   }
   return pairs;
@@ -80,13 +127,20 @@ function literal(v: unknown): string {
 }
 
 /** Writes rows to a Parquet file; `types` gives each column's SQL type, in order. */
-async function writeParquet(path: string, types: Record<string, string>, rows: readonly object[]): Promise<void> {
+async function writeParquet(
+  path: string,
+  types: Record<string, string>,
+  rows: readonly object[],
+): Promise<void> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   const cols = Object.entries(types);
   await conn.run(`CREATE TABLE t (${cols.map(([c, ty]) => `"${c}" ${ty}`).join(', ')})`);
   if (rows.length > 0) {
-    const values = rows.map((r) => `(${cols.map(([c]) => literal((r as Record<string, unknown>)[c] ?? null)).join(', ')})`);
+    const values = rows.map(
+      (r) =>
+        `(${cols.map(([c]) => literal((r as Record<string, unknown>)[c] ?? null)).join(', ')})`,
+    );
     await conn.run(`INSERT INTO t VALUES ${values.join(', ')}`);
   }
   await conn.run(`COPY t TO '${path.replaceAll("'", "''")}' (FORMAT parquet)`);
@@ -94,10 +148,15 @@ async function writeParquet(path: string, types: Record<string, string>, rows: r
   instance.closeSync();
 }
 
-/** A pipeline.lock in the runner's format (lib/lockfile.ts) with these stage fingerprints. */
+/** A pipeline.lock in the runner's format (lib/build/lockfile.ts) with these stage fingerprints. */
 export function lockWith(fingerprints: Record<string, string>): string {
-  const stages = Object.fromEntries(Object.entries(fingerprints).map(([name, fingerprint]) => [name, { fingerprint, cmd: {}, deps: {}, params: {}, env: {}, outs: {} }]));
-  return JSON.stringify({ version: 1, stages }, null, 2) + '\n';
+  const stages = Object.fromEntries(
+    Object.entries(fingerprints).map(([name, fingerprint]) => [
+      name,
+      { fingerprint, cmd: {}, deps: {}, params: {}, env: {}, outs: {} },
+    ]),
+  );
+  return `${JSON.stringify({ version: 1, stages }, null, 2)}\n`;
 }
 
 export interface FixtureOptions {
@@ -111,36 +170,122 @@ export interface FixtureOptions {
 }
 
 /** Writes the whole input set of the report stage under `workspace`. */
-export async function writeReportInputs(workspace: string, opts: FixtureOptions = {}): Promise<void> {
-  for (const dir of ['data/raw', 'data/clean', 'data/keypairs', 'data/features']) await mkdir(join(workspace, dir), { recursive: true });
+export async function writeReportInputs(
+  workspace: string,
+  opts: FixtureOptions = {},
+): Promise<void> {
+  for (const dir of ['data/raw', 'data/clean', 'data/keypairs', 'data/features'])
+    await mkdir(join(workspace, dir), { recursive: true });
   const ksTypes: Record<string, string> = {
-    source: 'VARCHAR', platform: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', seq: 'INTEGER', press_ms: 'DOUBLE',
-    release_ms: 'DOUBLE', key: 'VARCHAR', code: 'VARCHAR', keycode: 'INTEGER', source_file: 'VARCHAR', source_line: 'INTEGER',
+    source: 'VARCHAR',
+    platform: 'VARCHAR',
+    user_id: 'VARCHAR',
+    session_id: 'VARCHAR',
+    seq: 'INTEGER',
+    press_ms: 'DOUBLE',
+    release_ms: 'DOUBLE',
+    key: 'VARCHAR',
+    code: 'VARCHAR',
+    keycode: 'INTEGER',
+    source_file: 'VARCHAR',
+    source_line: 'INTEGER',
   };
   for (const c of opts.dropKeystrokeColumns ?? []) delete ksTypes[c];
   const kept = opts.noKeystrokes ? [] : keystrokes;
   await writeParquet(join(workspace, 'data/clean/keystrokes.parquet'), ksTypes, kept);
-  await writeParquet(join(workspace, 'data/clean/rejects.parquet'),
-    { rule: 'VARCHAR', source: 'VARCHAR', source_file: 'VARCHAR', source_line: 'INTEGER', user_id: 'VARCHAR', session_id: 'VARCHAR', detail: 'VARCHAR' }, rejects);
-  await writeParquet(join(workspace, 'data/keypairs/keypairs.parquet'), {
-    source: 'VARCHAR', platform: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', seq: 'INTEGER', keycode1: 'INTEGER', keycode2: 'INTEGER',
-    hl_ms: 'DOUBLE', il_ms: 'DOUBLE', pl_ms: 'DOUBLE', rl_ms: 'DOUBLE',
-  }, keypairsOf(kept));
+  await writeParquet(
+    join(workspace, 'data/clean/rejects.parquet'),
+    {
+      rule: 'VARCHAR',
+      source: 'VARCHAR',
+      source_file: 'VARCHAR',
+      source_line: 'INTEGER',
+      user_id: 'VARCHAR',
+      session_id: 'VARCHAR',
+      detail: 'VARCHAR',
+    },
+    rejects,
+  );
+  await writeParquet(
+    join(workspace, 'data/keypairs/keypairs.parquet'),
+    {
+      source: 'VARCHAR',
+      platform: 'VARCHAR',
+      user_id: 'VARCHAR',
+      session_id: 'VARCHAR',
+      seq: 'INTEGER',
+      keycode1: 'INTEGER',
+      keycode2: 'INTEGER',
+      hl_ms: 'DOUBLE',
+      il_ms: 'DOUBLE',
+      pl_ms: 'DOUBLE',
+      rl_ms: 'DOUBLE',
+    },
+    keypairsOf(kept),
+  );
   // M = 4, at least 2 sessions per user: only u1 is kept. s1 has 5 pair vectors (truncated to 4),
   // s2 has 1 (then 3 padding rows): 8 rows, 3 of them padding.
-  const seqRows = opts.noKeystrokes ? [] : [0, 1, 2, 3].flatMap((position) => [
-    { user_id: 'u1', session_id: 's1', position, is_padding: false },
-    { user_id: 'u1', session_id: 's2', position, is_padding: position >= 1 },
-  ]);
-  await writeParquet(join(workspace, 'data/features/sequences.parquet'),
-    { user_id: 'VARCHAR', session_id: 'VARCHAR', position: 'INTEGER', keycode_norm: 'DOUBLE', hl_s: 'DOUBLE', il_s: 'DOUBLE', pl_s: 'DOUBLE', rl_s: 'DOUBLE', is_padding: 'BOOLEAN' }, seqRows);
-  await writeParquet(join(workspace, 'data/features/users.parquet'), { user_id: 'VARCHAR', sessions: 'INTEGER', sequences: 'INTEGER' }, [{ user_id: 'u1', sessions: 2, sequences: 2 }]);
-  const json = (rel: string, value: unknown) => writeFile(join(workspace, rel), JSON.stringify(value, null, 2));
-  await json('data/raw/manifest.json', { source: 'file:///uploads', files: ['webapp/s1.json', 'webapp/m1.json', 'aalto/2_keystrokes.txt'].map((path) => ({ path, sha256: '0'.repeat(64), size: 1 })), deleted: [] });
-  await json('data/clean/summary.json', { files_in: 3, events_in: 40, rows_in: 9, keystrokes_out: 13, sessions_out: 4, users_out: 3, rejected: { hold_negative: 4, repeat: 1 }, by_source: {} });
-  await json('data/features/summary.json', { M: 4, min_sessions_per_user: 2, users_kept: 1, users_dropped: 2, sequences: 2, padding_share: 0.375 });
+  const seqRows = opts.noKeystrokes
+    ? []
+    : [0, 1, 2, 3].flatMap((position) => [
+        { user_id: 'u1', session_id: 's1', position, is_padding: false },
+        { user_id: 'u1', session_id: 's2', position, is_padding: position >= 1 },
+      ]);
+  await writeParquet(
+    join(workspace, 'data/features/sequences.parquet'),
+    {
+      user_id: 'VARCHAR',
+      session_id: 'VARCHAR',
+      position: 'INTEGER',
+      keycode_norm: 'DOUBLE',
+      hl_s: 'DOUBLE',
+      il_s: 'DOUBLE',
+      pl_s: 'DOUBLE',
+      rl_s: 'DOUBLE',
+      is_padding: 'BOOLEAN',
+    },
+    seqRows,
+  );
+  await writeParquet(
+    join(workspace, 'data/features/users.parquet'),
+    { user_id: 'VARCHAR', sessions: 'INTEGER', sequences: 'INTEGER' },
+    [{ user_id: 'u1', sessions: 2, sequences: 2 }],
+  );
+  const json = (rel: string, value: unknown) =>
+    writeFile(join(workspace, rel), JSON.stringify(value, null, 2));
+  await json('data/raw/manifest.json', {
+    source: 'file:///uploads',
+    files: ['webapp/s1.json', 'webapp/m1.json', 'aalto/2_keystrokes.txt'].map((path) => ({
+      path,
+      sha256: '0'.repeat(64),
+      size: 1,
+    })),
+    deleted: [],
+  });
+  await json('data/clean/summary.json', {
+    files_in: 3,
+    events_in: 40,
+    rows_in: 9,
+    keystrokes_out: 13,
+    sessions_out: 4,
+    users_out: 3,
+    rejected: { hold_negative: 4, repeat: 1 },
+    by_source: {},
+  });
+  await json('data/features/summary.json', {
+    M: 4,
+    min_sessions_per_user: 2,
+    users_kept: 1,
+    users_dropped: 2,
+    sequences: 2,
+    padding_share: 0.375,
+  });
   if (opts.typedTexts !== undefined) {
-    await writeParquet(join(workspace, 'data/clean/sessions.parquet'), { source: 'VARCHAR', session_id: 'VARCHAR', typed_text: 'VARCHAR' }, opts.typedTexts);
+    await writeParquet(
+      join(workspace, 'data/clean/sessions.parquet'),
+      { source: 'VARCHAR', session_id: 'VARCHAR', typed_text: 'VARCHAR' },
+      opts.typedTexts,
+    );
   }
   if (opts.lock !== undefined) await writeFile(join(workspace, 'pipeline.lock'), opts.lock);
 }

@@ -36,7 +36,12 @@ export function runReportStage(workspace: string, env: Record<string, string> = 
       HOME: process.env.HOME ?? '',
       PIPE_WORKSPACE: workspace,
       PIPE_STAGE: 'report',
-      PIPE_DEPS: JSON.stringify(['data/raw/manifest.json', 'data/clean', 'data/keypairs', 'data/features']),
+      PIPE_DEPS: JSON.stringify([
+        'data/raw/manifest.json',
+        'data/clean',
+        'data/keypairs',
+        'data/features',
+      ]),
       PIPE_OUTS: JSON.stringify({ reports: outDir }),
       PIPE_PARAMS: '{}',
       PIPE_METRICS_FILE: metricsFile,

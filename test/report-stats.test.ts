@@ -3,19 +3,39 @@
 import { describe, expect, it } from 'vitest';
 import { binEdges, binOf, fillBins, latencyBinWidth } from '../stages/report/bins.js';
 import type { SessionRow } from '../stages/report/queries.js';
-import { participants, sessionWpm, sessionsPerUser, typingStats, wpmHistogram } from '../stages/report/stats.js';
+import {
+  participants,
+  sessionWpm,
+  sessionsPerUser,
+  typingStats,
+  wpmHistogram,
+} from '../stages/report/stats.js';
 
 function session(over: Partial<SessionRow>): SessionRow {
   return {
-    source: 'webapp', platform: 'desktop', user_id: 'u', session_id: 's', keystrokes: 0, typed_length: 0, typed_length_estimated: true,
-    first_press_ms: 0, last_press_ms: 0, hold_sum_ms: 0, pairs: 0, pl_sum_ms: 0, rollovers: 0, ...over,
+    source: 'webapp',
+    platform: 'desktop',
+    user_id: 'u',
+    session_id: 's',
+    keystrokes: 0,
+    typed_length: 0,
+    typed_length_estimated: true,
+    first_press_ms: 0,
+    last_press_ms: 0,
+    hold_sum_ms: 0,
+    pairs: 0,
+    pl_sum_ms: 0,
+    rollovers: 0,
+    ...over,
   };
 }
 
 describe('sessionWpm', () => {
   it('is (|T| - 1) / seconds x 60 / 5', () => {
     // 31 characters typed in 6 s from first to last press: 30 / 6 = 5 chars/s = 300 chars/min = 60 WPM.
-    expect(sessionWpm({ typed_length: 31, first_press_ms: 1_000, last_press_ms: 7_000 })).toBeCloseTo(60, 10);
+    expect(
+      sessionWpm({ typed_length: 31, first_press_ms: 1_000, last_press_ms: 7_000 }),
+    ).toBeCloseTo(60, 10);
   });
   it('is undefined for a single press (0 s) and for empty text', () => {
     expect(sessionWpm({ typed_length: 1, first_press_ms: 5, last_press_ms: 5 })).toBeNull();
@@ -32,15 +52,61 @@ describe('participants and means of participant means', () => {
   //   3 chars in 0.5 s -> 2/0.5 x 12 = 48 WPM; PL 400 over 2 pairs -> 200 ms; 1 of 2 rolled over -> 0.5; holds 240/3 = 80.
   // Carol: a single keystroke: no WPM, no IKI, no rollover; hold 90.
   const rows = [
-    session({ user_id: 'a', session_id: '1', keystrokes: 11, typed_length: 11, first_press_ms: 0, last_press_ms: 2000, hold_sum_ms: 1100, pairs: 10, pl_sum_ms: 2000, rollovers: 3 }),
-    session({ user_id: 'a', session_id: '2', keystrokes: 6, typed_length: 6, first_press_ms: 10_000, last_press_ms: 12_500, hold_sum_ms: 600, pairs: 5, pl_sum_ms: 2500, rollovers: 0 }),
-    session({ source: 'aalto', user_id: 'a', session_id: '9', keystrokes: 3, typed_length: 3, first_press_ms: 0, last_press_ms: 500, hold_sum_ms: 240, pairs: 2, pl_sum_ms: 400, rollovers: 1 }),
-    session({ user_id: 'c', session_id: '3', keystrokes: 1, typed_length: 1, first_press_ms: 7, last_press_ms: 7, hold_sum_ms: 90 }),
+    session({
+      user_id: 'a',
+      session_id: '1',
+      keystrokes: 11,
+      typed_length: 11,
+      first_press_ms: 0,
+      last_press_ms: 2000,
+      hold_sum_ms: 1100,
+      pairs: 10,
+      pl_sum_ms: 2000,
+      rollovers: 3,
+    }),
+    session({
+      user_id: 'a',
+      session_id: '2',
+      keystrokes: 6,
+      typed_length: 6,
+      first_press_ms: 10_000,
+      last_press_ms: 12_500,
+      hold_sum_ms: 600,
+      pairs: 5,
+      pl_sum_ms: 2500,
+      rollovers: 0,
+    }),
+    session({
+      source: 'aalto',
+      user_id: 'a',
+      session_id: '9',
+      keystrokes: 3,
+      typed_length: 3,
+      first_press_ms: 0,
+      last_press_ms: 500,
+      hold_sum_ms: 240,
+      pairs: 2,
+      pl_sum_ms: 400,
+      rollovers: 1,
+    }),
+    session({
+      user_id: 'c',
+      session_id: '3',
+      keystrokes: 1,
+      typed_length: 1,
+      first_press_ms: 7,
+      last_press_ms: 7,
+      hold_sum_ms: 90,
+    }),
   ];
   const people = participants(rows);
 
   it('keys a participant by source and user id', () => {
-    expect(people.map((p) => [p.source, p.user_id, p.sessions])).toEqual([['webapp', 'a', 2], ['aalto', 'a', 1], ['webapp', 'c', 1]]);
+    expect(people.map((p) => [p.source, p.user_id, p.sessions])).toEqual([
+      ['webapp', 'a', 2],
+      ['aalto', 'a', 1],
+      ['webapp', 'c', 1],
+    ]);
   });
 
   it('averages WPM over sentences and pools pairs and keystrokes within a participant', () => {
@@ -60,11 +126,20 @@ describe('participants and means of participant means', () => {
     expect(all.iki_ms).toBeCloseTo(250, 10);
     expect(all.hold_ms).toBeCloseTo(90, 10);
     expect(all.rollover).toBeCloseTo(0.35, 10);
-    expect(typingStats([])).toEqual({ wpm: null, iki_ms: null, hold_ms: null, rollover: null, participants: 0 });
+    expect(typingStats([])).toEqual({
+      wpm: null,
+      iki_ms: null,
+      hold_ms: null,
+      rollover: null,
+      participants: 0,
+    });
   });
 
   it('counts sessions per participant and bins participant WPM by 10', () => {
-    expect(sessionsPerUser(people)).toEqual([{ sessions: 1, users: 2 }, { sessions: 2, users: 1 }]);
+    expect(sessionsPerUser(people)).toEqual([
+      { sessions: 1, users: 2 },
+      { sessions: 2, users: 1 },
+    ]);
     // 42 and 48 both fall in [40, 50); Carol has no WPM.
     expect(wpmHistogram(people)).toEqual([{ lower_wpm: 40, upper_wpm: 50, users: 2 }]);
   });
@@ -89,14 +164,20 @@ describe('symlog latency bins', () => {
     expect(binOf(150)).toBe(20);
   });
 
-  it('fills empty bins between a group\'s lowest and highest bin, with shares of the group', () => {
+  it("fills empty bins between a group's lowest and highest bin, with shares of the group", () => {
     const bins = fillBins([
       { grp: 'b', bin: 2, count: 3 },
       { grp: 'a', bin: -1, count: 1 },
       { grp: 'a', bin: 2, count: 3 },
     ]);
     // Group a: bins -1, 0, 1, 2 with counts 1, 0, 0, 3 of 4; group b: bin 2 only.
-    expect(bins.map((b) => [b.group, b.count, b.share])).toEqual([['a', 1, 0.25], ['a', 0, 0], ['a', 0, 0], ['a', 3, 0.75], ['b', 3, 1]]);
+    expect(bins.map((b) => [b.group, b.count, b.share])).toEqual([
+      ['a', 1, 0.25],
+      ['a', 0, 0],
+      ['a', 0, 0],
+      ['a', 3, 0.75],
+      ['b', 3, 1],
+    ]);
     expect(bins[0]!.upper_ms).toBe(bins[1]!.lower_ms);
   });
 });

@@ -2,7 +2,15 @@
 // params.yaml, config/, stages/, samples/, lib/), through the real built CLI: the default build
 // runs offline on the committed samples, and a second build runs nothing.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,16 +20,39 @@ const BIN = join(REPO, 'bin/pipe.js');
 
 let root: string;
 
-function build(...extra: string[]): { status: number | null; summary: { ran: number; fresh: number; failed: unknown[] }; stderr: string } {
-  const r = spawnSync('node', [BIN, 'build', 'features', '--log-format', 'json'], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string });
-  const summary = events.find((e) => e.type === 'summary') as unknown as { ran: number; fresh: number; failed: unknown[] };
+function build(..._extra: string[]): {
+  status: number | null;
+  summary: { ran: number; fresh: number; failed: unknown[] };
+  stderr: string;
+} {
+  const r = spawnSync('node', [BIN, 'build', 'features', '--log-format', 'json'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
+  const events = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string });
+  const summary = events.find((e) => e.type === 'summary') as unknown as {
+    ran: number;
+    fresh: number;
+    failed: unknown[];
+  };
   return { status: r.status, summary, stderr: `${r.stderr}\n${r.stdout.slice(-3000)}` };
 }
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'pipe-clone-'));
-  for (const path of ['pipeline.yaml', 'params.yaml', 'package.json', 'config', 'stages', 'samples', 'lib']) {
+  for (const path of [
+    'pipeline.yaml',
+    'params.yaml',
+    'package.json',
+    'config',
+    'stages',
+    'samples',
+    'lib',
+  ]) {
     cpSync(join(REPO, path), join(root, path), { recursive: true });
   }
   rmSync(join(root, 'config/.env.local'), { force: true });
@@ -36,7 +67,13 @@ describe('pipe build features on the committed samples', () => {
     expect(first.summary).toMatchObject({ ran: 4, fresh: 0, failed: [] });
     const summary = JSON.parse(readFileSync(join(root, 'data/features/summary.json'), 'utf8'));
     // 20 generated web-app users and 7 Aalto participants, 15 sessions each: all kept.
-    expect(summary).toMatchObject({ M: 50, min_sessions_per_user: 15, users_kept: 27, users_dropped: 0, sequences: 405 });
+    expect(summary).toMatchObject({
+      M: 50,
+      min_sessions_per_user: 15,
+      users_kept: 27,
+      users_dropped: 0,
+      sequences: 405,
+    });
   });
 
   it('does nothing on a second build', () => {
@@ -51,21 +88,31 @@ describe('pipe build features on the committed samples', () => {
 
   it('reruns only features when a features param changes', () => {
     const params = join(root, 'params.yaml');
-    writeFileSync(params, readFileSync(params, 'utf8').replace('sequence_length: 50', 'sequence_length: 20'));
+    writeFileSync(
+      params,
+      readFileSync(params, 'utf8').replace('sequence_length: 50', 'sequence_length: 20'),
+    );
     const run = build();
     expect(run.status, run.stderr).toBe(0);
     expect(run.summary).toMatchObject({ ran: 1, fresh: 3, failed: [] });
-    expect(JSON.parse(readFileSync(join(root, 'data/features/summary.json'), 'utf8'))).toMatchObject({ M: 20, sequences: 405 });
+    expect(
+      JSON.parse(readFileSync(join(root, 'data/features/summary.json'), 'utf8')),
+    ).toMatchObject({ M: 20, sequences: 405 });
   });
 
   it('fails the stage, keeping the previous outputs, when a param makes no sense', () => {
     const params = join(root, 'params.yaml');
     const before = readFileSync(join(root, 'data/features/summary.json'), 'utf8');
-    writeFileSync(params, readFileSync(params, 'utf8').replace('sequence_length: 20', 'sequence_length: 0'));
+    writeFileSync(
+      params,
+      readFileSync(params, 'utf8').replace('sequence_length: 20', 'sequence_length: 0'),
+    );
     const run = build();
     expect(run.status).toBe(4);
     expect(run.summary).toMatchObject({ ran: 0, failed: ['features'] });
-    expect(readFileSync(join(root, '.pipe/logs/features.log'), 'utf8')).toContain('stage features: param features.sequence_length is 0; it must be a whole number of at least 1 (params.yaml)');
+    expect(readFileSync(join(root, '.pipe/logs/features.log'), 'utf8')).toContain(
+      'stage features: param features.sequence_length is 0; it must be a whole number of at least 1 (params.yaml)',
+    );
     expect(readFileSync(join(root, 'data/features/summary.json'), 'utf8')).toBe(before);
   });
 });

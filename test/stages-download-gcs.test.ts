@@ -15,8 +15,10 @@ let server: GcsServer;
 let ws: Workspace;
 let env: Record<string, string>;
 const bucket = () => new Storage({ apiEndpoint: server.url }).bucket(BUCKET);
-const generation = async (name: string) => String((await bucket().file(name).getMetadata())[0].generation);
-const mediaGets = async () => (await server.requests()).filter((r) => r.method === 'GET' && r.query.alt === 'media').length;
+const generation = async (name: string) =>
+  String((await bucket().file(name).getMetadata())[0].generation);
+const mediaGets = async () =>
+  (await server.requests()).filter((r) => r.method === 'GET' && r.query.alt === 'media').length;
 
 beforeAll(async () => {
   server = await startGcsServer([BUCKET]);
@@ -27,7 +29,8 @@ beforeAll(async () => {
     ['team/in/sub/7_keystrokes.txt', 'PARTICIPANT_ID\n'],
     ['team/in/readme.txt', 'not an upload'],
     ['team/in-other/b.session.json', 'outside the prefix'],
-  ]) await bucket().file(name!).save(text!, { resumable: false });
+  ])
+    await bucket().file(name!).save(text!, { resumable: false });
 });
 afterAll(async () => {
   await server.stop();
@@ -41,8 +44,18 @@ describe('download from gs://', () => {
     expect(ws.json('data/raw/manifest.json')).toEqual({
       source: `gs://${BUCKET}/team/in`,
       files: [
-        { path: 'a.session.json', size: 7, md5: md5('{"a":1}'), generation: await generation('team/in/a.session.json') },
-        { path: 'sub/7_keystrokes.txt', size: 15, md5: md5('PARTICIPANT_ID\n'), generation: await generation('team/in/sub/7_keystrokes.txt') },
+        {
+          path: 'a.session.json',
+          size: 7,
+          md5: md5('{"a":1}'),
+          generation: await generation('team/in/a.session.json'),
+        },
+        {
+          path: 'sub/7_keystrokes.txt',
+          size: 15,
+          md5: md5('PARTICIPANT_ID\n'),
+          generation: await generation('team/in/sub/7_keystrokes.txt'),
+        },
       ],
       deleted: [],
     });
@@ -71,7 +84,14 @@ describe('download from gs://', () => {
   });
 
   it('also reaches the server through PIPE_GCS_ENDPOINT, as pipe push/pull do', () => {
-    const run = runStage(ws.root, { ...STAGES.download, env: { UPLOADS_URL: env.UPLOADS_URL!, PIPE_GCS_ENDPOINT: server.url, STORAGE_EMULATOR_HOST: '' } });
+    const run = runStage(ws.root, {
+      ...STAGES.download,
+      env: {
+        UPLOADS_URL: env.UPLOADS_URL!,
+        PIPE_GCS_ENDPOINT: server.url,
+        STORAGE_EMULATOR_HOST: '',
+      },
+    });
     expect(run.status, run.stderr).toBe(0);
     expect(run.metrics).toEqual({ records: { uploads: 1, fetched: 0, reused: 1, deleted: 1 } });
   });

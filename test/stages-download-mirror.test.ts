@@ -3,7 +3,15 @@
 // hard-linked when the folder is on data/raw's filesystem, and copied when it is not. Expected
 // sha256 values come from coreutils' sha256sum, a program independent of the stage's node:crypto.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,9 +20,18 @@ import { tempWorkspace, type Workspace } from './helpers/stage-workspace.js';
 
 /** sha256sum's digests of `paths` under `root`, by path. */
 function sha256sum(root: string, paths: readonly string[]): Map<string, string> {
-  const run = spawnSync('sha256sum', ['--', ...paths], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const run = spawnSync('sha256sum', ['--', ...paths], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   if (run.status !== 0) throw new Error(`sha256sum failed: ${run.stderr}`);
-  return new Map(run.stdout.trimEnd().split('\n').map((line) => [line.slice(66), line.slice(0, 64)]));
+  return new Map(
+    run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => [line.slice(66), line.slice(0, 64)]),
+  );
 }
 
 function writeUploads(root: string, uploads: Record<string, Buffer>): void {
@@ -32,7 +49,9 @@ function expectedFiles(root: string, uploads: Record<string, Buffer>) {
 }
 
 const workspaces: Workspace[] = [];
-afterAll(() => workspaces.forEach((ws) => ws.remove()));
+afterAll(() => {
+  for (const ws of workspaces) ws.remove();
+});
 
 describe('download from a file:// folder of many uploads', () => {
   it('hard-links every upload into data/raw and lists each with its own size and sha256', () => {
@@ -45,14 +64,26 @@ describe('download from a file:// folder of many uploads', () => {
       'a.session.json': Buffer.from(''),
       'big/3_keystrokes.txt': Buffer.alloc(3 * 2 ** 20 + 7, 'k'),
     };
-    for (let k = 0; k < 2400; k++) uploads[`u${k % 3}/deep/${k}.session.json`] = Buffer.from(`{"n":${k}}${'x'.repeat((k * 37) % 5000)}`);
+    for (let k = 0; k < 2400; k++)
+      uploads[`u${k % 3}/deep/${k}.session.json`] = Buffer.from(
+        `{"n":${k}}${'x'.repeat((k * 37) % 5000)}`,
+      );
     const root = join(ws.root, 'uploads');
     writeUploads(root, uploads);
     const run = runStage(ws.root, { ...STAGES.download, env: { UPLOADS_URL: 'file://uploads' } });
     expect(run.status, run.stderr).toBe(0);
-    expect(ws.json('data/raw/manifest.json')).toEqual({ source: 'file://uploads', files: expectedFiles(root, uploads), deleted: [] });
-    for (const path of Object.keys(uploads)) expect(statSync(join(ws.root, 'data/raw', path)).ino, path).toBe(statSync(join(root, path)).ino);
-    expect(run.metrics).toEqual({ records: { uploads: 2403, fetched: 2403, reused: 0, deleted: 0 } });
+    expect(ws.json('data/raw/manifest.json')).toEqual({
+      source: 'file://uploads',
+      files: expectedFiles(root, uploads),
+      deleted: [],
+    });
+    for (const path of Object.keys(uploads))
+      expect(statSync(join(ws.root, 'data/raw', path)).ino, path).toBe(
+        statSync(join(root, path)).ino,
+      );
+    expect(run.metrics).toEqual({
+      records: { uploads: 2403, fetched: 2403, reused: 0, deleted: 0 },
+    });
   });
 });
 
@@ -66,12 +97,20 @@ describe.skipIf(!otherFilesystem)('download from a file:// folder on another fil
     workspaces.push(ws);
     const root = mkdtempSync(join(shm, 'pipe-uploads-'));
     try {
-      const uploads = { 'a.session.json': Buffer.from('{"a":1}'), 'b.session.json': Buffer.from('{"b":1}'), 'sub/7_keystrokes.txt': Buffer.from('P\n') };
+      const uploads = {
+        'a.session.json': Buffer.from('{"a":1}'),
+        'b.session.json': Buffer.from('{"b":1}'),
+        'sub/7_keystrokes.txt': Buffer.from('P\n'),
+      };
       writeUploads(root, uploads);
       const env = { UPLOADS_URL: `file://${root}` };
       const first = runStage(ws.root, { ...STAGES.download, env });
       expect(first.status, first.stderr).toBe(0);
-      expect(ws.json('data/raw/manifest.json')).toEqual({ source: `file://${root}`, files: expectedFiles(root, uploads), deleted: [] });
+      expect(ws.json('data/raw/manifest.json')).toEqual({
+        source: `file://${root}`,
+        files: expectedFiles(root, uploads),
+        deleted: [],
+      });
       expect(ws.read('data/raw/sub/7_keystrokes.txt')).toBe('P\n');
       const copied = statSync(join(ws.root, 'data/raw/a.session.json')).ino;
       expect(copied).not.toBe(statSync(join(root, 'a.session.json')).ino);
@@ -81,10 +120,16 @@ describe.skipIf(!otherFilesystem)('download from a file:// folder on another fil
       renameSync(join(root, 'b.tmp'), join(root, 'b.session.json'));
       const second = runStage(ws.root, { ...STAGES.download, env });
       expect(second.status, second.stderr).toBe(0);
-      expect(second.metrics).toEqual({ records: { uploads: 3, fetched: 1, reused: 2, deleted: 0 } });
+      expect(second.metrics).toEqual({
+        records: { uploads: 3, fetched: 1, reused: 2, deleted: 0 },
+      });
       expect(statSync(join(ws.root, 'data/raw/a.session.json')).ino).toBe(copied);
       expect(ws.read('data/raw/b.session.json')).toBe('{"b":2}');
-      expect(ws.json('data/raw/manifest.json')).toEqual({ source: `file://${root}`, files: expectedFiles(root, { ...uploads, 'b.session.json': Buffer.from('{"b":2}') }), deleted: [] });
+      expect(ws.json('data/raw/manifest.json')).toEqual({
+        source: `file://${root}`,
+        files: expectedFiles(root, { ...uploads, 'b.session.json': Buffer.from('{"b":2}') }),
+        deleted: [],
+      });
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -70,11 +70,21 @@ describe('download from a file:// folder', () => {
   });
 
   it('fails with the fix when UPLOADS_URL is not a supported URL or the folder is missing', () => {
-    const bad = runStage(ws.root, { ...STAGES.download, env: { UPLOADS_URL: 'ftp://example/uploads' } });
+    const bad = runStage(ws.root, {
+      ...STAGES.download,
+      env: { UPLOADS_URL: 'ftp://example/uploads' },
+    });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe('stage download: UPLOADS_URL=ftp://example/uploads is neither file://<folder> nor gs://<bucket>/<prefix>; set it in config/.env.local\n');
-    const missing = runStage(ws.root, { ...STAGES.download, env: { UPLOADS_URL: 'file://no-such-folder' } });
+    expect(bad.stderr).toBe(
+      'stage download: UPLOADS_URL=ftp://example/uploads is neither file://<folder> nor gs://<bucket>/<prefix>; set it in config/.env.local\n',
+    );
+    const missing = runStage(ws.root, {
+      ...STAGES.download,
+      env: { UPLOADS_URL: 'file://no-such-folder' },
+    });
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toContain('stage download: cannot list uploads at file://no-such-folder: ENOENT');
+    expect(missing.stderr).toContain(
+      'stage download: cannot list uploads at file://no-such-folder: ENOENT',
+    );
   });
 });

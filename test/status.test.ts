@@ -39,14 +39,20 @@ interface StatusJson {
 describe('hashing big deps', () => {
   it('a 17 MiB dep (hashed on a worker thread) gets the sha256 a one-shot hash of its bytes gives', async () => {
     const ws = await tempWorkspace({
-      'pipeline.yaml': 'stages:\n  use:\n    cmd: stages/use.mjs\n    deps: [data/big.bin]\n    outs: [out/use.txt]\n',
+      'pipeline.yaml':
+        'stages:\n  use:\n    cmd: stages/use.mjs\n    deps: [data/big.bin]\n    outs: [out/use.txt]\n',
       'stages/use.mjs': stage`fs.writeFileSync(out('out/use.txt'), 'ok');`,
     });
     const bytes = randomBytes(17 << 20);
     ws.write('data/big.bin', bytes);
     expect((await ws.pipe('build')).code).toBe(0);
-    const lock = JSON.parse(ws.read('pipeline.lock')) as { stages: { use: { deps: Record<string, unknown> } } };
-    expect(lock.stages.use.deps['data/big.bin']).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), size: 17 << 20 });
+    const lock = JSON.parse(ws.read('pipeline.lock')) as {
+      stages: { use: { deps: Record<string, unknown> } };
+    };
+    expect(lock.stages.use.deps['data/big.bin']).toEqual({
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      size: 17 << 20,
+    });
   });
 });
 
@@ -61,7 +67,9 @@ describe('pipe status', () => {
     expect(check.code).toBe(1);
     expect(check.stdout).toBe('');
     await ws.pipe('build');
-    expect((await ws.pipe('status')).stdout).toBe('clean: fresh\nreport: fresh\neverything is fresh\n');
+    expect((await ws.pipe('status')).stdout).toBe(
+      'clean: fresh\nreport: fresh\neverything is fresh\n',
+    );
     expect((await ws.pipe('status', '--check')).code).toBe(0);
   });
 
@@ -103,7 +111,14 @@ describe('pipe status', () => {
     const ws = await tempWorkspace(FILES);
     await ws.pipe('build');
     // Age every file past the racy window so the cache may trust what it hashes next.
-    for (const f of ['data/raw/u1.txt', 'data/raw/u2.txt', 'stages/clean.mjs', 'stages/report.mjs', 'out/clean.txt', 'out/report.txt']) {
+    for (const f of [
+      'data/raw/u1.txt',
+      'data/raw/u2.txt',
+      'stages/clean.mjs',
+      'stages/report.mjs',
+      'out/clean.txt',
+      'out/report.txt',
+    ]) {
       ws.age(f, 60);
     }
     const first = JSON.parse((await ws.pipe('status', '--json')).stdout) as StatusJson;
@@ -112,7 +127,7 @@ describe('pipe status', () => {
     const second = JSON.parse((await ws.pipe('status', '--json')).stdout) as StatusJson;
     expect(second.stale).toEqual([]);
     // 2 scripts + 2 raw files + clean's out + report's out: clean's out is also report's dep, but
-    // one observation per path per process (lib/observe-memo.ts) stats it once.
+    // one observation per path per process (lib/observe/memo.ts) stats it once.
     expect(second.hashing).toEqual({ statted: 6, hashed: 0 });
   });
 
@@ -127,7 +142,13 @@ describe('pipe status', () => {
     ws.write('data/raw/u1.txt', 'zz\n'); // same size, same inode
     utimesSync(ws.path('data/raw/u1.txt'), pinned, pinned);
     const stampAfter = statSync(ws.path('data/raw/u1.txt'), { bigint: true });
-    expect([stampAfter.size, stampAfter.mtimeNs, stampAfter.ino]).toEqual([stampBefore.size, stampBefore.mtimeNs, stampBefore.ino]);
-    expect((await ws.pipe('status', 'clean')).stdout).toContain('clean: stale\n  dep file modified: data/raw/u1.txt in data/raw\n');
+    expect([stampAfter.size, stampAfter.mtimeNs, stampAfter.ino]).toEqual([
+      stampBefore.size,
+      stampBefore.mtimeNs,
+      stampBefore.ino,
+    ]);
+    expect((await ws.pipe('status', 'clean')).stdout).toContain(
+      'clean: stale\n  dep file modified: data/raw/u1.txt in data/raw\n',
+    );
   });
 });

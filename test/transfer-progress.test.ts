@@ -3,8 +3,8 @@
 // counts are exact; what they move is irrelevant to the scheduling.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { RemoteResult } from '../lib/remote.js';
-import { formatBytes, runTransfers, type Transfer } from '../lib/transfer-progress.js';
+import type { RemoteResult } from '../lib/remote/remote.js';
+import { formatBytes, runTransfers, type Transfer } from '../lib/remote/transfer-progress.js';
 
 function sink(): { stream: NodeJS.WriteStream; text: () => string } {
   let text = '';
@@ -33,7 +33,12 @@ describe('runTransfers', () => {
       },
     }));
     const out = sink();
-    const result = await runTransfers(transfers, { verb: 'uploading', concurrency: 6, stream: out.stream, live: false });
+    const result = await runTransfers(transfers, {
+      verb: 'uploading',
+      concurrency: 6,
+      stream: out.stream,
+      live: false,
+    });
     expect(result).toEqual({ ok: true, bytes: 4000, files: 40 });
     expect(most).toBe(6);
     const lines = out.text().trim().split('\n');
@@ -49,15 +54,28 @@ describe('runTransfers', () => {
       run: async (): Promise<RemoteResult<unknown>> => {
         started++;
         await wait(1);
-        return i === 3 ? { ok: false, error: { kind: 'not-found', what: `object ${i}` } } : { ok: true, value: 'stored' };
+        return i === 3
+          ? { ok: false, error: { kind: 'not-found', what: `object ${i}` } }
+          : { ok: true, value: 'stored' };
       },
     }));
-    const result = await runTransfers(transfers, { verb: 'downloading', concurrency: 2, stream: sink().stream, live: false, silent: true });
+    const result = await runTransfers(transfers, {
+      verb: 'downloading',
+      concurrency: 2,
+      stream: sink().stream,
+      live: false,
+      silent: true,
+    });
     expect(result).toMatchObject({ ok: false, error: { kind: 'not-found', what: 'object 3' } });
     expect(started).toBeLessThanOrEqual(5); // 0..3 plus the one its lane-mate may have started
   });
 
   it('formats sizes in binary units', () => {
-    expect([formatBytes(0), formatBytes(1023), formatBytes(1536), formatBytes(5 * 1024 ** 3)]).toEqual(['0 B', '1023 B', '1.5 KiB', '5.0 GiB']);
+    expect([
+      formatBytes(0),
+      formatBytes(1023),
+      formatBytes(1536),
+      formatBytes(5 * 1024 ** 3),
+    ]).toEqual(['0 B', '1023 B', '1.5 KiB', '5.0 GiB']);
   });
 });

@@ -25,11 +25,15 @@ describe('pipe versions diff', () => {
     const ws = await tempWorkspace({ ...GEN_SUM_SOURCES, 'data/in.txt': 'alpha beta gamma\n' });
     const run = (...args: string[]) => ws.pipeWith({ env }, ...args);
     ok(await run('build'));
-    const a = (JSON.parse(ok(await run('push', '--json', '--set-current'))) as { versionId: string }).versionId;
+    const a = (
+      JSON.parse(ok(await run('push', '--json', '--set-current'))) as { versionId: string }
+    ).versionId;
     ws.write('data/in.txt', 'alpha delta gamma epsilon\n');
     ok(await run('build'));
     // A push within the same second takes the next second's ID (push.ts), so B is a new version.
-    const b = (JSON.parse(ok(await run('push', '--json', '--notes', 'second'))) as { versionId: string }).versionId;
+    const b = (
+      JSON.parse(ok(await run('push', '--json', '--notes', 'second'))) as { versionId: string }
+    ).versionId;
     expect(b).not.toBe(a);
 
     expect(ok(await run('versions', 'diff', a, b))).toBe(
@@ -50,8 +54,24 @@ describe('pipe versions diff', () => {
       a: { label: `current (${a})`, version: a },
       b: { label: b, version: b },
       stages: [
-        { stage: 'gen', status: 'changed', added: ['out/gen/w3.txt'], removed: [], changed: ['out/gen/w1.txt'], unchanged: 2, records: [{ name: 'records', before: 3, after: 4 }] },
-        { stage: 'sum', status: 'changed', added: [], removed: [], changed: ['out/sum.txt'], unchanged: 0, records: [] },
+        {
+          stage: 'gen',
+          status: 'changed',
+          added: ['out/gen/w3.txt'],
+          removed: [],
+          changed: ['out/gen/w1.txt'],
+          unchanged: 2,
+          records: [{ name: 'records', before: 3, after: 4 }],
+        },
+        {
+          stage: 'sum',
+          status: 'changed',
+          added: [],
+          removed: [],
+          changed: ['out/sum.txt'],
+          unchanged: 0,
+          records: [],
+        },
       ],
       totals: { added: 1, removed: 0, changed: 2, unchanged: 2 },
     });
@@ -61,7 +81,13 @@ describe('pipe versions diff', () => {
     ok(await run('build'));
     const preview = JSON.parse(ok(await run('versions', 'diff', b, 'workspace', '--json')));
     expect(preview.b).toEqual({ label: 'workspace', version: null });
-    expect(preview.stages[0]).toMatchObject({ stage: 'gen', added: [], removed: ['out/gen/w1.txt', 'out/gen/w2.txt', 'out/gen/w3.txt'], changed: [], unchanged: 1 });
+    expect(preview.stages[0]).toMatchObject({
+      stage: 'gen',
+      added: [],
+      removed: ['out/gen/w1.txt', 'out/gen/w2.txt', 'out/gen/w3.txt'],
+      changed: [],
+      unchanged: 1,
+    });
     expect(preview.stages[0].records).toEqual([{ name: 'records', before: 4, after: 1 }]);
     expect(preview.totals).toEqual({ added: 0, removed: 3, changed: 1, unchanged: 1 });
 
@@ -69,7 +95,9 @@ describe('pipe versions diff', () => {
     ws.remove('.pipe/manifests');
     const lost = await run('versions', 'diff', b, 'workspace');
     expect(lost.code).toBe(7);
-    expect(lost.stderr).toContain('workspace: the file list of out/gen (stage gen) is not in .pipe/manifests; rebuild it with `pipe build --force-stage gen`');
+    expect(lost.stderr).toContain(
+      'workspace: the file list of out/gen (stage gen) is not in .pipe/manifests; rebuild it with `pipe build --force-stage gen`',
+    );
   });
 
   it('names a version the remote does not have, and refuses a malformed name as usage', async () => {
@@ -78,7 +106,9 @@ describe('pipe versions diff', () => {
     const missing = '2020-01-02_03-04-05_nohost-nobody';
     const unknown = await ws.pipeWith({ env }, 'versions', 'diff', missing, 'workspace');
     expect(unknown.code).toBe(6);
-    expect(unknown.stderr).toContain(`pipe versions diff: version ${missing} is not on the remote ${env.PIPE_REMOTE}`);
+    expect(unknown.stderr).toContain(
+      `pipe versions diff: version ${missing} is not on the remote ${env.PIPE_REMOTE}`,
+    );
     const noRef = await ws.pipeWith({ env }, 'versions', 'diff', 'workspace', 'current');
     expect(noRef.code).toBe(6);
     expect(noRef.stderr).toContain('ref current is not on the remote');

@@ -1,8 +1,13 @@
 // The version manifest read back from a remote is untrusted: parseManifest must refuse anything
 // pull would act on wrongly. In-process, pure. The good manifest is written out by hand here.
 import { describe, expect, it } from 'vitest';
-import { contentDigest, formatManifest, parseManifest, type VersionManifest } from '../lib/versions.js';
-import type { VersionId } from '../lib/remote-path.js';
+import {
+  contentDigest,
+  formatManifest,
+  parseManifest,
+  type VersionManifest,
+} from '../lib/versions/manifest.js';
+import type { VersionId } from '../lib/remote/remote-path.js';
 
 const ID = '2026-11-26_12-00-00_host-ann' as VersionId;
 const SHA_A = 'a'.repeat(64);
@@ -18,7 +23,14 @@ function good(): VersionManifest {
       notes: 'n',
       stages: {
         gen: {
-          lock: { fingerprint: SHA_A, cmd: {}, deps: {}, params: {}, env: {}, outs: { 'out/a.txt': { sha256: SHA_B, size: 3 } } },
+          lock: {
+            fingerprint: SHA_A,
+            cmd: {},
+            deps: {},
+            params: {},
+            env: {},
+            outs: { 'out/a.txt': { sha256: SHA_B, size: 3 } },
+          },
           files: [{ path: 'out/a.txt', sha256: SHA_B, size: 3 }],
         },
       },
@@ -26,8 +38,10 @@ function good(): VersionManifest {
   ) as VersionManifest;
 }
 
-const mutate = (f: (m: any) => void): string => {
-  const m = good() as any;
+// biome-ignore lint/suspicious/noExplicitAny: the tests corrupt arbitrary fields of a manifest
+type Loose = any;
+const mutate = (f: (m: Loose) => void): string => {
+  const m = good() as Loose;
   f(m);
   return JSON.stringify(m);
 };
@@ -41,13 +55,41 @@ describe('parseManifest', () => {
     ['not JSON', '{', /not JSON/],
     ['a newer format', mutate((m) => (m.format = 2)), /format 2 is not 1/],
     ['another ID', mutate((m) => (m.id = '2026-11-26_12-00-01_host-ann')), /names itself/],
-    ['a path with ..', mutate((m) => (m.stages.gen.files[0].path = 'out/../../x')), /has a "\.\." segment/],
-    ['an absolute path', mutate((m) => (m.stages.gen.files[0].path = '/etc/passwd')), /is absolute/],
-    ['a path into .git', mutate((m) => (m.stages.gen.files[0].path = '.git/hooks/post-checkout')), /inside \.git/],
-    ['an out path with ..', mutate((m) => (m.stages.gen.lock.outs = { '../x': { sha256: SHA_B, size: 3 } })), /out: path "\.\.\/x"/],
-    ['a bad sha', mutate((m) => (m.stages.gen.files[0].sha256 = 'XYZ')), /not a lower-case hex sha256/],
-    ['a negative size', mutate((m) => (m.stages.gen.files[0].size = -1)), /size must be a whole number/],
-    ['a bad lock entry', mutate((m) => (m.stages.gen.lock.fingerprint = 'nope')), /fingerprint must be a sha256/],
+    [
+      'a path with ..',
+      mutate((m) => (m.stages.gen.files[0].path = 'out/../../x')),
+      /has a "\.\." segment/,
+    ],
+    [
+      'an absolute path',
+      mutate((m) => (m.stages.gen.files[0].path = '/etc/passwd')),
+      /is absolute/,
+    ],
+    [
+      'a path into .git',
+      mutate((m) => (m.stages.gen.files[0].path = '.git/hooks/post-checkout')),
+      /inside \.git/,
+    ],
+    [
+      'an out path with ..',
+      mutate((m) => (m.stages.gen.lock.outs = { '../x': { sha256: SHA_B, size: 3 } })),
+      /out: path "\.\.\/x"/,
+    ],
+    [
+      'a bad sha',
+      mutate((m) => (m.stages.gen.files[0].sha256 = 'XYZ')),
+      /not a lower-case hex sha256/,
+    ],
+    [
+      'a negative size',
+      mutate((m) => (m.stages.gen.files[0].size = -1)),
+      /size must be a whole number/,
+    ],
+    [
+      'a bad lock entry',
+      mutate((m) => (m.stages.gen.lock.fingerprint = 'nope')),
+      /fingerprint must be a sha256/,
+    ],
   ])('refuses %s', (_what, text, reason) => {
     const parsed = parseManifest(ID, text);
     expect(parsed.ok).toBe(false);

@@ -35,7 +35,12 @@ export function ensureSet(dir: string, requested: number, seed: number): Generat
   mkdirSync(join(dir, 'webapp'), { recursive: true });
   mkdirSync(join(dir, 'aalto'), { recursive: true });
   const started = performance.now();
-  const options = { seed, users: Number.MAX_SAFE_INTEGER, sessionsPerUser: SESSIONS_PER_USER, faults: false };
+  const options = {
+    seed,
+    users: Number.MAX_SAFE_INTEGER,
+    sessionsPerUser: SESSIONS_PER_USER,
+    faults: false,
+  };
   let keystrokes = 0;
   let users = 0;
   let sessions = 0;
@@ -45,7 +50,10 @@ export function ensureSet(dir: string, requested: number, seed: number): Generat
     for (const upload of uploads) {
       // Every keydown of a fault-free session has its keyup: one keystroke each.
       keystrokes += upload.events.reduce((n, e) => n + (e.type === 'down' ? 1 : 0), 0);
-      writeFileSync(join(dir, 'webapp', `${upload.session_id}.session.json`), JSON.stringify(upload));
+      writeFileSync(
+        join(dir, 'webapp', `${upload.session_id}.session.json`),
+        JSON.stringify(upload),
+      );
     }
     for (const [name, text] of toAaltoFiles(uploads)) {
       writeFileSync(join(dir, 'aalto', name), text);

@@ -20,7 +20,12 @@ export interface Measured {
   readonly peakBySubtree: Record<string, number>;
 }
 
-interface Proc { readonly pid: number; readonly ppid: number; readonly rss: number; readonly cmdline: string }
+interface Proc {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly rss: number;
+  readonly cmdline: string;
+}
 
 function snapshot(): Proc[] {
   const procs: Proc[] = [];
@@ -78,7 +83,10 @@ export function measure(
     const sample = () => {
       if (child.pid === undefined) return;
       const tree = descendants(child.pid, snapshot());
-      peakTreeRss = Math.max(peakTreeRss, tree.reduce((n, p) => n + p.rss, 0));
+      peakTreeRss = Math.max(
+        peakTreeRss,
+        tree.reduce((n, p) => n + p.rss, 0),
+      );
       for (const p of tree) {
         const name = label(p.cmdline);
         if (name === undefined) continue;
@@ -88,7 +96,9 @@ export function measure(
     };
     const timer = setInterval(sample, SAMPLE_MS);
     // SIGTERM: pipe's abort path stops its stages (their process groups) and records nothing.
-    const deadline = Number.isFinite(timeoutMs) ? setTimeout(() => child.kill('SIGTERM'), timeoutMs) : undefined;
+    const deadline = Number.isFinite(timeoutMs)
+      ? setTimeout(() => child.kill('SIGTERM'), timeoutMs)
+      : undefined;
     child.on('error', (error) => {
       clearInterval(timer);
       clearTimeout(deadline);
@@ -97,7 +107,14 @@ export function measure(
     child.on('close', (code) => {
       clearInterval(timer);
       clearTimeout(deadline);
-      resolve({ code, seconds: (performance.now() - started) / 1000, stdout, stderr, peakTreeRss, peakBySubtree });
+      resolve({
+        code,
+        seconds: (performance.now() - started) / 1000,
+        stdout,
+        stderr,
+        peakTreeRss,
+        peakBySubtree,
+      });
     });
   });
 }

@@ -7,14 +7,22 @@ import { cpSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Makes `ws` afresh from `repo` with the uploads folder `uploads` as samples/<format>. */
-export function prepareBenchWorkspace(repo: string, ws: string, uploads: string, format: string): void {
+export function prepareBenchWorkspace(
+  repo: string,
+  ws: string,
+  uploads: string,
+  format: string,
+): void {
   rmSync(ws, { recursive: true, force: true });
   mkdirSync(join(ws, 'samples'), { recursive: true });
-  for (const item of ['pipeline.yaml', 'params.yaml', 'config', 'stages']) cpSync(join(repo, item), join(ws, item), { recursive: true });
+  for (const item of ['pipeline.yaml', 'params.yaml', 'config', 'stages'])
+    cpSync(join(repo, item), join(ws, item), { recursive: true });
   rmSync(join(ws, 'config/.env.local'), { force: true });
   symlinkSync(join(repo, 'lib'), join(ws, 'lib'));
   symlinkSync(join(repo, 'node_modules'), join(ws, 'node_modules'));
   writeFileSync(join(ws, 'package.json'), '{ "private": true, "type": "module" }\n');
-  const linked = spawnSync('cp', ['-al', uploads, join(ws, 'samples', format)], { encoding: 'utf8' });
+  const linked = spawnSync('cp', ['-al', uploads, join(ws, 'samples', format)], {
+    encoding: 'utf8',
+  });
   if (linked.status !== 0) throw new Error(`cp -al failed: ${linked.stderr}`);
 }

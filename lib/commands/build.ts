@@ -5,10 +5,10 @@ import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { CommandOutcome } from '../cli.js';
-import { ExitCode } from '../exit-codes.js';
-import type { StageName } from '../pipeline.js';
-import type { LogFormat } from '../report.js';
+import type { CommandOutcome } from './outcome.js';
+import { ExitCode } from '../util/exit-codes.js';
+import type { StageName } from '../graph/stage.js';
+import type { LogFormat } from '../build/report.js';
 
 interface BuildOptions {
   dryRun?: boolean;
@@ -35,14 +35,30 @@ export function defineBuild(program: Command, outcome: CommandOutcome): void {
   program
     .command('build')
     .description('run the stale stages needed for the targets, in dependency order')
-    .argument('[target...]', 'stages to bring up to date (default: all); their stale upstream stages run too')
+    .argument(
+      '[target...]',
+      'stages to bring up to date (default: all); their stale upstream stages run too',
+    )
     .option('-n, --dry-run', 'print what would run and why; run nothing')
     .option('-f, --force', 'run every selected stage, fresh or not')
-    .option('--force-stage <name>', 'run this stage even if fresh (repeatable)', (v: string, all: string[]) => [...all, v], [])
-    .option('-j, --jobs <n>', 'run up to n independent stages at once', positiveInt, availableParallelism())
+    .option(
+      '--force-stage <name>',
+      'run this stage even if fresh (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
+    .option(
+      '-j, --jobs <n>',
+      'run up to n independent stages at once',
+      positiveInt,
+      availableParallelism(),
+    )
     .option('--no-wait', 'fail at once (exit 5) if another build holds the workspace')
     .option('--log-format <format>', 'text, or json: one JSON event per line', logFormat, 'text')
-    .option('--no-remote-cache', 'run stale stages locally even when a published version holds their outputs')
+    .option(
+      '--no-remote-cache',
+      'run stale stages locally even when a published version holds their outputs',
+    )
     .addHelpText(
       'after',
       '\nEach stage logs to .pipe/logs/<stage>.log.\n' +
@@ -50,21 +66,21 @@ export function defineBuild(program: Command, outcome: CommandOutcome): void {
         'Exit codes: 0 ok, 3 invalid pipeline.yaml, 4 a stage failed, 5 busy (--no-wait), 130 interrupted.',
     )
     .action(async (targets: string[], _opts: BuildOptions, cmd: Command) => {
-      const { startFolder } = await import('../workspace.js');
+      const { startFolder } = await import('./outcome.js');
       outcome.code = await build(targets, startFolder(cmd), cmd.opts<BuildOptions>());
     });
 }
 
 async function build(targets: string[], start: string, opts: BuildOptions): Promise<ExitCode> {
   // Loaded here, not at the top: `pipe --version` must not pay for yaml, ajv and fast-glob.
-  const { acquireBuildMutex } = await import('../build-mutex.js');
-  const { checkStageNames, loadBuildState } = await import('../build-state.js');
-  const { judgeStages } = await import('../freshness.js');
-  const { selectWithAncestors } = await import('../graph.js');
-  const { createReporter } = await import('../report.js');
-  const { runStages, TMP_DIR } = await import('../runner.js');
-  const { findWorkspace } = await import('../workspace.js');
-  const { recordStageTimes } = await import('../stage-times.js');
+  const { acquireBuildMutex } = await import('../build/mutex.js');
+  const { checkStageNames, loadBuildState } = await import('../build/build-state.js');
+  const { judgeStages } = await import('../build/freshness.js');
+  const { selectWithAncestors } = await import('../graph/graph.js');
+  const { createReporter } = await import('../build/report.js');
+  const { runStages, TMP_DIR } = await import('../build/runner.js');
+  const { findWorkspace } = await import('../pipeline/workspace.js');
+  const { recordStageTimes } = await import('../build/stage-times.js');
   const printer = createReporter(opts.logFormat);
   // Run times go to .pipe/stage-times.json (not the lock: it must not change between identical runs).
   const durations = new Map<string, number>();
@@ -97,20 +113,26 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
         return ExitCode.busy;
       }
       release = got.release;
-      if (got.tookOverFrom !== undefined) report({ type: 'mutex-takeover', holder: got.tookOverFrom });
+      if (got.tookOverFrom !== undefined)
+        report({ type: 'mutex-takeover', holder: got.tookOverFrom });
       // We hold the mutex: anything in .pipe/tmp is debris of a killed build.
       rmSync(join(root, TMP_DIR), { recursive: true, force: true });
     }
     const opened = await loadBuildState(root ?? start, process.stderr);
     if (!opened.ok) return opened.code;
     const ws = opened.value;
-    if (!checkStageNames(ws.pipeline, [...targets, ...opts.forceStage], process.stderr)) return ExitCode.usage;
-    const selected = targets.length === 0 ? [...ws.graph.order] : selectWithAncestors(ws.graph, targets as StageName[]);
+    if (!checkStageNames(ws.pipeline, [...targets, ...opts.forceStage], process.stderr))
+      return ExitCode.usage;
+    const selected =
+      targets.length === 0
+        ? [...ws.graph.order]
+        : selectWithAncestors(ws.graph, targets as StageName[]);
     const forced = new Set<StageName>(opts.force ? selected : (opts.forceStage as StageName[]));
 
     if (opts.dryRun) {
       const judged = await judgeStages(ws, selected, forced);
-      for (const stage of selected) report({ type: 'plan', stage, reasons: judged.get(stage) ?? [] });
+      for (const stage of selected)
+        report({ type: 'plan', stage, reasons: judged.get(stage) ?? [] });
       await ws.cache.save();
       return ExitCode.ok;
     }
@@ -133,7 +155,21 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
     await ws.cache.save();
     await recordStageTimes(
       ws.root,
-      Object.fromEntries(result.ran.flatMap((s) => (durations.has(s) ? [[s, { fingerprint: result.lock.stages[s]!.fingerprint, durationMs: durations.get(s)! }]] : []))),
+      Object.fromEntries(
+        result.ran.flatMap((s) =>
+          durations.has(s)
+            ? [
+                [
+                  s,
+                  {
+                    fingerprint: result.lock.stages[s]!.fingerprint,
+                    durationMs: durations.get(s)!,
+                  },
+                ],
+              ]
+            : [],
+        ),
+      ),
     );
     report({
       type: 'summary',
@@ -154,15 +190,17 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
 }
 
 /** The remote build cache when PIPE_REMOTE is configured; a bad remote is said, never fatal. */
-async function openRemoteCache(ws: import('../build-state.js').BuildState) {
+async function openRemoteCache(ws: import('../build/build-state.js').BuildState) {
   if (ws.config.get('PIPE_REMOTE') === undefined) return {};
-  const { openConfiguredRemote } = await import('../remote.js');
-  const { remoteCache } = await import('../remote-cache.js');
+  const { openConfiguredRemote } = await import('../remote/open.js');
+  const { remoteCache } = await import('../versions/remote-cache.js');
   const opened = await openConfiguredRemote(ws.config, ws.root, undefined, { maxRetries: 0 });
   if (!opened.ok) {
     const reason = opened.message;
     return { remoteCache: async () => ({ kind: 'unusable' as const, reason }) };
   }
   const { transferConcurrency } = await import('./remote-command.js');
-  return { remoteCache: remoteCache(ws.root, opened.remote, transferConcurrency(ws, opened.remote)) };
+  return {
+    remoteCache: remoteCache(ws.root, opened.remote, transferConcurrency(ws, opened.remote)),
+  };
 }

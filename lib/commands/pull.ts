@@ -1,8 +1,8 @@
 // `pipe pull <version|ref>`: put a published version's outputs in the workspace, verified, and
 // record them in pipeline.lock so `pipe status` shows them fresh with no re-run.
 import type { Command } from 'commander';
-import type { CommandOutcome } from '../cli.js';
-import { ExitCode } from '../exit-codes.js';
+import type { CommandOutcome } from './outcome.js';
+import { ExitCode } from '../util/exit-codes.js';
 
 interface PullFlags {
   stage: string[];
@@ -18,7 +18,12 @@ export function definePull(program: Command, outcome: CommandOutcome): void {
     .command('pull')
     .description("download a published version's outputs into the workspace")
     .argument('<version>', 'a version ID, or a ref such as `current` or a tag')
-    .option('-s, --stage <name>', 'pull only this stage (repeatable; default: every stage in the version)', (v: string, all: string[]) => [...all, v], [])
+    .option(
+      '-s, --stage <name>',
+      'pull only this stage (repeatable; default: every stage in the version)',
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .option('-f, --force', 'replace outputs that differ from pipeline.lock (hand edits are lost)')
     .option('--json', 'print a JSON document instead of text')
     .option('--remote <url>', 'file:///path or gs://bucket/prefix (default: PIPE_REMOTE)')
@@ -28,29 +33,40 @@ export function definePull(program: Command, outcome: CommandOutcome): void {
         'Exit codes: 0 ok, 2 usage, 3 invalid pipeline.yaml, 6 remote error or bad version data, 7 local edits (use --force).',
     )
     .action(async (target: string, _opts: PullFlags, cmd: Command) => {
-      const { startFolder } = await import('../workspace.js');
+      const { startFolder } = await import('./outcome.js');
       outcome.code = await pullCommand(target, startFolder(cmd), cmd.opts<PullFlags>());
     });
 }
 
 async function pullCommand(target: string, start: string, flags: PullFlags): Promise<ExitCode> {
-  const { openRemoteWorkspace, transferConcurrency, transferOptions, withBuildMutex } = await import('./remote-command.js');
-  const { fetchManifest, resolveVersion } = await import('../version-fetch.js');
-  const { placements, placeOutputs } = await import('../pull.js');
-  const { inspectWorkspace } = await import('../pull-check.js');
-  const { describeRemoteError } = await import('../remote.js');
-  const { readLock, withEntry, writeLock } = await import('../lockfile.js');
-  const { recordStageTimes } = await import('../stage-times.js');
-  const { formatBytes } = await import('../transfer-progress.js');
+  const { openRemoteWorkspace, transferConcurrency, transferOptions, withBuildMutex } =
+    await import('./remote-command.js');
+  const { fetchManifest, resolveVersion } = await import('../versions/fetch.js');
+  const { placements, placeOutputs } = await import('../versions/pull.js');
+  const { inspectWorkspace } = await import('../versions/pull-check.js');
+  const { describeRemoteError } = await import('../remote/remote.js');
+  const { readLock, withEntry, writeLock } = await import('../build/lockfile.js');
+  const { recordStageTimes } = await import('../build/stage-times.js');
+  const { formatBytes } = await import('../remote/transfer-progress.js');
   const opened = await openRemoteWorkspace(start, flags.remote);
   if (!opened.ok) return opened.code;
   const { ws, remote } = opened.value;
-  const fail = (r: { ok: false; error: import('../remote.js').RemoteError } | { ok: false; invalid: string }): ExitCode => {
-    process.stderr.write(`pipe pull: ${'invalid' in r ? r.invalid : describeRemoteError(r.error)}\n`);
+  const fail = (
+    r:
+      | { ok: false; error: import('../remote/remote.js').RemoteError }
+      | { ok: false; invalid: string },
+  ): ExitCode => {
+    process.stderr.write(
+      `pipe pull: ${'invalid' in r ? r.invalid : describeRemoteError(r.error)}\n`,
+    );
     return ExitCode.remote;
   };
   const id = await resolveVersion(remote, target);
-  if (!id.ok) return 'invalid' in id ? (process.stderr.write(`pipe pull: ${id.invalid}\n`), ExitCode.usage) : fail(id);
+  if (!id.ok) {
+    if (!('invalid' in id)) return fail(id);
+    process.stderr.write(`pipe pull: ${id.invalid}\n`);
+    return ExitCode.usage;
+  }
   const got = await fetchManifest(remote, ws.root, id.value);
   if (!got.ok) return fail(got);
   const manifest = got.value;
@@ -59,22 +75,39 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
   // Without --stage: every stage of the version this pipeline still has (the others are said).
   const wanted = flags.stage.length > 0 ? flags.stage : inVersion.filter(here);
   const gone = flags.stage.length > 0 ? [] : inVersion.filter((s) => !here(s));
-  if (gone.length > 0) process.stderr.write(`pipe pull: not pulling ${gone.join(', ')}: no such stage in pipeline.yaml any more\n`);
+  if (gone.length > 0)
+    process.stderr.write(
+      `pipe pull: not pulling ${gone.join(', ')}: no such stage in pipeline.yaml any more\n`,
+    );
   const problems = wanted.filter((s) => !inVersion.includes(s) || !here(s));
   if (problems.length > 0) {
-    const where = (s: string) => (!inVersion.includes(s) ? `not in version ${manifest.id} (it has: ${inVersion.join(', ')})` : 'not in pipeline.yaml');
+    const where = (s: string) =>
+      !inVersion.includes(s)
+        ? `not in version ${manifest.id} (it has: ${inVersion.join(', ')})`
+        : 'not in pipeline.yaml';
     process.stderr.write(problems.map((s) => `pipe pull: stage ${s} is ${where(s)}\n`).join(''));
     return ExitCode.usage;
   }
   // A version may only write where this pipeline's stage writes: never over a source file.
-  const mismatched = wanted.filter((s) => outsKey(Object.keys(manifest.stages[s]!.lock.outs)) !== outsKey(ws.pipeline.stages.get(s as never)!.outs.map((o) => o.value)));
+  const mismatched = wanted.filter(
+    (s) =>
+      outsKey(Object.keys(manifest.stages[s]!.lock.outs)) !==
+      outsKey(ws.pipeline.stages.get(s as never)!.outs.map((o) => o.value)),
+  );
   if (mismatched.length > 0) {
     for (const s of mismatched) {
       const theirs = Object.keys(manifest.stages[s]!.lock.outs).join(', ');
-      const ours = ws.pipeline.stages.get(s as never)!.outs.map((o) => o.value).join(', ');
-      process.stderr.write(`pipe pull: refused: stage ${s} writes ${ours || 'nothing'} here, but in version ${manifest.id} it wrote ${theirs || 'nothing'}\n`);
+      const ours = ws.pipeline.stages
+        .get(s as never)!
+        .outs.map((o) => o.value)
+        .join(', ');
+      process.stderr.write(
+        `pipe pull: refused: stage ${s} writes ${ours || 'nothing'} here, but in version ${manifest.id} it wrote ${theirs || 'nothing'}\n`,
+      );
     }
-    process.stderr.write('  pull a version built from this pipeline.yaml, or leave these stages out with --stage\n');
+    process.stderr.write(
+      '  pull a version built from this pipeline.yaml, or leave these stages out with --stage\n',
+    );
     return ExitCode.refused;
   }
   const outs = placements(manifest, wanted);
@@ -83,8 +116,12 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
   return withBuildMutex(ws.root, `pipe pull ${target}`, async () => {
     const local = await inspectWorkspace(ws, manifest, outs.value);
     if (local.edited.length > 0 && flags.force !== true) {
-      const named = local.edited.map((e) => `  ${e.stage}: ${e.file ?? e.path}${e.file === undefined ? '' : ` (in ${e.path})`}`);
-      process.stderr.write(`pipe pull: refused: these outputs differ from pipeline.lock (edited by hand?) and would be replaced:\n${named.join('\n')}\n  keep them elsewhere, or pass --force to replace them\n`);
+      const named = local.edited.map(
+        (e) => `  ${e.stage}: ${e.file ?? e.path}${e.file === undefined ? '' : ` (in ${e.path})`}`,
+      );
+      process.stderr.write(
+        `pipe pull: refused: these outputs differ from pipeline.lock (edited by hand?) and would be replaced:\n${named.join('\n')}\n  keep them elsewhere, or pass --force to replace them\n`,
+      );
       return ExitCode.refused;
     }
     const placed = await placeOutputs({
@@ -98,23 +135,52 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
     });
     if (!placed.ok) {
       // Name the workspace files a bad object would have become, not only its hash.
-      const sha = !('invalid' in placed) && placed.error.kind === 'corrupt' ? /[0-9a-f]{64}/.exec(placed.error.what)?.[0] : undefined;
-      const paths = wanted.flatMap((s) => manifest.stages[s]!.files.filter((f) => f.sha256 === sha).map((f) => f.path));
+      const sha =
+        !('invalid' in placed) && placed.error.kind === 'corrupt'
+          ? /[0-9a-f]{64}/.exec(placed.error.what)?.[0]
+          : undefined;
+      const paths = wanted.flatMap((s) =>
+        manifest.stages[s]!.files.filter((f) => f.sha256 === sha).map((f) => f.path),
+      );
       const code = fail(placed);
-      if (paths.length > 0) process.stderr.write(`  it holds ${paths.join(', ')}; nothing was written to the workspace\n`);
+      if (paths.length > 0)
+        process.stderr.write(
+          `  it holds ${paths.join(', ')}; nothing was written to the workspace\n`,
+        );
       return code;
     }
     // Re-read under the mutex: a build that finished while we waited wrote entries we must keep.
     const current = readLock(ws.root);
     let lock = current.ok ? current.value : ws.lock;
-    for (const [stage, entry] of Object.entries(placed.entries)) lock = withEntry(lock, stage, entry);
+    for (const [stage, entry] of Object.entries(placed.entries))
+      lock = withEntry(lock, stage, entry);
     await writeLock(ws.root, lock);
     const times = Object.fromEntries(
-      wanted.flatMap((s) => (manifest.stages[s]!.durationMs === undefined ? [] : [[s, { fingerprint: manifest.stages[s]!.lock.fingerprint, durationMs: manifest.stages[s]!.durationMs! }]])),
+      wanted.flatMap((s) =>
+        manifest.stages[s]!.durationMs === undefined
+          ? []
+          : [
+              [
+                s,
+                {
+                  fingerprint: manifest.stages[s]!.lock.fingerprint,
+                  durationMs: manifest.stages[s]!.durationMs!,
+                },
+              ],
+            ],
+      ),
     );
     await recordStageTimes(ws.root, times);
-    const summary = { schema: PULL_SCHEMA, version: manifest.id, pushedBy: manifest.pushedBy, stages: wanted, downloaded: placed.downloaded, bytes: placed.bytes, filesPlaced: placed.placed };
-    if (flags.json === true) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+    const summary = {
+      schema: PULL_SCHEMA,
+      version: manifest.id,
+      pushedBy: manifest.pushedBy,
+      stages: wanted,
+      downloaded: placed.downloaded,
+      bytes: placed.bytes,
+      filesPlaced: placed.placed,
+    };
+    if (flags.json === true) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else {
       process.stdout.write(
         `pulled version ${manifest.id} (pushed by ${manifest.pushedBy}): ${wanted.join(', ')}; ` +

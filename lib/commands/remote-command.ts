@@ -2,10 +2,10 @@
 // PIPE_REMOTE (config precedence), the identity a push records, and the build mutex held while a
 // command reads or replaces outputs (a build running meanwhile would change them under us).
 import { hostname, userInfo } from 'node:os';
-import type { BuildState } from '../build-state.js';
-import { ExitCode } from '../exit-codes.js';
-import type { Remote } from '../remote.js';
-import { isLiveTerminal } from '../transfer-progress.js';
+import type { BuildState } from '../build/build-state.js';
+import { ExitCode } from '../util/exit-codes.js';
+import type { Remote } from '../remote/remote.js';
+import { isLiveTerminal } from '../remote/transfer-progress.js';
 
 export interface RemoteWorkspace {
   readonly ws: BuildState;
@@ -14,9 +14,12 @@ export interface RemoteWorkspace {
 
 export type Opened = { ok: true; value: RemoteWorkspace } | { ok: false; code: ExitCode };
 
-export async function openRemoteWorkspace(start: string, remoteFlag: string | undefined): Promise<Opened> {
-  const { loadBuildState } = await import('../build-state.js');
-  const { openConfiguredRemote } = await import('../remote.js');
+export async function openRemoteWorkspace(
+  start: string,
+  remoteFlag: string | undefined,
+): Promise<Opened> {
+  const { loadBuildState } = await import('../build/build-state.js');
+  const { openConfiguredRemote } = await import('../remote/open.js');
   const opened = await loadBuildState(start, process.stderr);
   if (!opened.ok) return opened;
   const ws = opened.value;
@@ -41,7 +44,12 @@ export function identity(ws: BuildState): { user: string; host: string } {
 
 /** Progress on stderr: live on a terminal outside CI, a line per 10% otherwise, none with --json. */
 export function transferOptions(json: boolean, concurrency: number) {
-  return { concurrency, stream: process.stderr, live: !json && isLiveTerminal(process.stderr), silent: json };
+  return {
+    concurrency,
+    stream: process.stderr,
+    live: !json && isLiveTerminal(process.stderr),
+    silent: json,
+  };
 }
 
 /**
@@ -55,12 +63,19 @@ export function transferConcurrency(ws: BuildState, remote: Remote): number {
 }
 
 /** Runs `body` holding the workspace's build mutex (waiting for a running build to finish). */
-export async function withBuildMutex(root: string, command: string, body: () => Promise<ExitCode>): Promise<ExitCode> {
-  const { acquireBuildMutex } = await import('../build-mutex.js');
+export async function withBuildMutex(
+  root: string,
+  command: string,
+  body: () => Promise<ExitCode>,
+): Promise<ExitCode> {
+  const { acquireBuildMutex } = await import('../build/mutex.js');
   const got = await acquireBuildMutex(root, {
     command,
     noWait: false,
-    onWait: (h) => process.stderr.write(`waiting for the build mutex: pid ${h.pid} on ${h.host} (${h.command}) holds it since ${h.since}\n`),
+    onWait: (h) =>
+      process.stderr.write(
+        `waiting for the build mutex: pid ${h.pid} on ${h.host} (${h.command}) holds it since ${h.since}\n`,
+      ),
   });
   if (!got.ok) return got.reason === 'aborted' ? ExitCode.interrupted : ExitCode.busy;
   try {

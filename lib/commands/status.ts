@@ -1,8 +1,8 @@
 // `pipe status [stage...]`: every stage fresh or stale, and why. `--json` follows the schema in
 // docs/status-json.md; `--check` exits 1 when anything is stale (like `make -q`).
 import type { Command } from 'commander';
-import type { CommandOutcome } from '../cli.js';
-import { ExitCode } from '../exit-codes.js';
+import type { CommandOutcome } from './outcome.js';
+import { ExitCode } from '../util/exit-codes.js';
 
 /** The `--json` schema version (docs/status-json.md). Bumped only on incompatible changes. */
 export const STATUS_SCHEMA = 1;
@@ -19,24 +19,28 @@ export function defineStatus(program: Command, outcome: CommandOutcome): void {
     .argument('[stage...]', 'stages to show (default: all); their upstream stages are judged too')
     .option('--json', 'print a JSON document (schema: docs/status-json.md)')
     .option('--check', 'print nothing; exit 1 if any shown stage is stale, 0 if all are fresh')
-    .addHelpText('after', '\nExit codes: 0 ok (or all fresh with --check), 1 stale (with --check), 3 invalid pipeline.yaml.')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok (or all fresh with --check), 1 stale (with --check), 3 invalid pipeline.yaml.',
+    )
     .action(async (names: string[], _opts: StatusOptions, cmd: Command) => {
-      const { startFolder } = await import('../workspace.js');
+      const { startFolder } = await import('./outcome.js');
       outcome.code = await status(names, startFolder(cmd), cmd.opts<StatusOptions>());
     });
 }
 
 async function status(names: string[], start: string, opts: StatusOptions): Promise<ExitCode> {
   // Loaded here, not at the top: `pipe --version` must not pay for yaml, ajv and fast-glob.
-  const { checkStageNames, loadBuildState } = await import('../build-state.js');
-  const { judgeStages } = await import('../freshness.js');
-  const { selectWithAncestors } = await import('../graph.js');
-  const { formatReason } = await import('../report.js');
+  const { checkStageNames, loadBuildState } = await import('../build/build-state.js');
+  const { judgeStages } = await import('../build/freshness.js');
+  const { selectWithAncestors } = await import('../graph/graph.js');
+  const { formatReason } = await import('../build/report.js');
   const opened = await loadBuildState(start, process.stderr);
   if (!opened.ok) return opened.code;
   const ws = opened.value;
   if (!checkStageNames(ws.pipeline, names, process.stderr)) return ExitCode.usage;
-  const shown = names.length === 0 ? [...ws.graph.order] : ws.graph.order.filter((s) => names.includes(s));
+  const shown =
+    names.length === 0 ? [...ws.graph.order] : ws.graph.order.filter((s) => names.includes(s));
   const judged = await judgeStages(ws, selectWithAncestors(ws.graph, shown));
   await ws.cache.save();
   const stale = shown.filter((s) => (judged.get(s) ?? []).length > 0);
@@ -53,7 +57,7 @@ async function status(names: string[], start: string, opts: StatusOptions): Prom
       }),
       hashing: { statted: ws.stats.statted, hashed: ws.stats.hashed },
     };
-    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return ExitCode.ok;
   }
   const lines: string[] = [];
@@ -62,7 +66,11 @@ async function status(names: string[], start: string, opts: StatusOptions): Prom
     lines.push(`${name}: ${reasons.length > 0 ? 'stale' : 'fresh'}`);
     for (const r of reasons) lines.push(`  ${formatReason(r)}`);
   }
-  lines.push(stale.length === 0 ? 'everything is fresh' : `${stale.length} of ${shown.length} stages stale; run \`pipe build\``);
-  process.stdout.write(lines.join('\n') + '\n');
+  lines.push(
+    stale.length === 0
+      ? 'everything is fresh'
+      : `${stale.length} of ${shown.length} stages stale; run \`pipe build\``,
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
   return ExitCode.ok;
 }

@@ -1,11 +1,11 @@
 // `pipe versions diff A B`: per stage, the files B added, removed and changed against A, and the
 // record counts before and after. A and B are version IDs, refs (`current`), or `workspace`: the
 // outputs pipeline.lock records here (what `pipe push` would publish), so `pipe versions diff
-// current workspace` previews a push. The comparison itself is lib/version-diff.ts.
+// current workspace` previews a push. The comparison itself is lib/versions/diff.ts.
 import type { Command } from 'commander';
-import type { CommandOutcome } from '../cli.js';
-import { ExitCode } from '../exit-codes.js';
-import type { StageSet } from '../version-diff.js';
+import type { CommandOutcome } from './outcome.js';
+import { ExitCode } from '../util/exit-codes.js';
+import type { StageSet } from '../versions/diff.js';
 import type { RemoteWorkspace } from './remote-command.js';
 
 interface DiffFlags {
@@ -22,21 +22,40 @@ export const WORKSPACE = 'workspace';
 export function defineVersionsDiff(versions: Command, outcome: CommandOutcome): void {
   versions
     .command('diff')
-    .description('compare two versions per stage: files added, removed, changed (by sha256), record counts')
-    .argument('<a>', `the version before: a version ID, a ref such as \`current\`, or \`${WORKSPACE}\``)
-    .argument('<b>', `the version after: a version ID, a ref, or \`${WORKSPACE}\` (the outputs pipeline.lock records here)`)
+    .description(
+      'compare two versions per stage: files added, removed, changed (by sha256), record counts',
+    )
+    .argument(
+      '<a>',
+      `the version before: a version ID, a ref such as \`current\`, or \`${WORKSPACE}\``,
+    )
+    .argument(
+      '<b>',
+      `the version after: a version ID, a ref, or \`${WORKSPACE}\` (the outputs pipeline.lock records here)`,
+    )
     .option('--json', 'print a JSON document (docs/versions-diff-json.md) instead of a table')
     .option('--remote <url>', 'file:///path or gs://bucket/prefix (default: PIPE_REMOTE)')
-    .addHelpText('after', '\nExit codes: 0 ok, 2 usage, no remote or a malformed version name, 6 unknown version or remote error,\n7 `workspace` whose file lists are missing from .pipe/manifests (rebuild).')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 2 usage, no remote or a malformed version name, 6 unknown version or remote error,\n7 `workspace` whose file lists are missing from .pipe/manifests (rebuild).',
+    )
     .action(async (a: string, b: string, _opts: DiffFlags, cmd: Command) => {
-      const { startFolder } = await import('../workspace.js');
-      outcome.code = await diffCommand(a, b, startFolder(cmd), { ...cmd.parent!.opts<DiffFlags>(), ...cmd.opts<DiffFlags>() });
+      const { startFolder } = await import('./outcome.js');
+      outcome.code = await diffCommand(a, b, startFolder(cmd), {
+        ...cmd.parent!.opts<DiffFlags>(),
+        ...cmd.opts<DiffFlags>(),
+      });
     });
 }
 
-async function diffCommand(a: string, b: string, start: string, flags: DiffFlags): Promise<ExitCode> {
+async function diffCommand(
+  a: string,
+  b: string,
+  start: string,
+  flags: DiffFlags,
+): Promise<ExitCode> {
   const { openRemoteWorkspace } = await import('./remote-command.js');
-  const { diffVersions, formatDiffTable } = await import('../version-diff.js');
+  const { diffVersions, formatDiffTable } = await import('../versions/diff.js');
   const opened = await openRemoteWorkspace(start, flags.remote);
   if (!opened.ok) return opened.code;
   const sides: Side[] = [];
@@ -51,8 +70,14 @@ async function diffCommand(a: string, b: string, start: string, flags: DiffFlags
   const [before, after] = sides as [Side, Side];
   const diff = diffVersions(before.stages, after.stages, opened.value.ws.graph.order);
   if (flags.json) {
-    const doc = { schema: VERSIONS_DIFF_SCHEMA, remote: opened.value.remote.url, a: before.name, b: after.name, ...diff };
-    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    const doc = {
+      schema: VERSIONS_DIFF_SCHEMA,
+      remote: opened.value.remote.url,
+      a: before.name,
+      b: after.name,
+      ...diff,
+    };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
     const title = `${before.name.label} -> ${after.name.label}`;
     process.stdout.write(`${title}\n${formatDiffTable(diff, 'A', 'B')}`);
@@ -67,22 +92,30 @@ interface Side {
   readonly stages: StageSet;
 }
 
-async function readSide({ ws, remote }: RemoteWorkspace, target: string): Promise<Side | { ok: false; message: string; code: ExitCode }> {
+async function readSide(
+  { ws, remote }: RemoteWorkspace,
+  target: string,
+): Promise<Side | { ok: false; message: string; code: ExitCode }> {
   if (target === WORKSPACE) {
-    const { workspaceStages } = await import('../workspace-stages.js');
+    const { workspaceStages } = await import('../versions/workspace-stages.js');
     const local = workspaceStages(ws.root, ws.lock);
-    if (!local.ok) return { ok: false, message: `workspace: ${local.reason}`, code: ExitCode.refused };
+    if (!local.ok)
+      return { ok: false, message: `workspace: ${local.reason}`, code: ExitCode.refused };
     return { ok: true, name: { label: WORKSPACE, version: null }, stages: local.value };
   }
-  const { fetchManifest, resolveVersion } = await import('../version-fetch.js');
-  const { describeRemoteError } = await import('../remote.js');
+  const { fetchManifest, resolveVersion } = await import('../versions/fetch.js');
+  const { describeRemoteError } = await import('../remote/remote.js');
   const id = await resolveVersion(remote, target);
   const got = id.ok ? await fetchManifest(remote, ws.root, id.value) : id;
   if (got.ok) {
     const label = got.value.id === target ? target : `${target} (${got.value.id})`;
     return { ok: true, name: { label, version: got.value.id }, stages: got.value.stages };
   }
-  if ('invalid' in got) return { ok: false, message: got.invalid, code: id.ok ? ExitCode.remote : ExitCode.usage };
-  const hint = got.error.kind === 'not-found' ? ` ${remote.url}; \`pipe versions\` lists the versions and refs there` : '';
+  if ('invalid' in got)
+    return { ok: false, message: got.invalid, code: id.ok ? ExitCode.remote : ExitCode.usage };
+  const hint =
+    got.error.kind === 'not-found'
+      ? ` ${remote.url}; \`pipe versions\` lists the versions and refs there`
+      : '';
   return { ok: false, message: `${describeRemoteError(got.error)}${hint}`, code: ExitCode.remote };
 }

@@ -1,9 +1,9 @@
 // `pipe versions`: the registry of published versions (who, when, notes, record counts, where each
 // stage's files are, which refs point where); `pipe versions show <id|ref>`: one in full.
 import type { Command } from 'commander';
-import type { CommandOutcome } from '../cli.js';
-import { ExitCode } from '../exit-codes.js';
-import type { VersionManifest } from '../versions.js';
+import type { CommandOutcome } from './outcome.js';
+import { ExitCode } from '../util/exit-codes.js';
+import type { VersionManifest } from '../versions/manifest.js';
 import { defineVersionsDiff } from './versions-diff.js';
 
 interface VersionsFlags {
@@ -21,7 +21,7 @@ export function defineVersions(program: Command, outcome: CommandOutcome): void 
     .option('--remote <url>', 'file:///path or gs://bucket/prefix (default: PIPE_REMOTE)')
     .addHelpText('after', '\nExit codes: 0 ok, 2 usage or no remote configured, 6 remote error.')
     .action(async (_opts: VersionsFlags, cmd: Command) => {
-      const { startFolder } = await import('../workspace.js');
+      const { startFolder } = await import('./outcome.js');
       outcome.code = await listCommand(startFolder(cmd), cmd.opts<VersionsFlags>());
     });
   versions
@@ -31,25 +31,31 @@ export function defineVersions(program: Command, outcome: CommandOutcome): void 
     .option('--json', 'print the manifest as JSON')
     .option('--remote <url>', 'file:///path or gs://bucket/prefix (default: PIPE_REMOTE)')
     .action(async (target: string, _opts: VersionsFlags, cmd: Command) => {
-      const { startFolder } = await import('../workspace.js');
-      outcome.code = await showCommand(target, startFolder(cmd), { ...cmd.parent!.opts<VersionsFlags>(), ...cmd.opts<VersionsFlags>() });
+      const { startFolder } = await import('./outcome.js');
+      outcome.code = await showCommand(target, startFolder(cmd), {
+        ...cmd.parent!.opts<VersionsFlags>(),
+        ...cmd.opts<VersionsFlags>(),
+      });
     });
   defineVersionsDiff(versions, outcome);
 }
 
 async function listCommand(start: string, flags: VersionsFlags): Promise<ExitCode> {
   const { openRemoteWorkspace } = await import('./remote-command.js');
-  const { fetchManifest } = await import('../version-fetch.js');
-  const { describeRemoteError } = await import('../remote.js');
+  const { fetchManifest } = await import('../versions/fetch.js');
+  const { describeRemoteError } = await import('../remote/remote.js');
   const opened = await openRemoteWorkspace(start, flags.remote);
   if (!opened.ok) return opened.code;
   const { ws, remote } = opened.value;
   const [ids, refs] = await Promise.all([remote.listVersions(), remote.listRefs()]);
   if (!ids.ok || !refs.ok) {
-    process.stderr.write(`pipe versions: ${describeRemoteError(!ids.ok ? ids.error : (refs as { ok: false; error: never }).error)}\n`);
+    process.stderr.write(
+      `pipe versions: ${describeRemoteError(!ids.ok ? ids.error : (refs as { ok: false; error: never }).error)}\n`,
+    );
     return ExitCode.remote;
   }
-  const refsOf = (id: string) => [...refs.value].filter(([, s]) => s.versionId === id).map(([name]) => name);
+  const refsOf = (id: string) =>
+    [...refs.value].filter(([, s]) => s.versionId === id).map(([name]) => name);
   const manifests: VersionManifest[] = [];
   const broken: string[] = [];
   for (const id of ids.value) {
@@ -65,44 +71,56 @@ async function listCommand(start: string, flags: VersionsFlags): Promise<ExitCod
       versions: manifests.map((m) => ({ ...summaryOf(m), refs: refsOf(m.id) })),
       unreadable: broken,
     };
-    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    const lines: string[] = manifests.length === 0 ? [`no versions on ${remote.url} yet (publish one with \`pipe push\`)`] : [];
+    const lines: string[] =
+      manifests.length === 0
+        ? [`no versions on ${remote.url} yet (publish one with \`pipe push\`)`]
+        : [];
     for (const m of [...manifests].reverse()) lines.push(...describe(m, refsOf(m.id)), '');
-    for (const [name, s] of refs.value) if (!ids.value.includes(s.versionId)) lines.push(`ref ${name} -> ${s.versionId}, which is not on the remote`);
+    for (const [name, s] of refs.value)
+      if (!ids.value.includes(s.versionId))
+        lines.push(`ref ${name} -> ${s.versionId}, which is not on the remote`);
     for (const b of broken) lines.push(`unreadable version ${b}`);
-    process.stdout.write(lines.join('\n').trimEnd() + '\n');
+    process.stdout.write(`${lines.join('\n').trimEnd()}\n`);
   }
   return broken.length > 0 ? ExitCode.remote : ExitCode.ok;
 }
 
 async function showCommand(target: string, start: string, flags: VersionsFlags): Promise<ExitCode> {
   const { openRemoteWorkspace } = await import('./remote-command.js');
-  const { fetchManifest, resolveVersion } = await import('../version-fetch.js');
-  const { describeRemoteError } = await import('../remote.js');
-  const { formatBytes } = await import('../transfer-progress.js');
+  const { fetchManifest, resolveVersion } = await import('../versions/fetch.js');
+  const { describeRemoteError } = await import('../remote/remote.js');
+  const { formatBytes } = await import('../remote/transfer-progress.js');
   const opened = await openRemoteWorkspace(start, flags.remote);
   if (!opened.ok) return opened.code;
   const { ws, remote } = opened.value;
   const id = await resolveVersion(remote, target);
   const got = id.ok ? await fetchManifest(remote, ws.root, id.value) : id;
   if (!got.ok) {
-    process.stderr.write(`pipe versions show: ${'invalid' in got ? got.invalid : describeRemoteError(got.error)}\n`);
+    process.stderr.write(
+      `pipe versions show: ${'invalid' in got ? got.invalid : describeRemoteError(got.error)}\n`,
+    );
     return 'invalid' in got && !id.ok ? ExitCode.usage : ExitCode.remote;
   }
   const refs = await remote.listRefs();
-  const pointing = refs.ok ? [...refs.value].filter(([, s]) => s.versionId === got.value.id).map(([n]) => n) : [];
+  const pointing = refs.ok
+    ? [...refs.value].filter(([, s]) => s.versionId === got.value.id).map(([n]) => n)
+    : [];
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ schema: VERSIONS_SCHEMA, remote: remote.url, refs: pointing, manifest: got.value }, null, 2) + '\n');
+    process.stdout.write(
+      `${JSON.stringify({ schema: VERSIONS_SCHEMA, remote: remote.url, refs: pointing, manifest: got.value }, null, 2)}\n`,
+    );
     return ExitCode.ok;
   }
   const lines = describe(got.value, pointing);
   for (const [name, stage] of Object.entries(got.value.stages)) {
     lines.push(`  ${name} files:`);
-    for (const f of stage.files) lines.push(`    ${f.path}  ${formatBytes(f.size)}  sha256 ${f.sha256}`);
+    for (const f of stage.files)
+      lines.push(`    ${f.path}  ${formatBytes(f.size)}  sha256 ${f.sha256}`);
   }
   lines.push(`  objects are stored on ${remote.url} under objects/<first two hex digits>/<sha256>`);
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
   return ExitCode.ok;
 }
 
@@ -132,12 +150,16 @@ function summaryOf(m: VersionManifest) {
 function describe(m: VersionManifest, refs: readonly string[]): string[] {
   const s = summaryOf(m);
   const lines = [`${m.id}${refs.length > 0 ? `  <- ${refs.join(', ')}` : ''}`];
-  lines.push(`  pushed by ${m.pushedBy} at ${m.pushedAt}${m.gitCommit === undefined ? '' : `, git ${m.gitCommit.slice(0, 12)}`}`);
+  lines.push(
+    `  pushed by ${m.pushedBy} at ${m.pushedAt}${m.gitCommit === undefined ? '' : `, git ${m.gitCommit.slice(0, 12)}`}`,
+  );
   if (m.notes !== '') lines.push(`  notes: ${m.notes}`);
   for (const [name, st] of Object.entries(s.stages)) {
     const metrics = 'metrics' in st ? `, records ${JSON.stringify(st.metrics)}` : '';
     const time = 'durationMs' in st ? `, ran ${(st.durationMs! / 1000).toFixed(1)}s` : '';
-    lines.push(`  ${name}: ${st.outs.join(', ')} (${st.files} files, ${st.bytes} bytes${metrics}${time})`);
+    lines.push(
+      `  ${name}: ${st.outs.join(', ')} (${st.files} files, ${st.bytes} bytes${metrics}${time})`,
+    );
   }
   return lines;
 }

@@ -10,13 +10,18 @@ export async function loadFileRejects(db: Db, rejects: readonly FileReject[]): P
     user_id VARCHAR, session_id VARCHAR, detail VARCHAR)`);
   const lit = (v: string | null) => (v === null ? 'NULL' : sqlString(v));
   for (let i = 0; i < rejects.length; i += 500) {
-    const values = rejects.slice(i, i + 500).map((r) =>
-      `(${lit(r.rule)}, 'webapp', ${lit(r.sourceFile)}, NULL, ${lit(r.userId)}, ${lit(r.sessionId)}, ${lit(r.detail)})`);
+    const values = rejects
+      .slice(i, i + 500)
+      .map(
+        (r) =>
+          `(${lit(r.rule)}, 'webapp', ${lit(r.sourceFile)}, NULL, ${lit(r.userId)}, ${lit(r.sessionId)}, ${lit(r.detail)})`,
+      );
     await db.run(`INSERT INTO file_rejects VALUES ${values.join(', ')}`);
   }
 }
 
-const EVENT = 'STRUCT(t DOUBLE, "type" VARCHAR, "key" VARCHAR, code VARCHAR, "keyCode" INTEGER, "repeat" BOOLEAN, composing BOOLEAN)';
+const EVENT =
+  'STRUCT(t DOUBLE, "type" VARCHAR, "key" VARCHAR, code VARCHAR, "keyCode" INTEGER, "repeat" BOOLEAN, composing BOOLEAN)';
 
 /**
  * From the staging (stages/lib/webapp-slice.ts): webapp_files(file_id, source_file, user_id,
@@ -25,10 +30,19 @@ const EVENT = 'STRUCT(t DOUBLE, "type" VARCHAR, "key" VARCHAR, code VARCHAR, "ke
  * unknown fields are not read). `superseded` are the file_ids of valid uploads that lost to an
  * earlier copy of their session: both leave them out.
  */
-export async function loadWebapp(db: Db, staged: { readonly files: readonly string[]; readonly events: readonly string[] }, superseded: readonly number[]): Promise<void> {
+export async function loadWebapp(
+  db: Db,
+  staged: { readonly files: readonly string[]; readonly events: readonly string[] },
+  superseded: readonly number[],
+): Promise<void> {
   await db.run(`CREATE TEMP TABLE webapp_superseded (file_id INTEGER)`);
   for (let i = 0; i < superseded.length; i += 1000) {
-    await db.run(`INSERT INTO webapp_superseded VALUES ${superseded.slice(i, i + 1000).map((id) => `(${id})`).join(', ')}`);
+    await db.run(
+      `INSERT INTO webapp_superseded VALUES ${superseded
+        .slice(i, i + 1000)
+        .map((id) => `(${id})`)
+        .join(', ')}`,
+    );
   }
   await db.run(`CREATE TEMP TABLE webapp_files AS
     SELECT * FROM read_json(${sqlStringList(staged.files)}, format = 'newline_delimited',
@@ -63,12 +77,15 @@ export async function loadAalto(db: Db, files: ReadonlyMap<string, string>): Pro
     CREATE TABLE aalto_parsed (file_id INTEGER, line_no INTEGER, rule VARCHAR, user_id VARCHAR, session_id VARCHAR,
       press_ms DOUBLE, release_ms DOUBLE, key VARCHAR, keycode INTEGER, detail VARCHAR, carries BOOLEAN, prompt VARCHAR, typed_text VARCHAR)`);
   if (files.size === 0) return;
-  const rows = [...files].map(([source, read], id) => `(${id}, ${sqlString(read)}, ${sqlString(source)})`);
+  const rows = [...files].map(
+    ([source, read], id) => `(${id}, ${sqlString(read)}, ${sqlString(source)})`,
+  );
   await db.run(`INSERT INTO aalto_files VALUES ${rows.join(', ')}`);
   const batchSql = readFileSync(new URL('../clean.aalto-batch.sql', import.meta.url), 'utf8');
   const paths = [...files.values()];
   const batches: string[][] = [];
-  for (let i = 0; i < paths.length; i += AALTO_BATCH_FILES) batches.push(paths.slice(i, i + AALTO_BATCH_FILES));
+  for (let i = 0; i < paths.length; i += AALTO_BATCH_FILES)
+    batches.push(paths.slice(i, i + AALTO_BATCH_FILES));
   let next = 0;
   const parseBatches = async (conn: Db): Promise<void> => {
     let viewMade = false;
@@ -86,7 +103,8 @@ export async function loadAalto(db: Db, files: ReadonlyMap<string, string>): Pro
     }
   };
   const connections = [db];
-  for (let c = 1; c < Math.min(db.threads, batches.length); c++) connections.push(await db.connect());
+  for (let c = 1; c < Math.min(db.threads, batches.length); c++)
+    connections.push(await db.connect());
   try {
     await Promise.all(connections.map((conn) => parseBatches(conn)));
   } finally {

@@ -20,8 +20,14 @@ export function sizeBytes(size: string): number {
 }
 
 /** `cap` is for bench/clean-profile.ts, to measure other caps; the stage uses the default. */
-export async function limitCleanMemory(db: Db, tempRoot: string, cap = CLEAN_MEMORY_CAP): Promise<void> {
-  const [row] = await db.rows<{ limit: string }>(`SELECT current_setting('memory_limit') AS "limit"`);
+export async function limitCleanMemory(
+  db: Db,
+  tempRoot: string,
+  cap = CLEAN_MEMORY_CAP,
+): Promise<void> {
+  const [row] = await db.rows<{ limit: string }>(
+    `SELECT current_setting('memory_limit') AS "limit"`,
+  );
   const configured = row === undefined ? cap : sizeBytes(row.limit);
   const spill = join(tempRoot, 'duckdb-spill');
   mkdirSync(spill, { recursive: true });

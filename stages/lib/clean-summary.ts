@@ -27,7 +27,9 @@ async function outCounts(db: Db, where: string): Promise<Omit<Counts, 'files_in'
 }
 
 async function rejectedBy(db: Db, where: string): Promise<Record<string, number>> {
-  const rows = await db.rows<{ rule: string; n: number }>(`SELECT rule, count(*)::INTEGER AS n FROM rejects WHERE ${where} GROUP BY rule ORDER BY rule`);
+  const rows = await db.rows<{ rule: string; n: number }>(
+    `SELECT rule, count(*)::INTEGER AS n FROM rejects WHERE ${where} GROUP BY rule ORDER BY rule`,
+  );
   return Object.fromEntries(rows.map((r) => [r.rule, r.n]));
 }
 

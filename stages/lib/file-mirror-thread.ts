@@ -16,7 +16,15 @@
 // A linked data/raw file IS the upload: an upload edited in place (not replaced by rename) changes
 // in data/raw too, until the next build re-runs download (the runner sees its out changed).
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, linkSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  linkSync,
+  openSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -99,12 +107,17 @@ class UploadMirror {
     }
     const bytes = this.#reader.read(source);
     const placed = hashed(bytes);
-    if (!this.#linkedPrevious(i, placed, destination)) writeFileSync(destination, bytes, { flag: 'wx' });
+    if (!this.#linkedPrevious(i, placed, destination))
+      writeFileSync(destination, bytes, { flag: 'wx' });
     return placed;
   }
 
   /** Links the previous data/raw copy of upload `i` when the manifest says it is unchanged. */
-  #linkedPrevious(i: number, placed: { size: number; sha256: Buffer }, destination: string): boolean {
+  #linkedPrevious(
+    i: number,
+    placed: { size: number; sha256: Buffer },
+    destination: string,
+  ): boolean {
     const previous = this.#job.previousSha256[i];
     if (previous === '' || placed.sha256.toString('hex') !== previous) return false;
     const before = join(this.#job.previousRoot, this.#job.paths[i]!);

@@ -25,7 +25,8 @@ export async function mirrorFolder(root: string, target: MirrorTarget): Promise<
     return { ok: false, failure: 'list', message: (error as Error).message };
   }
   const paths = listed.paths.sort();
-  for (const folder of [...listed.folders].sort()) mkdirSync(join(target.out, folder), { recursive: true });
+  for (const folder of [...listed.folders].sort())
+    mkdirSync(join(target.out, folder), { recursive: true });
   const job: MirrorJob = {
     root,
     out: target.out,
@@ -37,12 +38,20 @@ export async function mirrorFolder(root: string, target: MirrorTarget): Promise<
     digests: new SharedArrayBuffer(paths.length * 32),
   };
   const threads = Math.min(availableParallelism(), Math.floor(paths.length / UPLOADS_PER_THREAD));
-  const reports = threads < 2 ? [mirrorClaimedUploads(job)] : await Promise.all(Array.from({ length: threads }, () => runThread(job)));
+  const reports =
+    threads < 2
+      ? [mirrorClaimedUploads(job)]
+      : await Promise.all(Array.from({ length: threads }, () => runThread(job)));
   const failed = reports.find((report) => report !== undefined);
-  if (failed !== undefined) return { ok: false, failure: 'fetch', path: failed.failedPath, message: failed.message };
+  if (failed !== undefined)
+    return { ok: false, failure: 'fetch', path: failed.failedPath, message: failed.message };
   const sizes = new Float64Array(job.sizes);
   const digests = Buffer.from(job.digests);
-  const files: ManifestFile[] = paths.map((path, i) => ({ path, size: sizes[i]!, sha256: digests.toString('hex', i * 32, i * 32 + 32) }));
+  const files: ManifestFile[] = paths.map((path, i) => ({
+    path,
+    size: sizes[i]!,
+    sha256: digests.toString('hex', i * 32, i * 32 + 32),
+  }));
   return { ok: true, files };
 }
 
@@ -83,6 +92,10 @@ function runThread(job: MirrorJob): Promise<ThreadReport> {
     const worker = new Worker(bootstrap, { eval: true, workerData: job });
     worker.on('message', (message: ThreadReport) => (report = { value: message }));
     worker.on('error', reject);
-    worker.on('exit', (code) => (report !== undefined ? resolve(report.value) : reject(new Error(`a download thread exited (code ${code}) without reporting`))));
+    worker.on('exit', (code) =>
+      report !== undefined
+        ? resolve(report.value)
+        : reject(new Error(`a download thread exited (code ${code}) without reporting`)),
+    );
   });
 }

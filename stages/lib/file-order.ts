@@ -45,18 +45,19 @@ export function orderRules(order: FileOrder): RowRule[] {
   const key = struct(order.key);
   const sameRun = `lag(${key}) OVER () IS NOT DISTINCT FROM ${key}`;
   const { counter, ascending } = order;
-  const counterRule: RowRule = ascending === undefined
-    ? {
-        name: order.counterRule,
-        withColumns: `CASE WHEN ${sameRun} THEN lag(${counter}) OVER () + 1 ELSE 0 END AS expected_${counter}`,
-        holds: `${counter} = expected_${counter}`,
-      }
-    : {
-        name: order.counterRule,
-        withColumns: `CASE WHEN ${sameRun} THEN lag(${counter}) OVER () + 1 ELSE 0 END AS expected_${counter},
+  const counterRule: RowRule =
+    ascending === undefined
+      ? {
+          name: order.counterRule,
+          withColumns: `CASE WHEN ${sameRun} THEN lag(${counter}) OVER () + 1 ELSE 0 END AS expected_${counter}`,
+          holds: `${counter} = expected_${counter}`,
+        }
+      : {
+          name: order.counterRule,
+          withColumns: `CASE WHEN ${sameRun} THEN lag(${counter}) OVER () + 1 ELSE 0 END AS expected_${counter},
           CASE WHEN ${sameRun} THEN lag(${ascending}) OVER () END AS previous_${ascending}`,
-        holds: `${counter} = expected_${counter} AND ${ascending} >= coalesce(previous_${ascending}, ${ascending})`,
-      };
+          holds: `${counter} = expected_${counter} AND ${ascending} >= coalesce(previous_${ascending}, ${ascending})`,
+        };
   const keyRule: RowRule = {
     name: order.keyRule,
     withColumns: `lag(${key}) OVER () AS previous_key`,
@@ -70,7 +71,12 @@ function lexicographicLess(a: readonly string[], b: readonly string[]): string {
   const [first, ...rest] = a.map((column, i) => [column, b[i]!] as const);
   if (first === undefined) return 'false';
   const [x, y] = first;
-  return rest.length === 0 ? `${x} < ${y}` : `(${x} < ${y} OR (${x} = ${y} AND ${lexicographicLess(rest.map((p) => p[0]), rest.map((p) => p[1]))}))`;
+  return rest.length === 0
+    ? `${x} < ${y}`
+    : `(${x} < ${y} OR (${x} = ${y} AND ${lexicographicLess(
+        rest.map((p) => p[0]),
+        rest.map((p) => p[1]),
+      )}))`;
 }
 
 /** The whole-table form: true exactly when every row satisfies `orderRules(order)`. */

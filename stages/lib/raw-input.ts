@@ -17,7 +17,9 @@ export interface RawInput {
   readonly transcoded: string[];
 }
 
-export type RawInputResult = { ok: true; input: RawInput } | { ok: false; rule: string; detail: string };
+export type RawInputResult =
+  | { ok: true; input: RawInput }
+  | { ok: false; rule: string; detail: string };
 
 export function readRawInput(rawRoot: string, stagingDir: string): RawInputResult {
   const manifestPath = join(rawRoot, 'manifest.json');
@@ -25,9 +27,14 @@ export function readRawInput(rawRoot: string, stagingDir: string): RawInputResul
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as RawManifest;
   } catch (error) {
-    return { ok: false, rule: 'readable', detail: `${(error as Error).message} (run the download stage)` };
+    return {
+      ok: false,
+      rule: 'readable',
+      detail: `${(error as Error).message} (run the download stage)`,
+    };
   }
-  if (!Array.isArray(manifest.files)) return { ok: false, rule: 'columns', detail: 'manifest.json has no "files" array' };
+  if (!Array.isArray(manifest.files))
+    return { ok: false, rule: 'columns', detail: 'manifest.json has no "files" array' };
   const webapp: string[] = [];
   const aalto = new Map<string, string>();
   const transcoded: string[] = [];
@@ -35,7 +42,11 @@ export function readRawInput(rawRoot: string, stagingDir: string): RawInputResul
   for (const [index, file] of manifest.files.entries()) {
     const abs = join(rawRoot, file.path);
     if (!existsSync(abs) || statSync(abs).size !== file.size) {
-      return { ok: false, rule: 'files_present', detail: `manifest entry ${index} ${JSON.stringify(file)} has no file of that size in data/raw` };
+      return {
+        ok: false,
+        rule: 'files_present',
+        detail: `manifest entry ${index} ${JSON.stringify(file)} has no file of that size in data/raw`,
+      };
     }
     const format = uploadFormat(file.path);
     if (format === 'webapp') webapp.push(file.path);

@@ -16,11 +16,31 @@ export function keystrokesSpec(path: string): TableSpec {
     path,
     relation: `read_parquet(${sqlString(path)})`,
     columns: {
-      source: 'VARCHAR', platform: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', seq: 'INTEGER',
-      press_ms: 'DOUBLE', release_ms: 'DOUBLE', key: 'VARCHAR', code: 'VARCHAR', keycode: 'INTEGER',
-      source_file: 'VARCHAR', source_line: 'INTEGER',
+      source: 'VARCHAR',
+      platform: 'VARCHAR',
+      user_id: 'VARCHAR',
+      session_id: 'VARCHAR',
+      seq: 'INTEGER',
+      press_ms: 'DOUBLE',
+      release_ms: 'DOUBLE',
+      key: 'VARCHAR',
+      code: 'VARCHAR',
+      keycode: 'INTEGER',
+      source_file: 'VARCHAR',
+      source_line: 'INTEGER',
     },
-    notNull: ['source', 'platform', 'user_id', 'session_id', 'seq', 'press_ms', 'release_ms', 'keycode', 'source_file', 'source_line'],
+    notNull: [
+      'source',
+      'platform',
+      'user_id',
+      'session_id',
+      'seq',
+      'press_ms',
+      'release_ms',
+      'keycode',
+      'source_file',
+      'source_line',
+    ],
     rules: [
       { name: 'known_source', holds: `source IN ('webapp', 'aalto')` },
       { name: 'known_platform', holds: `platform IN ('desktop', 'mobile')` },
@@ -28,7 +48,13 @@ export function keystrokesSpec(path: string): TableSpec {
       { name: 'keycode_range', holds: 'keycode BETWEEN 0 AND 255' },
     ],
     // Pairs are consecutive keystrokes by press time, so seq also counts by press time.
-    order: { key: SESSION, counter: 'seq', ascending: 'press_ms', counterRule: 'seq_counts_by_press_time', keyRule: 'sessions_in_order' },
+    order: {
+      key: SESSION,
+      counter: 'seq',
+      ascending: 'press_ms',
+      counterRule: 'seq_counts_by_press_time',
+      keyRule: 'sessions_in_order',
+    },
   };
 }
 
@@ -39,10 +65,30 @@ export function keypairsSpec(path: string, keepRunsAs?: string): TableSpec {
     path,
     relation: `read_parquet(${sqlString(path)})`,
     columns: {
-      source: 'VARCHAR', platform: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', seq: 'INTEGER',
-      keycode1: 'INTEGER', keycode2: 'INTEGER', hl_ms: 'DOUBLE', il_ms: 'DOUBLE', pl_ms: 'DOUBLE', rl_ms: 'DOUBLE',
+      source: 'VARCHAR',
+      platform: 'VARCHAR',
+      user_id: 'VARCHAR',
+      session_id: 'VARCHAR',
+      seq: 'INTEGER',
+      keycode1: 'INTEGER',
+      keycode2: 'INTEGER',
+      hl_ms: 'DOUBLE',
+      il_ms: 'DOUBLE',
+      pl_ms: 'DOUBLE',
+      rl_ms: 'DOUBLE',
     },
-    notNull: ['source', 'user_id', 'session_id', 'seq', 'keycode1', 'keycode2', 'hl_ms', 'il_ms', 'pl_ms', 'rl_ms'],
+    notNull: [
+      'source',
+      'user_id',
+      'session_id',
+      'seq',
+      'keycode1',
+      'keycode2',
+      'hl_ms',
+      'il_ms',
+      'pl_ms',
+      'rl_ms',
+    ],
     rules: [
       { name: 'keycode_range', holds: 'keycode1 BETWEEN 0 AND 255 AND keycode2 BETWEEN 0 AND 255' },
       { name: 'positive_hold', holds: 'hl_ms > 0' },
@@ -52,7 +98,13 @@ export function keypairsSpec(path: string, keepRunsAs?: string): TableSpec {
       { name: 'pl_equals_hl_plus_il', holds: 'abs(pl_ms - (hl_ms + il_ms)) <= 1e-6' },
     ],
     // features puts pair seq at sequence position seq: no gaps, no repeats within a session.
-    order: { key: SESSION, counter: 'seq', counterRule: 'seq_counts_from_zero', keyRule: 'sessions_in_order', ...(keepRunsAs === undefined ? {} : { keepRunsAs }) },
+    order: {
+      key: SESSION,
+      counter: 'seq',
+      counterRule: 'seq_counts_from_zero',
+      keyRule: 'sessions_in_order',
+      ...(keepRunsAs === undefined ? {} : { keepRunsAs }),
+    },
   };
 }
 
@@ -68,6 +120,11 @@ export function sequencesOrderSpec(path: string): TableSpec {
     columns: { user_id: 'VARCHAR', session_id: 'VARCHAR', position: 'INTEGER' },
     notNull: ['user_id', 'session_id', 'position'],
     rules: [],
-    order: { key: ['user_id', 'session_id'], counter: 'position', counterRule: 'positions_count_from_zero', keyRule: 'sessions_in_order' },
+    order: {
+      key: ['user_id', 'session_id'],
+      counter: 'position',
+      counterRule: 'positions_count_from_zero',
+      keyRule: 'sessions_in_order',
+    },
   };
 }

@@ -24,7 +24,12 @@ export interface MirrorTarget {
 export type MirrorResult =
   | { readonly ok: true; readonly files: readonly ManifestFile[] }
   | { readonly ok: false; readonly failure: 'list'; readonly message: string }
-  | { readonly ok: false; readonly failure: 'fetch'; readonly path: string; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly failure: 'fetch';
+      readonly path: string;
+      readonly message: string;
+    };
 
 export interface UploadSource {
   mirror(target: MirrorTarget): Promise<MirrorResult>;
@@ -48,33 +53,49 @@ async function gcsSource(url: string, endpoint: string | undefined): Promise<Upl
   const prefix = rawPrefix === '' || rawPrefix.endsWith('/') ? rawPrefix : `${rawPrefix}/`;
   const { Storage } = await import('@google-cloud/storage');
   // With STORAGE_EMULATOR_HOST set, the client talks to that endpoint without credentials;
-  // PIPE_GCS_ENDPOINT names another endpoint the way `pipe push/pull` take it (lib/remote.ts).
-  const bucket = new Storage(endpoint === undefined || endpoint === '' ? {} : { apiEndpoint: endpoint }).bucket(bucketName);
+  // PIPE_GCS_ENDPOINT names another endpoint the way `pipe push/pull` take it (lib/remote/remote.ts).
+  const bucket = new Storage(
+    endpoint === undefined || endpoint === '' ? {} : { apiEndpoint: endpoint },
+  ).bucket(bucketName);
   return {
     async mirror(target) {
       let files: ManifestFile[];
       try {
         const [objects] = await bucket.getFiles({ prefix, autoPaginate: true });
         files = objects
-          .map((f) => ({ path: f.name.slice(prefix.length), size: Number(f.metadata.size), md5: String(f.metadata.md5Hash), generation: String(f.metadata.generation) }))
+          .map((f) => ({
+            path: f.name.slice(prefix.length),
+            size: Number(f.metadata.size),
+            md5: String(f.metadata.md5Hash),
+            generation: String(f.metadata.generation),
+          }))
           .filter((f) => f.path !== '' && uploadFormat(f.path) !== undefined)
           .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       } catch (error) {
         return { ok: false, failure: 'list', message: (error as Error).message };
       }
-      for (const folder of new Set(files.map((f) => dirname(f.path)))) mkdirSync(join(target.out, folder), { recursive: true });
+      for (const folder of new Set(files.map((f) => dirname(f.path))))
+        mkdirSync(join(target.out, folder), { recursive: true });
       let failed: MirrorResult | undefined;
       await mapLimited(files, 8, async (file) => {
         const destination = join(target.out, file.path);
         const before = join(target.previousRoot, file.path);
         try {
-          if (sameIdentity(file, target.previous.get(file.path)) && statSync(before, { throwIfNoEntry: false })?.size === file.size) {
+          if (
+            sameIdentity(file, target.previous.get(file.path)) &&
+            statSync(before, { throwIfNoEntry: false })?.size === file.size
+          ) {
             await link(before, destination).catch(() => copyFile(before, destination));
           } else {
             await bucket.file(`${prefix}${file.path}`).download({ destination, validation: 'md5' });
           }
         } catch (error) {
-          failed ??= { ok: false, failure: 'fetch', path: file.path, message: (error as Error).message };
+          failed ??= {
+            ok: false,
+            failure: 'fetch',
+            path: file.path,
+            message: (error as Error).message,
+          };
         }
       });
       return failed ?? { ok: true, files };
@@ -82,11 +103,18 @@ async function gcsSource(url: string, endpoint: string | undefined): Promise<Upl
   };
 }
 
-export async function openUploadSource(url: string, workspace: string, gcsEndpoint?: string): Promise<SourceResult> {
+export async function openUploadSource(
+  url: string,
+  workspace: string,
+  gcsEndpoint?: string,
+): Promise<SourceResult> {
   if (url.startsWith('file://')) {
     const root = fileSourceRoot(url, workspace);
     return { ok: true, source: { mirror: (target) => mirrorFolder(root, target) } };
   }
   if (/^gs:\/\/[^/]+/.test(url)) return { ok: true, source: await gcsSource(url, gcsEndpoint) };
-  return { ok: false, message: `UPLOADS_URL=${url} is neither file://<folder> nor gs://<bucket>/<prefix>; set it in config/.env.local` };
+  return {
+    ok: false,
+    message: `UPLOADS_URL=${url} is neither file://<folder> nor gs://<bucket>/<prefix>; set it in config/.env.local`,
+  };
 }

@@ -38,5 +38,11 @@ export interface ManifestFile {
  * not record are undefined on both sides and compare equal.
  */
 export function sameIdentity(listed: ManifestFile, before: ManifestFile | undefined): boolean {
-  return before !== undefined && listed.size === before.size && listed.sha256 === before.sha256 && listed.md5 === before.md5 && listed.generation === before.generation;
+  return (
+    before !== undefined &&
+    listed.size === before.size &&
+    listed.sha256 === before.sha256 &&
+    listed.md5 === before.md5 &&
+    listed.generation === before.generation
+  );
 }

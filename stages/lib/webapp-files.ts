@@ -12,7 +12,13 @@ import { gunzipSync } from 'node:zlib';
 import { Ajv, type ValidateFunction } from 'ajv';
 
 export interface FileReject {
-  readonly rule: 'unreadable_gzip' | 'truncated_json' | 'invalid_json' | 'schema_mismatch' | 'duplicate_upload' | 'session_id_conflict';
+  readonly rule:
+    | 'unreadable_gzip'
+    | 'truncated_json'
+    | 'invalid_json'
+    | 'schema_mismatch'
+    | 'duplicate_upload'
+    | 'session_id_conflict';
   readonly sourceFile: string;
   readonly userId: string | null;
   readonly sessionId: string | null;
@@ -22,8 +28,13 @@ export interface FileReject {
 /** One file's verdict, before duplicates are known. `unknown` counts the fields the schema does not know. */
 export type CheckedUpload =
   | { readonly kind: 'broken'; readonly rule: FileReject['rule']; readonly detail: string }
-  | { readonly kind: 'valid'; readonly userId: string; readonly sessionId: string; readonly events: number;
-      readonly unknown: Record<string, number> | null };
+  | {
+      readonly kind: 'valid';
+      readonly userId: string;
+      readonly sessionId: string;
+      readonly events: number;
+      readonly unknown: Record<string, number> | null;
+    };
 
 export interface WebappScreening {
   readonly rejects: FileReject[];
@@ -35,7 +46,10 @@ export interface WebappScreening {
   readonly events: number;
 }
 
-interface SchemaNode { properties?: Record<string, SchemaNode>; items?: SchemaNode }
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+}
 
 /**
  * Counts, per field path, the fields of `value` its schema node does not list. Runs on every event
@@ -53,7 +67,12 @@ function fieldCounts(): Record<string, number> {
   return Object.create(null) as Record<string, number>;
 }
 
-function countUnknown(value: unknown, schema: SchemaNode, path: string, counts: Record<string, number>): void {
+function countUnknown(
+  value: unknown,
+  schema: SchemaNode,
+  path: string,
+  counts: Record<string, number>,
+): void {
   if (Array.isArray(value) && schema.items) {
     const at = `${path}[]`;
     for (const item of value) countUnknown(item, schema.items, at, counts);
@@ -71,16 +90,25 @@ function countUnknown(value: unknown, schema: SchemaNode, path: string, counts: 
       continue;
     }
     const child = fields[key];
-    if (child !== null && typeof child === 'object') countUnknown(child, sub, path === '' ? key : `${path}.${key}`, counts);
+    if (child !== null && typeof child === 'object')
+      countUnknown(child, sub, path === '' ? key : `${path}.${key}`, counts);
   }
 }
 
-export interface UploadChecker { readonly validate: ValidateFunction; readonly schema: SchemaNode; readonly utf8: InstanceType<typeof TextDecoder> }
+export interface UploadChecker {
+  readonly validate: ValidateFunction;
+  readonly schema: SchemaNode;
+  readonly utf8: InstanceType<typeof TextDecoder>;
+}
 
 /** Compiles the schema once (per thread: ajv's compiled function cannot cross threads). */
 export function uploadChecker(schemaPath: string): UploadChecker {
   const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as SchemaNode;
-  return { validate: new Ajv({ allErrors: false, strict: false }).compile(schema), schema, utf8: new TextDecoder('utf-8', { fatal: true }) };
+  return {
+    validate: new Ajv({ allErrors: false, strict: false }).compile(schema),
+    schema,
+    utf8: new TextDecoder('utf-8', { fatal: true }),
+  };
 }
 
 /** The fields of a document the schema accepted that staging reads. */
@@ -95,8 +123,13 @@ export interface ValidUpload {
 }
 
 /** Checks one upload; `text` (its JSON text) and `doc` (parsed) when it is valid. */
-export function checkUpload(path: string, checker: UploadChecker): { checked: CheckedUpload; text?: string; doc?: ValidUpload } {
-  const broken = (rule: FileReject['rule'], detail: string) => ({ checked: { kind: 'broken', rule, detail } as const });
+export function checkUpload(
+  path: string,
+  checker: UploadChecker,
+): { checked: CheckedUpload; text?: string; doc?: ValidUpload } {
+  const broken = (rule: FileReject['rule'], detail: string) => ({
+    checked: { kind: 'broken', rule, detail } as const,
+  });
   let bytes = readFileSync(path);
   if (path.endsWith('.gz')) {
     try {
@@ -118,24 +151,37 @@ export function checkUpload(path: string, checker: UploadChecker): { checked: Ch
     const message = (error as Error).message;
     // Node says "Unexpected end of JSON input" (or "Unterminated string") when the text stops early.
     const truncated = /end of JSON input|Unterminated string/.test(message);
-    return broken(truncated ? 'truncated_json' : 'invalid_json', `${message} (${bytes.length} bytes)`);
+    return broken(
+      truncated ? 'truncated_json' : 'invalid_json',
+      `${message} (${bytes.length} bytes)`,
+    );
   }
   if (!checker.validate(doc)) {
     const first = checker.validate.errors?.[0];
-    return broken('schema_mismatch', `${first?.instancePath || '/'} ${first?.message ?? 'does not match'} (config/upload.schema.json)`);
+    return broken(
+      'schema_mismatch',
+      `${first?.instancePath || '/'} ${first?.message ?? 'does not match'} (config/upload.schema.json)`,
+    );
   }
   const valid = doc as ValidUpload;
   const unknown = fieldCounts();
   countUnknown(doc, checker.schema, '', unknown);
-  const checked = { kind: 'valid', userId: valid.user_id, sessionId: valid.session_id, events: valid.events.length,
-    unknown: Object.keys(unknown).length > 0 ? unknown : null } as const;
+  const checked = {
+    kind: 'valid',
+    userId: valid.user_id,
+    sessionId: valid.session_id,
+    events: valid.events.length,
+    unknown: Object.keys(unknown).length > 0 ? unknown : null,
+  } as const;
   return { checked, text, doc: valid };
 }
 
 /** SHA-256 of an upload's content (gunzipped): tells a duplicate (same) from a conflict (other). */
 export function uploadDigest(path: string): string {
   const bytes = readFileSync(path);
-  return createHash('sha256').update(path.endsWith('.gz') ? gunzipSync(bytes) : bytes).digest('hex');
+  return createHash('sha256')
+    .update(path.endsWith('.gz') ? gunzipSync(bytes) : bytes)
+    .digest('hex');
 }
 
 /**
@@ -144,7 +190,11 @@ export function uploadDigest(path: string): string {
  * session_id_conflict (other bytes). Unknown fields are counted in kept files only, in path order,
  * so the summary's keys come out in the same order however the files were split.
  */
-export function resolveUploads(files: readonly string[], checked: readonly CheckedUpload[], digestOf: (index: number) => string): WebappScreening {
+export function resolveUploads(
+  files: readonly string[],
+  checked: readonly CheckedUpload[],
+  digestOf: (index: number) => string,
+): WebappScreening {
   const rejects: FileReject[] = [];
   const unknownFields = fieldCounts();
   const superseded: number[] = [];
@@ -155,21 +205,33 @@ export function resolveUploads(files: readonly string[], checked: readonly Check
     const c = checked[index];
     if (c === undefined) throw new Error(`bug: no screening verdict for ${file}`);
     if (c.kind === 'broken') {
-      rejects.push({ rule: c.rule, sourceFile: file, userId: null, sessionId: null, detail: c.detail });
+      rejects.push({
+        rule: c.rule,
+        sourceFile: file,
+        userId: null,
+        sessionId: null,
+        detail: c.detail,
+      });
       continue;
     }
     const earlier = seen.get(c.sessionId);
     if (earlier !== undefined) {
       earlier.digest ??= digestOf(earlier.index);
       const same = earlier.digest === digestOf(index);
-      rejects.push({ rule: same ? 'duplicate_upload' : 'session_id_conflict', sourceFile: file, userId: c.userId, sessionId: c.sessionId,
-        detail: `${same ? 'same content as' : 'other content than'} ${earlier.file}` });
+      rejects.push({
+        rule: same ? 'duplicate_upload' : 'session_id_conflict',
+        sourceFile: file,
+        userId: c.userId,
+        sessionId: c.sessionId,
+        detail: `${same ? 'same content as' : 'other content than'} ${earlier.file}`,
+      });
       superseded.push(index);
       continue;
     }
     seen.set(c.sessionId, { index, file });
     events += c.events;
-    for (const [field, n] of Object.entries(c.unknown ?? {})) unknownFields[field] = (unknownFields[field] ?? 0) + n;
+    for (const [field, n] of Object.entries(c.unknown ?? {}))
+      unknownFields[field] = (unknownFields[field] ?? 0) + n;
   }
   return { rejects, unknownFields, superseded, events };
 }

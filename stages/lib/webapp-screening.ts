@@ -5,7 +5,12 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { resolveUploads, uploadDigest, type CheckedUpload, type WebappScreening } from './webapp-files.js';
+import {
+  resolveUploads,
+  uploadDigest,
+  type CheckedUpload,
+  type WebappScreening,
+} from './webapp-files.js';
 import { screenSlice, type SliceJob } from './webapp-slice.js';
 
 /** Below this many files per slice a worker's start-up (~0.5 s to load TypeScript) costs more than it saves. */
@@ -16,16 +21,31 @@ export interface StagedScreening extends WebappScreening {
   readonly staged: { readonly files: string[]; readonly events: string[] };
 }
 
-export async function screenWebappUploads(rawRoot: string, files: readonly string[], schemaPath: string, stagingDir: string,
-  slices = Math.max(1, Math.min(availableParallelism(), Math.floor(files.length / MIN_FILES_PER_SLICE)))): Promise<StagedScreening> {
+export async function screenWebappUploads(
+  rawRoot: string,
+  files: readonly string[],
+  schemaPath: string,
+  stagingDir: string,
+  slices = Math.max(
+    1,
+    Math.min(availableParallelism(), Math.floor(files.length / MIN_FILES_PER_SLICE)),
+  ),
+): Promise<StagedScreening> {
   const jobs: SliceJob[] = [];
   for (let s = 0; s < slices; s++) {
     const first = Math.floor((files.length * s) / slices);
     const end = Math.floor((files.length * (s + 1)) / slices);
-    jobs.push({ rawRoot, schemaPath, files: files.slice(first, end), firstIndex: first,
-      filesPath: join(stagingDir, `webapp-files-${s}.ndjson`), eventsPath: join(stagingDir, `webapp-events-${s}.ndjson`) });
+    jobs.push({
+      rawRoot,
+      schemaPath,
+      files: files.slice(first, end),
+      firstIndex: first,
+      filesPath: join(stagingDir, `webapp-files-${s}.ndjson`),
+      eventsPath: join(stagingDir, `webapp-events-${s}.ndjson`),
+    });
   }
-  const verdicts = slices === 1 ? [screenSlice(jobs[0]!)] : await Promise.all(jobs.map(runInWorker));
+  const verdicts =
+    slices === 1 ? [screenSlice(jobs[0]!)] : await Promise.all(jobs.map(runInWorker));
   const digestOf = (index: number) => uploadDigest(join(rawRoot, files[index]!));
   const staged = { files: jobs.map((j) => j.filesPath), events: jobs.map((j) => j.eventsPath) };
   return { ...resolveUploads(files, verdicts.flat(), digestOf), staged };
@@ -37,7 +57,11 @@ function runInWorker(job: SliceJob): Promise<CheckedUpload[]> {
     let verdicts: CheckedUpload[] | undefined;
     worker.once('message', (message: CheckedUpload[]) => (verdicts = message));
     worker.once('error', reject);
-    worker.once('exit', (code) => (verdicts !== undefined ? resolve(verdicts) : reject(new Error(`screening worker exited with code ${code} before answering`))));
+    worker.once('exit', (code) =>
+      verdicts !== undefined
+        ? resolve(verdicts)
+        : reject(new Error(`screening worker exited with code ${code} before answering`)),
+    );
   });
 }
 

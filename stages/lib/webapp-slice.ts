@@ -35,11 +35,22 @@ export function screenSlice(job: SliceJob): CheckedUpload[] {
       const { checked, text, doc } = checkUpload(join(job.rawRoot, file), checker);
       verdicts.push(checked);
       if (text === undefined || doc === undefined) continue;
-      files.add(`${JSON.stringify({ file_id: index, source_file: file, user_id: doc.user_id, session_id: doc.session_id,
-        platform: doc.client.device, prompt: doc.prompt, text: doc.text, time_origin: doc.time_origin })}\n`);
+      files.add(
+        `${JSON.stringify({
+          file_id: index,
+          source_file: file,
+          user_id: doc.user_id,
+          session_id: doc.session_id,
+          platform: doc.client.device,
+          prompt: doc.prompt,
+          text: doc.text,
+          time_origin: doc.time_origin,
+        })}\n`,
+      );
       // JSON.parse accepted `text`, so a raw CR or LF in it can only be whitespace between tokens
       // (never inside a string): blanking them keeps the same document, on one line.
-      const oneLine = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, ' ') : text;
+      const oneLine =
+        text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, ' ') : text;
       events.add(`{"file_id":${index},"upload":${oneLine}}\n`);
     }
   } finally {

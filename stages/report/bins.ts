@@ -13,7 +13,10 @@ function fromSymlog(t: number): number {
 
 /** The [lower, upper) edges in ms of symlog bin `bin`. */
 export function binEdges(bin: number): { lower_ms: number; upper_ms: number } {
-  return { lower_ms: fromSymlog(bin * latencyBinWidth), upper_ms: fromSymlog((bin + 1) * latencyBinWidth) };
+  return {
+    lower_ms: fromSymlog(bin * latencyBinWidth),
+    upper_ms: fromSymlog((bin + 1) * latencyBinWidth),
+  };
 }
 
 /** The bin a latency falls into; the same formula as the SQL in queries.ts, for tests and checks. */
@@ -34,7 +37,9 @@ export interface HistogramBin {
  * Counts per (group, bin) -> one contiguous run of bins per group, from its lowest to its highest
  * non-empty bin, empty bins included as 0 so a step line drops to zero where there is no data.
  */
-export function fillBins(rows: readonly { grp: string; bin: number; count: number }[]): HistogramBin[] {
+export function fillBins(
+  rows: readonly { grp: string; bin: number; count: number }[],
+): HistogramBin[] {
   const byGroup = new Map<string, Map<number, number>>();
   for (const r of rows) {
     const bins = byGroup.get(r.grp) ?? new Map<number, number>();

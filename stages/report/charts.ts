@@ -20,7 +20,13 @@ const config = {
   background: 'white',
   padding: 8,
   title: { fontSize: 14, fontWeight: 'bold', anchor: 'start', offset: 10 },
-  axis: { labelFontSize: 11, titleFontSize: 12, titlePadding: 8, labelOverlap: true, labelLimit: 400 },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titlePadding: 8,
+    labelOverlap: true,
+    labelLimit: 400,
+  },
   // Legends sit right of the plot (vega's default), never over the data.
   legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260, titleLimit: 260 },
   view: { stroke: null },
@@ -33,7 +39,9 @@ const latencyTitles: Record<LatencyName, string> = {
 };
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile({ ...spec, config } as TopLevelSpec).spec), { renderer: 'none' });
+  const view = new vega.View(vega.parse(compile({ ...spec, config } as TopLevelSpec).spec), {
+    renderer: 'none',
+  });
   const svg = await view.toSVG();
   view.finalize();
   // Inline SVG in HTML needs no namespace declarations; dropping them keeps the page free of URLs.
@@ -66,7 +74,9 @@ function latencySpec(name: LatencyName, bins: readonly HistogramBin[]): TopLevel
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8 },
     encoding: {
       x: {
-        field: 'ms', type: 'quantitative', scale: { type: 'symlog', nice: false },
+        field: 'ms',
+        type: 'quantitative',
+        scale: { type: 'symlog', nice: false },
         axis: {
           title: `${name.toUpperCase()} (ms, symlog scale: linear near 0, log beyond ±10 ms)`,
           values: symlogTicks(bins),
@@ -82,7 +92,12 @@ function latencySpec(name: LatencyName, bins: readonly HistogramBin[]): TopLevel
 }
 
 /** Horizontal bars; `counts` makes the axis whole numbers only. */
-function barSpec(title: string, values: object[], x: { field: string; title: string; counts?: boolean }, y: { field: string; title: string; sort?: boolean }): TopLevelSpec {
+function barSpec(
+  title: string,
+  values: object[],
+  x: { field: string; title: string; counts?: boolean },
+  y: { field: string; title: string; sort?: boolean },
+): TopLevelSpec {
   return {
     title,
     width: 620,
@@ -90,8 +105,21 @@ function barSpec(title: string, values: object[], x: { field: string; title: str
     data: { values },
     mark: { type: 'bar', color: '#4c78a8' },
     encoding: {
-      y: { field: y.field, type: 'nominal', sort: y.sort === false ? null : '-x', axis: { title: y.title } },
-      x: { field: x.field, type: 'quantitative', axis: { title: x.title, format: x.counts ? ',d' : ',', ...(x.counts ? { tickMinStep: 1 } : {}) } },
+      y: {
+        field: y.field,
+        type: 'nominal',
+        sort: y.sort === false ? null : '-x',
+        axis: { title: y.title },
+      },
+      x: {
+        field: x.field,
+        type: 'quantitative',
+        axis: {
+          title: x.title,
+          format: x.counts ? ',d' : ',',
+          ...(x.counts ? { tickMinStep: 1 } : {}),
+        },
+      },
     },
   } as TopLevelSpec;
 }
@@ -111,9 +139,23 @@ function funnelSpec(values: { step: string; n: number }[]): TopLevelSpec {
     layer: [
       {
         mark: { type: 'bar', color: '#4c78a8' },
-        encoding: { x: { field: 'n', type: 'quantitative', scale: { type: 'log', domainMin: 1 }, axis: { title: 'count (log scale)', format: ',d' } }, x2: { datum: 1 } },
+        encoding: {
+          x: {
+            field: 'n',
+            type: 'quantitative',
+            scale: { type: 'log', domainMin: 1 },
+            axis: { title: 'count (log scale)', format: ',d' },
+          },
+          x2: { datum: 1 },
+        },
       },
-      { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { x: { field: 'n', type: 'quantitative' }, text: { field: 'n', type: 'quantitative', format: ',d' } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 },
+        encoding: {
+          x: { field: 'n', type: 'quantitative' },
+          text: { field: 'n', type: 'quantitative', format: ',d' },
+        },
+      },
     ],
   } as TopLevelSpec;
 }
@@ -128,22 +170,50 @@ export async function renderCharts(s: ReportSummary): Promise<Chart[]> {
     { step: 'key pairs', n: f.key_pairs },
     { step: 'sequences', n: f.sequences },
   ].filter((d) => d.n > 0); // a log axis cannot place 0; the table beside it shows every count
-  const specs: [string, TopLevelSpec][] = [
-    ['funnel', funnelSpec(funnel)],
-  ];
+  const specs: [string, TopLevelSpec][] = [['funnel', funnelSpec(funnel)]];
   if (s.rejects.by_rule.length > 0) {
     const rules = s.rejects.by_rule.map((r) => ({ rule: `${r.rule} (${r.source})`, n: r.count }));
-    specs.push(['rejects', barSpec('Rejected rows per rule', rules, { field: 'n', title: 'rows, events or files rejected', counts: true }, { field: 'rule', title: 'rule (source)' })]);
+    specs.push([
+      'rejects',
+      barSpec(
+        'Rejected rows per rule',
+        rules,
+        { field: 'n', title: 'rows, events or files rejected', counts: true },
+        { field: 'rule', title: 'rule (source)' },
+      ),
+    ]);
   }
   // A chart without data would be an empty frame: leave it out (the tables still say 0).
   for (const name of ['hl', 'il', 'pl'] as const) {
-    if (s.latency.histograms[name].length > 0) specs.push([name, latencySpec(name, s.latency.histograms[name])]);
+    if (s.latency.histograms[name].length > 0)
+      specs.push([name, latencySpec(name, s.latency.histograms[name])]);
   }
   if (s.typing.wpm_histogram.length > 0) specs.push(['wpm', wpmSpec(s)]);
   const spu = s.sessions_per_user.map((d) => ({ sessions: String(d.sessions), users: d.users }));
-  if (spu.length > 0) specs.push(['sessions', barSpec('Sessions per participant', spu, { field: 'users', title: 'participants', counts: true }, { field: 'sessions', title: 'sessions', sort: false })]);
-  const keys = s.key_frequency.top.map((k) => ({ key: `${keyLabel(k.key)} · ${k.keycode}`, pct: k.share * 100 }));
-  if (keys.length > 0) specs.push(['keys', barSpec(`The ${keys.length} most frequent keys`, keys, { field: 'pct', title: 'share of all keystrokes (%)' }, { field: 'key', title: 'key · keyCode' })]);
+  if (spu.length > 0)
+    specs.push([
+      'sessions',
+      barSpec(
+        'Sessions per participant',
+        spu,
+        { field: 'users', title: 'participants', counts: true },
+        { field: 'sessions', title: 'sessions', sort: false },
+      ),
+    ]);
+  const keys = s.key_frequency.top.map((k) => ({
+    key: `${keyLabel(k.key)} · ${k.keycode}`,
+    pct: k.share * 100,
+  }));
+  if (keys.length > 0)
+    specs.push([
+      'keys',
+      barSpec(
+        `The ${keys.length} most frequent keys`,
+        keys,
+        { field: 'pct', title: 'share of all keystrokes (%)' },
+        { field: 'key', title: 'key · keyCode' },
+      ),
+    ]);
   return Promise.all(specs.map(async ([id, spec]) => ({ id, svg: await renderSvg(spec) })));
 }
 
@@ -154,8 +224,11 @@ function keyLabel(key: string | null): string {
 }
 
 function wpmSpec(s: ReportSummary): TopLevelSpec {
-  const rules: { label: string; wpm: number }[] = [{ label: `Dhakal et al. mean ${s.typing.reference.wpm}`, wpm: s.typing.reference.wpm }];
-  if (s.typing.all.wpm !== null) rules.push({ label: `this data set ${s.typing.all.wpm.toFixed(2)}`, wpm: s.typing.all.wpm });
+  const rules: { label: string; wpm: number }[] = [
+    { label: `Dhakal et al. mean ${s.typing.reference.wpm}`, wpm: s.typing.reference.wpm },
+  ];
+  if (s.typing.all.wpm !== null)
+    rules.push({ label: `this data set ${s.typing.all.wpm.toFixed(2)}`, wpm: s.typing.all.wpm });
   return {
     title: 'Words per minute, one value per participant',
     width: 620,
@@ -165,15 +238,32 @@ function wpmSpec(s: ReportSummary): TopLevelSpec {
         data: { values: s.typing.wpm_histogram },
         mark: { type: 'bar', color: '#4c78a8' },
         encoding: {
-          x: { field: 'lower_wpm', type: 'quantitative', bin: { binned: true, step: 10 }, axis: { title: 'mean WPM of the participant’s sentences' } },
+          x: {
+            field: 'lower_wpm',
+            type: 'quantitative',
+            bin: { binned: true, step: 10 },
+            axis: { title: 'mean WPM of the participant’s sentences' },
+          },
           x2: { field: 'upper_wpm' },
-          y: { field: 'users', type: 'quantitative', axis: { title: 'participants', tickMinStep: 1, format: ',d' } },
+          y: {
+            field: 'users',
+            type: 'quantitative',
+            axis: { title: 'participants', tickMinStep: 1, format: ',d' },
+          },
         },
       },
       {
         data: { values: rules },
         mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
-        encoding: { x: { field: 'wpm', type: 'quantitative' }, color: { field: 'label', type: 'nominal', title: 'mean of participant means', scale: { range: ['#e45756', '#222222'] } } },
+        encoding: {
+          x: { field: 'wpm', type: 'quantitative' },
+          color: {
+            field: 'label',
+            type: 'nominal',
+            title: 'mean of participant means',
+            scale: { range: ['#e45756', '#222222'] },
+          },
+        },
       },
     ],
   } as TopLevelSpec;

@@ -5,24 +5,41 @@ import type { ReportSummary } from './summary.js';
 import type { TypingStats } from './stats.js';
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 const int = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
-const dec = (n: number | null, digits = 2) => (n === null ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const dec = (n: number | null, digits = 2) =>
+  n === null
+    ? '—'
+    : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const pct = (n: number | null, digits = 1) => (n === null ? '—' : `${dec(n * 100, digits)} %`);
 
 /** A table of pre-escaped cells; columns from `numericFrom` on align right, except those in `textCols`. */
-function table(head: readonly string[], rows: readonly (readonly string[])[], numericFrom = 1, textCols: readonly number[] = []): string {
+function table(
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  numericFrom = 1,
+  textCols: readonly number[] = [],
+): string {
   const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const num = (i: number) => i >= numericFrom && !textCols.includes(i);
-  const tr = rows.map((r) => `<tr>${r.map((c, i) => `<td${num(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  const tr = rows
+    .map(
+      (r) => `<tr>${r.map((c, i) => `<td${num(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
 }
 
 function figure(charts: readonly Chart[], id: string): string {
   const chart = charts.find((c) => c.id === id);
-  return chart === undefined ? '' : `<figure class="chart" data-chart="${id}">${chart.svg}</figure>`;
+  return chart === undefined
+    ? ''
+    : `<figure class="chart" data-chart="${id}">${chart.svg}</figure>`;
 }
 
 const css = `
@@ -37,16 +54,30 @@ figure.chart { margin: 8px 0 16px; } figure.chart svg { max-width: 100%; height:
 
 function typingTable(s: ReportSummary): string {
   const sources = Object.keys(s.typing.by_source);
-  const cols: [string, TypingStats][] = [['this data set', s.typing.all], ...sources.map((k) => [k, s.typing.by_source[k]!] as [string, TypingStats])];
+  const cols: [string, TypingStats][] = [
+    ['this data set', s.typing.all],
+    ...sources.map((k) => [k, s.typing.by_source[k]!] as [string, TypingStats]),
+  ];
   const ref = s.typing.reference;
-  const row = (label: string, pick: (t: TypingStats) => string, reference: string) => [label, ...cols.map(([, t]) => pick(t)), `<span class="reference">${reference}</span>`];
-  return table(['mean of participant means', ...cols.map(([c]) => c), `reference: Dhakal et al. 2018 (${int(ref.participants)} participants)`], [
-    row('participants', (t) => int(t.participants), int(ref.participants)),
-    row('words per minute', (t) => dec(t.wpm), dec(ref.wpm)),
-    row('inter-key interval, press to press (ms)', (t) => dec(t.iki_ms), dec(ref.iki_ms)),
-    row('hold time (ms)', (t) => dec(t.hold_ms), dec(ref.hold_ms)),
-    row('rollover ratio', (t) => pct(t.rollover), pct(ref.rollover, 0)),
-  ]);
+  const row = (label: string, pick: (t: TypingStats) => string, reference: string) => [
+    label,
+    ...cols.map(([, t]) => pick(t)),
+    `<span class="reference">${reference}</span>`,
+  ];
+  return table(
+    [
+      'mean of participant means',
+      ...cols.map(([c]) => c),
+      `reference: Dhakal et al. 2018 (${int(ref.participants)} participants)`,
+    ],
+    [
+      row('participants', (t) => int(t.participants), int(ref.participants)),
+      row('words per minute', (t) => dec(t.wpm), dec(ref.wpm)),
+      row('inter-key interval, press to press (ms)', (t) => dec(t.iki_ms), dec(ref.iki_ms)),
+      row('hold time (ms)', (t) => dec(t.hold_ms), dec(ref.hold_ms)),
+      row('rollover ratio', (t) => pct(t.rollover), pct(ref.rollover, 0)),
+    ],
+  );
 }
 
 function lockSection(s: ReportSummary): string {
@@ -56,7 +87,14 @@ function lockSection(s: ReportSummary): string {
     case 'unreadable':
       return `<p class="note">pipeline.lock could not be read: ${escapeHtml(s.lock.reason)}</p>`;
     case 'read':
-      return table(['stage', 'fingerprint (pipeline.lock)'], Object.entries(s.lock.fingerprints).map(([k, v]) => [escapeHtml(k), `<code>${escapeHtml(v)}</code>`]), 2);
+      return table(
+        ['stage', 'fingerprint (pipeline.lock)'],
+        Object.entries(s.lock.fingerprints).map(([k, v]) => [
+          escapeHtml(k),
+          `<code>${escapeHtml(v)}</code>`,
+        ]),
+        2,
+      );
   }
 }
 
@@ -73,9 +111,15 @@ function versionSection(s: ReportSummary): string {
     case 'compared': {
       const count = (n: number | null) => (n === null ? '—' : int(n));
       const rows = d.stages.map((st) => [
-        escapeHtml(st.stage) + (st.status === 'added' ? ' (new stage)' : st.status === 'removed' ? ' (stage gone)' : ''),
-        int(st.added), int(st.removed), int(st.changed), int(st.unchanged),
-        st.records.map((r) => `${escapeHtml(r.name)} ${count(r.before)} → ${count(r.after)}`).join('<br>'),
+        escapeHtml(st.stage) +
+          (st.status === 'added' ? ' (new stage)' : st.status === 'removed' ? ' (stage gone)' : ''),
+        int(st.added),
+        int(st.removed),
+        int(st.changed),
+        int(st.unchanged),
+        st.records
+          .map((r) => `${escapeHtml(r.name)} ${count(r.before)} → ${count(r.after)}`)
+          .join('<br>'),
       ]);
       const t = d.totals;
       rows.push(['total', int(t.added), int(t.removed), int(t.changed), int(t.unchanged), '']);
@@ -91,10 +135,24 @@ ${table(['stage', 'files added', 'removed', 'changed', 'unchanged', 'records bef
 export function renderPage(s: ReportSummary, charts: readonly Chart[]): string {
   const f = s.funnel;
   const rejectRows = s.rejects.by_rule.map((r) => [
-    escapeHtml(r.rule), escapeHtml(r.source), int(r.count),
-    r.examples.map((e) => `<code>${escapeHtml(e.source_file)}${e.source_line === null ? '' : `:${e.source_line}`}</code> ${escapeHtml(e.detail ?? '')}`).join('<br>'),
+    escapeHtml(r.rule),
+    escapeHtml(r.source),
+    int(r.count),
+    r.examples
+      .map(
+        (e) =>
+          `<code>${escapeHtml(e.source_file)}${e.source_line === null ? '' : `:${e.source_line}`}</code> ${escapeHtml(e.detail ?? '')}`,
+      )
+      .join('<br>'),
   ]);
-  const latencyRows = s.latency.stats.map((r) => [r.latency.toUpperCase(), escapeHtml(r.grp), int(r.n), dec(r.mean_ms, 1), dec(r.median_ms, 1), pct(r.negative / r.n)]);
+  const latencyRows = s.latency.stats.map((r) => [
+    r.latency.toUpperCase(),
+    escapeHtml(r.grp),
+    int(r.n),
+    dec(r.mean_ms, 1),
+    dec(r.median_ms, 1),
+    pct(r.negative / r.n),
+  ]);
   const ft = s.features;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -107,10 +165,18 @@ ${lockSection(s)}
 ${versionSection(s)}
 
 <h2>Funnel</h2>
-${table(['step', 'count'], [
-    ['uploads (files in data/raw/manifest.json)', int(f.uploads)], ['web-app events read', int(f.web_events_in)], ['Aalto rows read', int(f.aalto_rows_in)],
-    ['keystrokes kept', int(f.keystrokes)], ['sessions (typed sentences)', int(f.sessions)], ['key pairs', int(f.key_pairs)], ['sequences', int(f.sequences)],
-  ])}
+${table(
+  ['step', 'count'],
+  [
+    ['uploads (files in data/raw/manifest.json)', int(f.uploads)],
+    ['web-app events read', int(f.web_events_in)],
+    ['Aalto rows read', int(f.aalto_rows_in)],
+    ['keystrokes kept', int(f.keystrokes)],
+    ['sessions (typed sentences)', int(f.sessions)],
+    ['key pairs', int(f.key_pairs)],
+    ['sequences', int(f.sequences)],
+  ],
+)}
 ${figure(charts, 'funnel')}
 
 <h2>Rejected by cleaning: ${int(s.rejects.total)}</h2>
@@ -135,11 +201,17 @@ ${typingTable(s)}
 ${figure(charts, 'wpm')}
 
 <h2>Sessions and sequences</h2>
-${table(['', 'value'], [
-    ['sequence length M (keystrokes)', int(ft.M)], ['minimum sessions per participant', int(ft.min_sessions_per_user)],
-    ['participants kept', int(ft.users_kept)], ['participants dropped (too few sessions)', int(ft.users_dropped)],
-    ['sequences kept', int(ft.sequences)], ['share of padding rows in the sequences', pct(ft.padding_share)],
-  ])}
+${table(
+  ['', 'value'],
+  [
+    ['sequence length M (keystrokes)', int(ft.M)],
+    ['minimum sessions per participant', int(ft.min_sessions_per_user)],
+    ['participants kept', int(ft.users_kept)],
+    ['participants dropped (too few sessions)', int(ft.users_dropped)],
+    ['sequences kept', int(ft.sequences)],
+    ['share of padding rows in the sequences', pct(ft.padding_share)],
+  ],
+)}
 ${figure(charts, 'sessions')}
 
 <h2>Key frequency</h2>

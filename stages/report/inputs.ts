@@ -20,7 +20,16 @@ export const inputPaths = {
 
 /** The columns the report's queries read, per table (a subset of each table's columns). */
 const requiredColumns = {
-  keystrokes: ['source', 'platform', 'user_id', 'session_id', 'press_ms', 'release_ms', 'key', 'keycode'],
+  keystrokes: [
+    'source',
+    'platform',
+    'user_id',
+    'session_id',
+    'press_ms',
+    'release_ms',
+    'key',
+    'keycode',
+  ],
   rejects: ['rule', 'source', 'source_file', 'source_line', 'detail'],
   keypairs: ['source', 'platform', 'user_id', 'session_id', 'hl_ms', 'il_ms', 'pl_ms'],
   sequences: ['session_id', 'is_padding'],
@@ -50,12 +59,17 @@ export interface Inputs {
 
 export type InputsResult = { ok: true; value: Inputs } | { ok: false; error: string };
 
-function readJson(workspace: string, rel: string): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
+function readJson(
+  workspace: string,
+  rel: string,
+): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
   const abs = join(workspace, rel);
-  if (!existsSync(abs)) return { ok: false, error: `${rel} is missing: build the stage that writes it first` };
+  if (!existsSync(abs))
+    return { ok: false, error: `${rel} is missing: build the stage that writes it first` };
   try {
     const value: unknown = JSON.parse(readFileSync(abs, 'utf8'));
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { ok: true, value: value as Record<string, unknown> };
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return { ok: true, value: value as Record<string, unknown> };
     return { ok: false, error: `${rel}: expected a JSON object` };
   } catch (error) {
     return { ok: false, error: `${rel}: not valid JSON (${(error as Error).message})` };
@@ -63,12 +77,19 @@ function readJson(workspace: string, rel: string): { ok: true; value: Record<str
 }
 
 /** Picks numeric fields, or names the first that is absent or not a number. */
-function numbers<K extends string>(rel: string, obj: Record<string, unknown>, keys: readonly K[]): { ok: true; value: Record<K, number> } | { ok: false; error: string } {
+function numbers<K extends string>(
+  rel: string,
+  obj: Record<string, unknown>,
+  keys: readonly K[],
+): { ok: true; value: Record<K, number> } | { ok: false; error: string } {
   const out = {} as Record<K, number>;
   for (const key of keys) {
     const v = obj[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      return { ok: false, error: `${rel}: field "${key}" should be a number, found ${JSON.stringify(v)} (see docs/data-tables.md)` };
+      return {
+        ok: false,
+        error: `${rel}: field "${key}" should be a number, found ${JSON.stringify(v)} (see docs/data-tables.md)`,
+      };
     }
     out[key] = v;
   }
@@ -80,35 +101,66 @@ export async function readInputs(db: Db, workspace: string): Promise<InputsResul
   for (const table of Object.keys(requiredColumns) as (keyof typeof requiredColumns)[]) {
     const rel = inputPaths[table];
     const abs = join(workspace, rel);
-    if (!existsSync(abs)) return { ok: false, error: `${rel} is missing: build the stage that writes it first` };
+    if (!existsSync(abs))
+      return { ok: false, error: `${rel} is missing: build the stage that writes it first` };
     sql[table] = `read_parquet(${sqlString(abs)})`;
-    const described = await db.rows<{ column_name: string }>(`DESCRIBE SELECT * FROM ${sql[table]}`);
+    const described = await db.rows<{ column_name: string }>(
+      `DESCRIBE SELECT * FROM ${sql[table]}`,
+    );
     const have = new Set(described.map((c) => c.column_name));
     const missing = requiredColumns[table].filter((c) => !have.has(c));
     if (missing.length > 0) {
-      return { ok: false, error: `${rel} lacks column(s) ${missing.join(', ')}; the report reads the columns docs/data-tables.md lists` };
+      return {
+        ok: false,
+        error: `${rel} lacks column(s) ${missing.join(', ')}; the report reads the columns docs/data-tables.md lists`,
+      };
     }
   }
   let sessionsSql: string | null = null;
   const sessionsAbs = join(workspace, inputPaths.sessions);
   if (existsSync(sessionsAbs)) {
     sessionsSql = `read_parquet(${sqlString(sessionsAbs)})`;
-    const described = await db.rows<{ column_name: string }>(`DESCRIBE SELECT * FROM ${sessionsSql}`);
+    const described = await db.rows<{ column_name: string }>(
+      `DESCRIBE SELECT * FROM ${sessionsSql}`,
+    );
     const have = new Set(described.map((c) => c.column_name));
     const missing = ['source', 'session_id', 'typed_text'].filter((c) => !have.has(c));
-    if (missing.length > 0) return { ok: false, error: `${inputPaths.sessions} lacks column(s) ${missing.join(', ')}; the report reads the columns docs/data-tables.md lists` };
+    if (missing.length > 0)
+      return {
+        ok: false,
+        error: `${inputPaths.sessions} lacks column(s) ${missing.join(', ')}; the report reads the columns docs/data-tables.md lists`,
+      };
   }
   const manifest = readJson(workspace, inputPaths.manifest);
   if (!manifest.ok) return manifest;
-  const files = manifest.value['files'];
-  if (!Array.isArray(files)) return { ok: false, error: `${inputPaths.manifest}: field "files" should be an array` };
+  const files = manifest.value.files;
+  if (!Array.isArray(files))
+    return { ok: false, error: `${inputPaths.manifest}: field "files" should be an array` };
   const cleanJson = readJson(workspace, inputPaths.cleanSummary);
   if (!cleanJson.ok) return cleanJson;
-  const clean = numbers(inputPaths.cleanSummary, cleanJson.value, ['files_in', 'events_in', 'rows_in']);
+  const clean = numbers(inputPaths.cleanSummary, cleanJson.value, [
+    'files_in',
+    'events_in',
+    'rows_in',
+  ]);
   if (!clean.ok) return clean;
   const featuresJson = readJson(workspace, inputPaths.featuresSummary);
   if (!featuresJson.ok) return featuresJson;
-  const features = numbers(inputPaths.featuresSummary, featuresJson.value, ['M', 'min_sessions_per_user', 'users_kept', 'users_dropped']);
+  const features = numbers(inputPaths.featuresSummary, featuresJson.value, [
+    'M',
+    'min_sessions_per_user',
+    'users_kept',
+    'users_dropped',
+  ]);
   if (!features.ok) return features;
-  return { ok: true, value: { sql, sessionsSql, uploads: files.length, clean: clean.value, features: features.value } };
+  return {
+    ok: true,
+    value: {
+      sql,
+      sessionsSql,
+      uploads: files.length,
+      clean: clean.value,
+      features: features.value,
+    },
+  };
 }

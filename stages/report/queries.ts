@@ -39,9 +39,15 @@ export interface SessionRow {
   readonly rollovers: number;
 }
 
-export function sessionRows(db: Db, t: Inputs['sql'], sessionsTable: string | null): Promise<SessionRow[]> {
+export function sessionRows(
+  db: Db,
+  t: Inputs['sql'],
+  sessionsTable: string | null,
+): Promise<SessionRow[]> {
   // Without the optional sessions table, an empty one with the same columns keeps one query.
-  const texts = sessionsTable ?? '(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS session_id, NULL::VARCHAR AS typed_text WHERE false)';
+  const texts =
+    sessionsTable ??
+    '(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS session_id, NULL::VARCHAR AS typed_text WHERE false)';
   return db.rows<SessionRow>(`
     WITH ks AS (
       SELECT source, platform, user_id, session_id,
@@ -90,7 +96,11 @@ export interface RejectRow {
 }
 
 /** Rejected rows per rule and source, with the first few in file order as examples. */
-export function rejectsByRule(db: Db, t: Inputs['sql'], examplesPerRule: number): Promise<RejectRow[]> {
+export function rejectsByRule(
+  db: Db,
+  t: Inputs['sql'],
+  examplesPerRule: number,
+): Promise<RejectRow[]> {
   return db.rows<RejectRow>(`
     WITH ranked AS (
       SELECT *, row_number() OVER (PARTITION BY rule, source ORDER BY source_file, source_line NULLS FIRST) AS k

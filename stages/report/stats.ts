@@ -3,7 +3,13 @@
 import type { SessionRow } from './queries.js';
 
 /** The paper's means over its 168,000 participants, shown beside ours as a reference. */
-export const dhakalReference = { participants: 168_000, wpm: 51.56, iki_ms: 238.66, hold_ms: 116.25, rollover: 0.25 } as const;
+export const dhakalReference = {
+  participants: 168_000,
+  wpm: 51.56,
+  iki_ms: 238.66,
+  hold_ms: 116.25,
+  rollover: 0.25,
+} as const;
 
 export interface TypingStats {
   /** Mean over participants of each participant's mean WPM over their sentences. */
@@ -32,7 +38,9 @@ export interface Participant {
  * from first to last press. "- 1" because the clock starts at the first key. Undefined (null) when
  * S is 0 (a single keystroke) or the text is empty.
  */
-export function sessionWpm(s: Pick<SessionRow, 'typed_length' | 'first_press_ms' | 'last_press_ms'>): number | null {
+export function sessionWpm(
+  s: Pick<SessionRow, 'typed_length' | 'first_press_ms' | 'last_press_ms'>,
+): number | null {
   const seconds = (s.last_press_ms - s.first_press_ms) / 1000;
   if (seconds <= 0 || s.typed_length < 1) return null;
   return ((s.typed_length - 1) / seconds) * (60 / 5);
@@ -83,19 +91,28 @@ export function typingStats(people: readonly Participant[]): TypingStats {
 }
 
 /** How many participants have 1, 2, 3, ... sessions. */
-export function sessionsPerUser(people: readonly Participant[]): { sessions: number; users: number }[] {
+export function sessionsPerUser(
+  people: readonly Participant[],
+): { sessions: number; users: number }[] {
   const counts = new Map<number, number>();
   for (const p of people) counts.set(p.sessions, (counts.get(p.sessions) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([sessions, users]) => ({ sessions, users }));
+  return [...counts.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([sessions, users]) => ({ sessions, users }));
 }
 
 /** Participant WPM in bins of `width` WPM: [lower, lower + width). */
-export function wpmHistogram(people: readonly Participant[], width = 10): { lower_wpm: number; upper_wpm: number; users: number }[] {
+export function wpmHistogram(
+  people: readonly Participant[],
+  width = 10,
+): { lower_wpm: number; upper_wpm: number; users: number }[] {
   const counts = new Map<number, number>();
   for (const p of people) {
     if (p.wpm === null) continue;
     const lower = Math.floor(p.wpm / width) * width;
     counts.set(lower, (counts.get(lower) ?? 0) + 1);
   }
-  return [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([lower, users]) => ({ lower_wpm: lower, upper_wpm: lower + width, users }));
+  return [...counts.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([lower, users]) => ({ lower_wpm: lower, upper_wpm: lower + width, users }));
 }

@@ -2,11 +2,25 @@
 // this object alone, so a number on the page can always be found here.
 import type { HistogramBin } from './bins.js';
 import { fillBins } from './bins.js';
-import type { VersionComparison } from './compare.js';
+import type { LockFingerprints, VersionComparison } from '../../lib/stage-api/index.js';
 import type { Inputs } from './inputs.js';
-import type { LockFingerprints } from './lock.js';
-import type { KeyRow, LatencyBinRow, LatencyName, LatencyStatsRow, RejectRow, SessionRow, TableCounts } from './queries.js';
-import { dhakalReference, participants, sessionsPerUser, typingStats, wpmHistogram, type TypingStats } from './stats.js';
+import type {
+  KeyRow,
+  LatencyBinRow,
+  LatencyName,
+  LatencyStatsRow,
+  RejectRow,
+  SessionRow,
+  TableCounts,
+} from './queries.js';
+import {
+  dhakalReference,
+  participants,
+  sessionsPerUser,
+  typingStats,
+  wpmHistogram,
+  type TypingStats,
+} from './stats.js';
 
 export const summaryFormat = 1;
 
@@ -51,7 +65,10 @@ export interface ReportSummary {
     /** Padding rows / all rows of sequences.parquet. */
     readonly padding_share: number;
   };
-  readonly key_frequency: { readonly keystrokes: number; readonly top: readonly (KeyRow & { share: number })[] };
+  readonly key_frequency: {
+    readonly keystrokes: number;
+    readonly top: readonly (KeyRow & { share: number })[];
+  };
 }
 
 export interface SummaryParts {
@@ -74,7 +91,8 @@ export const typedLengthMethod =
 export function assembleSummary(p: SummaryParts): ReportSummary {
   const people = participants(p.sessions);
   const sources = [...new Set(people.map((x) => x.source))].sort();
-  const histogram = (name: LatencyName) => fillBins(p.latencyBins.filter((r) => r.latency === name));
+  const histogram = (name: LatencyName) =>
+    fillBins(p.latencyBins.filter((r) => r.latency === name));
   return {
     format: summaryFormat,
     version: p.version,
@@ -91,7 +109,10 @@ export function assembleSummary(p: SummaryParts): ReportSummary {
       sequences: p.counts.sequences,
     },
     rejects: { total: p.rejects.reduce((a, r) => a + r.count, 0), by_rule: p.rejects },
-    latency: { stats: p.latencyStats, histograms: { hl: histogram('hl'), il: histogram('il'), pl: histogram('pl') } },
+    latency: {
+      stats: p.latencyStats,
+      histograms: { hl: histogram('hl'), il: histogram('il'), pl: histogram('pl') },
+    },
     typing: {
       typed_length_method: typedLengthMethod,
       typed_length_sessions: {
@@ -99,7 +120,9 @@ export function assembleSummary(p: SummaryParts): ReportSummary {
         estimated: p.sessions.filter((x) => x.typed_length_estimated).length,
       },
       all: typingStats(people),
-      by_source: Object.fromEntries(sources.map((s) => [s, typingStats(people.filter((x) => x.source === s))])),
+      by_source: Object.fromEntries(
+        sources.map((s) => [s, typingStats(people.filter((x) => x.source === s))]),
+      ),
       reference: dhakalReference,
       wpm_histogram: wpmHistogram(people),
     },
@@ -110,11 +133,15 @@ export function assembleSummary(p: SummaryParts): ReportSummary {
       users_kept: p.inputs.features.users_kept,
       users_dropped: p.inputs.features.users_dropped,
       sequences: p.counts.sequences,
-      padding_share: p.counts.sequence_rows === 0 ? 0 : p.counts.padding_rows / p.counts.sequence_rows,
+      padding_share:
+        p.counts.sequence_rows === 0 ? 0 : p.counts.padding_rows / p.counts.sequence_rows,
     },
     key_frequency: {
       keystrokes: p.counts.keystrokes,
-      top: p.keys.map((k) => ({ ...k, share: p.counts.keystrokes === 0 ? 0 : k.count / p.counts.keystrokes })),
+      top: p.keys.map((k) => ({
+        ...k,
+        share: p.counts.keystrokes === 0 ? 0 : k.count / p.counts.keystrokes,
+      })),
     },
   };
 }

@@ -32,9 +32,14 @@ const MAIN = new URL('./main.ts', import.meta.url).pathname;
 /** The repository root, where `--import tsx` resolves, whatever folder the caller runs in. */
 const REPO = new URL('../..', import.meta.url).pathname;
 
-export async function startGcsServer(buckets: readonly string[] = ['pipe-test']): Promise<GcsServer> {
+export async function startGcsServer(
+  buckets: readonly string[] = ['pipe-test'],
+): Promise<GcsServer> {
   const storageDir = await mkdtemp(join(tmpdir(), 'gcs-server-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, storageDir, ...buckets], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, storageDir, ...buckets], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => {
@@ -42,7 +47,9 @@ export async function startGcsServer(buckets: readonly string[] = ['pipe-test'])
       if (m !== null) resolve(m[1]!);
       else reject(new Error(`gcs-server said: ${line}`));
     });
-    child.once('exit', (code) => reject(new Error(`gcs-server exited with ${code} before listening`)));
+    child.once('exit', (code) =>
+      reject(new Error(`gcs-server exited with ${code} before listening`)),
+    );
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
@@ -57,8 +64,12 @@ export async function startGcsServer(buckets: readonly string[] = ['pipe-test'])
     },
     dataFile: (generation) => join(storageDir, 'data', generation),
     async corruptNextUpload(name) {
-      const response = await fetch(`${url}/_fixture/corrupt-next-upload?name=${encodeURIComponent(name)}`, { method: 'POST' });
-      if (response.status !== 204) throw new Error(`gcs-server fault injection answered ${response.status}`);
+      const response = await fetch(
+        `${url}/_fixture/corrupt-next-upload?name=${encodeURIComponent(name)}`,
+        { method: 'POST' },
+      );
+      if (response.status !== 204)
+        throw new Error(`gcs-server fault injection answered ${response.status}`);
     },
     async stop() {
       child.kill('SIGTERM');

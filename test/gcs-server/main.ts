@@ -14,7 +14,11 @@ const dataDir = join(storageDir, 'data');
 const uploadsDir = join(storageDir, 'uploads');
 mkdirSync(dataDir, { recursive: true });
 mkdirSync(uploadsDir, { recursive: true });
-const server = createGcsServer(new Store(dataDir, buckets), uploadsDir, join(storageDir, 'requests.jsonl'));
+const server = createGcsServer(
+  new Store(dataDir, buckets),
+  uploadsDir,
+  join(storageDir, 'requests.jsonl'),
+);
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');

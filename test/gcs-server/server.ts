@@ -9,7 +9,13 @@
 // Paths without /storage/v1 are accepted too: with STORAGE_EMULATOR_HOST the client drops it.
 import { appendFileSync, closeSync, createReadStream, openSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { notFound, preconditionsOf, type ApiFailure, type StoredObject, type Store } from './store.js';
+import {
+  notFound,
+  preconditionsOf,
+  type ApiFailure,
+  type StoredObject,
+  type Store,
+} from './store.js';
 import { Uploads } from './uploads.js';
 
 export function createGcsServer(store: Store, uploadsDir: string, requestLog: string): Server {
@@ -18,20 +24,35 @@ export function createGcsServer(store: Store, uploadsDir: string, requestLog: st
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     // Logged as the status line is written, before any byte reaches the client: a test that
     // reads the log after the client returned always finds the request in it.
-    const writeHead = res.writeHead.bind(res) as (status: number, headers?: Record<string, string>) => ServerResponse;
+    const writeHead = res.writeHead.bind(res) as (
+      status: number,
+      headers?: Record<string, string>,
+    ) => ServerResponse;
     res.writeHead = ((status: number, headers?: Record<string, string>) => {
-      const entry = { method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), status };
-      appendFileSync(requestLog, JSON.stringify(entry) + '\n');
+      const entry = {
+        method: req.method,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        status,
+      };
+      appendFileSync(requestLog, `${JSON.stringify(entry)}\n`);
       return writeHead(status, headers);
     }) as typeof res.writeHead;
     route(store, uploads, req, res, url).catch((error: unknown) => {
-      if (!res.headersSent) sendError(res, { status: 500, reason: 'backendError', message: String(error) });
+      if (!res.headersSent)
+        sendError(res, { status: 500, reason: 'backendError', message: String(error) });
       else res.destroy();
     });
   });
 }
 
-async function route(store: Store, uploads: Uploads, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+async function route(
+  store: Store,
+  uploads: Uploads,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
   const path = url.pathname.replace(/^\/download/, '');
   if (path === '/_fixture/corrupt-next-upload' && req.method === 'POST') {
     // Not part of the API: lets a test play a service that stores other bytes than it received.
@@ -58,24 +79,34 @@ async function route(store: Store, uploads: Uploads, req: IncomingMessage, res: 
     return;
   }
   const api = /^(?:\/storage\/v1)?\/b\/([^/]+)(\/o(?:\/(.+))?)?$/.exec(path);
-  if (api === null) return sendError(res, { status: 404, reason: 'notFound', message: `Not Found: ${path}` });
+  if (api === null)
+    return sendError(res, { status: 404, reason: 'notFound', message: `Not Found: ${path}` });
   const bucket = decodeURIComponent(api[1]!);
   if (!store.hasBucket(bucket)) return sendError(res, noBucket(bucket));
   if (api[2] === undefined && req.method === 'GET') {
-    return sendJson(res, 200, { kind: 'storage#bucket', id: bucket, name: bucket, location: 'US', storageClass: 'STANDARD' });
+    return sendJson(res, 200, {
+      kind: 'storage#bucket',
+      id: bucket,
+      name: bucket,
+      location: 'US',
+      storageClass: 'STANDARD',
+    });
   }
   if (api[3] === undefined && req.method === 'GET') return list(store, res, url, bucket);
-  if (api[3] === undefined) return sendError(res, { status: 405, reason: 'methodNotAllowed', message: req.method ?? '' });
+  if (api[3] === undefined)
+    return sendError(res, { status: 405, reason: 'methodNotAllowed', message: req.method ?? '' });
   const name = decodeURIComponent(api[3]);
   const conditions = preconditionsOf(url.searchParams);
   if (req.method === 'DELETE') {
     const failure = store.delete(bucket, name, conditions);
     return failure === null ? void res.writeHead(204).end() : sendError(res, failure);
   }
-  if (req.method !== 'GET') return sendError(res, { status: 405, reason: 'methodNotAllowed', message: req.method ?? '' });
+  if (req.method !== 'GET')
+    return sendError(res, { status: 405, reason: 'methodNotAllowed', message: req.method ?? '' });
   const object = store.get(bucket, name);
   const wanted = url.searchParams.get('generation');
-  if (object === undefined || (wanted !== null && wanted !== object.generation)) return sendError(res, notFound(bucket, name));
+  if (object === undefined || (wanted !== null && wanted !== object.generation))
+    return sendError(res, notFound(bucket, name));
   const failure = store.check(object, conditions);
   if (failure !== null) return sendError(res, failure);
   if (url.searchParams.get('alt') === 'media') return media(req, res, object);
@@ -85,7 +116,12 @@ async function route(store: Store, uploads: Uploads, req: IncomingMessage, res: 
 function list(store: Store, res: ServerResponse, url: URL, bucket: string): void {
   const q = url.searchParams;
   const maxResults = Math.min(Number(q.get('maxResults') ?? '1000') || 1000, 1000);
-  const page = store.list(bucket, { prefix: q.get('prefix') ?? '', delimiter: q.get('delimiter') ?? '', pageToken: q.get('pageToken') ?? '', maxResults });
+  const page = store.list(bucket, {
+    prefix: q.get('prefix') ?? '',
+    delimiter: q.get('delimiter') ?? '',
+    pageToken: q.get('pageToken') ?? '',
+    maxResults,
+  });
   const body: Record<string, unknown> = { kind: 'storage#objects' };
   if (page.items.length > 0) body.items = page.items.map((o) => resource(o, url.origin));
   if (page.prefixes.length > 0) body.prefixes = page.prefixes;
@@ -131,7 +167,10 @@ function media(req: IncomingMessage, res: ServerResponse, object: StoredObject):
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` (the last n bytes). Inclusive, 0-based byte offsets. */
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | null | 'unsatisfiable' {
   const m = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header);
   if (m === null || (m[1] === '' && m[2] === '')) return null;
   const start = m[1] === '' ? Math.max(0, size - Number(m[2])) : Number(m[1]);
@@ -163,18 +202,29 @@ export function resource(o: StoredObject, origin: string): Record<string, unknow
 }
 
 function noBucket(bucket: string): ApiFailure {
-  return { status: 404, reason: 'notFound', message: `The specified bucket does not exist: ${bucket}` };
+  return {
+    status: 404,
+    reason: 'notFound',
+    message: `The specified bucket does not exist: ${bucket}`,
+  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=UTF-8', 'Content-Length': String(Buffer.byteLength(text)) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=UTF-8',
+    'Content-Length': String(Buffer.byteLength(text)),
+  });
   res.end(text);
 }
 
 /** The service's error shape: { error: { code, message, errors: [{ message, domain, reason }] } }. */
 export function sendError(res: ServerResponse, failure: ApiFailure): void {
   sendJson(res, failure.status, {
-    error: { code: failure.status, message: failure.message, errors: [{ message: failure.message, domain: 'global', reason: failure.reason }] },
+    error: {
+      code: failure.status,
+      message: failure.message,
+      errors: [{ message: failure.message, domain: 'global', reason: failure.reason }],
+    },
   });
 }

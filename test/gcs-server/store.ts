@@ -25,11 +25,24 @@ export interface ApiFailure {
   readonly message: string;
 }
 
-export type Preconditions = Partial<Record<'ifGenerationMatch' | 'ifGenerationNotMatch' | 'ifMetagenerationMatch' | 'ifMetagenerationNotMatch', string>>;
+export type Preconditions = Partial<
+  Record<
+    | 'ifGenerationMatch'
+    | 'ifGenerationNotMatch'
+    | 'ifMetagenerationMatch'
+    | 'ifMetagenerationNotMatch',
+    string
+  >
+>;
 
 export function preconditionsOf(query: URLSearchParams): Preconditions {
   const out: Record<string, string> = {};
-  for (const key of ['ifGenerationMatch', 'ifGenerationNotMatch', 'ifMetagenerationMatch', 'ifMetagenerationNotMatch']) {
+  for (const key of [
+    'ifGenerationMatch',
+    'ifGenerationNotMatch',
+    'ifMetagenerationMatch',
+    'ifMetagenerationNotMatch',
+  ]) {
     const value = query.get(key);
     if (value !== null) out[key] = value;
   }
@@ -74,11 +87,23 @@ export class Store {
   /** null when the conditions hold for `existing` (undefined: no live object, generation 0). */
   check(existing: StoredObject | undefined, conditions: Preconditions): ApiFailure | null {
     const generation = existing?.generation ?? '0';
-    const { ifGenerationMatch, ifGenerationNotMatch, ifMetagenerationMatch, ifMetagenerationNotMatch } = conditions;
-    if (ifGenerationMatch !== undefined && ifGenerationMatch !== generation) return CONDITION_NOT_MET;
-    if (ifGenerationNotMatch !== undefined && ifGenerationNotMatch === generation) return CONDITION_NOT_MET;
-    if (ifMetagenerationMatch !== undefined && ifMetagenerationMatch !== existing?.metageneration) return CONDITION_NOT_MET;
-    if (ifMetagenerationNotMatch !== undefined && existing !== undefined && ifMetagenerationNotMatch === existing.metageneration) {
+    const {
+      ifGenerationMatch,
+      ifGenerationNotMatch,
+      ifMetagenerationMatch,
+      ifMetagenerationNotMatch,
+    } = conditions;
+    if (ifGenerationMatch !== undefined && ifGenerationMatch !== generation)
+      return CONDITION_NOT_MET;
+    if (ifGenerationNotMatch !== undefined && ifGenerationNotMatch === generation)
+      return CONDITION_NOT_MET;
+    if (ifMetagenerationMatch !== undefined && ifMetagenerationMatch !== existing?.metageneration)
+      return CONDITION_NOT_MET;
+    if (
+      ifMetagenerationNotMatch !== undefined &&
+      existing !== undefined &&
+      ifMetagenerationNotMatch === existing.metageneration
+    ) {
       return CONDITION_NOT_MET;
     }
     return null;
@@ -105,7 +130,15 @@ export class Store {
     const generation = this.#nextGeneration();
     const dataPath = join(this.dataDir, generation);
     renameSync(tempPath, dataPath);
-    const object: StoredObject = { bucket, name, generation, metageneration: '1', timeCreated: new Date().toISOString(), dataPath, ...facts };
+    const object: StoredObject = {
+      bucket,
+      name,
+      generation,
+      metageneration: '1',
+      timeCreated: new Date().toISOString(),
+      dataPath,
+      ...facts,
+    };
     this.#objects.set(key(bucket, name), object);
     if (existing !== undefined) rmSync(existing.dataPath, { force: true });
     return object;
@@ -126,9 +159,15 @@ export class Store {
    * names with the delimiter after the prefix fold into `prefixes`; items and prefixes both count
    * toward maxResults. The page token is the last name or prefix returned, base64-encoded.
    */
-  list(bucket: string, options: { prefix: string; delimiter: string; pageToken: string; maxResults: number }) {
-    const after = options.pageToken === '' ? '' : Buffer.from(options.pageToken, 'base64').toString('utf8');
-    const entries: Array<{ kind: 'item'; object: StoredObject } | { kind: 'prefix'; prefix: string }> = [];
+  list(
+    bucket: string,
+    options: { prefix: string; delimiter: string; pageToken: string; maxResults: number },
+  ) {
+    const after =
+      options.pageToken === '' ? '' : Buffer.from(options.pageToken, 'base64').toString('utf8');
+    const entries: Array<
+      { kind: 'item'; object: StoredObject } | { kind: 'prefix'; prefix: string }
+    > = [];
     const seenPrefixes = new Set<string>();
     const names = [...this.#objects.values()]
       .filter((o) => o.bucket === bucket && o.name.startsWith(options.prefix))
@@ -136,7 +175,8 @@ export class Store {
     for (const object of names) {
       const rest = object.name.slice(options.prefix.length);
       const cut = options.delimiter === '' ? -1 : rest.indexOf(options.delimiter);
-      const entryName = cut < 0 ? object.name : options.prefix + rest.slice(0, cut + options.delimiter.length);
+      const entryName =
+        cut < 0 ? object.name : options.prefix + rest.slice(0, cut + options.delimiter.length);
       if (after !== '' && entryName <= after) continue;
       if (cut >= 0) {
         if (seenPrefixes.has(entryName)) continue;
@@ -148,11 +188,13 @@ export class Store {
     }
     const page = entries.slice(0, options.maxResults);
     const last = page.at(-1);
-    const lastName = last === undefined ? '' : last.kind === 'item' ? last.object.name : last.prefix;
+    const lastName =
+      last === undefined ? '' : last.kind === 'item' ? last.object.name : last.prefix;
     return {
       items: page.flatMap((e) => (e.kind === 'item' ? [e.object] : [])),
       prefixes: page.flatMap((e) => (e.kind === 'prefix' ? [e.prefix] : [])),
-      nextPageToken: entries.length > page.length ? Buffer.from(lastName, 'utf8').toString('base64') : undefined,
+      nextPageToken:
+        entries.length > page.length ? Buffer.from(lastName, 'utf8').toString('base64') : undefined,
     };
   }
 }

@@ -6,15 +6,34 @@
 //   answered 308 + `Range: bytes=0-N` until the last, or `bytes 0-*/*` for all of it in one
 //   request; `bytes */*` asks how much arrived.
 import { randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, openSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  openSync,
+  readSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Checksums } from './checksums.js';
-import { preconditionsOf, type ApiFailure, type Preconditions, type Store, type StoredObject } from './store.js';
+import {
+  preconditionsOf,
+  type ApiFailure,
+  type Preconditions,
+  type Store,
+  type StoredObject,
+} from './store.js';
 
-export type UploadOutcome = StoredObject | ApiFailure | { location: string } | { incomplete: number };
+export type UploadOutcome =
+  | StoredObject
+  | ApiFailure
+  | { location: string }
+  | { incomplete: number };
 
 interface Session {
   readonly bucket: string;
@@ -44,14 +63,16 @@ export class Uploads {
     const sessionId = q.get('upload_id');
     if (sessionId !== null) {
       const session = this.#sessions.get(sessionId);
-      if (session === undefined) return { status: 404, reason: 'notFound', message: `No such upload session: ${sessionId}` };
+      if (session === undefined)
+        return { status: 404, reason: 'notFound', message: `No such upload session: ${sessionId}` };
       if (req.method === 'DELETE') {
         this.#sessions.delete(sessionId);
         return { status: 499, reason: 'clientClosedRequest', message: 'Upload cancelled' };
       }
       return this.#resume(req, session);
     }
-    if (req.method !== 'POST') return { status: 405, reason: 'methodNotAllowed', message: req.method ?? '' };
+    if (req.method !== 'POST')
+      return { status: 405, reason: 'methodNotAllowed', message: req.method ?? '' };
     const body = await readAll(req);
     const type = q.get('uploadType');
     if (type === 'resumable') return this.#open(req, url, bucket, body);
@@ -59,7 +80,8 @@ export class Uploads {
     let data = body;
     if (type === 'multipart') {
       const parts = splitMultipart(body, req.headers['content-type'] ?? '');
-      if (parts === null || parts.length !== 2) return invalid('multipart body must have a metadata part and a media part');
+      if (parts === null || parts.length !== 2)
+        return invalid('multipart body must have a metadata part and a media part');
       metadata = JSON.parse(parts[0]!.toString('utf8')) as Record<string, unknown>;
       data = parts[1]!;
     } else if (type !== 'media') {
@@ -71,14 +93,19 @@ export class Uploads {
     writeFileSync(temp, data);
     const sums = new Checksums();
     sums.update(data);
-    const contentType = typeof metadata.contentType === 'string' ? metadata.contentType : (req.headers['content-type'] ?? 'application/octet-stream');
+    const contentType =
+      typeof metadata.contentType === 'string'
+        ? metadata.contentType
+        : (req.headers['content-type'] ?? 'application/octet-stream');
     const claimed = { crc32c: metadata.crc32c, md5: metadata.md5Hash };
     return this.#finish(bucket, name, temp, contentType, preconditionsOf(q), claimed, sums);
   }
 
   #open(req: IncomingMessage, url: URL, bucket: string, body: Buffer): UploadOutcome {
-    const metadata = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as Record<string, unknown>);
-    const name = url.searchParams.get('name') ?? (typeof metadata.name === 'string' ? metadata.name : '');
+    const metadata =
+      body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+    const name =
+      url.searchParams.get('name') ?? (typeof metadata.name === 'string' ? metadata.name : '');
     if (name === '') return invalid('Required: object name');
     const conditions = preconditionsOf(url.searchParams);
     const failure = this.store.check(this.store.get(bucket, name), conditions);
@@ -91,7 +118,9 @@ export class Uploads {
       bucket,
       name,
       conditions,
-      contentType: String(req.headers['x-upload-content-type'] ?? metadata.contentType ?? 'application/octet-stream'),
+      contentType: String(
+        req.headers['x-upload-content-type'] ?? metadata.contentType ?? 'application/octet-stream',
+      ),
       declaredLength: typeof length === 'string' ? Number(length) : undefined,
       tempPath,
       received: 0,
@@ -122,21 +151,35 @@ export class Uploads {
       const start = Number(m[1]);
       if (start > session.received) {
         await readAll(req);
-        return invalid(`Content-Range starts at ${start} but only ${session.received} bytes arrived`);
+        return invalid(
+          `Content-Range starts at ${start} but only ${session.received} bytes arrived`,
+        );
       }
       const consumed = await this.#append(req, session, session.received - start);
       if (m[2] !== '*' && consumed !== Number(m[2]) - start + 1) {
         return invalid(`Content-Range ${header} does not match the ${consumed} bytes sent`);
       }
     }
-    if (total !== undefined && session.received > total) return invalid(`received ${session.received} bytes, more than ${total}`);
-    const complete = total !== undefined ? session.received === total : m[1] !== undefined && m[2] === '*';
+    if (total !== undefined && session.received > total)
+      return invalid(`received ${session.received} bytes, more than ${total}`);
+    const complete =
+      total !== undefined ? session.received === total : m[1] !== undefined && m[2] === '*';
     if (!complete) return { incomplete: session.received };
     if (session.declaredLength !== undefined && session.declaredLength !== session.received) {
-      return invalid(`X-Upload-Content-Length was ${session.declaredLength}, received ${session.received}`);
+      return invalid(
+        `X-Upload-Content-Length was ${session.declaredLength}, received ${session.received}`,
+      );
     }
     const claimed = parseGoogHash(req.headers['x-goog-hash']);
-    const outcome = await this.#finish(session.bucket, session.name, session.tempPath, session.contentType, session.conditions, claimed, session.sums);
+    const outcome = await this.#finish(
+      session.bucket,
+      session.name,
+      session.tempPath,
+      session.contentType,
+      session.conditions,
+      claimed,
+      session.sums,
+    );
     if ('generation' in outcome) session.done = outcome;
     return outcome;
   }
@@ -189,10 +232,14 @@ export class Uploads {
     }
     const facts = { size: sums.size, contentType, ...sums.digest() };
     if (typeof claimed.crc32c === 'string' && claimed.crc32c !== facts.crc32c) {
-      return invalid(`Provided CRC32C "${claimed.crc32c}" doesn't match calculated CRC32C "${facts.crc32c}".`);
+      return invalid(
+        `Provided CRC32C "${claimed.crc32c}" doesn't match calculated CRC32C "${facts.crc32c}".`,
+      );
     }
     if (typeof claimed.md5 === 'string' && claimed.md5 !== facts.md5Hash) {
-      return invalid(`Provided MD5 hash "${claimed.md5}" doesn't match calculated MD5 hash "${facts.md5Hash}".`);
+      return invalid(
+        `Provided MD5 hash "${claimed.md5}" doesn't match calculated MD5 hash "${facts.md5Hash}".`,
+      );
     }
     return this.store.commit(bucket, name, temp, facts, conditions);
   }

@@ -1,7 +1,7 @@
 // The remotes the push/pull CLI scenarios run against: a file:// folder, the GCS JSON API server
 // fixture (test/gcs-server/) through the real client, and a real bucket when PIPE_TEST_GCS_BUCKET
 // and credentials are set. Each hands the CLI its settings as environment variables, and gives
-// the test an independent view of the store (through lib/remote.ts opened in-process) to check
+// the test an independent view of the store (through lib/remote/remote.ts opened in-process) to check
 // what actually landed there.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -9,8 +9,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
-import type { Sha256Hex } from '../../lib/hash.js';
-import { openRemote, type Remote } from '../../lib/remote.js';
+import type { Sha256Hex } from '../../lib/util/sha256.js';
+import { openRemote } from '../../lib/remote/open.js';
+import type { Remote } from '../../lib/remote/remote.js';
 import { startGcsServer, type GcsServer, type LoggedRequest } from '../gcs-server/index.js';
 
 export interface Store {
@@ -37,7 +38,10 @@ export interface Backend {
 }
 
 async function open(url: string, gcsEndpoint?: string): Promise<Remote> {
-  const opened = await openRemote(url, { workspace: tmpdir(), ...(gcsEndpoint === undefined ? {} : { gcsEndpoint }) });
+  const opened = await openRemote(url, {
+    workspace: tmpdir(),
+    ...(gcsEndpoint === undefined ? {} : { gcsEndpoint }),
+  });
   if (!opened.ok) throw new Error(opened.message);
   return opened.remote;
 }
@@ -79,7 +83,11 @@ function gcsFixtureBackend(): Backend {
         env: { PIPE_REMOTE: `gs://${bucket}/${prefix}`, PIPE_GCS_ENDPOINT: s.url },
         remote: await open(`gs://${bucket}/${prefix}`, s.url),
         // An unconditional overwrite: the service's own checksums match, only sha256 can tell.
-        corrupt: (sha, bytes) => raw.file(`${prefix}/objects/${sha.slice(0, 2)}/${sha}`).save(bytes, { resumable: false }).then(() => undefined),
+        corrupt: (sha, bytes) =>
+          raw
+            .file(`${prefix}/objects/${sha.slice(0, 2)}/${sha}`)
+            .save(bytes, { resumable: false })
+            .then(() => undefined),
         wipeObjects: () => raw.deleteFiles({ prefix: `${prefix}/objects/` }),
         requests: () => s.requests(),
       };
@@ -93,7 +101,9 @@ function gcsFixtureBackend(): Backend {
 function realBucketBackend(): Backend {
   const bucket = process.env.PIPE_TEST_GCS_BUCKET ?? '';
   const credentials = process.env.GOOGLE_APPLICATION_CREDENTIALS ?? '';
-  const hasCredentials = credentials !== '' || existsSync(join(homedir(), '.config', 'gcloud', 'application_default_credentials.json'));
+  const hasCredentials =
+    credentials !== '' ||
+    existsSync(join(homedir(), '.config', 'gcloud', 'application_default_credentials.json'));
   const base = `pipe-cli-tests/${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
   const skip =
     bucket === '' || !hasCredentials
@@ -107,36 +117,53 @@ function realBucketBackend(): Backend {
       const prefix = `${base}/${randomBytes(4).toString('hex')}`;
       const raw = new Storage().bucket(bucket);
       return {
-        env: { PIPE_REMOTE: `gs://${bucket}/${prefix}`, ...(credentials === '' ? {} : { GOOGLE_APPLICATION_CREDENTIALS: credentials }) },
+        env: {
+          PIPE_REMOTE: `gs://${bucket}/${prefix}`,
+          ...(credentials === '' ? {} : { GOOGLE_APPLICATION_CREDENTIALS: credentials }),
+        },
         remote: await open(`gs://${bucket}/${prefix}`),
-        corrupt: (sha, bytes) => raw.file(`${prefix}/objects/${sha.slice(0, 2)}/${sha}`).save(bytes, { resumable: false }).then(() => undefined),
+        corrupt: (sha, bytes) =>
+          raw
+            .file(`${prefix}/objects/${sha.slice(0, 2)}/${sha}`)
+            .save(bytes, { resumable: false })
+            .then(() => undefined),
         wipeObjects: () => raw.deleteFiles({ prefix: `${prefix}/objects/` }),
       };
     },
     async stop() {
-      if (skip === undefined) await new Storage().bucket(bucket).deleteFiles({ prefix: `${base}/` });
+      if (skip === undefined)
+        await new Storage().bucket(bucket).deleteFiles({ prefix: `${base}/` });
     },
   };
 }
 
-export const backends: readonly Backend[] = [fileBackend(), gcsFixtureBackend(), realBucketBackend()];
+export const backends: readonly Backend[] = [
+  fileBackend(),
+  gcsFixtureBackend(),
+  realBucketBackend(),
+];
 
 /**
  * Every version on the store, and the objects its manifest names that the store does not hold.
  * Read through the Remote interface, independently of the CLI under test.
  */
-export async function walkStore(remote: Remote): Promise<{ versions: string[]; missing: string[] }> {
+export async function walkStore(
+  remote: Remote,
+): Promise<{ versions: string[]; missing: string[] }> {
   const ids = await remote.listVersions();
   if (!ids.ok) throw new Error(JSON.stringify(ids.error));
   const missing: string[] = [];
   for (const id of ids.value) {
     const text = await remote.getManifest(id);
     if (!text.ok) throw new Error(JSON.stringify(text.error));
-    const manifest = JSON.parse(text.value) as { stages: Record<string, { files: { path: string; sha256: Sha256Hex }[] }> };
+    const manifest = JSON.parse(text.value) as {
+      stages: Record<string, { files: { path: string; sha256: Sha256Hex }[] }>;
+    };
     const files = Object.values(manifest.stages).flatMap((s) => s.files);
     const present = await remote.hasObjects(files.map((f) => f.sha256));
     if (!present.ok) throw new Error(JSON.stringify(present.error));
-    for (const f of files) if (!present.value.has(f.sha256)) missing.push(`${id}: ${f.path} (${f.sha256})`);
+    for (const f of files)
+      if (!present.value.has(f.sha256)) missing.push(`${id}: ${f.path} (${f.sha256})`);
   }
   return { versions: ids.value, missing };
 }

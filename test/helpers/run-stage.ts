@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** The repository root: stage scripts run from here, against a temp workspace. */
-export const REPO = new URL('../../', import.meta.url).pathname;
+export const REPO = new URL('../..', import.meta.url).pathname;
 // `node --import tsx` resolves tsx from the cwd, and the cwd is the temp workspace: use its URL.
 const TSX = pathToFileURL(createRequire(join(REPO, 'package.json')).resolve('tsx')).href;
 
@@ -52,7 +52,8 @@ export function runStage(workspace: string, spec: StageSpec): StageRun {
   let metrics: unknown;
   if (result.status === 0) {
     for (const [declared, path] of Object.entries(outs)) {
-      if (!existsSync(path)) throw new Error(`stage ${spec.stage} exited 0 without writing ${declared}`);
+      if (!existsSync(path))
+        throw new Error(`stage ${spec.stage} exited 0 without writing ${declared}`);
       const final = join(workspace, declared);
       rmSync(final, { recursive: true, force: true });
       mkdirSync(dirname(final), { recursive: true });
@@ -70,7 +71,8 @@ export function runStages(workspace: string, specs: readonly StageSpec[]): Stage
   for (const spec of specs) {
     const run = runStage(workspace, spec);
     runs.push(run);
-    if (run.status !== 0) throw new Error(`stage ${spec.stage} exited ${run.status}:\n${run.stderr}`);
+    if (run.status !== 0)
+      throw new Error(`stage ${spec.stage} exited ${run.status}:\n${run.stderr}`);
   }
   return runs;
 }
@@ -79,12 +81,16 @@ export function runStages(workspace: string, specs: readonly StageSpec[]): Stage
 export const STAGES = {
   download: { stage: 'download', cmd: 'stages/download.ts', outs: ['data/raw'] },
   clean: {
-    stage: 'clean', cmd: 'stages/clean.ts', outs: ['data/clean'],
+    stage: 'clean',
+    cmd: 'stages/clean.ts',
+    outs: ['data/clean'],
     params: { 'clean.max_hold_ms': 5000, 'clean.min_keystrokes_per_session': 10 },
   },
   keypairs: { stage: 'keypairs', cmd: 'stages/keypairs.ts', outs: ['data/keypairs'] },
   features: {
-    stage: 'features', cmd: 'stages/features.ts', outs: ['data/features'],
+    stage: 'features',
+    cmd: 'stages/features.ts',
+    outs: ['data/features'],
     params: { 'features.sequence_length': 50, 'features.min_sessions_per_user': 15 },
   },
 } satisfies Record<string, StageSpec>;

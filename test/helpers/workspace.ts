@@ -10,13 +10,22 @@
 // so `import { fs } from 'zx'` resolves as it would in the project. Use `STAGE_PRELUDE` (or the
 // `stage` tag) for the few helpers the contract needs: out(), param(), mark().
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFailed, onTestFinished } from 'vitest';
 
-export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const pipeBin = join(repoRoot, 'bin', 'pipe.js');
 
 /**
@@ -33,7 +42,10 @@ const mark = (extra = '') => fs.appendFileSync(process.env.PIPE_TEST_MARKS, proc
 
 /** A stage script: the prelude, `mark()`, then `body`. */
 export function stage(strings: TemplateStringsArray, ...values: unknown[]): string {
-  const body = strings.reduce((acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ''), '');
+  const body = strings.reduce(
+    (acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ''),
+    '',
+  );
   return `${STAGE_PRELUDE}mark();\n${body}\n`;
 }
 
@@ -119,8 +131,16 @@ export async function tempWorkspace(files: Record<string, string> = {}): Promise
     let stderr = '';
     let all = '';
     const waiters: (() => void)[] = [];
-    child.stdout!.on('data', (d: Buffer) => ((stdout += d), (all += d), waiters.forEach((w) => w())));
-    child.stderr!.on('data', (d: Buffer) => ((stderr += d), (all += d), waiters.forEach((w) => w())));
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d;
+      all += d;
+      for (const w of waiters) w();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d;
+      all += d;
+      for (const w of waiters) w();
+    });
     const done = new Promise<RunResult>((resolve) => {
       child.on('close', (code, signal) => {
         transcript.push(`$ pipe ${args.join(' ')}  -> exit ${code ?? signal}\n${all}`);
@@ -136,7 +156,10 @@ export async function tempWorkspace(files: Record<string, string> = {}): Promise
           const check = (): void => {
             if (pattern.test(all)) resolve();
           };
-          const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in:\n${all}`)), timeoutMs);
+          const timer = setTimeout(
+            () => reject(new Error(`timed out waiting for ${pattern} in:\n${all}`)),
+            timeoutMs,
+          );
           waiters.push(() => {
             if (pattern.test(all)) {
               clearTimeout(timer);
@@ -167,7 +190,10 @@ export async function tempWorkspace(files: Record<string, string> = {}): Promise
     pipe: (...args) => start(args).done,
     pipeWith: (options, ...args) => start(args, options).done,
     start,
-    runs: () => readFileSync(marks, 'utf8').split('\n').filter((l) => l !== ''),
+    runs: () =>
+      readFileSync(marks, 'utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
     clearRuns: () => writeFileSync(marks, ''),
   };
 }

@@ -22,7 +22,7 @@ export interface TempWorkspace {
 
 /** Lines joined with '\n' plus a final newline: keeps line numbers countable in the test. */
 export function lines(...text: string[]): string {
-  return text.join('\n') + '\n';
+  return `${text.join('\n')}\n`;
 }
 
 export function tempWorkspace(files: Record<string, string> = {}): TempWorkspace {

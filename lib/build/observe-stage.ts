@@ -1,0 +1,108 @@
+// The I/O half of freshness: hashes a stage's script, deps and outs (through the state cache),
+// reads its params and env inputs, and computes its fingerprint. plan.ts then compares the
+// result with the lock entry without touching the disk.
+import { readdirSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { computeFingerprint, envValueHash } from './fingerprint.js';
+import { hashPath } from '../observe/hash-path.js';
+import { isGlob } from '../util/paths.js';
+import type { HashCache, HashStats, PathHash } from '../observe/types.js';
+import type { Sha256Hex } from '../util/sha256.js';
+import type { ObservationMemo } from '../observe/memo.js';
+import type { Observed } from './plan.js';
+import type { Stage } from '../graph/stage.js';
+
+export interface ObserveContext {
+  readonly workspace: string;
+  /** A declared param's value (undefined when params.yaml does not set it). */
+  readonly param: (key: string) => unknown;
+  /** A declared env input's value, resolved through config layers (undefined when unset). */
+  readonly env: (name: string) => string | undefined;
+  readonly cache: HashCache;
+  readonly stats: HashStats;
+  /** One observation per path per process; the runner makes it forget what a stage rewrites. */
+  readonly memo: ObservationMemo;
+}
+
+/**
+ * The script and the SQL beside it that it may run (docs/stage-contract.md): `stages/clean.ts`
+ * -> itself, `stages/clean.sql`, `stages/clean.*.sql`. Sorted, workspace-relative.
+ */
+export function cmdFiles(workspace: string, cmd: string): string[] {
+  const dir = posix.dirname(cmd);
+  const base = posix.basename(cmd);
+  const stem = base.replace(/\.[^.]+$/, '');
+  let names: string[];
+  try {
+    names = readdirSync(join(workspace, dir));
+  } catch {
+    return [cmd];
+  }
+  const sql = names.filter(
+    (n) => n === `${stem}.sql` || (n.startsWith(`${stem}.`) && n.endsWith('.sql')),
+  );
+  return [cmd, ...sql.map((n) => posix.join(dir, n))].sort();
+}
+
+/**
+ * All of `paths` at once, keyed in the order given (fingerprints list them in that order): big
+ * folders then walk on worker threads side by side (a no-op's uploads folder and data/raw).
+ */
+async function hashAll(
+  ctx: ObserveContext,
+  paths: readonly string[],
+): Promise<Record<string, PathHash>> {
+  const hashes = await Promise.all(
+    paths.map((p) =>
+      ctx.memo.get(p, isGlob(p), () => hashPath(ctx.workspace, p, ctx.cache, ctx.stats)),
+    ),
+  );
+  const out: Record<string, PathHash> = {};
+  for (const [i, p] of paths.entries()) out[p] = hashes[i]!;
+  return out;
+}
+
+/** Hashes and reads everything the stage's fingerprint and freshness depend on. */
+export async function observeStage(ctx: ObserveContext, stage: Stage): Promise<Observed> {
+  const cmdPaths = cmdFiles(ctx.workspace, stage.cmd.value);
+  const cmd: Record<string, Sha256Hex> = {};
+  const [existing, deps, outs] = await Promise.all([
+    hashAll(ctx, cmdPaths),
+    hashAll(
+      ctx,
+      stage.deps.map((d) => d.value),
+    ),
+    hashAll(
+      ctx,
+      stage.outs.map((o) => o.value),
+    ),
+  ]);
+  for (const [p, h] of Object.entries(existing)) {
+    if (h.kind === 'file') cmd[p] = h.sha256;
+  }
+  const params: Record<string, unknown> = {};
+  for (const p of stage.params) params[p.value] = ctx.param(p.value);
+  const env: Record<string, Sha256Hex | null> = {};
+  for (const e of stage.env) env[e.value] = envValueHash(ctx.env(e.value));
+  const depHashes: Record<string, Sha256Hex | null> = {};
+  for (const [p, h] of Object.entries(deps)) depHashes[p] = h.kind === 'missing' ? null : h.sha256;
+  const fingerprint = computeFingerprint({
+    definition: { cmd: stage.cmd.value, deps: Object.keys(deps), outs: Object.keys(outs) },
+    cmdHashes: cmd,
+    depHashes,
+    params,
+    envHashes: env,
+  });
+  return { fingerprint, cmd, deps, params, env, outs };
+}
+
+/** Re-hashes only the outs (after a stage moved them into place and the memo forgot them). */
+export async function observeOuts(
+  ctx: ObserveContext,
+  stage: Stage,
+): Promise<Record<string, PathHash>> {
+  return hashAll(
+    ctx,
+    stage.outs.map((o) => o.value),
+  );
+}

@@ -1,0 +1,325 @@
+// Runs the stale stages of a selection in dependency order, independent ones in parallel.
+//
+//   download ──▶ clean ──▶ keypairs ──▶ features
+//        └──────▶ lint          (lint and clean may run at once with -j 2)
+//
+// Each stage waits for its upstream stages, then decides: its fingerprint is computed from the
+// CONTENT of its deps as they are now, so if an upstream re-ran and wrote identical bytes, the
+// stage is still fresh (early cutoff). A stale stage runs in `.pipe/tmp/<stage>-<rand>/`; only
+// when it exits 0 and wrote every out are the outs moved into place (the old ones moved aside
+// first, then deleted) and then, last, its lock entry written atomically. A failure or a kill at
+// any point leaves the previous outs and lock entry, or outs that no longer match the lock
+// (stale): never something that looks fresh.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { replaceByRename } from '../util/atomic-write.js';
+import { releaseMemory } from '../util/release-memory.js';
+import {
+  lockedPath,
+  withEntry,
+  writeLock,
+  type LockEntry,
+  type LockFile,
+  type LockedPath,
+} from './lockfile.js';
+import { saveManifest } from '../observe/manifest-store.js';
+import { observeOuts, observeStage, type ObserveContext } from './observe-stage.js';
+import { staleReasons, type ManifestLookup, type Observed, type StaleReason } from './plan.js';
+import type { Stage, StageName } from '../graph/stage.js';
+import type { Reporter } from './report.js';
+import { logPathOf, runStageProcess } from './stage-process.js';
+import { WorkerPool } from '../util/worker-pool.js';
+import type { CacheLookup } from './build-cache.js';
+import type { PathHash } from '../observe/types.js';
+
+export const TMP_DIR = '.pipe/tmp';
+
+export interface RunPlan {
+  readonly workspace: string;
+  readonly stages: ReadonlyMap<StageName, Stage>;
+  /** The stages to consider, upstream first. */
+  readonly selected: readonly StageName[];
+  readonly upstream: (stage: StageName) => readonly StageName[];
+  readonly jobs: number;
+  /** Stages to run even when fresh. */
+  readonly forced: ReadonlySet<StageName>;
+  readonly observe: ObserveContext;
+  readonly manifests: ManifestLookup;
+  readonly lock: LockFile;
+  /** Variables every stage inherits (process env + resolved config files). */
+  readonly baseEnv: NodeJS.ProcessEnv;
+  readonly report: Reporter;
+  readonly signal: AbortSignal;
+  /** The remote build cache (remote-cache.ts): consulted for a stale stage before it runs. */
+  readonly remoteCache?: CacheLookup;
+}
+
+type Outcome = 'ran' | 'fresh' | 'failed' | 'skipped' | 'interrupted';
+
+export interface RunResult {
+  readonly ran: StageName[];
+  readonly fresh: StageName[];
+  readonly failed: StageName[];
+  readonly skipped: StageName[];
+  readonly interrupted: boolean;
+  readonly lock: LockFile;
+}
+
+export async function runStages(plan: RunPlan): Promise<RunResult> {
+  const pool = new WorkerPool(plan.jobs);
+  const outcomes = new Map<StageName, Promise<Outcome>>();
+  const result = {
+    ran: [] as StageName[],
+    fresh: [] as StageName[],
+    failed: [] as StageName[],
+    skipped: [] as StageName[],
+  };
+  // Entries of stages no longer in pipeline.yaml are dropped with the first write.
+  let lock: LockFile = {
+    ...plan.lock,
+    stages: Object.fromEntries(
+      Object.entries(plan.lock.stages).filter(([s]) => plan.stages.has(s as StageName)),
+    ),
+  };
+  // Lock writes are serialised: each writes the whole file with every entry recorded so far.
+  let lockWrites: Promise<void> = Promise.resolve();
+  const record = (stage: StageName, entry: LockEntry): Promise<void> => {
+    lockWrites = lockWrites.then(() => {
+      lock = withEntry(lock, stage, entry);
+      return writeLock(plan.workspace, lock);
+    });
+    return lockWrites;
+  };
+
+  for (const name of plan.selected) {
+    const ups = plan.upstream(name).filter((u) => outcomes.has(u));
+    outcomes.set(
+      name,
+      (async (): Promise<Outcome> => {
+        const upOutcomes = await Promise.all(ups.map((u) => outcomes.get(u)!));
+        const bad = ups.find((_, i) => upOutcomes[i] === 'failed' || upOutcomes[i] === 'skipped');
+        if (upOutcomes.includes('interrupted') || plan.signal.aborted) return 'interrupted';
+        if (bad !== undefined) {
+          plan.report({ type: 'stage-skipped', stage: name, failedUpstream: bad });
+          return 'skipped';
+        }
+        return pool.run(() =>
+          plan.signal.aborted
+            ? Promise.resolve('interrupted' as const)
+            : considerStage(plan, name, record),
+        );
+      })(),
+    );
+  }
+  for (const [name, outcome] of outcomes) {
+    const o = await outcome;
+    if (o === 'ran' || o === 'fresh' || o === 'failed' || o === 'skipped') result[o].push(name);
+  }
+  await lockWrites;
+  return { ...result, interrupted: plan.signal.aborted, lock };
+}
+
+async function considerStage(
+  plan: RunPlan,
+  name: StageName,
+  record: (stage: StageName, entry: LockEntry) => Promise<void>,
+): Promise<Outcome> {
+  const stage = plan.stages.get(name)!;
+  const before = await observeStage(plan.observe, stage);
+  const entry = plan.lock.stages[name];
+  const reasons: StaleReason[] = plan.forced.has(name)
+    ? [{ kind: 'forced' }]
+    : staleReasons(entry, before, plan.manifests);
+  if (reasons.length === 0) {
+    plan.report({ type: 'stage-fresh', stage: name });
+    return 'fresh';
+  }
+  const log = relative(plan.workspace, logPathOf(plan.workspace, name));
+  const fail = (message: string, tail: readonly string[] = []): Outcome => {
+    plan.report({ type: 'stage-failed', stage: name, message, log, tail });
+    return 'failed';
+  };
+  const refuse = (message: string): Outcome => {
+    plan.report({ type: 'stage-failed', stage: name, message, tail: [] });
+    return 'failed';
+  };
+  const missingDep = Object.values(before.deps).find((d) => d.kind === 'missing');
+  if (missingDep !== undefined)
+    return refuse(
+      `dep ${missingDep.path} does not exist; create it or add the stage that writes it`,
+    );
+  if (before.cmd[stage.cmd.value] === undefined)
+    return refuse(`cmd ${stage.cmd.value} does not exist`);
+
+  if (
+    plan.remoteCache !== undefined &&
+    !plan.forced.has(name) &&
+    (await pulledFromRemote(plan, stage, before, record))
+  )
+    return 'ran';
+  plan.report({ type: 'stage-start', stage: name, reasons });
+  const started = Date.now();
+  const tmp = join(plan.workspace, TMP_DIR, `${name}-${randomBytes(4).toString('hex')}`);
+  try {
+    const outsTmp = new Map(stage.outs.map((o) => [o.value, join(tmp, 'outs', o.value)]));
+    for (const p of outsTmp.values()) mkdirSync(dirname(p), { recursive: true });
+    const metricsFile = join(tmp, 'metrics.json');
+    releaseMemory();
+    const exit = await runStageProcess({
+      workspace: plan.workspace,
+      stage: name,
+      script: stage.cmd.value,
+      logPath: logPathOf(plan.workspace, name),
+      report: plan.report,
+      signal: plan.signal,
+      env: {
+        ...plan.baseEnv,
+        PIPE_WORKSPACE: plan.workspace,
+        PIPE_STAGE: name,
+        PIPE_DEPS: JSON.stringify(stage.deps.map((d) => d.value)),
+        PIPE_OUTS: JSON.stringify(Object.fromEntries(outsTmp)),
+        PIPE_PARAMS: JSON.stringify(before.params),
+        PIPE_METRICS_FILE: metricsFile,
+      },
+    });
+    if (exit.kind === 'aborted' || plan.signal.aborted) {
+      plan.report({ type: 'stage-interrupted', stage: name });
+      return 'interrupted';
+    }
+    if (exit.kind === 'spawn-failed') return fail(`could not start node: ${exit.message}`);
+    if (exit.kind === 'signalled') return fail(`killed by ${exit.signal}`, exit.tail);
+    if (exit.code !== 0) return fail(`exited with code ${exit.code}`, exit.tail);
+    const unwritten = [...outsTmp].find(([, p]) => !existsSync(p));
+    if (unwritten !== undefined) {
+      return fail(
+        `exited 0 but did not write out ${unwritten[0]} (write it to the path PIPE_OUTS gives)`,
+      );
+    }
+    try {
+      await moveIntoPlace(plan.workspace, tmp, outsTmp);
+    } finally {
+      plan.observe.memo.forget([...outsTmp.keys()]);
+    }
+    const outs = await observeOuts(plan.observe, stage);
+    await record(name, await lockEntryFor(plan.workspace, before, outs, readMetrics(metricsFile)));
+    plan.observe.memo.settle(plan.workspace, plan.observe.cache, [
+      ...Object.keys(before.deps),
+      ...Object.keys(outs),
+    ]);
+    const unchanged =
+      entry !== undefined &&
+      stage.outs.every((o) => entry.outs[o.value]?.sha256 === shaOf(outs[o.value]));
+    plan.report({ type: 'stage-done', stage: name, durationMs: Date.now() - started, unchanged });
+    return 'ran';
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A remote cache hit applied in place of running: the outs are pulled (verified, atomic), then
+ * recorded like a run's, with the version and pusher as their source. False: run it locally
+ * (a miss, or the remote could not help, which is said and is never a failure).
+ */
+async function pulledFromRemote(
+  plan: RunPlan,
+  stage: Stage,
+  before: Observed,
+  record: (stage: StageName, entry: LockEntry) => Promise<void>,
+): Promise<boolean> {
+  const answer = await plan.remoteCache!(stage.name, before.fingerprint);
+  if (answer.kind === 'miss') return false;
+  if (answer.kind === 'unusable') {
+    plan.report({ type: 'remote-cache-unusable', stage: stage.name, reason: answer.reason });
+    return false;
+  }
+  const started = Date.now();
+  const applied = await answer.apply();
+  // Applied or not, the pull may have rewritten outs: observations of them are void.
+  plan.observe.memo.forget(stage.outs.map((o) => o.value));
+  if (!applied.ok) {
+    plan.report({
+      type: 'remote-cache-unusable',
+      stage: stage.name,
+      reason: `${applied.reason}; running it locally`,
+    });
+    return false;
+  }
+  const outs = await observeOuts(plan.observe, stage);
+  const entry = await lockEntryFor(
+    plan.workspace,
+    before,
+    outs,
+    answer.metrics === undefined ? undefined : { ...answer.metrics },
+  );
+  await record(stage.name, {
+    ...entry,
+    source: { version: answer.version, pushedBy: answer.pushedBy },
+  });
+  plan.report({
+    type: 'stage-pulled',
+    stage: stage.name,
+    version: answer.version,
+    pushedBy: answer.pushedBy,
+    files: applied.files,
+    bytes: applied.bytes,
+    durationMs: Date.now() - started,
+  });
+  return true;
+}
+
+/** Every out into place (see replaceByRename), then the old ones deleted. */
+async function moveIntoPlace(
+  workspace: string,
+  tmp: string,
+  outsTmp: ReadonlyMap<string, string>,
+): Promise<void> {
+  const aside = join(tmp, 'old');
+  for (const [declared, from] of outsTmp) await replaceByRename(workspace, declared, from, aside);
+  await rm(aside, { recursive: true, force: true });
+}
+
+function shaOf(h: PathHash | undefined): string | undefined {
+  return h === undefined || h.kind === 'missing' ? undefined : h.sha256;
+}
+
+function readMetrics(path: string): Record<string, unknown> | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function lockedAndSaved(workspace: string, h: PathHash): Promise<LockedPath> {
+  if (h.kind === 'missing') throw new Error(`internal: ${h.path} vanished while recording it`);
+  if (h.kind !== 'file') await saveManifest(workspace, h.kind === 'glob' ? '' : h.path, h.files);
+  return lockedPath(h);
+}
+
+async function lockEntryFor(
+  workspace: string,
+  before: Observed,
+  outs: Readonly<Record<string, PathHash>>,
+  metrics: Record<string, unknown> | undefined,
+): Promise<LockEntry> {
+  const deps: Record<string, LockedPath> = {};
+  for (const [p, h] of Object.entries(before.deps)) deps[p] = await lockedAndSaved(workspace, h);
+  const lockedOuts: Record<string, LockedPath> = {};
+  for (const [p, h] of Object.entries(outs)) lockedOuts[p] = await lockedAndSaved(workspace, h);
+  const entry: LockEntry = {
+    fingerprint: before.fingerprint,
+    cmd: before.cmd,
+    deps,
+    params: before.params,
+    env: before.env,
+    outs: lockedOuts,
+  };
+  return metrics === undefined ? entry : { ...entry, metrics };
+}

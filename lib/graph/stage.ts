@@ -1,0 +1,59 @@
+// The data model of pipeline.yaml after parsing and validation: what every other module reads.
+// Pure types; `pipeline-file.ts` builds them, `graph.ts` orders them.
+
+/** A stage name as written in pipeline.yaml. Branded so a name never mixes with a path. */
+export type StageName = string & { readonly __brand: 'StageName' };
+
+/**
+ * Where something sits in a source file. `offset` and `length` count UTF-16 code units from the
+ * start of the text (0-based); `line` and `column` are 1-based, as editors show them.
+ */
+export interface SourceRange {
+  readonly offset: number;
+  readonly length: number;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** A value together with the place in pipeline.yaml it came from, for diagnostics. */
+export interface Located<T> {
+  readonly value: T;
+  readonly range: SourceRange;
+}
+
+export interface Stage {
+  readonly name: StageName;
+  readonly nameRange: SourceRange;
+  readonly desc: string | undefined;
+  /** Workspace-relative POSIX path of the zx script that does the work. */
+  readonly cmd: Located<string>;
+  /** Files, folders or globs the stage reads; workspace-relative POSIX, no trailing slash. */
+  readonly deps: readonly Located<string>[];
+  /** Files or folders the stage writes; workspace-relative POSIX, no trailing slash. */
+  readonly outs: readonly Located<string>[];
+  /** Dotted keys of params.yaml whose values the stage reads (`clean.max_hold_ms`). */
+  readonly params: readonly Located<string>[];
+  /** Names of environment variables whose values are inputs of the stage. */
+  readonly env: readonly Located<string>[];
+}
+
+export interface Pipeline {
+  /** Absolute path of the workspace: the folder that holds pipeline.yaml. */
+  readonly root: string;
+  /** Absolute path of pipeline.yaml. */
+  readonly file: string;
+  /** The stages in the order pipeline.yaml declares them. */
+  readonly stages: ReadonlyMap<StageName, Stage>;
+}
+
+/** A `cmd` that names one JavaScript or TypeScript file: node runs it, with tsx for TypeScript. */
+const NODE_SCRIPT = /^[^\s'"`$;&|<>]+\.(ts|mts|js|mjs)$/;
+
+/**
+ * The node script a stage's `cmd` runs, when `cmd` is one (`stages/clean.ts`); undefined when
+ * `cmd` is a command line (`python3 train.py`), which a shell runs and whose files are deps only
+ * as declared. A script's code deps are found by the runner (its import closure).
+ */
+export function cmdScript(cmd: string): string | undefined {
+  return NODE_SCRIPT.test(cmd) ? cmd : undefined;
+}

@@ -1,0 +1,96 @@
+// Content hashes of files, folders and globs (sha256 via node:crypto, which uses the CPU's SHA
+// instructions through OpenSSL).
+//
+// Speed comes from three things: the state cache (HashCache) answers for files whose stamp has
+// not changed, so a no-op status only stats; stats run synchronously in one loop (cheaper than a
+// thread-pool round trip per file when the metadata is cached by the kernel); and the files that
+// must be read are read in parallel: many of them (a freshly downloaded folder) in batches on
+// worker threads, one per core, with synchronous reads (hash-threads.ts); a few with bounded
+// concurrency through libuv's thread pool while the main thread hashes what has arrived, files of
+// 16 MiB and more on a worker thread each, since sha256 runs on the thread that calls it.
+import { createHash } from 'node:crypto';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { sha256OfString, type Sha256Hex } from '../util/sha256.js';
+import type { FileHash } from './types.js';
+
+/**
+ * Files at most this big are read in one call; bigger ones are streamed so memory stays flat.
+ * 1 MiB: one read syscall's worth, well below what hurts with 64 reads in flight.
+ */
+const WHOLE_READ_MAX = 1 << 20;
+export async function hashFile(absPath: string, size = Infinity): Promise<Sha256Hex> {
+  if (size <= WHOLE_READ_MAX) {
+    return createHash('sha256')
+      .update(await readFile(absPath))
+      .digest('hex') as Sha256Hex;
+  }
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(absPath, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex') as Sha256Hex;
+}
+
+/** Manifest hash of files whose `path` is relative to `base` (a folder, or '' for a glob). */
+export function manifestHash(files: readonly FileHash[], base: string): Sha256Hex {
+  const cut = base === '' ? 0 : base.length + 1;
+  const line = (f: FileHash): string => `${f.path.slice(cut)}\t${f.sha256}\t${f.size}\n`;
+  if (!linesSorted(files)) return sha256OfString(files.map(line).sort().join(''));
+  // Our listings come sorted: hash the lines in chunks as they are made, so 100,000 line strings
+  // never live at once (they would survive into the old generation, and GC cost more than hashing).
+  const hash = createHash('sha256');
+  let chunk = '';
+  for (let i = 0; i < files.length; i++) {
+    chunk += line(files[i]!);
+    if (chunk.length > 1 << 16) {
+      hash.update(chunk);
+      chunk = '';
+    }
+  }
+  return hash.update(chunk).digest('hex') as Sha256Hex;
+}
+
+/**
+ * Whether the manifest lines of `files` are in sorted order, checked on the paths alone (no line
+ * strings made). Sorted paths give sorted lines, except where one path is a prefix of the next and
+ * the next continues with a character below the tab (\0..\b): then the shorter line sorts last.
+ */
+function linesSorted(files: readonly FileHash[]): boolean {
+  for (let i = 1; i < files.length; i++) {
+    const a = files[i - 1]!.path;
+    const b = files[i]!.path;
+    if (a >= b) return false;
+    if (b.startsWith(a) && b.charCodeAt(a.length) < TAB) return false;
+  }
+  return true;
+}
+
+const TAB = 9;
+
+/** Every regular file under a workspace-relative folder, workspace-relative POSIX, sorted. */
+export function listFolder(workspace: string, rel: string): string[] {
+  const files: string[] = [];
+  // Depth-first by hand: plain string concatenation, no path.join per entry. A symlink to a file
+  // counts as that file; symlinked folders are not followed (no cycles), other entries skipped.
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(`${workspace}/${dir}`, { withFileTypes: true })) {
+      if (e.isFile()) files.push(`${dir}/${e.name}`);
+      else if (e.isDirectory()) walk(`${dir}/${e.name}`);
+      else if (
+        e.isSymbolicLink() &&
+        statSync(`${workspace}/${dir}/${e.name}`, { throwIfNoEntry: false })?.isFile()
+      ) {
+        files.push(`${dir}/${e.name}`);
+      }
+    }
+  };
+  walk(rel);
+  return files.sort();
+}
+
+export function sum(files: readonly FileHash[]): number {
+  let total = 0;
+  for (const f of files) total += f.size;
+  return total;
+}

@@ -1,0 +1,95 @@
+// pipeline.yaml -> Pipeline. Reads the file (the only I/O besides the disk checks it delegates),
+// parses it into nodes that keep their offsets, and runs every check in one pass so the user sees
+// all problems at once, each located (STYLE.md §4).
+//
+//   read -> YAML syntax + duplicate keys -> JSON Schema (types, unknown keys, names)
+//        -> shape into stages -> rules on paths and outs, cycles (pure) -> checks against disk
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { error, sortDiagnostics } from './diagnostics.js';
+import type { Diagnostic, SourceFile } from './diagnostics.js';
+import type { Pipeline, Stage, StageName } from '../graph/stage.js';
+import { loadParams, missingParamDiagnostics } from './params-file.js';
+import { diskRules } from './disk-rules.js';
+import { cycleRules, outRules, pathRules } from './rules.js';
+import { schemaDiagnostics } from './schema.js';
+import { shapeStages } from './shape.js';
+import type { StageDraft } from './shape.js';
+import { parseYamlSource } from './yaml-source.js';
+
+export const pipelineFileName = 'pipeline.yaml';
+
+export type LoadPipelineResult =
+  | { readonly ok: true; readonly value: Pipeline; readonly warnings: Diagnostic[] }
+  | { readonly ok: false; readonly errors: Diagnostic[] };
+
+/** Reads and validates `<root>/pipeline.yaml`. Never throws for a user's mistake. */
+export async function loadPipeline(root: string): Promise<LoadPipelineResult> {
+  const path = join(root, pipelineFileName);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'EACCES') throw e;
+    return { ok: false, errors: [missingPipelineFile(root, code)] };
+  }
+  return parsePipeline(root, { path: pipelineFileName, text });
+}
+
+/** Validates pipeline.yaml's text; `root` is where relative paths are checked against the disk. */
+export async function parsePipeline(root: string, file: SourceFile): Promise<LoadPipelineResult> {
+  const parsed = parseYamlSource(file);
+  // A text that does not parse has no trustworthy tree: report the syntax errors alone.
+  if (!parsed.syntaxOk) return { ok: false, errors: parsed.errors };
+  const source = parsed.source;
+  const stages = shapeStages(source);
+  const errors = [
+    ...parsed.errors,
+    ...schemaDiagnostics(source),
+    ...pathRules(file, stages),
+    ...outRules(file, stages),
+    ...cycleRules(file, stages),
+    ...(await diskRules(root, file, stages)),
+    ...(await paramRules(root, file, stages)),
+  ];
+  if (errors.length > 0) return { ok: false, errors: sortDiagnostics(errors) };
+  const validated = new Map<StageName, Stage>();
+  for (const draft of stages) {
+    // Every stage has a cmd here: the schema requires one, and its absence would be an error.
+    if (draft.cmd === undefined)
+      throw new Error(`bug: stage ${draft.name} passed validation without a cmd`);
+    validated.set(draft.name, { ...draft, cmd: draft.cmd });
+  }
+  return {
+    ok: true,
+    value: { root, file: join(root, pipelineFileName), stages: validated },
+    warnings: parsed.warnings,
+  };
+}
+
+async function paramRules(
+  root: string,
+  file: SourceFile,
+  stages: readonly StageDraft[],
+): Promise<Diagnostic[]> {
+  const declared = stages.flatMap((s) => s.params.map((key) => ({ stage: s.name, key })));
+  if (declared.length === 0) return [];
+  const params = await loadParams(root);
+  return params.ok ? missingParamDiagnostics(file, params.value, declared) : params.error;
+}
+
+function missingPipelineFile(root: string, code: string | undefined): Diagnostic {
+  const why = code === 'ENOENT' ? 'there is no' : 'cannot read';
+  return error(undefined, undefined, `${why} ${pipelineFileName} in ${root}`, starterHint);
+}
+
+export const starterHint = [
+  'run pipe inside a workspace (or pass -C <folder>), or start one with a pipeline.yaml like:',
+  '  # yaml-language-server: $schema=config/pipeline.schema.json',
+  '  stages:',
+  '    hello:',
+  '      cmd: stages/hello.mjs',
+  '      deps: [data/input.txt]',
+  '      outs: [data/hello.txt]',
+].join('\n');

@@ -1,0 +1,340 @@
+// The gs:// remote through @google-cloud/storage 7 with Application Default Credentials.
+// STORAGE_EMULATOR_HOST is honoured by the client itself; PIPE_GCS_ENDPOINT (gcsEndpoint) names
+// a JSON API endpoint explicitly, which is how tests reach test/gcs-server/.
+// Create-only is `ifGenerationMatch: 0`; a ref moves with `ifGenerationMatch: <generation read>`;
+// the service answers 412 when the condition fails, so two pushes can never clobber each other.
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Storage, type Bucket, type File, type GetFilesOptions } from '@google-cloud/storage';
+import type { Sha256Hex } from '../util/sha256.js';
+import {
+  done,
+  failed,
+  InvalidRef,
+  parseRefBody,
+  refBody,
+  type Remote,
+  type RefState,
+  type RemoteError,
+  type RemoteOptions,
+  type RemoteResult,
+} from './remote.js';
+import {
+  parseRefName,
+  parseVersionId,
+  remoteKeys,
+  type RefName,
+  type VersionId,
+} from './remote-path.js';
+import { ContentMismatch, verifyingStream, writeVerified } from './verified-file.js';
+
+/** Below this a single multipart request; above, a resumable upload that survives a dropped connection. */
+const RESUMABLE_FROM_BYTES = 8 * 1024 * 1024;
+/** Reading this many fan-out folders one by one costs more requests than listing all objects. */
+const MAX_FOLDER_LISTS = 16;
+
+export interface GcsRemoteOptions extends RemoteOptions {
+  readonly url: string;
+  readonly bucket: string;
+  readonly prefix: string;
+}
+
+export class GcsRemote implements Remote {
+  readonly url: string;
+  readonly #bucket: Bucket;
+  readonly #prefix: string;
+  readonly #pageSize: number;
+
+  constructor(options: GcsRemoteOptions) {
+    const maxRetries = options.maxRetries ?? 3;
+    const storage = new Storage({
+      ...(options.gcsEndpoint === undefined || options.gcsEndpoint === ''
+        ? {}
+        : { apiEndpoint: options.gcsEndpoint }),
+      retryOptions: { autoRetry: maxRetries > 0, maxRetries },
+    });
+    this.url = options.url;
+    this.#bucket = storage.bucket(options.bucket);
+    this.#prefix = options.prefix;
+    this.#pageSize = options.listPageSize ?? 1000;
+  }
+
+  async hasObjects(shas: readonly Sha256Hex[]): Promise<RemoteResult<Set<Sha256Hex>>> {
+    return this.#guard('objects', async () => {
+      const wanted = new Set(shas);
+      const folders = [...new Set(shas.map((s) => s.slice(0, 2)))];
+      const prefixes =
+        folders.length <= MAX_FOLDER_LISTS
+          ? folders.map((twoHex) => remoteKeys.objectsFolder(this.#prefix, twoHex))
+          : [remoteKeys.objectsFolder(this.#prefix)];
+      const present = new Set<Sha256Hex>();
+      for (const prefix of prefixes) {
+        for (const name of await this.#list(prefix)) {
+          const sha = name.slice(name.lastIndexOf('/') + 1) as Sha256Hex;
+          if (wanted.has(sha)) present.add(sha);
+        }
+      }
+      return done(present);
+    });
+  }
+
+  async putObject(
+    sha: Sha256Hex,
+    localPath: string,
+    size: number,
+  ): Promise<RemoteResult<'stored' | 'present'>> {
+    return this.#guard(`object ${sha}`, async () => {
+      const upload = this.#file(remoteKeys.object(this.#prefix, sha)).createWriteStream({
+        resumable: size >= RESUMABLE_FROM_BYTES,
+        // md5 (node:crypto, native) rather than the client's JavaScript crc32c: same end-to-end
+        // check that the service stored what we sent, at a fraction of the CPU (bench/remote-transfer.ts).
+        validation: 'md5',
+        preconditionOpts: { ifGenerationMatch: 0 },
+        metadata: { contentType: 'application/octet-stream' },
+      });
+      try {
+        // The verifier fails before the body's end reaches the client: the service never
+        // finalises an object whose bytes are not `sha`.
+        await pipeline(createReadStream(localPath), verifyingStream(sha, size), upload);
+        return done('stored');
+      } catch (error) {
+        if (error instanceof ContentMismatch) {
+          return failed({
+            kind: 'corrupt',
+            what: localPath,
+            expected: error.expected,
+            actual: error.actual,
+          });
+        }
+        if (httpStatus(error) === 412) return done('present');
+        const code = (error as { code?: unknown }).code;
+        if (code === 'FILE_NO_UPLOAD' || code === 'FILE_NO_UPLOAD_DELETE') {
+          // The service's md5 of what it stored differs from ours of what we sent. The client
+          // deletes the object (FILE_NO_UPLOAD); if that failed, a later getObject still refuses it.
+          return failed({
+            kind: 'corrupt',
+            what: `object ${sha} on upload`,
+            expected: 'the md5 of the bytes sent',
+            actual: `what the service stored (${code})`,
+          });
+        }
+        if (code === 'ENOENT' && (error as NodeJS.ErrnoException).path === localPath) {
+          return failed({ kind: 'not-found', what: `local file ${localPath}` });
+        }
+        throw error;
+      }
+    });
+  }
+
+  async getObject(sha: Sha256Hex, destPath: string): Promise<RemoteResult<{ size: number }>> {
+    const what = `object ${sha}`;
+    return this.#guard(what, async () => {
+      // The client checks the md5 from x-goog-hash as it reads; we check sha256 on top, because
+      // that only proves the bytes are what the service stored, not what the name says.
+      const source = this.#file(remoteKeys.object(this.#prefix, sha)).createReadStream({
+        validation: 'md5',
+      });
+      try {
+        const written = await writeVerified(source, sha, destPath);
+        if (!written.ok)
+          return failed({
+            kind: 'corrupt',
+            what,
+            expected: written.mismatch.expected,
+            actual: written.mismatch.actual,
+          });
+        return done({ size: written.size });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 'CONTENT_DOWNLOAD_MISMATCH') {
+          return failed({
+            kind: 'corrupt',
+            what,
+            expected: 'the crc32c/md5 the service holds',
+            actual: 'different bytes in transit',
+          });
+        }
+        throw error;
+      }
+    });
+  }
+
+  async putManifest(id: VersionId, json: string): Promise<RemoteResult<'stored' | 'present'>> {
+    const what = `version ${id}`;
+    return this.#guard(what, async () => {
+      const file = this.#file(remoteKeys.version(this.#prefix, id));
+      try {
+        await file.save(json, {
+          resumable: false,
+          contentType: 'application/json',
+          preconditionOpts: { ifGenerationMatch: 0 },
+        });
+        return done('stored');
+      } catch (error) {
+        if (httpStatus(error) !== 412) throw error;
+        const [existing] = await file.download();
+        return existing.toString('utf8') === json
+          ? done('present')
+          : failed({ kind: 'exists', what });
+      }
+    });
+  }
+
+  async getManifest(id: VersionId): Promise<RemoteResult<string>> {
+    return this.#guard(`version ${id}`, async () => {
+      const [bytes] = await this.#file(remoteKeys.version(this.#prefix, id)).download();
+      return done(bytes.toString('utf8'));
+    });
+  }
+
+  async listVersions(): Promise<RemoteResult<VersionId[]>> {
+    return this.#guard('versions', async () => {
+      const folder = remoteKeys.versionsFolder(this.#prefix);
+      const ids: VersionId[] = [];
+      for (const name of await this.#list(folder)) {
+        const id = parseVersionId(name.slice(folder.length).replace(/\.json$/, ''));
+        if (id.ok && name.endsWith('.json')) ids.push(id.value);
+      }
+      return done(ids.sort());
+    });
+  }
+
+  async readRef(name: RefName): Promise<RemoteResult<RefState | null>> {
+    const result = await this.#guard(`ref ${name}`, async () => done(await this.#readRef(name)));
+    return !result.ok && result.error.kind === 'not-found' ? done(null) : result;
+  }
+
+  async casRef(
+    name: RefName,
+    versionId: VersionId,
+    expected: string | null,
+  ): Promise<RemoteResult<RefState>> {
+    return this.#guard(`ref ${name}`, async () => {
+      const file = this.#file(remoteKeys.ref(this.#prefix, name));
+      try {
+        await file.save(refBody(versionId), {
+          resumable: false,
+          contentType: 'application/json',
+          preconditionOpts: { ifGenerationMatch: expected ?? 0 },
+        });
+      } catch (error) {
+        if (httpStatus(error) !== 412) throw error;
+        const current = await this.readRef(name);
+        if (!current.ok) return current;
+        return failed({ kind: 'conflict', ref: name, current: current.value });
+      }
+      return done({ versionId, generation: String(file.metadata.generation) });
+    });
+  }
+
+  async listRefs(): Promise<RemoteResult<Map<RefName, RefState>>> {
+    return this.#guard('refs', async () => {
+      const folder = remoteKeys.refsFolder(this.#prefix);
+      const refs = new Map<RefName, RefState>();
+      for (const key of (await this.#list(folder)).sort()) {
+        const name = parseRefName(key.slice(folder.length).replace(/\.json$/, ''));
+        if (!name.ok || !key.endsWith('.json')) continue;
+        const state = await this.readRef(name.value);
+        if (!state.ok) return state;
+        if (state.value !== null) refs.set(name.value, state.value);
+      }
+      return done(refs);
+    });
+  }
+
+  /** Reads a ref's body and its generation in one request (the x-goog-generation header). */
+  async #readRef(name: RefName): Promise<RefState> {
+    let generation: string | undefined;
+    const chunks: Buffer[] = [];
+    const stream = this.#file(remoteKeys.ref(this.#prefix, name)).createReadStream();
+    stream.on('response', (response: { headers: Record<string, string | undefined> }) => {
+      generation = response.headers['x-goog-generation'];
+    });
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    if (generation === undefined)
+      throw new Error(`${this.url}: no x-goog-generation header on ref ${name}`);
+    return { versionId: parseRefBody(name, Buffer.concat(chunks).toString('utf8')), generation };
+  }
+
+  /** Every object name under `prefix`, page by page (pageSize per request). */
+  async #list(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    let query: GetFilesOptions | null = { prefix, autoPaginate: false, maxResults: this.#pageSize };
+    while (query !== null) {
+      const [files, next] = (await this.#bucket.getFiles(query)) as unknown as [
+        File[],
+        GetFilesOptions | null | undefined,
+      ];
+      for (const file of files) names.push(file.name);
+      query = next ?? null;
+    }
+    return names;
+  }
+
+  #file(key: string): File {
+    return this.#bucket.file(key);
+  }
+
+  /** Maps what the service or network can answer to values; anything else is a bug and throws. */
+  async #guard<T>(what: string, body: () => Promise<RemoteResult<T>>): Promise<RemoteResult<T>> {
+    try {
+      return await body();
+    } catch (error) {
+      if (error instanceof InvalidRef) return failed(error.toError());
+      const mapped = classify(error, what, this.url);
+      if (mapped === undefined) throw error;
+      return failed(mapped);
+    }
+  }
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+function classify(error: unknown, what: string, remote: string): RemoteError | undefined {
+  const status = httpStatus(error);
+  const detail = error instanceof Error ? error.message : String(error);
+  if (status === 404) return { kind: 'not-found', what };
+  if (status === 401 || status === 403) return { kind: 'denied', remote, detail };
+  if (status === 429 || (status !== undefined && status >= 500))
+    return { kind: 'unreachable', remote, detail };
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code))
+    return { kind: 'unreachable', remote, detail };
+  if (
+    /Could not load the default credentials|invalid_grant|Could not refresh access token/i.test(
+      detail,
+    )
+  ) {
+    return {
+      kind: 'denied',
+      remote,
+      detail: `${detail} (run: gcloud auth application-default login)`,
+    };
+  }
+  if (/retry limit exceeded|socket hang up|network/i.test(detail))
+    return { kind: 'unreachable', remote, detail };
+  return undefined;
+}
+
+/**
+ * The HTTP status of a client error. Simple (multipart) requests fail with an ApiError whose
+ * `.code` is the status; resumable uploads fail with a GaxiosError whose `.status` (and
+ * `.response.status`) carry it, while its `.code` may be a string.
+ */
+export function httpStatus(error: unknown): number | undefined {
+  const e = error as
+    | { code?: unknown; status?: unknown; response?: { status?: unknown } }
+    | undefined;
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.status === 'number') return e.status;
+  if (typeof e?.response?.status === 'number') return e.response.status;
+  return undefined;
+}

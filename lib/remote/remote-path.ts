@@ -1,0 +1,147 @@
+// Names that come from a remote or a manifest are untrusted input: a teammate's buggy push, or a
+// hostile bucket, must never make pull write outside the workspace or a key leave the prefix.
+// Everything here is pure except workspaceDestination, which must look at the disk (symlinks).
+import type { Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Sha256Hex } from '../util/sha256.js';
+
+/** `YYYY-MM-DD_HH-MM-SS_<host>-<user>` (UTC), host and user sanitised; see makeVersionId. */
+export type VersionId = string & { readonly __brand: 'VersionId' };
+/** A movable name on the remote (`current`, a tag). */
+export type RefName = string & { readonly __brand: 'RefName' };
+
+export type PathCheck<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: string };
+
+const ok = <T>(value: T): PathCheck<T> => ({ ok: true, value });
+const bad = <T>(reason: string): PathCheck<T> => ({ ok: false, reason });
+
+const VERSION_ID = /^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}_[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
+const REF_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+/** Lower-case letters, digits and single dashes, at most 40 characters; '' becomes 'unknown'. */
+export function sanitiseNamePart(raw: string): string {
+  const clean = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return clean === '' ? 'unknown' : clean;
+}
+
+/** The ID a push made at `when` by `user` on `host` gets. UTC, so teammates' clocks sort. */
+export function makeVersionId(when: Date, host: string, user: string): VersionId {
+  const iso = when.toISOString(); // 2026-11-26T11:51:41.123Z
+  const date = iso.slice(0, 10);
+  const time = iso.slice(11, 19).replaceAll(':', '-');
+  return `${date}_${time}_${sanitiseNamePart(host)}-${sanitiseNamePart(user)}` as VersionId;
+}
+
+export function parseVersionId(raw: string): PathCheck<VersionId> {
+  return VERSION_ID.test(raw)
+    ? ok(raw as VersionId)
+    : bad(`"${raw}" is not a version ID (expected YYYY-MM-DD_HH-MM-SS_<host>-<user>, lower-case)`);
+}
+
+export function parseRefName(raw: string): PathCheck<RefName> {
+  if (!REF_NAME.test(raw) || raw.includes('..')) {
+    return bad(`"${raw}" is not a ref name (letters, digits, '.', '_', '-'; at most 63; no '..')`);
+  }
+  return ok(raw as RefName);
+}
+
+export function parseSha256(raw: string): PathCheck<Sha256Hex> {
+  return SHA256.test(raw) ? ok(raw as Sha256Hex) : bad(`"${raw}" is not a lower-case hex sha256`);
+}
+
+/** A key prefix inside a bucket: '' or slash-separated plain segments, no '.', '..' or empty ones. */
+export function parseKeyPrefix(raw: string): PathCheck<string> {
+  const trimmed = raw.replace(/^\/+|\/+$/g, '');
+  if (trimmed === '') return ok('');
+  for (const segment of trimmed.split('/')) {
+    if (segment === '.' || segment === '..' || !PREFIX_SEGMENT.test(segment)) {
+      return bad(
+        `prefix "${raw}" has an unsafe segment "${segment}" (letters, digits, '.', '_', '-' only)`,
+      );
+    }
+  }
+  return ok(trimmed);
+}
+
+/**
+ * The keys a remote uses, all below `prefix`. Inputs are branded, so they were validated; the
+ * objects fan out by the first two hex digits so no folder grows past ~1/256 of the store.
+ */
+export const remoteKeys = {
+  object: (prefix: string, sha: Sha256Hex) => under(prefix, `objects/${sha.slice(0, 2)}/${sha}`),
+  objectsFolder: (prefix: string, twoHex?: string) =>
+    under(prefix, twoHex === undefined ? 'objects/' : `objects/${twoHex}/`),
+  version: (prefix: string, id: VersionId) => under(prefix, `versions/${id}.json`),
+  versionsFolder: (prefix: string) => under(prefix, 'versions/'),
+  ref: (prefix: string, name: RefName) => under(prefix, `refs/${name}.json`),
+  refsFolder: (prefix: string) => under(prefix, 'refs/'),
+};
+
+function under(prefix: string, rest: string): string {
+  return prefix === '' ? rest : `${prefix}/${rest}`;
+}
+
+/** Folders a manifest may never write into: git's own data and pipe's state. */
+const FORBIDDEN_TOP = new Set(['.git', '.pipe']);
+
+/**
+ * A workspace-relative POSIX path from a manifest. Rejects what could escape or confuse:
+ * empty, NUL, backslash (a Windows separator that POSIX keeps in a name), absolute or drive
+ * paths, empty / '.' / '..' segments, and anything under .git or .pipe.
+ */
+export function parseManifestPath(raw: string): PathCheck<string> {
+  if (raw === '') return bad('empty path');
+  if (raw.includes('\0')) return bad(`path ${JSON.stringify(raw)} contains a NUL byte`);
+  if (raw.includes('\\')) return bad(`path "${raw}" contains a backslash`);
+  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) return bad(`path "${raw}" is absolute`);
+  if (raw.length > 4096) return bad(`path "${raw.slice(0, 40)}..." is longer than 4096 characters`);
+  const segments = raw.split('/');
+  for (const segment of segments) {
+    if (segment === '' || segment === '.' || segment === '..') {
+      return bad(`path "${raw}" has a "${segment === '' ? '//' : segment}" segment`);
+    }
+  }
+  if (FORBIDDEN_TOP.has(segments[0]!)) return bad(`path "${raw}" is inside ${segments[0]}/`);
+  return ok(raw);
+}
+
+/**
+ * The absolute path pull may write `rel` to, checked against the disk as it is now: every
+ * existing folder on the way must be a real folder, not a symlink (a symlinked `data/` could
+ * point anywhere). The file itself may be a symlink: writers rename over it, which replaces the
+ * link, never its target. Checked just before writing; a concurrent attacker with write access
+ * to the workspace is out of scope (they could edit the files directly).
+ */
+export async function workspaceDestination(
+  workspace: string,
+  rel: string,
+): Promise<PathCheck<string>> {
+  const checked = parseManifestPath(rel);
+  if (!checked.ok) return checked;
+  const segments = checked.value.split('/');
+  let folder = workspace;
+  for (const segment of segments.slice(0, -1)) {
+    folder = join(folder, segment);
+    let st: Stats;
+    try {
+      st = await lstat(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') break; // the rest gets created as real folders
+      throw error;
+    }
+    if (st.isSymbolicLink()) return bad(`path "${rel}" goes through the symlink ${folder}`);
+    if (!st.isDirectory())
+      return bad(`path "${rel}" goes through ${folder}, which is not a folder`);
+  }
+  return ok(join(workspace, ...segments));
+}

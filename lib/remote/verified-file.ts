@@ -1,0 +1,87 @@
+// Content checks on the way in and out of a remote: bytes are hashed as they stream, and a file
+// lands under its final name only after its sha256 (and size) matched. Shared by both stores.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Sha256Hex } from '../util/sha256.js';
+
+/** Raised inside a stream pipeline when the bytes are not what their name says. */
+export class ContentMismatch extends Error {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`content mismatch: expected ${expected}, got ${actual}`);
+  }
+}
+
+/**
+ * A pass-through that fails in its flush, before the end of the data reaches the sink, when the
+ * bytes are not `sha` (and `size`, if given). An upload sink therefore never sees a complete body
+ * and the service never finishes the object; a file sink is left as a temp file to remove.
+ */
+export function verifyingStream(sha: Sha256Hex, size?: number): Transform {
+  const hash = createHash('sha256');
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      hash.update(chunk);
+      seen += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      const actual = hash.digest('hex');
+      if (actual !== sha) return callback(new ContentMismatch(`sha256 ${sha}`, `sha256 ${actual}`));
+      if (size !== undefined && seen !== size)
+        return callback(new ContentMismatch(`${size} bytes`, `${seen} bytes`));
+      callback();
+    },
+  });
+}
+
+/** A temp name in the same folder as `finalPath`, so rename/link stays on one filesystem. */
+export function tempPathBeside(finalPath: string): string {
+  return join(
+    dirname(finalPath),
+    `.${basename(finalPath)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+}
+
+export type VerifiedWrite =
+  | { readonly ok: true; readonly size: number }
+  | { readonly ok: false; readonly mismatch: ContentMismatch };
+
+/**
+ * Streams `source` into a temp file beside `finalPath` through verifyingStream, then hands the
+ * temp path to `commit` (rename, or link for create-only). On a mismatch, or any error, the temp
+ * file is removed and `finalPath` is untouched. Other errors are rethrown for the caller to map.
+ */
+export async function writeVerified(
+  source: Readable,
+  sha: Sha256Hex,
+  finalPath: string,
+  commit: (tempPath: string) => Promise<void> = (temp) => rename(temp, finalPath),
+): Promise<VerifiedWrite> {
+  await mkdir(dirname(finalPath), { recursive: true });
+  const temp = tempPathBeside(finalPath);
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(source, verifyingStream(sha), counter, createWriteStream(temp, { flags: 'wx' }));
+    await commit(temp);
+    return { ok: true, size };
+  } catch (error) {
+    if (error instanceof ContentMismatch) return { ok: false, mismatch: error };
+    throw error;
+  } finally {
+    await rm(temp, { force: true });
+  }
+}

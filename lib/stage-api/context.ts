@@ -1,0 +1,59 @@
+// The stage side of docs/stage-contract.md: reads the PIPE_* variables the runner sets into a
+// typed object, so stage scripts never parse the environment themselves.
+import { writeFileSync } from 'node:fs';
+
+export interface StageContext {
+  readonly workspace: string;
+  readonly stage: string;
+  readonly deps: readonly string[];
+  readonly outs: Readonly<Record<string, string>>;
+  readonly params: Readonly<Record<string, unknown>>;
+  /** The temporary absolute path to write the declared out `declared` to. */
+  out(declared: string): string;
+  /** The value of a declared param; throws if the stage did not declare it. */
+  param<T>(key: string): T;
+  /** Record counts and other small facts about this run, kept in the lock entry. */
+  writeMetrics(metrics: Record<string, unknown>): void;
+}
+
+function jsonVar<T>(env: NodeJS.ProcessEnv, name: string, fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return JSON.parse(raw) as T;
+}
+
+export function stageContext(env: NodeJS.ProcessEnv = process.env): StageContext {
+  const workspace = env.PIPE_WORKSPACE ?? process.cwd();
+  const stage = env.PIPE_STAGE ?? '(unknown stage)';
+  const deps = jsonVar<string[]>(env, 'PIPE_DEPS', []);
+  const outs = jsonVar<Record<string, string>>(env, 'PIPE_OUTS', {});
+  const params = jsonVar<Record<string, unknown>>(env, 'PIPE_PARAMS', {});
+  const metricsFile = env.PIPE_METRICS_FILE;
+  return {
+    workspace,
+    stage,
+    deps,
+    outs,
+    params,
+    out(declared) {
+      const path = outs[declared];
+      if (path === undefined) {
+        throw new Error(
+          `stage ${stage} writes ${declared}, but pipeline.yaml does not list it in outs`,
+        );
+      }
+      return path;
+    },
+    param<T>(key: string): T {
+      if (!(key in params)) {
+        throw new Error(
+          `stage ${stage} reads param ${key}, but pipeline.yaml does not list it in params`,
+        );
+      }
+      return params[key] as T;
+    },
+    writeMetrics(metrics) {
+      if (metricsFile !== undefined) writeFileSync(metricsFile, JSON.stringify(metrics));
+    },
+  };
+}

@@ -1,17 +1,17 @@
-// Benchmark: hashing 1 GiB of deps the first time (empty state cache), `pipe status` against
-// `openssl dgst -sha256` over the same bytes. Both read from a warm page cache (one warm-up run
-// each), so this compares hashing, not the disk. Medians of RUNS runs, measured in one run.
+// Measures: hashing 1 GiB of deps the first time (empty state cache): a whole `pipe status`.
+// Peer: `openssl dgst -sha256` over the same bytes. Both read from a warm page cache (one warm-up
+// run each), so this compares hashing, not the disk. Medians of RUNS interleaved runs.
 //
-// Run:  npx tsc -p tsconfig.json && node --import tsx bench/hash-throughput.ts [MiB]
-// Writes bench/results/hashing.md. The work tree lives in bench/work/ (git-ignored).
+// Run:  npm run bench:hash [-- MiB]       (default 1024; smoke: -- 128)
+//   or: npx tsc -p tsconfig.json && npx tsx bench/hash-throughput.ts [MiB]
+// Writes hashing.md under BENCH_RESULTS (bench/paths.ts); the work tree under BENCH_WORK.
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repo, resultPath, workPath } from './paths.js';
 
-const repo = fileURLToPath(new URL('../', import.meta.url));
 const pipeBin = join(repo, 'bin', 'pipe.js');
 const totalMiB = Number(process.argv[2] ?? 1024);
 const FILE_MIB = 64;
@@ -29,7 +29,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-const dir = join(repo, 'bench', 'work', 'hash');
+const dir = workPath('hash');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(join(dir, 'big'), { recursive: true });
 mkdirSync(join(dir, 'stages'), { recursive: true });
@@ -81,7 +81,6 @@ const lines = [
   `| pipe --version (startup alone) | ${(s / 1000).toFixed(3)} | | |`,
   '',
 ];
-mkdirSync(join(repo, 'bench', 'results'), { recursive: true });
-writeFileSync(join(repo, 'bench', 'results', 'hashing.md'), lines.join('\n'));
+writeFileSync(resultPath('hashing.md'), lines.join('\n'));
 process.stdout.write(lines.join('\n'));
 rmSync(join(dir, 'big'), { recursive: true, force: true });

@@ -1,10 +1,11 @@
-// Benchmark: the keystroke pipeline (`pipe build features`: download -> clean -> keypairs ->
-// features, real stages, real DuckDB) against a straightforward pandas version of clean + keypairs
-// + features (bench/pandas_pipeline.py) on the same generated uploads, in both upload formats.
+// Measures: the keystroke pipeline end to end (`pipe build features`: download -> clean ->
+// keypairs -> features, real stages, real DuckDB) on generated uploads in both upload formats.
+// Peer: a straightforward pandas version of clean + keypairs + features (bench/pandas_pipeline.py)
+// on the same files; both outputs must agree row by row.
 //
 //   sets/k<N>/{webapp,aalto}  ──hard links──▶  ws-<format>-<N>/samples/<format>   (UPLOADS_URL=file://samples)
 //        │                                          └─ pipe build features ─▶ data/{raw,clean,keypairs,features}
-//        └─ /usr/bin/python3 bench/pandas_pipeline.py ─▶ pandas-<format>-<N>/{keypairs,sequences}.csv
+//        └─ $PYTHON bench/pandas_pipeline.py ─▶ pandas-<format>-<N>/{keypairs,sequences}.csv
 //   then: both outputs joined row by row in DuckDB (bench/keystrokes/compare.ts), and a no-op rebuild.
 //
 // Per size: wall time end to end and per stage (the runner's --log-format json events), keystrokes
@@ -13,21 +14,24 @@
 // pandas runs at --pandas-keystrokes (default 1M) and at --keystrokes too unless its time, projected
 // linearly from the smaller size, exceeds --pandas-limit-min minutes; then the table says so.
 //
-// Run:  npx tsc -p tsconfig.json && node --import tsx bench/keystroke-bench.ts [--keystrokes N]
-//       (CI-size smoke run: --keystrokes 20000 --pandas-keystrokes 20000)
-// Needs /usr/bin/python3 with pandas (apt-get install python3-pandas). Work trees live in
-// bench/work/ (git-ignored); writes bench/results/keystrokes.md and keystrokes.json.
+// Run:  npm run bench:keystrokes [-- --keystrokes N]   (default 10M, about 25 minutes in all)
+//   or: npx tsc -p tsconfig.json && npx tsx bench/keystroke-bench.ts [--keystrokes N]
+//   smoke: BENCH_RESULTS=bench/work/smoke npm run bench:keystrokes -- --keystrokes 20000 \
+//            --pandas-keystrokes 20000 --noop-runs 1
+// Needs a Python with pandas: PYTHON (default /usr/bin/python3, Debian's, with
+// `apt-get install python3-pandas`). Generated sets and workspaces live under BENCH_WORK; writes
+// keystrokes.md and keystrokes.json under BENCH_RESULTS (bench/paths.ts).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { compareOutputs, type Comparison } from './keystrokes/compare.js';
 import { ensureSet, type GeneratedSet } from './keystrokes/generate-set.js';
 import { measure } from './keystrokes/measure.js';
 import { prepareBenchWorkspace } from './keystrokes/workspace.js';
+import { benchWork as work, repo, resultPath } from './paths.js';
 import {
   renderMarkdown,
   type Failure,
@@ -36,8 +40,7 @@ import {
   type PandasRun,
 } from './keystrokes/report.js';
 
-const repo = fileURLToPath(new URL('../', import.meta.url));
-const work = join(repo, 'bench/work');
+const python = process.env.PYTHON ?? '/usr/bin/python3';
 const pipeBin = join(repo, 'bin/pipe.js');
 const STAGES = ['download', 'clean', 'keypairs', 'features'] as const;
 const FORMATS = ['webapp', 'aalto'] as const;
@@ -68,13 +71,13 @@ if (values.help) {
   process.exit(0);
 }
 if (values['render-only']) {
-  const saved = JSON.parse(readFileSync(join(repo, 'bench/results/keystrokes.json'), 'utf8')) as {
+  const saved = JSON.parse(readFileSync(resultPath('keystrokes.json'), 'utf8')) as {
     meta: Record<string, unknown>;
     runs: FormatRun[];
     failures: Failure[];
   };
   writeFileSync(
-    join(repo, 'bench/results/keystrokes.md'),
+    resultPath('keystrokes.md'),
     renderMarkdown(saved.meta, saved.runs, saved.failures),
   );
   process.exit(0);
@@ -170,7 +173,7 @@ async function runPandas(
   rmSync(out, { recursive: true, force: true });
   const m = await measure(
     repo,
-    '/usr/bin/python3',
+    python,
     [
       join(repo, 'bench/pandas_pipeline.py'),
       '--uploads',
@@ -296,13 +299,12 @@ function writeResults(): void {
     patchesApplied: values.apply,
     command: `node --import tsx bench/keystroke-bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
   };
-  mkdirSync(join(repo, 'bench/results'), { recursive: true });
   writeFileSync(
-    join(repo, 'bench/results/keystrokes.json'),
+    resultPath('keystrokes.json'),
     `${JSON.stringify({ meta, sets, runs, failures }, null, 2)}\n`,
   );
-  writeFileSync(join(repo, 'bench/results/keystrokes.md'), renderMarkdown(meta, runs, failures));
+  writeFileSync(resultPath('keystrokes.md'), renderMarkdown(meta, runs, failures));
 }
 
-log('wrote bench/results/keystrokes.md and keystrokes.json');
+log(`wrote ${resultPath('keystrokes.md')} and keystrokes.json`);
 if (runs.some((r) => r.comparison !== undefined && !r.comparison.ok)) process.exitCode = 1;

@@ -1,9 +1,14 @@
 // How fast could `pipe build features` be on this machine at all? Times the parts of the work no
 // version of this pipeline can skip, each on its own, against a workspace that keystroke-bench.ts
 // built (its data/raw and its Parquet outputs): evidence for how far issue 3's "10x pandas" target
-// is from what the machine allows. One run per cell; run it under `flock /work/bench.lock`.
+// is from what the machine allows. One run per cell; run it alone (other load skews every cell).
+// Peer: the pandas compute time in keystrokes.json (bench/keystroke-bench.ts), divided by 10.
 //
-//   node --import tsx bench/keystroke-floor.ts [--keystrokes 10000000] [--formats webapp,aalto]
+// Run:  npm run bench:floor [-- --keystrokes N] [--formats webapp,aalto]   (default 10M)
+//   or: npx tsc -p tsconfig.json && npx tsx bench/keystroke-floor.ts [--keystrokes N]
+//   after keystroke-bench.ts at the same N with the same BENCH_WORK and BENCH_RESULTS (it reads
+//   the workspaces ws-<format>-<N> under BENCH_WORK and keystrokes.json under BENCH_RESULTS);
+//   writes keystroke-floor.md under BENCH_RESULTS (bench/paths.ts).
 //
 // The parts (each a lower bound of a stage's own work, not the stage):
 //   start-up   4 x `node --import tsx` loading @duckdb/node-api: one process per stage.
@@ -25,20 +30,19 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { hashPath as HashPath } from '../lib/observe/hash-path.js';
 import type { noHashCache as NoHashCache } from '../lib/observe/types.js';
 import { openDuckDb, sqlString } from '../stages/duckdb.js';
+import { repo, resultPath, workPath } from './paths.js';
 
-const repo = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({
   options: {
     keystrokes: { type: 'string', default: '10000000' },
     formats: { type: 'string', default: 'webapp,aalto' },
   },
 });
-const results = JSON.parse(readFileSync(join(repo, 'bench/results/keystrokes.json'), 'utf8')) as {
+const results = JSON.parse(readFileSync(resultPath('keystrokes.json'), 'utf8')) as {
   runs: { format: string; keystrokes: number; pandas?: { computeSeconds?: number } }[];
 };
 
@@ -57,7 +61,7 @@ const { hashPath, noHashCache } = (await import(join(repo, 'dist/lib/observe/has
 
 const rows: string[] = [];
 for (const format of values.formats!.split(',')) {
-  const ws = join(repo, 'bench/work', `ws-${format}-${values.keystrokes}`);
+  const ws = workPath(`ws-${format}-${values.keystrokes}`);
   const raw = join(ws, 'data/raw', format);
   const files = readdirSync(raw).map((f) => join(raw, f));
   const scratch = mkdtempSync(join(tmpdir(), 'floor-'));
@@ -113,7 +117,7 @@ for (const format of values.formats!.split(',')) {
   process.stdout.write(`${rows.at(-1)}\n`);
 }
 
-const out = join(repo, 'bench/results/keystroke-floor.md');
+const out = resultPath('keystroke-floor.md');
 writeFileSync(
   out,
   `# The floor under \`pipe build features\` at ${Number(values.keystrokes).toLocaleString('en-US')} keystrokes

@@ -1,5 +1,7 @@
-// pipe push / pull end to end, the real CLI against the GCS JSON API server fixture on loopback:
-//   node --import tsx bench/push-pull.ts        (BENCH_FILES=10000, BENCH_BIG_MB=1024)
+// pipe push / pull end to end, the real CLI against the GCS JSON API server fixture on loopback.
+// Run:  npm run bench:push-pull           (BENCH_FILES=10000, BENCH_BIG_MB=1024 by default)
+//   or: npx tsc -p tsconfig.json && npx tsx bench/push-pull.ts
+//   smoke: BENCH_FILES=200 BENCH_BIG_MB=16 BENCH_ROUNDS=1 BENCH_LATENCY_FILES=50 npm run bench:push-pull
 // Measures, in one run so ratios share the machine's noise:
 //   - push and pull of a version of BENCH_FILES small files (1-4 KiB), and of one BENCH_BIG_MB file
 //   - an unchanged re-push of the small-file version: bytes sent (from the fixture's request log:
@@ -12,22 +14,15 @@
 //   - the same comparison for BENCH_LATENCY_FILES files through a proxy that delays every chunk
 //     by BENCH_LATENCY_MS in each direction: loopback has no latency to hide, a real bucket does
 // Times are wall clock of the whole `pipe` process (Node start-up, hashing through the state
-// cache, listing, transfers). Writes bench/results/push-pull.md.
+// cache, listing, transfers). Writes push-pull.md under BENCH_RESULTS; scratch under BENCH_WORK.
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { startGcsServer, type GcsServer } from '../test/gcs-server/index.js';
+import { repo, resultPath, scratchDir } from './paths.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 10_000);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1024);
@@ -35,8 +30,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LATENCY_FILES = Number(process.env.BENCH_LATENCY_FILES ?? 2000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 10);
 const BUCKET = 'bench';
-const REPO = new URL('..', import.meta.url).pathname;
-const PIPE = join(REPO, 'bin', 'pipe.js');
+const PIPE = join(repo, 'bin', 'pipe.js');
 
 const SMALL_STAGE = `import { fs, path } from 'zx';
 import { randomBytes } from 'node:crypto';
@@ -54,7 +48,7 @@ fs.closeSync(fd);
 function workspace(root: string, name: string, out: string, script: string): string {
   const dir = join(root, name);
   mkdirSync(join(dir, 'stages'), { recursive: true });
-  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
   writeFileSync(
     join(dir, 'pipeline.yaml'),
     `stages:\n  make:\n    cmd: stages/make.mjs\n    outs: [${out}]\n`,
@@ -174,7 +168,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const server = await startGcsServer([BUCKET]);
-  const root = mkdtempSync(join(tmpdir(), 'bench-push-pull-'));
+  const root = scratchDir('push-pull-');
   const rows: string[] = [];
   const mb = (bytes: number) => bytes / 1e6;
   try {
@@ -302,8 +296,7 @@ async function main(): Promise<void> {
       ...rows,
       '',
     ].join('\n');
-    mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
-    writeFileSync(join(REPO, 'bench', 'results', 'push-pull.md'), table);
+    writeFileSync(resultPath('push-pull.md'), table);
     process.stdout.write(table);
   } finally {
     await server.stop();

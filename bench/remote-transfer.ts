@@ -1,17 +1,21 @@
-// Storage-layer throughput of both remotes, the numbers push/pull build on:
-//   node --import tsx bench/remote-transfer.ts          (BENCH_FILES=2000, BENCH_BIG_MB=256)
-// For file:// and for gs:// (the real @google-cloud/storage client against test/gcs-server/ on
-// loopback) it measures, in one run so ratios share the machine's noise: N small files put one
-// by one vs 16 at a time, hasObjects over all N (requests counted), N gets 16 at a time, and one
-// big file put and get. Writes bench/results/remote-transfer.md.
+// Measures: the storage layer alone (lib/remote, no CLI), the rates push and pull build on. For
+// file:// and for gs:// (the real @google-cloud/storage client against test/gcs-server/ on
+// loopback), in one run so ratios share the machine's noise: N small files put one by one vs 16 at
+// a time (the peer: one at a time), hasObjects over all N (requests counted), N gets 16 at a time,
+// and one big file put and get.
+// Run:  npm run bench:remote              (BENCH_FILES=2000, BENCH_BIG_MB=256 by default; the
+//   committed table used BENCH_FILES=10000 BENCH_BIG_MB=1024)
+//   or: npx tsx bench/remote-transfer.ts
+// Writes remote-transfer.md under BENCH_RESULTS; scratch stores under BENCH_WORK (bench/paths.ts).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Sha256Hex } from '../lib/util/sha256.js';
 import { openRemote } from '../lib/remote/open.js';
 import type { Remote, RemoteResult } from '../lib/remote/remote.js';
 import { startGcsServer } from '../test/gcs-server/index.js';
+import { resultPath, scratchDir } from './paths.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 2000);
 const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 256);
@@ -135,7 +139,7 @@ async function measure(
   return rows;
 }
 
-const scratch = await mkdtemp(join(tmpdir(), 'bench-remote-'));
+const scratch = scratchDir('remote-');
 const server = await startGcsServer(['bench']);
 try {
   await mkdir(join(scratch, 'src'));
@@ -174,8 +178,7 @@ try {
     ...gcs,
     ``,
   ].join('\n');
-  await mkdir(new URL('./results', import.meta.url), { recursive: true });
-  await writeFile(new URL('./results/remote-transfer.md', import.meta.url), table);
+  await writeFile(resultPath('remote-transfer.md'), table);
   process.stdout.write(table);
 } finally {
   await server.stop();

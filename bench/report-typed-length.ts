@@ -1,15 +1,17 @@
-// How good is the report's typed-text length estimate (keys that type a character minus
-// Backspaces) when the real typed text is unknown? Measured on the Aalto sample files, whose
-// USER_INPUT column holds the real text. Writes bench/results/report-typed-length.md.
-// Run: node --import tsx bench/report-typed-length.ts
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Measures how good the report's typed-text length estimate is (keys that type a character minus
+// Backspaces, stages/report/queries.ts) when the real typed text is unknown. Peer: the truth, the
+// USER_INPUT column of Aalto 136M files (the sample files by default).
+// Run:  npm run bench:typed-length        (AALTO_DIR: a folder of *_keystrokes.txt files,
+//   or: npx tsx bench/report-typed-length.ts     default samples/aalto)
+// Writes report-typed-length.md under BENCH_RESULTS (bench/paths.ts).
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { openDuckDb, sqlString } from '../stages/duckdb.js';
 import { backspaceKeycode, printableKeycode } from '../stages/report/queries.js';
+import { repo, resultPath } from './paths.js';
 
-const dataDir = process.env.AALTO_DIR ?? '/work/shared/data/aalto-136m';
-const outFile = fileURLToPath(new URL('results/report-typed-length.md', import.meta.url));
+const dataDir = resolve(process.env.AALTO_DIR ?? join(repo, 'samples/aalto'));
+const outFile = resultPath('report-typed-length.md');
 const files = readdirSync(dataDir)
   .filter((f) => f.endsWith('_keystrokes.txt'))
   .sort();
@@ -66,6 +68,5 @@ const lines = [
   `| **all** | ${total.sections} | ${total.exact} | ${(total.err / total.sections).toFixed(2)} | ${(total.len / total.sections).toFixed(1)} |`,
   '',
 ];
-mkdirSync(join(outFile, '..'), { recursive: true });
 writeFileSync(outFile, lines.join('\n'));
 process.stdout.write(lines.join('\n'));

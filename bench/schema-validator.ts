@@ -1,13 +1,15 @@
-// Why lib/pipeline/schema-validator.ts is generated ahead of time: the cost, in a fresh Node
-// process, of validating one small pipeline with ajv compiled at run time versus ajv's standalone
-// code. Each variant runs as its own child process (as `pipe` does), interleaved, RUNS times;
-// the table gives medians. Run: npx tsc -p tsconfig.json && npx tsx bench/schema-validator.ts
+// Measures why lib/pipeline/schema-validator.ts is generated ahead of time: the cost, in a fresh
+// Node process, of validating one small pipeline with the generated standalone code.
+// Peer: ajv compiling config/pipeline.schema.json at run time. Each variant runs as its own child
+// process (as `pipe` does), interleaved, RUNS times; the table gives medians.
+// Run:  npm run bench:schema
+//   or: npx tsc -p tsconfig.json && npx tsx bench/schema-validator.ts
+// Writes schema-validator.md under BENCH_RESULTS (bench/paths.ts).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { repo, resultPath } from './paths.js';
 
 const RUNS = 15;
-const repo = fileURLToPath(new URL('..', import.meta.url));
 const data = JSON.stringify({
   stages: { clean: { cmd: 'stages/clean.ts', deps: ['data/raw'], outs: ['data/clean'] } },
 });
@@ -57,6 +59,5 @@ const table = [
   `Saved per run: ${(slow! - fast!).toFixed(1)} ms (ratio ${(slow! / fast!).toFixed(1)}x).`,
   '',
 ].join('\n');
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('results/schema-validator.md', import.meta.url), table);
+writeFileSync(resultPath('schema-validator.md'), table);
 process.stdout.write(table);

@@ -1,18 +1,20 @@
-// Benchmark: `pipe status` against GNU `make -r -q` (mtime only) and `snakemake -n` on the same
-// tree: N small upload files (`uploads/<user>/<session>.json`, a few hundred bytes) feeding a
-// 4-stage chain. Times a no-op status and a status after one file's content changed; medians of
-// RUNS runs, all tools measured in the same run (the machine is shared and noisy).
+// Measures: how long `pipe status` takes to say "nothing changed" (no-op) and "this one file
+// changed", on N small upload files (`uploads/<user>/<session>.json`, a few hundred bytes) feeding
+// a 4-stage chain. Medians of RUNS runs, wall and CPU seconds, all tools in the same run (a shared
+// machine is noisy; compare within a run).
+// Peers: GNU `make -r -q` (mtime only, the floor) and `snakemake -n` (also mtime-based).
 //
 //   uploads/** ──▶ s1 ──▶ s2 ──▶ s3 ──▶ s4        (pipe: out/, make: make-out/, snakemake: snake-out/)
 //
-// Run:  npx tsc -p tsconfig.json && node --import tsx bench/status-vs-make.ts [N...]
-// Writes bench/results/status.md. Work trees live in bench/work/ (git-ignored).
+// Run:  npm run bench:status [-- N...]      (default N: 1000 10000 100000; smoke: -- 200)
+//   or: npx tsc -p tsconfig.json && npx tsx bench/status-vs-make.ts [N...]
+// Needs make, snakemake (apt-get install snakemake) and GNU time (/usr/bin/time) on the machine.
+// Writes status.md under BENCH_RESULTS (bench/paths.ts); work trees under BENCH_WORK.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repo, resultPath, workPath } from './paths.js';
 
-const repo = fileURLToPath(new URL('../', import.meta.url));
 const pipeBin = join(repo, 'bin', 'pipe.js');
 const sizes = process.argv.slice(2).map(Number);
 const NS = sizes.length > 0 ? sizes : [1_000, 10_000, 100_000];
@@ -64,7 +66,7 @@ writeFileSync(outs['out/s${n}.txt'], ${prev === undefined ? "'s1\\n'" : `readFil
 `;
 
 function generate(n: number): string {
-  const dir = join(repo, 'bench', 'work', `status-${n}`);
+  const dir = workPath(`status-${n}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
@@ -197,6 +199,5 @@ for (const n of NS) {
     );
   }
 }
-mkdirSync(join(repo, 'bench', 'results'), { recursive: true });
-writeFileSync(join(repo, 'bench', 'results', 'status.md'), `${lines.join('\n')}\n`);
+writeFileSync(resultPath('status.md'), `${lines.join('\n')}\n`);
 process.stdout.write(`${lines.join('\n')}\n`);

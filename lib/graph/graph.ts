@@ -1,4 +1,4 @@
-// Stages -> DAG. Pure: no fs, clock or env (STYLE.md §2).
+// Stages -> DAG. Pure: no fs, clock or env (lib/graph/README.md).
 //
 // An edge runs from the stage that writes an out to every stage with a dep on it:
 //

@@ -1,4 +1,4 @@
-// Expected failures are values, not exceptions (STYLE.md §3). Throw only for bugs.
+// Expected failures are values, not exceptions (docs/architecture.md). Throw only for bugs.
 export type Result<T, E> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: E };

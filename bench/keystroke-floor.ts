@@ -54,8 +54,10 @@ async function timed(work: () => unknown): Promise<number> {
 }
 
 // The compiled runner (npx tsc -p tsconfig.json): its hashing workers load compiled modules.
-const { hashPath, noHashCache } = (await import(join(repo, 'dist/lib/observe/hash.js'))) as {
+const { hashPath } = (await import(join(repo, 'dist/lib/observe/hash-path.js'))) as {
   hashPath: typeof HashPath;
+};
+const { noHashCache } = (await import(join(repo, 'dist/lib/observe/types.js'))) as {
   noHashCache: typeof NoHashCache;
 };
 

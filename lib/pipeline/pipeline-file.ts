@@ -1,6 +1,6 @@
 // pipeline.yaml -> Pipeline. Reads the file (the only I/O besides the disk checks it delegates),
 // parses it into nodes that keep their offsets, and runs every check in one pass so the user sees
-// all problems at once, each located (docs/architecture.md).
+// all problems at once, each located (file:LINE:COL, a marker and the fix).
 //
 //   read -> YAML syntax + duplicate keys -> JSON Schema (types, unknown keys, names)
 //        -> shape into stages -> rules on paths and outs, cycles (pure) -> checks against disk

@@ -1,6 +1,6 @@
 // The checks on a pipeline that need no disk: paths that leave the workspace, outs that two
 // stages claim or that nest, scripts that a stage writes, and cycles. Pure; each rule returns
-// located diagnostics, so every problem is reported in the same pass (docs/architecture.md).
+// located diagnostics, so every problem is reported in the same pass.
 import { error } from './diagnostics.js';
 import type { Diagnostic, DiagnosticNote, SourceFile } from './diagnostics.js';
 import { findCycles, stageEdges } from '../graph/graph.js';

@@ -1,4 +1,4 @@
-// The remote: where versions live (docs/design.md). One small interface, two real stores:
+// The remote: where versions live. One small interface, two real stores:
 // local-remote.ts (a folder) and gcs-remote.ts (a bucket). Layout under the store's prefix:
 //   objects/<aa>/<sha256>     file contents, create-only, never changed, verified on read
 //   versions/<id>.json        manifests, create-only, written after all their objects

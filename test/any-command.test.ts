@@ -91,6 +91,24 @@ describe('a command line as cmd', () => {
     expect(ws.read('out/shout.txt')).toBe('2 AlphA\n2 betA\n');
   });
 
+  it('config layers and a declared env input reach the command line; changing it makes it stale', async () => {
+    const ws = await tempWorkspace({
+      'pipeline.yaml': `stages:
+  greet:
+    cmd: printf '%s %s\\n' "$GREETING" "$OTHER" > "$PIPE_OUT_1"
+    outs: [out/greet.txt]
+    env: [GREETING]
+`,
+      'config/.env.base': 'GREETING=hello\nOTHER=from-base\n',
+    });
+    expect((await ws.pipe('build')).code).toBe(0);
+    expect(ws.read('out/greet.txt')).toBe('hello from-base\n');
+    ws.write('config/.env.local', 'GREETING=hi\n'); // .env.local overrides .env.base
+    expect((await ws.pipe('status')).stdout).toContain('greet: stale\n  env changed: GREETING\n');
+    expect((await ws.pipe('build')).code).toBe(0);
+    expect(ws.read('out/greet.txt')).toBe('hi from-base\n');
+  });
+
   it('an out path with spaces, quotes and a dollar reaches the command intact', async () => {
     const out = `out/it's a "$HOME" dir/x.txt`;
     const ws = await tempWorkspace({

@@ -62,7 +62,7 @@ describe('pipeline.yaml errors, verbatim', () => {
         'pipeline.yaml:5:3: error: stage "clean" has no "cmd"',
         '    5 |   clean:',
         '      |   ^~~~~',
-        '  fix: add the path of its zx script: cmd: stages/clean.ts',
+        '  fix: add the script or command line it runs: cmd: stages/clean.ts',
         'pipeline.yaml:6:5: error: stage "clean" has an unknown key "dep"',
         '    6 |     dep: [data/raw]',
         '      |     ^~~',
@@ -130,14 +130,14 @@ describe('pipeline.yaml errors, verbatim', () => {
     );
   });
 
-  it('an unknown key with no close match, and a cmd that is a folder', () => {
-    const yaml = lines('stages:', '  clean:', '    cmd: stages', '    retries: 3');
-    expect(refused(yaml)).toBe(
+  it('an unknown key with no close match, and a cmd script that is a folder', () => {
+    const yaml = lines('stages:', '  clean:', '    cmd: stages/all.mjs', '    retries: 3');
+    expect(refused(yaml, { 'stages/all.mjs/index.mjs': '' })).toBe(
       lines(
-        'pipeline.yaml:3:10: error: cmd "stages" of stage "clean" is a folder, not a script',
-        '    3 |     cmd: stages',
-        '      |          ^~~~~~',
-        '  fix: name the zx script itself, e.g. stages/index.ts',
+        'pipeline.yaml:3:10: error: cmd "stages/all.mjs" of stage "clean" is a folder, not a script',
+        '    3 |     cmd: stages/all.mjs',
+        '      |          ^~~~~~~~~~~~~~',
+        '  fix: name the script itself, e.g. stages/all.mjs/index.ts',
         'pipeline.yaml:4:5: error: stage "clean" has an unknown key "retries"',
         '    4 |     retries: 3',
         '      |     ^~~~~~~',
@@ -539,7 +539,7 @@ describe('pipeline.yaml errors, verbatim', () => {
         'pipeline.yaml:3:10: error: cmd "stages/clean.ts" of stage "clean" does not exist',
         '    3 |     cmd: stages/clean.ts',
         '      |          ^~~~~~~~~~~~~~~',
-        '  fix: create the zx script, or fix the path (it is relative to the workspace)',
+        '  fix: create the script, or fix the path (it is relative to the workspace)',
         '1 error',
       ),
     );

@@ -27,7 +27,7 @@ import {
 import { saveManifest } from '../observe/manifest-store.js';
 import { observeOuts, observeStage, type ObserveContext } from './observe-stage.js';
 import { staleReasons, type ManifestLookup, type Observed, type StaleReason } from './plan.js';
-import type { Stage, StageName } from '../graph/stage.js';
+import { cmdScript, type Stage, type StageName } from '../graph/stage.js';
 import type { Reporter } from './report.js';
 import { logPathOf, runStageProcess } from './stage-process.js';
 import { WorkerPool } from '../util/worker-pool.js';
@@ -150,8 +150,9 @@ async function considerStage(
     return refuse(
       `dep ${missingDep.path} does not exist; create it or add the stage that writes it`,
     );
-  if (before.cmd[stage.cmd.value] === undefined)
-    return refuse(`cmd ${stage.cmd.value} does not exist`);
+  const script = cmdScript(stage.cmd.value);
+  if (script !== undefined && before.cmd[script] === undefined)
+    return refuse(`cmd ${script} does not exist`);
 
   if (
     plan.remoteCache !== undefined &&
@@ -170,7 +171,7 @@ async function considerStage(
     const exit = await runStageProcess({
       workspace: plan.workspace,
       stage: name,
-      script: stage.cmd.value,
+      cmd: stage.cmd.value,
       logPath: logPathOf(plan.workspace, name),
       report: plan.report,
       signal: plan.signal,
@@ -180,6 +181,7 @@ async function considerStage(
         PIPE_STAGE: name,
         PIPE_DEPS: JSON.stringify(stage.deps.map((d) => d.value)),
         PIPE_OUTS: JSON.stringify(Object.fromEntries(outsTmp)),
+        ...outVariables([...outsTmp.values()]),
         PIPE_PARAMS: JSON.stringify(before.params),
         PIPE_METRICS_FILE: metricsFile,
       },
@@ -188,9 +190,9 @@ async function considerStage(
       plan.report({ type: 'stage-interrupted', stage: name });
       return 'interrupted';
     }
-    if (exit.kind === 'spawn-failed') return fail(`could not start node: ${exit.message}`);
+    if (exit.kind === 'spawn-failed') return fail(`could not start: ${exit.message}`);
     if (exit.kind === 'signalled') return fail(`killed by ${exit.signal}`, exit.tail);
-    if (exit.code !== 0) return fail(`exited with code ${exit.code}`, exit.tail);
+    if (exit.code !== 0) return fail(exitMessage(exit.code, script), exit.tail);
     const unwritten = [...outsTmp].find(([, p]) => !existsSync(p));
     if (unwritten !== undefined) {
       return fail(
@@ -268,6 +270,23 @@ async function pulledFromRemote(
     durationMs: Date.now() - started,
   });
   return true;
+}
+
+/**
+ * `PIPE_OUT_1`.. `PIPE_OUT_<n>`: the temp paths of PIPE_OUTS again, one variable per out in the
+ * order `outs` lists them, so a shell command line can name them ("$PIPE_OUT_1") without JSON.
+ */
+function outVariables(tempPaths: readonly string[]): Record<string, string> {
+  return Object.fromEntries(tempPaths.map((p, i) => [`PIPE_OUT_${i + 1}`, p]));
+}
+
+/** A command line's 126 and 127 are the shell's own verdicts: say so beside the stderr tail. */
+function exitMessage(code: number, script: string | undefined): string {
+  if (script === undefined && code === 127)
+    return 'exited with code 127: the shell found no such command (see its message below)';
+  if (script === undefined && code === 126)
+    return 'exited with code 126: the shell could not execute the command (not executable?)';
+  return `exited with code ${code}`;
 }
 
 /** Every out into place (see replaceByRename), then the old ones deleted. */

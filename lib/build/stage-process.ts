@@ -1,10 +1,20 @@
-// Starts one stage script as a child process (docs/stage-contract.md), streams its output line
-// by line to the reporter and to `.pipe/logs/<stage>.log`, and kills its whole process group on
-// abort, so a zx script's own children (duckdb, curl) die with it.
-import { spawn } from 'node:child_process';
+// Starts one stage as a child process (docs/stage-contract.md) with zx's `$`, streams its output
+// line by line to the reporter and to `.pipe/logs/<stage>.log`, and kills its whole process group
+// on abort, so whatever the stage started (duckdb, curl, a command line's background jobs) dies
+// with it.
+//
+// Both kinds of cmd take this one path, so spawning, streaming, the stderr tail and the kill are
+// written (and tested) once:
+//   stages/clean.ts              -> node --import tsx 'stages/clean.ts'   (words quoted by zx)
+//   python3 train.py --fast      -> python3 train.py --fast               (the line as declared)
+// zx runs either through bash with `set -euo pipefail;` in front; bash execs a single command, so
+// the stage's own process is the group leader's image and its exit code or signal is reported
+// as is. Nothing but the declared command line is ever spliced into the shell's text: paths and
+// values reach the stage through its environment.
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { cmdScript } from '../graph/stage.js';
 import type { Reporter } from './report.js';
 
 /**
@@ -21,7 +31,8 @@ const TAIL_LINES = 12;
 export interface StageProcessOptions {
   readonly workspace: string;
   readonly stage: string;
-  readonly script: string;
+  /** The stage's cmd as declared: a node script's path, or a command line. */
+  readonly cmd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly logPath: string;
   readonly report: Reporter;
@@ -40,17 +51,51 @@ function nodeArgs(script: string): string[] {
     : [script];
 }
 
+let zxCore: Promise<typeof import('zx/core')> | undefined;
+/** zx takes ~150 ms to load: only a build that runs a stage pays it, and once. */
+function loadZx(): Promise<typeof import('zx/core')> {
+  zxCore ??= import('zx/core');
+  return zxCore;
+}
+
+/** The declared command line as a template with no holes: zx passes it to the shell unchanged. */
+function verbatim(line: string): TemplateStringsArray {
+  return Object.assign([line], { raw: [line] });
+}
+
+/**
+ * An output store that keeps nothing: zx would otherwise hold every byte a stage prints, in
+ * memory, until it exits; the lines go to the log and the reporter as they come instead.
+ */
+function discard(): string[] {
+  return Object.assign([], { push: () => 0 });
+}
+
 export async function runStageProcess(o: StageProcessOptions): Promise<StageExit> {
+  const { $ } = await loadZx();
   mkdirSync(join(o.logPath, '..'), { recursive: true });
-  const log = createWriteStream(o.logPath);
-  const tail: string[] = [];
-  const child = spawn(process.execPath, nodeArgs(o.script), {
+  const shell = $({
     cwd: o.workspace,
     env: o.env,
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group: we signal -pid to reach every process the script started.
+    // Its own process group: we signal -pid to reach every process the stage started.
     detached: true,
+    nothrow: true,
+    quiet: true,
+    verbose: false,
+    store: { stdout: discard(), stderr: discard(), stdall: discard() },
   });
+  const script = cmdScript(o.cmd);
+  const running =
+    script === undefined ? shell(verbatim(o.cmd)) : shell`${process.execPath} ${nodeArgs(script)}`;
+  const child = running.child;
+  if (child === undefined) {
+    const output = await running;
+    return { kind: 'spawn-failed', message: output.cause?.message ?? output.message };
+  }
+
+  const log = createWriteStream(o.logPath);
+  const tail: string[] = [];
   const pump = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): Promise<void> =>
     new Promise((resolve) => {
       const lines = createInterface({ input: stream, crlfDelay: Infinity });
@@ -76,6 +121,8 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageExit
   if (o.signal.aborted) onAbort();
   else o.signal.addEventListener('abort', onAbort, { once: true });
 
+  // The exit, not zx's settling: zx waits for the pipes to close, which a background job the
+  // stage left running would hold open until it ends.
   const exit = await new Promise<StageExit>((resolve) => {
     child.once('error', (e) => resolve({ kind: 'spawn-failed', message: e.message }));
     child.once('exit', (code, signal) => {
@@ -84,10 +131,10 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageExit
     });
   });
   o.signal.removeEventListener('abort', onAbort);
-  // The script exited; make sure nothing it started outlives it, then drain its output.
+  // The stage exited; make sure nothing it started outlives it, then drain its output.
   killGroup(child.pid, 'SIGKILL');
   if (killTimer !== undefined) clearTimeout(killTimer);
-  await pumped;
+  await Promise.all([pumped, running]);
   await new Promise<void>((resolve) => log.end(resolve));
   return aborted ? { kind: 'aborted' } : exit;
 }

@@ -25,7 +25,16 @@ export interface Stage {
   readonly name: StageName;
   readonly nameRange: SourceRange;
   readonly desc: string | undefined;
-  /** Workspace-relative POSIX path of the zx script that does the work. */
+  /**
+   * What the stage runs (docs/stage-contract.md), one of two kinds told apart by `cmdScript`:
+   * - a node script: the workspace-relative POSIX path of one .ts/.mts/.js/.mjs file
+   *   (`stages/clean.ts`), normalised like every path; it must exist and no stage may write it.
+   *   Its code deps are found by the runner.
+   * - a command line: anything else (`python3 train.py`, `sh scripts/x.sh`, `duckdb -c "..."`),
+   *   kept exactly as written and run by bash in the workspace. It is not a path: the files it
+   *   runs count as code only when the stage lists them in `deps`.
+   * Both get the same contract: PIPE_* variables, temp outs, logs, the kill of their process group.
+   */
   readonly cmd: Located<string>;
   /** Files, folders or globs the stage reads; workspace-relative POSIX, no trailing slash. */
   readonly deps: readonly Located<string>[];
@@ -46,7 +55,11 @@ export interface Pipeline {
   readonly stages: ReadonlyMap<StageName, Stage>;
 }
 
-/** A `cmd` that names one JavaScript or TypeScript file: node runs it, with tsx for TypeScript. */
+/**
+ * A `cmd` that names one JavaScript or TypeScript file: node runs it, with tsx for TypeScript.
+ * One word with none of the shell's quotes, expansions or operators, so `node x.mjs` or
+ * `stages/a.ts > log` stay command lines.
+ */
 const NODE_SCRIPT = /^[^\s'"`$;&|<>]+\.(ts|mts|js|mjs)$/;
 
 /**

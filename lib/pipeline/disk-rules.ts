@@ -1,6 +1,7 @@
-// The checks on a pipeline that look at the workspace's files: a cmd script that is missing, a
-// dep that no stage makes and that is not on disk (or a glob that matches nothing), and a path
-// that leaves the workspace through a symlink.
+// The checks on a pipeline that look at the workspace's files: a node script cmd that is missing,
+// a dep that no stage makes and that is not on disk (or a glob that matches nothing), a path that
+// leaves the workspace through a symlink, and a command line's program and files
+// (command-line-rules.ts).
 //
 // Why a glob matching nothing is an error when no stage writes under it: an empty input is almost
 // always a typo in the pattern, and a stage run on nothing would "succeed" with empty outputs.
@@ -11,7 +12,8 @@ import { error } from './diagnostics.js';
 import type { Diagnostic, SourceFile } from './diagnostics.js';
 import { globBase, pathContains } from '../util/paths.js';
 import { fastGlob, isGlob } from '../util/paths.js';
-import type { Located, StageName } from '../graph/stage.js';
+import { cmdScript, type Located, type StageName } from '../graph/stage.js';
+import { commandLineRules } from './command-line-rules.js';
 import type { StageDraft } from './shape.js';
 import { declaredPaths, isInsideLexically, subject } from './rules.js';
 
@@ -25,7 +27,11 @@ export async function diskRules(
     s.outs.filter((o) => isInsideLexically(o.value)).map((o) => ({ stage: s.name, out: o.value })),
   );
   const checks: Promise<Diagnostic | undefined>[] = [];
+  const lineChecks: Promise<Diagnostic[]>[] = [];
   for (const stage of stages) {
+    const cmd = stage.cmd;
+    if (cmd !== undefined && cmdScript(cmd.value) === undefined)
+      lineChecks.push(commandLineRules(root, file, stage, cmd, outs));
     for (const [kind, p] of declaredPaths(stage)) {
       if (!isInsideLexically(p.value)) continue; // reported by pathRules
       checks.push(
@@ -54,7 +60,8 @@ export async function diskRules(
       );
     }
   }
-  return (await Promise.all(checks)).filter((d): d is Diagnostic => d !== undefined);
+  const found = (await Promise.all(checks)).filter((d): d is Diagnostic => d !== undefined);
+  return [...found, ...(await Promise.all(lineChecks)).flat()];
 }
 
 async function missingScript(
@@ -71,15 +78,13 @@ async function missingScript(
         file,
         cmd.range,
         `${what} does not exist`,
-        cmd.value.includes(' ')
-          ? 'cmd is the path of one zx script, not a command line: pass settings as params'
-          : 'create the zx script, or fix the path (it is relative to the workspace)',
+        'create the script, or fix the path (it is relative to the workspace)',
       )
     : error(
         file,
         cmd.range,
         `${what} is a folder, not a script`,
-        `name the zx script itself, e.g. ${cmd.value}/index.ts`,
+        `name the script itself, e.g. ${cmd.value}/index.ts`,
       );
 }
 

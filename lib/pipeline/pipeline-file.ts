@@ -44,7 +44,7 @@ export async function parsePipeline(root: string, file: SourceFile): Promise<Loa
   if (!parsed.syntaxOk) return { ok: false, errors: parsed.errors };
   const source = parsed.source;
   const stages = shapeStages(source);
-  const errors = [
+  const found = [
     ...parsed.errors,
     ...schemaDiagnostics(source),
     ...pathRules(file, stages),
@@ -53,6 +53,9 @@ export async function parsePipeline(root: string, file: SourceFile): Promise<Loa
     ...(await diskRules(root, file, stages)),
     ...(await paramRules(root, file, stages)),
   ];
+  // The disk checks also warn (a command line's program not on this machine's PATH).
+  const errors = found.filter((d) => d.severity === 'error');
+  const warnings = found.filter((d) => d.severity === 'warning');
   if (errors.length > 0) return { ok: false, errors: sortDiagnostics(errors) };
   const validated = new Map<StageName, Stage>();
   for (const draft of stages) {
@@ -64,7 +67,7 @@ export async function parsePipeline(root: string, file: SourceFile): Promise<Loa
   return {
     ok: true,
     value: { root, file: join(root, pipelineFileName), stages: validated },
-    warnings: parsed.warnings,
+    warnings: sortDiagnostics([...parsed.warnings, ...warnings]),
   };
 }
 

@@ -7,7 +7,7 @@ import { findCycles, stageEdges } from '../graph/graph.js';
 import { pathContains } from '../util/paths.js';
 import type { Edge } from '../graph/graph.js';
 import { isGlob } from '../util/paths.js';
-import type { Located, StageName } from '../graph/stage.js';
+import { cmdScript, type Located, type StageName } from '../graph/stage.js';
 import type { StageDraft } from './shape.js';
 
 export type PathKind = 'cmd' | 'dep' | 'out';
@@ -17,10 +17,14 @@ export function subject(kind: PathKind, path: string, stage: StageName): string 
   return `${kind} "${path}" of stage "${stage}"`;
 }
 
-/** Every path a stage declares, with its kind: its cmd (when valid), deps, then outs. */
+/**
+ * Every path a stage declares, with its kind: its cmd when it is a node script (a command line is
+ * not a path; command-line-rules.ts checks it), deps, then outs.
+ */
 export function declaredPaths(stage: StageDraft): [PathKind, Located<string>][] {
+  const script = stage.cmd !== undefined && cmdScript(stage.cmd.value) !== undefined;
   return [
-    ...(stage.cmd === undefined ? [] : [['cmd', stage.cmd] as [PathKind, Located<string>]]),
+    ...(script ? [['cmd', stage.cmd] as [PathKind, Located<string>]] : []),
     ...stage.deps.map((d): [PathKind, Located<string>] => ['dep', d]),
     ...stage.outs.map((o): [PathKind, Located<string>] => ['out', o]),
   ];
@@ -85,8 +89,10 @@ export function pathRules(file: SourceFile, stages: readonly StageDraft[]): Diag
 }
 
 /**
- * Every out is owned by exactly one stage, no out lies inside another, and no stage's cmd is an
- * out: scripts are source files, checked to exist before anything runs. One problem per out.
+ * Every out is owned by exactly one stage, no out lies inside another, and no stage's node script
+ * is an out: scripts are source files, checked to exist before anything runs. One problem per
+ * out. A command line may run a program a stage builds (`build/train --fast`): declared as a dep,
+ * that is an ordinary edge of the graph.
  */
 export function outRules(file: SourceFile, stages: readonly StageDraft[]): Diagnostic[] {
   const found: Diagnostic[] = [];
@@ -101,7 +107,7 @@ export function outRules(file: SourceFile, stages: readonly StageDraft[]): Diagn
     }
   }
   for (const stage of stages) {
-    const cmd = stage.cmd;
+    const cmd = stage.cmd !== undefined && cmdScript(stage.cmd.value) ? stage.cmd : undefined;
     const writer =
       cmd === undefined ? undefined : seen.find((e) => pathContains(e.out.value, cmd.value));
     if (cmd === undefined || writer === undefined) continue;

@@ -88,7 +88,7 @@ function toDiagnostic(source: YamlSource, e: ErrorObject): Diagnostic {
         source.file,
         at(stageKey),
         `${where} has no "${key}"`,
-        `add the path of its zx script: cmd: stages/${path[path.length - 1]}.ts`,
+        `add the script or command line it runs: cmd: stages/${path[path.length - 1]}.ts`,
       );
     }
     case 'propertyNames': {
@@ -186,7 +186,8 @@ function typeHint(path: readonly string[], found: Node | undefined): string {
     return isScalar(found)
       ? 'quote it so YAML reads it as a string'
       : 'write each item as a plain string (one path or name per item)';
-  if (field === 'cmd') return 'give the path of the zx script: cmd: stages/clean.ts';
+  if (field === 'cmd')
+    return 'give one line: a script (cmd: stages/clean.ts) or a command (cmd: python3 clean.py)';
   if (field === 'desc') return 'quote it so YAML reads it as a string: desc: "..."';
   return `write a list, one entry per item: ${field}: [first, second]`;
 }

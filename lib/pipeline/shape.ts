@@ -4,7 +4,7 @@
 import { posix } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
-import type { Located, Stage, StageName } from '../graph/stage.js';
+import { cmdScript, type Located, type Stage, type StageName } from '../graph/stage.js';
 import { deref, nodeRange } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
@@ -33,7 +33,7 @@ export function shapeStages(source: YamlSource): StageDraft[] {
       desc: isScalar(descNode) && typeof descNode.value === 'string' ? descNode.value : undefined,
       cmd:
         isScalar(cmdNode) && typeof cmdNode.value === 'string'
-          ? locatedPath(source, cmdNode)
+          ? locatedCmd(source, cmdNode)
           : undefined,
       deps: strings(source, field('deps')).map((s) => normalised(s)),
       outs: strings(source, field('outs')).map((s) => normalised(s)),
@@ -55,11 +55,13 @@ function strings(source: YamlSource, node: Node | undefined): Located<string>[] 
   return found;
 }
 
-function locatedPath(source: YamlSource, node: Node): Located<string> {
-  return normalised({
+/** A node script's path is normalised like any path; a command line is kept as written. */
+function locatedCmd(source: YamlSource, node: Node): Located<string> {
+  const cmd = {
     value: String((node as { value: unknown }).value),
     range: nodeRange(source, node),
-  });
+  };
+  return cmdScript(cmd.value) === undefined ? cmd : normalised(cmd);
 }
 
 function normalised(p: Located<string>): Located<string> {

@@ -1,6 +1,6 @@
 // pipeline.yaml -> Pipeline. Reads the file (the only I/O besides the disk checks it delegates),
 // parses it into nodes that keep their offsets, and runs every check in one pass so the user sees
-// all problems at once, each located (STYLE.md §4).
+// all problems at once, each located (file:LINE:COL, a marker and the fix).
 //
 //   read -> YAML syntax + duplicate keys -> JSON Schema (types, unknown keys, names)
 //        -> shape into stages -> rules on paths and outs, cycles (pure) -> checks against disk
@@ -16,12 +16,18 @@ import { schemaDiagnostics } from './schema.js';
 import { shapeStages } from './shape.js';
 import type { StageDraft } from './shape.js';
 import { parseYamlSource } from './yaml-source.js';
+import { err, ok, type Result } from '../util/result.js';
 
 export const pipelineFileName = 'pipeline.yaml';
 
-export type LoadPipelineResult =
-  | { readonly ok: true; readonly value: Pipeline; readonly warnings: Diagnostic[] }
-  | { readonly ok: false; readonly errors: Diagnostic[] };
+/** A valid pipeline and the warnings to print with it. */
+export interface LoadedPipeline {
+  readonly pipeline: Pipeline;
+  readonly warnings: Diagnostic[];
+}
+
+/** The pipeline, or every error found (sorted by position). */
+export type LoadPipelineResult = Result<LoadedPipeline, Diagnostic[]>;
 
 /** Reads and validates `<root>/pipeline.yaml`. Never throws for a user's mistake. */
 export async function loadPipeline(root: string): Promise<LoadPipelineResult> {
@@ -32,7 +38,7 @@ export async function loadPipeline(root: string): Promise<LoadPipelineResult> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'EACCES') throw e;
-    return { ok: false, errors: [missingPipelineFile(root, code)] };
+    return err([missingPipelineFile(root, code)]);
   }
   return parsePipeline(root, { path: pipelineFileName, text });
 }
@@ -41,7 +47,7 @@ export async function loadPipeline(root: string): Promise<LoadPipelineResult> {
 export async function parsePipeline(root: string, file: SourceFile): Promise<LoadPipelineResult> {
   const parsed = parseYamlSource(file);
   // A text that does not parse has no trustworthy tree: report the syntax errors alone.
-  if (!parsed.syntaxOk) return { ok: false, errors: parsed.errors };
+  if (!parsed.syntaxOk) return err(parsed.errors);
   const source = parsed.source;
   const stages = shapeStages(source);
   const errors = [
@@ -53,7 +59,7 @@ export async function parsePipeline(root: string, file: SourceFile): Promise<Loa
     ...(await diskRules(root, file, stages)),
     ...(await paramRules(root, file, stages)),
   ];
-  if (errors.length > 0) return { ok: false, errors: sortDiagnostics(errors) };
+  if (errors.length > 0) return err(sortDiagnostics(errors));
   const validated = new Map<StageName, Stage>();
   for (const draft of stages) {
     // Every stage has a cmd here: the schema requires one, and its absence would be an error.
@@ -61,11 +67,10 @@ export async function parsePipeline(root: string, file: SourceFile): Promise<Loa
       throw new Error(`bug: stage ${draft.name} passed validation without a cmd`);
     validated.set(draft.name, { ...draft, cmd: draft.cmd });
   }
-  return {
-    ok: true,
-    value: { root, file: join(root, pipelineFileName), stages: validated },
+  return ok({
+    pipeline: { root, file: join(root, pipelineFileName), stages: validated },
     warnings: parsed.warnings,
-  };
+  });
 }
 
 async function paramRules(

@@ -140,10 +140,10 @@ export class GcsRemote implements Remote {
           return failed({
             kind: 'corrupt',
             what,
-            expected: written.mismatch.expected,
-            actual: written.mismatch.actual,
+            expected: written.error.expected,
+            actual: written.error.actual,
           });
-        return done({ size: written.size });
+        return done({ size: written.value });
       } catch (error) {
         if ((error as { code?: unknown }).code === 'CONTENT_DOWNLOAD_MISMATCH') {
           return failed({

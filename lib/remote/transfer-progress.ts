@@ -4,6 +4,7 @@
 //
 // The first failure stops new transfers from starting; the ones in flight finish (a half-sent
 // object is the store's business: it never becomes visible). The caller gets that failure back.
+import { err, ok, type Result } from '../util/result.js';
 import type { RemoteError, RemoteResult } from './remote.js';
 
 export interface Transfer {
@@ -24,9 +25,11 @@ export interface TransferOptions {
   readonly now?: () => number;
 }
 
-export type TransferOutcome =
-  | { readonly ok: true; readonly bytes: number; readonly files: number }
-  | { readonly ok: false; readonly error: RemoteError; readonly bytes: number };
+/** What moved, or the first failure (the transfers in flight with it finished first). */
+export type TransferOutcome = Result<
+  { readonly bytes: number; readonly files: number },
+  RemoteError
+>;
 
 /** True when progress should redraw one line: a terminal, outside CI. */
 export function isLiveTerminal(stream: NodeJS.WriteStream): boolean {
@@ -93,9 +96,7 @@ export async function runTransfers(
     Array.from({ length: Math.min(options.concurrency, transfers.length) }, () => lane()),
   );
   if (transfers.length > 0) say(line(), true);
-  return failure === undefined
-    ? { ok: true, bytes: doneBytes, files: doneFiles }
-    : { ok: false, error: failure, bytes: doneBytes };
+  return failure === undefined ? ok({ bytes: doneBytes, files: doneFiles }) : err(failure);
 }
 
 export function formatBytes(n: number): string {

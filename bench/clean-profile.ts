@@ -43,8 +43,8 @@ async function step(name: string, work: () => unknown): Promise<void> {
 try {
   const started = performance.now();
   const raw = readRawInput(join(ws, 'data/raw'), staging);
-  if (!raw.ok) throw new Error(raw.detail);
-  const { webapp, aalto } = raw.input;
+  if (!raw.ok) throw new Error(raw.error.detail);
+  const { webapp, aalto } = raw.value;
   let screening: StagedScreening | undefined;
   await step(
     `screen ${webapp.length} web-app files (TS worker threads: read, JSON.parse, ajv, staged as NDJSON)`,
@@ -58,8 +58,8 @@ try {
     },
   );
   const settings = duckDbSettings(ws);
-  if (!settings.ok) throw new Error(settings.message);
-  const db = await openDuckDb(settings.settings);
+  if (!settings.ok) throw new Error(settings.error);
+  const db = await openDuckDb(settings.value);
   const cap =
     values['memory-cap-mib'] === undefined
       ? CLEAN_MEMORY_CAP
@@ -105,7 +105,7 @@ try {
   db.close();
   clearInterval(sampler);
   process.stdout.write(
-    `# stage clean, step by step: ${ws}\n\nSQL from ${sqlDir}; DuckDB ${JSON.stringify(settings.settings)}, buffer pool capped at ${cap / 2 ** 20} MiB (stages/lib/clean-memory.ts); ` +
+    `# stage clean, step by step: ${ws}\n\nSQL from ${sqlDir}; DuckDB ${JSON.stringify(settings.value)}, buffer pool capped at ${cap / 2 ** 20} MiB (stages/lib/clean-memory.ts); ` +
       `total ${((performance.now() - started) / 1000).toFixed(1)} s, peak RSS (sampled) ${Math.max(peak, mib())} MiB.\n\n${rows.join('\n')}\n`,
   );
 } finally {

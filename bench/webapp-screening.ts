@@ -34,19 +34,19 @@ for (let run = 0; run < Number(values.runs); run++) {
   const staging = mkdtempSync(join(tmpdir(), 'screening-bench-'));
   try {
     const raw = readRawInput(join(ws, 'data/raw'), staging);
-    if (!raw.ok) throw new Error(raw.detail);
+    if (!raw.ok) throw new Error(raw.error.detail);
     const cpu = process.cpuUsage();
     const started = performance.now();
     const result = await screenWebappUploads(
       join(ws, 'data/raw'),
-      raw.input.webapp,
+      raw.value.webapp,
       join(ws, 'config/upload.schema.json'),
       staging,
     );
     const wall = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     process.stdout.write(
-      `| ${values.label} | ${ws.split('/').pop()} | ${raw.input.webapp.length} | ${result.events} | ${wall.toFixed(2)} | ` +
+      `| ${values.label} | ${ws.split('/').pop()} | ${raw.value.webapp.length} | ${result.events} | ${wall.toFixed(2)} | ` +
         `${((used.user + used.system) / 1e6).toFixed(2)} | ${new Date().toISOString().slice(0, 16)} |\n`,
     );
   } finally {

@@ -3,6 +3,7 @@
 // so the report never draws charts from data it does not understand.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Result } from '../../lib/stage-api/index.js';
 import { sqlString, type Db } from '../duckdb.js';
 
 /** Workspace-relative paths, as docs/data-tables.md names them. */
@@ -57,12 +58,9 @@ export interface Inputs {
   readonly features: FeaturesSummary;
 }
 
-export type InputsResult = { ok: true; value: Inputs } | { ok: false; error: string };
+export type InputsResult = Result<Inputs, string>;
 
-function readJson(
-  workspace: string,
-  rel: string,
-): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
+function readJson(workspace: string, rel: string): Result<Record<string, unknown>, string> {
   const abs = join(workspace, rel);
   if (!existsSync(abs))
     return { ok: false, error: `${rel} is missing: build the stage that writes it first` };
@@ -81,7 +79,7 @@ function numbers<K extends string>(
   rel: string,
   obj: Record<string, unknown>,
   keys: readonly K[],
-): { ok: true; value: Record<K, number> } | { ok: false; error: string } {
+): Result<Record<K, number>, string> {
   const out = {} as Record<K, number>;
   for (const key of keys) {
     const v = obj[key];

@@ -21,8 +21,8 @@ import {
 } from './remote.js';
 import {
   parseRefName,
-  parseVersionId,
   remoteKeys,
+  versionIdOfFile,
   type RefName,
   type VersionId,
 } from './remote-path.js';
@@ -189,12 +189,8 @@ export class GcsRemote implements Remote {
   async listVersions(): Promise<RemoteResult<VersionId[]>> {
     return this.#guard('versions', async () => {
       const folder = remoteKeys.versionsFolder(this.#prefix);
-      const ids: VersionId[] = [];
-      for (const name of await this.#list(folder)) {
-        const id = parseVersionId(name.slice(folder.length).replace(/\.json$/, ''));
-        if (id.ok && name.endsWith('.json')) ids.push(id.value);
-      }
-      return done(ids.sort());
+      const keys = await this.#list(folder);
+      return done(keys.flatMap((key) => versionIdOfFile(key.slice(folder.length)) ?? []).sort());
     });
   }
 

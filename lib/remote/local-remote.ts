@@ -28,8 +28,8 @@ import {
 } from './remote.js';
 import {
   parseRefName,
-  parseVersionId,
   remoteKeys,
+  versionIdOfFile,
   type RefName,
   type VersionId,
 } from './remote-path.js';
@@ -125,13 +125,8 @@ export class LocalRemote implements Remote {
 
   async listVersions(): Promise<RemoteResult<VersionId[]>> {
     return this.#guard(async () => {
-      const ids: VersionId[] = [];
-      for (const name of await readdirOrEmpty(this.#path(remoteKeys.versionsFolder('')))) {
-        if (!name.endsWith('.json')) continue; // temp files of a push in flight
-        const id = parseVersionId(name.slice(0, -'.json'.length));
-        if (id.ok) ids.push(id.value);
-      }
-      return done(ids.sort());
+      const names = await readdirOrEmpty(this.#path(remoteKeys.versionsFolder('')));
+      return done(names.flatMap((name) => versionIdOfFile(name) ?? []).sort());
     });
   }
 

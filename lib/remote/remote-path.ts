@@ -45,6 +45,13 @@ export function parseVersionId(raw: string): PathCheck<VersionId> {
     : err(`"${raw}" is not a version ID (expected YYYY-MM-DD_HH-MM-SS_<host>-<user>, lower-case)`);
 }
 
+/** The version a file in versions/ holds (`<id>.json`); a push's temp file there holds none. */
+export function versionIdOfFile(name: string): VersionId | undefined {
+  if (!name.endsWith('.json')) return undefined;
+  const id = parseVersionId(name.slice(0, -'.json'.length));
+  return id.ok ? id.value : undefined;
+}
+
 export function parseRefName(raw: string): PathCheck<RefName> {
   if (!REF_NAME.test(raw) || raw.includes('..')) {
     return err(`"${raw}" is not a ref name (letters, digits, '.', '_', '-'; at most 63; no '..')`);

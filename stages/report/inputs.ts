@@ -94,6 +94,16 @@ function numbers<K extends string>(
   return { ok: true, value: out };
 }
 
+/** The numeric fields `keys` of the JSON object in `rel`, or what is missing or wrong. */
+function readNumbers<K extends string>(
+  workspace: string,
+  rel: string,
+  keys: readonly K[],
+): Result<Record<K, number>, string> {
+  const json = readJson(workspace, rel);
+  return json.ok ? numbers(rel, json.value, keys) : json;
+}
+
 export async function readInputs(db: Db, workspace: string): Promise<InputsResult> {
   const sql = {} as Record<keyof typeof requiredColumns, string>;
   for (const table of Object.keys(requiredColumns) as (keyof typeof requiredColumns)[]) {
@@ -134,17 +144,13 @@ export async function readInputs(db: Db, workspace: string): Promise<InputsResul
   const files = manifest.value.files;
   if (!Array.isArray(files))
     return { ok: false, error: `${inputPaths.manifest}: field "files" should be an array` };
-  const cleanJson = readJson(workspace, inputPaths.cleanSummary);
-  if (!cleanJson.ok) return cleanJson;
-  const clean = numbers(inputPaths.cleanSummary, cleanJson.value, [
+  const clean = readNumbers(workspace, inputPaths.cleanSummary, [
     'files_in',
     'events_in',
     'rows_in',
   ]);
   if (!clean.ok) return clean;
-  const featuresJson = readJson(workspace, inputPaths.featuresSummary);
-  if (!featuresJson.ok) return featuresJson;
-  const features = numbers(inputPaths.featuresSummary, featuresJson.value, [
+  const features = readNumbers(workspace, inputPaths.featuresSummary, [
     'M',
     'min_sessions_per_user',
     'users_kept',

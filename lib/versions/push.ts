@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { byPath } from '../util/paths.js';
 import { err, ok } from '../util/result.js';
 import type { BuildState } from '../build/build-state.js';
 import type { FileHash } from '../observe/types.js';
@@ -172,7 +173,7 @@ async function collectStages(ws: BuildState): Promise<Collected> {
       if (out.kind === 'file') files.push({ path: out.path, sha256: out.sha256, size: out.size });
       else if (out.kind !== 'missing') files.push(...out.files);
     }
-    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    files.sort(byPath);
     const time = times[name];
     const durationMs = time?.fingerprint === entry.fingerprint ? time.durationMs : undefined;
     stages[name] = { lock: entry, files, ...(durationMs === undefined ? {} : { durationMs }) };

@@ -5,7 +5,7 @@
 import type { FileHash } from '../observe/types.js';
 import type { LockFile } from '../build/lockfile.js';
 import { loadManifest } from '../observe/manifest-store.js';
-import { isGlob } from '../util/paths.js';
+import { byPath, isGlob } from '../util/paths.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { StageSet } from './diff.js';
 
@@ -36,7 +36,7 @@ export function workspaceStages(
       }
       files.push(...listed);
     }
-    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    files.sort(byPath);
     stages[name] = { lock: entry, files };
   }
   return ok(stages);

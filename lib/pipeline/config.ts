@@ -1,5 +1,5 @@
 // Configuration values by precedence: command-line flag > process environment >
-// config/.env.local (git-ignored) > config/.env.base (committed defaults). See DESIGN.md.
+// config/.env.local (git-ignored) > config/.env.base (committed defaults).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -81,7 +81,7 @@ export async function compareWithPrevious(o: CompareOptions): Promise<VersionCom
     if (!listed.ok) return unavailable(`listing versions failed (${listed.error.kind})`);
     const previous = previousVersion(listed.value, o.version);
     if (previous === undefined) return { status: 'no-previous', remote: remoteUrl };
-    // Read directly, not through version-fetch.ts: a stage writes only its outs, not .pipe/.
+    // Read directly, not through versions/fetch.ts: a stage writes only its outs, not .pipe/.
     const text = await remote.getManifest(previous);
     if (!text.ok) return unavailable(`reading version ${previous} failed (${text.error.kind})`);
     const manifest = parseManifest(previous, text.value);

@@ -50,9 +50,8 @@ async function listCommand(start: string, flags: VersionsFlags): Promise<ExitCod
   const { ws, remote } = opened.value;
   const [ids, refs] = await Promise.all([remote.listVersions(), remote.listRefs()]);
   if (!ids.ok || !refs.ok) {
-    process.stderr.write(
-      `pipe versions: ${describeRemoteError(!ids.ok ? ids.error : (refs as { ok: false; error: never }).error)}\n`,
-    );
+    const error = !ids.ok ? ids.error : !refs.ok ? refs.error : undefined;
+    process.stderr.write(`pipe versions: ${describeRemoteError(error!)}\n`);
     return ExitCode.remote;
   }
   const refsOf = (id: string) =>

@@ -40,7 +40,7 @@ export function remoteCache(root: string, remote: Remote, concurrency: number): 
       version: manifest.id,
       pushedBy: manifest.pushedBy,
       ...(entry.lock.metrics === undefined ? {} : { metrics: entry.lock.metrics }),
-      // apply() answers in build-cache.ts's shape (lib/build), not Result.
+      // apply() answers in the shape lib/build/build-cache.ts declares ({ ok, reason }), not Result.
       async apply() {
         const outs = placements(manifest, [stage]);
         if (!outs.ok) return { ok: false, reason: outs.error };

@@ -32,7 +32,7 @@ export interface OutPlacement {
   readonly files: readonly VersionFile[];
 }
 
-/** What a pull placed: objects and bytes downloaded, files placed, and the lock entries to write. */
+/** What a pull placed: objects and bytes downloaded, files placed, the lock entries to write. */
 export interface Placed {
   readonly downloaded: number;
   readonly bytes: number;

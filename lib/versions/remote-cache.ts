@@ -16,7 +16,7 @@ import { fetchManifest } from './fetch.js';
 import type { VersionManifest } from './manifest.js';
 import { describeVersionError } from './version-error.js';
 
-/** (stage, fingerprint) -> the newest version holding it; or why the versions could not be listed. */
+/** (stage, fingerprint) -> the newest version holding it; or why versions could not be listed. */
 type Index = Result<Map<string, VersionManifest>, string>;
 
 /** A lookup over `remote`, which lists the versions once per build (lazily, on the first stale stage). */
@@ -40,7 +40,7 @@ export function remoteCache(root: string, remote: Remote, concurrency: number): 
       version: manifest.id,
       pushedBy: manifest.pushedBy,
       ...(entry.lock.metrics === undefined ? {} : { metrics: entry.lock.metrics }),
-      // apply() answers in the shape lib/build/build-cache.ts declares ({ ok, reason }), not Result.
+      // apply() answers in the shape lib/build/build-cache.ts declares ({ ok, reason }).
       async apply() {
         const outs = placements(manifest, [stage]);
         if (!outs.ok) return { ok: false, reason: outs.error };

@@ -95,7 +95,7 @@ export const rejects: Reject[] = [
   },
 ];
 
-/** Consecutive keystrokes by press time within a session -> HL, IL, PL, RL (docs/data-tables.md). */
+/** Consecutive keystrokes by press time in a session -> HL, IL, PL, RL (docs/data-tables.md). */
 export function keypairsOf(rows: readonly Keystroke[]) {
   const pairs = [];
   for (let i = 0; i + 1 < rows.length; i++) {

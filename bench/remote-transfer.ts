@@ -146,8 +146,8 @@ try {
   const src = await makeSources(join(scratch, 'src'));
   const open = async (url: string) => {
     const r = await openRemote(url, { workspace: scratch, gcsEndpoint: server.url });
-    if (!r.ok) throw new Error(r.message);
-    return r.remote;
+    if (!r.ok) throw new Error(r.error);
+    return r.value;
   };
   const local = await measure(
     'file://',

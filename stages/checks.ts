@@ -2,6 +2,7 @@
 // Each check is data (columns, types, not-null columns, named row rules as SQL predicates, and the
 // file order the stage streams in), and a failure names the stage, the table, the rule and one
 // example row, so the fix is obvious.
+import { err, ok, type Result } from '../lib/stage-api/index.js';
 import type { Db } from './duckdb.js';
 import { orderHolds, orderRules, type FileOrder } from './lib/file-order.js';
 
@@ -33,12 +34,11 @@ export interface TableSpec {
   readonly order?: FileOrder;
 }
 
-export type CheckResult =
-  | { readonly ok: true; readonly rows: number }
-  | { readonly ok: false; readonly message: string };
+/** The table's row count, or the first check it fails as one line naming stage, table and rule. */
+export type CheckResult = Result<number, string>;
 
 function failure(stage: string, table: string, rule: string, detail: string): CheckResult {
-  return { ok: false, message: `stage ${stage}: input ${table} fails check "${rule}": ${detail}` };
+  return err(`stage ${stage}: input ${table} fails check "${rule}": ${detail}`);
 }
 
 /** Runs every check of `spec` in order and returns the first failure, or the row count. */
@@ -77,7 +77,7 @@ export async function checkTable(db: Db, stage: string, spec: TableSpec): Promis
     ...(spec.order === undefined ? [] : orderRules(spec.order)),
   ];
   const passed = await allHold(db, spec);
-  if (passed !== undefined) return { ok: true, rows: passed };
+  if (passed !== undefined) return ok(passed);
   return explain(db, stage, spec, rules);
 }
 
@@ -168,7 +168,7 @@ export async function requireTables(
   for (const spec of specs) {
     const result = await checkTable(db, stage, spec);
     if (!result.ok) {
-      process.stderr.write(`${result.message}\n`);
+      process.stderr.write(`${result.error}\n`);
       db.close();
       process.exit(1);
     }

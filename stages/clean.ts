@@ -27,11 +27,11 @@ async function clean(): Promise<number> {
   const raw = readRawInput(rawRoot, staging);
   if (!raw.ok) {
     process.stderr.write(
-      `stage ${ctx.stage}: input data/raw/manifest.json fails check "${raw.rule}": ${raw.detail}\n`,
+      `stage ${ctx.stage}: input data/raw/manifest.json fails check "${raw.error.rule}": ${raw.error.detail}\n`,
     );
     return 1;
   }
-  const { webapp, aalto, transcoded, manifest } = raw.input;
+  const { webapp, aalto, transcoded, manifest } = raw.value;
   const screening = await screenWebappUploads(
     rawRoot,
     webapp,

@@ -18,7 +18,7 @@ const url = config.get('UPLOADS_URL')?.value;
 if (url === undefined)
   fail('UPLOADS_URL is not set; set it in config/.env.base, config/.env.local or the environment');
 const opened = await openUploadSource(url, ctx.workspace, config.get('PIPE_GCS_ENDPOINT')?.value);
-if (!opened.ok) fail(opened.message);
+if (!opened.ok) fail(opened.error);
 
 const previousRoot = join(ctx.workspace, 'data/raw');
 const previous = readPreviousManifest(join(previousRoot, 'manifest.json'));
@@ -26,12 +26,13 @@ const known = new Map(previous?.files.map((f) => [f.path, f]));
 const out = ctx.out('data/raw');
 mkdirSync(out, { recursive: true });
 
-const mirrored = await opened.source.mirror({ out, previousRoot, previous: known });
+const mirrored = await opened.value.mirror({ out, previousRoot, previous: known });
 if (!mirrored.ok) {
-  if (mirrored.failure === 'list') fail(`cannot list uploads at ${url}: ${mirrored.message}`);
-  fail(`cannot fetch upload ${mirrored.path} from ${url}: ${mirrored.message}`);
+  const failure = mirrored.error;
+  if (failure.step === 'list') fail(`cannot list uploads at ${url}: ${failure.message}`);
+  else fail(`cannot fetch upload ${failure.path} from ${url}: ${failure.message}`);
 }
-const listed = mirrored.files;
+const listed = mirrored.value;
 // "Fetched" means new or changed since the last manifest, whatever the source did to place it.
 const reused = listed.filter((file) => sameIdentity(file, known.get(file.path))).length;
 const fetched = listed.length - reused;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { Config } from '../lib/stage-api/index.js';
+import { Config, err, ok, type Result } from '../lib/stage-api/index.js';
 
 export interface DuckDbSettings {
   /** DuckDB size string, e.g. `2GB`; DUCKDB_MEMORY_LIMIT. */
@@ -14,9 +14,8 @@ export interface DuckDbSettings {
   readonly threads: number;
 }
 
-export type SettingsResult =
-  | { readonly ok: true; readonly settings: DuckDbSettings }
-  | { readonly ok: false; readonly message: string };
+/** The settings, or one line naming the bad value and where to fix it. */
+export type SettingsResult = Result<DuckDbSettings, string>;
 
 /** Reads DUCKDB_MEMORY_LIMIT and DUCKDB_THREADS through the config layers (env > .env.local > .env.base). */
 export function duckDbSettings(
@@ -28,28 +27,26 @@ export function duckDbSettings(
   const threadsText = config.get('DUCKDB_THREADS')?.value ?? '2';
   const threads = Number(threadsText);
   if (!/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(memoryLimit)) {
-    return {
-      ok: false,
-      message: `DUCKDB_MEMORY_LIMIT=${memoryLimit} is not a size like 2GB or 512MiB; fix it in config/.env.local or the environment`,
-    };
+    return err(
+      `DUCKDB_MEMORY_LIMIT=${memoryLimit} is not a size like 2GB or 512MiB; fix it in config/.env.local or the environment`,
+    );
   }
   if (!Number.isInteger(threads) || threads < 1) {
-    return {
-      ok: false,
-      message: `DUCKDB_THREADS=${threadsText} is not a positive whole number; fix it in config/.env.local or the environment`,
-    };
+    return err(
+      `DUCKDB_THREADS=${threadsText} is not a positive whole number; fix it in config/.env.local or the environment`,
+    );
   }
-  return { ok: true, settings: { memoryLimit, threads } };
+  return ok({ memoryLimit, threads });
 }
 
 /** For stage scripts: DuckDB with the workspace's settings, or the reason printed and exit 1. */
 export async function openStageDb(workspace: string, stage: string): Promise<Db> {
   const result = duckDbSettings(workspace);
   if (!result.ok) {
-    process.stderr.write(`stage ${stage}: ${result.message}\n`);
+    process.stderr.write(`stage ${stage}: ${result.error}\n`);
     process.exit(1);
   }
-  return openDuckDb(result.settings);
+  return openDuckDb(result.value);
 }
 
 export interface Db {

@@ -1,9 +1,10 @@
 -- Key pairs -> TypeNet sequences, for stages/features.ts. Reads view `keypairs` and table
 -- `keypairs_runs` (its sessions, kept by the input check: see below); variables
 -- sequence_length (M) and min_sessions_per_user (params.yaml `features.*`).
--- docs/data-tables.md: keystroke i gives [keyCode_i/255, HL, IL, PL, RL] in seconds (ms/1000),
--- signed, no clipping; N keystrokes give N-1 vectors (one per key pair, position = seq of i);
--- truncated at the end beyond M, zero-padded at the end up to M, padding rows flagged.
+-- docs/data-tables.md: keystroke i of a session gives [keyCode_i/255, HL, IL, PL, RL] in
+-- seconds (ms/1000), signed, no clipping; N keystrokes give N-1 vectors (one per key pair,
+-- position = seq of i); truncated at the end beyond M, zero-padded at the end up to M, padding
+-- rows flagged.
 
 -- Per-user and per-session facts come from `keypairs_runs` (one row per session: source, user_id,
 -- session_id, row_count, first_row), which features.ts has the input check keep: it read every

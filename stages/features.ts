@@ -54,7 +54,7 @@ await db.run(
 const written = await checkTable(db, ctx.stage, sequencesOrderSpec(join(out, 'sequences.parquet')));
 if (!written.ok)
   throw new Error(
-    `features wrote sequences.parquet out of (user_id, session_id, position) order: ${written.message}`,
+    `features wrote sequences.parquet out of (user_id, session_id, position) order: ${written.error}`,
   );
 const [facts] = await db.rows<{
   kept: number;
@@ -76,7 +76,7 @@ const summary = {
   users_dropped: facts?.dropped ?? 0,
   sessions_dropped: facts?.sessions_dropped ?? 0,
   sequences: facts?.sequences ?? 0,
-  padding_share: facts && written.rows > 0 ? facts.padding / written.rows : 0,
+  padding_share: facts && written.value > 0 ? facts.padding / written.value : 0,
 };
 writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 ctx.writeMetrics({

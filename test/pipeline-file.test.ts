@@ -163,7 +163,7 @@ describe('pipeline.yaml errors, verbatim', () => {
     // The deps reached through the alias are all there (not silently dropped), located at the anchor.
     expect(
       loaded.ok &&
-        loaded.value.stages
+        loaded.value.pipeline.stages
           .get('download' as never)
           ?.deps.map((d) => `${d.value}@${d.range.line}:${d.range.column}`),
     ).toEqual(['samples@1:20', 'stages/lib@1:29']);
@@ -586,11 +586,11 @@ describe('loadPipeline on a valid file (in process)', () => {
       'params.yaml': 'clean: {max_hold_ms: 5000}\n',
     });
     const loaded = await loadPipeline(ws.dir);
-    if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
-    expect(loaded.warnings).toEqual([]);
-    expect(loaded.value.root).toBe(ws.dir);
-    expect(loaded.value.file).toBe(`${ws.dir}/pipeline.yaml`);
-    expect(loaded.value.stages.get('clean' as never)).toEqual({
+    if (!loaded.ok) throw new Error(loaded.error.map((e) => e.message).join('\n'));
+    expect(loaded.value.warnings).toEqual([]);
+    expect(loaded.value.pipeline.root).toBe(ws.dir);
+    expect(loaded.value.pipeline.file).toBe(`${ws.dir}/pipeline.yaml`);
+    expect(loaded.value.pipeline.stages.get('clean' as never)).toEqual({
       name: 'clean',
       nameRange: { offset: 10, length: 5, line: 2, column: 3 },
       desc: 'drop impossible keystrokes',

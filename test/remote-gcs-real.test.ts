@@ -27,8 +27,8 @@ if (bucketName === '' || !hasCredentials) {
   const base = `pipe-remote-suite/${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
   const open = async (url: string): Promise<Remote> => {
     const opened = await openRemote(url, { workspace: tmpdir(), listPageSize: 10 });
-    if (!opened.ok) throw new Error(opened.message);
-    return opened.remote;
+    if (!opened.ok) throw new Error(opened.error);
+    return opened.value;
   };
   remoteSuite(`gs://${bucketName} (real bucket)`, async () => {
     const raw = new Storage().bucket(bucketName);

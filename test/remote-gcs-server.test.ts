@@ -17,8 +17,8 @@ const BUCKET = 'pipe-suite';
 
 async function open(url: string, options: RemoteOptions): Promise<Remote> {
   const opened = await openRemote(url, options);
-  if (!opened.ok) throw new Error(opened.message);
-  return opened.remote;
+  if (!opened.ok) throw new Error(opened.error);
+  return opened.value;
 }
 
 remoteSuite('gs:// (GCS server fixture)', async () => {

@@ -13,8 +13,8 @@ import { remoteSuite } from './remote-suite.js';
 
 async function open(url: string, workspace: string): Promise<Remote> {
   const opened = await openRemote(url, { workspace });
-  if (!opened.ok) throw new Error(opened.message);
-  return opened.remote;
+  if (!opened.ok) throw new Error(opened.error);
+  return opened.value;
 }
 
 remoteSuite('file://', async () => {
@@ -42,28 +42,28 @@ remoteSuite('file://', async () => {
 describe('file:// remote specifics', () => {
   it('parses absolute and workspace-relative URLs and rejects others with an example', async () => {
     const abs = await openRemote('file:///srv/store', { workspace: '/home/me/ws' });
-    expect(abs.ok && abs.remote.url).toBe('file:///srv/store');
+    expect(abs.ok && abs.value.url).toBe('file:///srv/store');
     const rel = await openRemote('file://../shared', { workspace: '/home/me/ws' });
-    expect(rel.ok && (rel.remote as unknown as { root: string }).root).toBe('/home/me/shared');
+    expect(rel.ok && (rel.value as unknown as { root: string }).root).toBe('/home/me/shared');
     const spaced = await openRemote('file:///srv/my%20store', { workspace: '/w' });
-    expect(spaced.ok && (spaced.remote as unknown as { root: string }).root).toBe('/srv/my store');
+    expect(spaced.ok && (spaced.value as unknown as { root: string }).root).toBe('/srv/my store');
     expect(await openRemote('file:///srv/100%', { workspace: '/w' })).toEqual({
       ok: false,
-      message: 'remote "file:///srv/100%" has a malformed %-escape (write a literal % as %25)',
+      error: 'remote "file:///srv/100%" has a malformed %-escape (write a literal % as %25)',
     });
     const bad = await openRemote('/srv/store', { workspace: '/home/me/ws' });
     expect(bad).toEqual({
       ok: false,
-      message:
+      error:
         'remote "/srv/store" is not a file:// or gs:// URL (e.g. PIPE_REMOTE=file:///srv/pipe-store or gs://my-bucket/pipe)',
     });
     expect(await openRemote('gs://my-bucket/../x', { workspace: '/w' })).toEqual({
       ok: false,
-      message: `remote "gs://my-bucket/../x": prefix "../x" has an unsafe segment ".." (letters, digits, '.', '_', '-' only)`,
+      error: `remote "gs://my-bucket/../x": prefix "../x" has an unsafe segment ".." (letters, digits, '.', '_', '-' only)`,
     });
     expect(await openRemote('gs://B/x', { workspace: '/w' })).toEqual({
       ok: false,
-      message: 'remote "gs://B/x": "B" is not a bucket name',
+      error: 'remote "gs://B/x": "B" is not a bucket name',
     });
   });
 
@@ -73,20 +73,20 @@ describe('file:// remote specifics', () => {
     await writeFile(join(ws, 'config', '.env.base'), 'PIPE_REMOTE=file://../team-store\n');
     const config = new Config(ws, {});
     const fromFile = await openConfiguredRemote(config, ws);
-    expect(fromFile.ok && (fromFile.remote as unknown as { root: string }).root).toBe(
+    expect(fromFile.ok && (fromFile.value as unknown as { root: string }).root).toBe(
       join(ws, '..', 'team-store'),
     );
     const fromFlag = await openConfiguredRemote(config, ws, 'file:///elsewhere');
-    expect(fromFlag.ok && fromFlag.remote.url).toBe('file:///elsewhere');
+    expect(fromFlag.ok && fromFlag.value.url).toBe('file:///elsewhere');
     await writeFile(join(ws, 'config', '.env.local'), 'PIPE_REMOTE=s3://nope\n');
     expect(await openConfiguredRemote(new Config(ws, {}), ws)).toEqual({
       ok: false,
-      message:
+      error:
         'remote "s3://nope" is not a file:// or gs:// URL (e.g. PIPE_REMOTE=file:///srv/pipe-store or gs://my-bucket/pipe) (PIPE_REMOTE from .env.local)',
     });
     expect(await openConfiguredRemote(new Config(join(ws, 'nothing-here'), {}), ws)).toMatchObject({
       ok: false,
-      message: expect.stringMatching(/^no remote configured: set PIPE_REMOTE/),
+      error: expect.stringMatching(/^no remote configured: set PIPE_REMOTE/),
     });
     await rm(ws, { recursive: true });
   });
@@ -115,7 +115,7 @@ describe('file:// remote specifics', () => {
     const script = `
       import { openRemote } from ${JSON.stringify(new URL('../lib/remote/open.ts', import.meta.url).pathname)};
       const opened = await openRemote('file://${root}', { workspace: '/' });
-      const remote = opened.remote;
+      const remote = opened.value;
       await new Promise((r) => setTimeout(r, Number(process.argv[2]) - Date.now()));
       const result = await remote.casRef('current', '2026-01-01_00-00-01_host-p' + process.argv[3], process.argv[4]);
       process.stdout.write(JSON.stringify(result));`;

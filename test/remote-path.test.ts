@@ -102,7 +102,7 @@ describe('manifest paths', () => {
     ['.git/hooks/pre-commit', 'path ".git/hooks/pre-commit" is inside .git/'],
     ['.pipe/state', 'path ".pipe/state" is inside .pipe/'],
   ])('refuses %j', (raw, reason) => {
-    expect(parseManifestPath(raw)).toEqual({ ok: false, reason });
+    expect(parseManifestPath(raw)).toEqual({ ok: false, error: reason });
   });
 });
 
@@ -124,11 +124,11 @@ describe('workspaceDestination', () => {
     });
     expect(await workspaceDestination(workspace, 'data/link/a.parquet')).toEqual({
       ok: false,
-      reason: `path "data/link/a.parquet" goes through the symlink ${join(workspace, 'data/link')}`,
+      error: `path "data/link/a.parquet" goes through the symlink ${join(workspace, 'data/link')}`,
     });
     expect(await workspaceDestination(workspace, 'data/file/a')).toEqual({
       ok: false,
-      reason: `path "data/file/a" goes through ${join(workspace, 'data/file')}, which is not a folder`,
+      error: `path "data/file/a" goes through ${join(workspace, 'data/file')}, which is not a folder`,
     });
     expect((await workspaceDestination(workspace, '../ws2/x')).ok).toBe(false);
     await rm(root, { recursive: true });

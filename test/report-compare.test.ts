@@ -89,7 +89,7 @@ describe('the report compared with the previous version', () => {
     await writeReportInputs(ws, { lock: `${JSON.stringify(lock, null, 2)}\n` });
     store = mkdtempSync(join(tmpdir(), 'pipe-store-'));
     const opened = await openRemote(`file://${store}`, { workspace: ws });
-    if (!opened.ok) throw new Error(opened.message);
+    if (!opened.ok) throw new Error(opened.error);
     const outs = { 'data/clean': { sha256: sha('c'), size: 30, files: 3 } };
     const report = {
       lock: entry({ reports: { sha256: sha('d'), size: 10, files: 1 } }),
@@ -128,7 +128,7 @@ describe('the report compared with the previous version', () => {
         }),
       ],
     ] as const) {
-      const put = await opened.remote.putManifest(id, text);
+      const put = await opened.value.putManifest(id, text);
       expect(put.ok).toBe(true);
     }
   });

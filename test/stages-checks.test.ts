@@ -157,8 +157,8 @@ describe('DuckDB settings', () => {
       DUCKDB_MEMORY_LIMIT: '512MiB',
       DUCKDB_THREADS: '1',
     });
-    if (!settings.ok) throw new Error(settings.message);
-    const db = await openDuckDb(settings.settings);
+    if (!settings.ok) throw new Error(settings.error);
+    const db = await openDuckDb(settings.value);
     const rows =
       await db.rows(`SELECT current_setting('memory_limit') AS m, current_setting('threads')::INTEGER AS t,
       current_setting('autoinstall_known_extensions') AS i, current_setting('autoload_known_extensions') AS l`);
@@ -170,15 +170,15 @@ describe('DuckDB settings', () => {
     ws = tempWorkspace();
     expect(duckDbSettings(ws.root, {})).toEqual({
       ok: true,
-      settings: { memoryLimit: '1200MB', threads: 2 },
+      value: { memoryLimit: '1200MB', threads: 2 },
     });
     expect(duckDbSettings(ws.root, { DUCKDB_THREADS: 'two' })).toEqual({
       ok: false,
-      message: expect.stringContaining('DUCKDB_THREADS=two is not a positive whole number'),
+      error: expect.stringContaining('DUCKDB_THREADS=two is not a positive whole number'),
     });
     expect(duckDbSettings(ws.root, { DUCKDB_MEMORY_LIMIT: 'lots' })).toEqual({
       ok: false,
-      message: expect.stringContaining('DUCKDB_MEMORY_LIMIT=lots is not a size like 2GB'),
+      error: expect.stringContaining('DUCKDB_MEMORY_LIMIT=lots is not a size like 2GB'),
     });
   });
 

@@ -87,4 +87,23 @@ describe('download from a file:// folder', () => {
       'stage download: cannot list uploads at file://no-such-folder: ENOENT',
     );
   });
+
+  // UPLOADS_URL is read by the parser PIPE_REMOTE uses (lib/remote/store-url.ts), so it is refused
+  // for the same reasons and in the same words as `remote "<url>" ...` (test/remote-local.test.ts),
+  // here naming the setting; before, a bad %-escape crashed the stage with a URIError.
+  it.each([
+    ['file:///srv/100%', ' has a malformed %-escape (write a literal % as %25)'],
+    ['file://', ' has no folder'],
+    ['gs://B/x', ': "B" is not a bucket name'],
+    [
+      'gs://my-bucket/../x',
+      `: prefix "../x" has an unsafe segment ".." (letters, digits, '.', '_', '-' only)`,
+    ],
+  ])('refuses UPLOADS_URL=%s as PIPE_REMOTE would', (url, problem) => {
+    const run = runStage(ws.root, { ...STAGES.download, env: { UPLOADS_URL: url } });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      `stage download: UPLOADS_URL=${url}${problem}; set it in config/.env.local\n`,
+    );
+  });
 });

@@ -39,7 +39,7 @@ describe('runTransfers', () => {
       stream: out.stream,
       live: false,
     });
-    expect(result).toEqual({ ok: true, bytes: 4000, files: 40 });
+    expect(result).toEqual({ ok: true, value: { bytes: 4000, files: 40 } });
     expect(most).toBe(6);
     const lines = out.text().trim().split('\n');
     expect(lines[0]).toBe('uploading 40 files, 3.9 KiB'); // 4000 B / 1024

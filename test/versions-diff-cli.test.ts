@@ -100,6 +100,44 @@ describe('pipe versions diff', () => {
     );
   });
 
+  // `out/v{1}` is a plain folder name to the one glob rule (lib/util/paths.ts isGlob: a brace
+  // with one item expands to nothing); the workspace side of a diff once had its own rule that
+  // called any `{` a glob and read the folder's file list without its `out/v{1}/` prefix. The
+  // expected answer is independent of either rule: the workspace is exactly what was just pushed.
+  it('reads a folder out whose name has a brace as a folder, not a glob', async () => {
+    const env = { PIPE_REMOTE: `file://${mkdtempSync(join(tmpdir(), 'pipe-store-'))}` };
+    const folder = 'out/v{1}';
+    const ws = await tempWorkspace({
+      ...GEN_SUM_SOURCES,
+      'pipeline.yaml': GEN_SUM_SOURCES['pipeline.yaml']
+        .replace('outs: [out/gen]', `outs:\n      - ${folder}`)
+        .replace('deps: [out/gen]', `deps:\n      - ${folder}`),
+      'stages/gen.mjs': GEN_SUM_SOURCES['stages/gen.mjs'].replace(
+        "out('out/gen')",
+        `out('${folder}')`,
+      ),
+      'stages/sum.mjs': GEN_SUM_SOURCES['stages/sum.mjs'].replace(
+        "readdirSync('out/gen')",
+        `readdirSync('${folder}')`,
+      ),
+      'data/in.txt': 'alpha beta\n',
+    });
+    const run = (...args: string[]) => ws.pipeWith({ env }, ...args);
+    ok(await run('build'));
+    const pushed = (JSON.parse(ok(await run('push', '--json'))) as { versionId: string }).versionId;
+    const diff = JSON.parse(ok(await run('versions', 'diff', pushed, 'workspace', '--json')));
+    expect(diff.stages[0]).toEqual({
+      stage: 'gen',
+      status: 'same',
+      added: [],
+      removed: [],
+      changed: [],
+      unchanged: 2,
+      records: [{ name: 'records', before: 2, after: 2 }],
+    });
+    expect(diff.totals).toEqual({ added: 0, removed: 0, changed: 0, unchanged: 3 });
+  });
+
   it('names a version the remote does not have, and refuses a malformed name as usage', async () => {
     const env = { PIPE_REMOTE: `file://${mkdtempSync(join(tmpdir(), 'pipe-store-'))}` };
     const ws = await tempWorkspace({ ...GEN_SUM_SOURCES, 'data/in.txt': 'alpha\n' });

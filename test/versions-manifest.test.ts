@@ -93,7 +93,7 @@ describe('parseManifest', () => {
   ])('refuses %s', (_what, text, reason) => {
     const parsed = parseManifest(ID, text);
     expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.reason).toMatch(reason);
+    if (!parsed.ok) expect(parsed.error).toMatch(reason);
   });
 });
 

@@ -196,11 +196,11 @@ async function openRemoteCache(ws: import('../build/build-state.js').BuildState)
   const { remoteCache } = await import('../versions/remote-cache.js');
   const opened = await openConfiguredRemote(ws.config, ws.root, undefined, { maxRetries: 0 });
   if (!opened.ok) {
-    const reason = opened.message;
+    const reason = opened.error;
     return { remoteCache: async () => ({ kind: 'unusable' as const, reason }) };
   }
   const { transferConcurrency } = await import('./remote-command.js');
   return {
-    remoteCache: remoteCache(ws.root, opened.remote, transferConcurrency(ws, opened.remote)),
+    remoteCache: remoteCache(ws.root, opened.value, transferConcurrency(ws, opened.value)),
   };
 }

@@ -44,31 +44,25 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
   const { fetchManifest, resolveVersion } = await import('../versions/fetch.js');
   const { placements, placeOutputs } = await import('../versions/pull.js');
   const { inspectWorkspace } = await import('../versions/pull-check.js');
-  const { describeRemoteError } = await import('../remote/remote.js');
+  const { describeVersionError, invalidVersion } = await import('../versions/version-error.js');
   const { readLock, withEntry, writeLock } = await import('../build/lockfile.js');
   const { recordStageTimes } = await import('../build/stage-times.js');
   const { formatBytes } = await import('../remote/transfer-progress.js');
   const opened = await openRemoteWorkspace(start, flags.remote);
-  if (!opened.ok) return opened.code;
+  if (!opened.ok) return opened.error;
   const { ws, remote } = opened.value;
-  const fail = (
-    r:
-      | { ok: false; error: import('../remote/remote.js').RemoteError }
-      | { ok: false; invalid: string },
-  ): ExitCode => {
-    process.stderr.write(
-      `pipe pull: ${'invalid' in r ? r.invalid : describeRemoteError(r.error)}\n`,
-    );
+  const fail = (error: import('../versions/version-error.js').VersionError): ExitCode => {
+    process.stderr.write(`pipe pull: ${describeVersionError(error)}\n`);
     return ExitCode.remote;
   };
   const id = await resolveVersion(remote, target);
   if (!id.ok) {
-    if (!('invalid' in id)) return fail(id);
-    process.stderr.write(`pipe pull: ${id.invalid}\n`);
+    if (id.error.kind !== 'invalid') return fail(id.error);
+    process.stderr.write(`pipe pull: ${id.error.message}\n`);
     return ExitCode.usage;
   }
   const got = await fetchManifest(remote, ws.root, id.value);
-  if (!got.ok) return fail(got);
+  if (!got.ok) return fail(got.error);
   const manifest = got.value;
   const inVersion = Object.keys(manifest.stages);
   const here = (s: string) => ws.pipeline.stages.has(s as never);
@@ -111,7 +105,7 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
     return ExitCode.refused;
   }
   const outs = placements(manifest, wanted);
-  if (!outs.ok) return fail({ ok: false, invalid: outs.reason });
+  if (!outs.ok) return fail(invalidVersion(outs.error));
 
   return withBuildMutex(ws.root, `pipe pull ${target}`, async () => {
     const local = await inspectWorkspace(ws, manifest, outs.value);
@@ -136,13 +130,11 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
     if (!placed.ok) {
       // Name the workspace files a bad object would have become, not only its hash.
       const sha =
-        !('invalid' in placed) && placed.error.kind === 'corrupt'
-          ? /[0-9a-f]{64}/.exec(placed.error.what)?.[0]
-          : undefined;
+        placed.error.kind === 'corrupt' ? /[0-9a-f]{64}/.exec(placed.error.what)?.[0] : undefined;
       const paths = wanted.flatMap((s) =>
         manifest.stages[s]!.files.filter((f) => f.sha256 === sha).map((f) => f.path),
       );
-      const code = fail(placed);
+      const code = fail(placed.error);
       if (paths.length > 0)
         process.stderr.write(
           `  it holds ${paths.join(', ')}; nothing was written to the workspace\n`,
@@ -152,7 +144,8 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
     // Re-read under the mutex: a build that finished while we waited wrote entries we must keep.
     const current = readLock(ws.root);
     let lock = current.ok ? current.value : ws.lock;
-    for (const [stage, entry] of Object.entries(placed.entries))
+    const pulled = placed.value;
+    for (const [stage, entry] of Object.entries(pulled.entries))
       lock = withEntry(lock, stage, entry);
     await writeLock(ws.root, lock);
     const times = Object.fromEntries(
@@ -176,15 +169,15 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
       version: manifest.id,
       pushedBy: manifest.pushedBy,
       stages: wanted,
-      downloaded: placed.downloaded,
-      bytes: placed.bytes,
-      filesPlaced: placed.placed,
+      downloaded: pulled.downloaded,
+      bytes: pulled.bytes,
+      filesPlaced: pulled.placed,
     };
     if (flags.json === true) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else {
       process.stdout.write(
         `pulled version ${manifest.id} (pushed by ${manifest.pushedBy}): ${wanted.join(', ')}; ` +
-          `${placed.downloaded} objects downloaded (${formatBytes(placed.bytes)}), ${placed.placed} files placed\n`,
+          `${pulled.downloaded} objects downloaded (${formatBytes(pulled.bytes)}), ${pulled.placed} files placed\n`,
       );
     }
     return ExitCode.ok;

@@ -54,11 +54,11 @@ async function pushCommand(start: string, flags: PushFlags): Promise<ExitCode> {
   const refs = [...(flags.setCurrent ? ['current'] : []), ...flags.tag].map((r) => parseRefName(r));
   const badRef = refs.find((r) => !r.ok);
   if (badRef !== undefined && !badRef.ok) {
-    process.stderr.write(`pipe push: --tag ${badRef.reason}\n`);
+    process.stderr.write(`pipe push: --tag ${badRef.error}\n`);
     return ExitCode.usage;
   }
   const opened = await openRemoteWorkspace(start, flags.remote);
-  if (!opened.ok) return opened.code;
+  if (!opened.ok) return opened.error;
   const { ws, remote } = opened.value;
   const json = flags.json === true;
   return withBuildMutex(ws.root, 'pipe push', async () => {

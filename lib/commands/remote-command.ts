@@ -4,6 +4,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { BuildState } from '../build/build-state.js';
 import { ExitCode } from '../util/exit-codes.js';
+import { err, ok, type Result } from '../util/result.js';
 import type { Remote } from '../remote/remote.js';
 import { isLiveTerminal } from '../remote/transfer-progress.js';
 
@@ -12,7 +13,8 @@ export interface RemoteWorkspace {
   readonly remote: Remote;
 }
 
-export type Opened = { ok: true; value: RemoteWorkspace } | { ok: false; code: ExitCode };
+/** The workspace and its remote, or the exit code after the reason was printed. */
+export type Opened = Result<RemoteWorkspace, ExitCode>;
 
 export async function openRemoteWorkspace(
   start: string,
@@ -21,14 +23,14 @@ export async function openRemoteWorkspace(
   const { loadBuildState } = await import('../build/build-state.js');
   const { openConfiguredRemote } = await import('../remote/open.js');
   const opened = await loadBuildState(start, process.stderr);
-  if (!opened.ok) return opened;
+  if (!opened.ok) return err(opened.code);
   const ws = opened.value;
   const remote = await openConfiguredRemote(ws.config, ws.root, remoteFlag);
   if (!remote.ok) {
-    process.stderr.write(`pipe: ${remote.message}\n`);
-    return { ok: false, code: ExitCode.usage };
+    process.stderr.write(`pipe: ${remote.error}\n`);
+    return err(ExitCode.usage);
   }
-  return { ok: true, value: { ws, remote: remote.remote } };
+  return ok({ ws, remote: remote.value });
 }
 
 /** Who a push records: PIPE_USER from config if set (a shared account), else the login name. */

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type { CommandOutcome } from './outcome.js';
 import { ExitCode } from '../util/exit-codes.js';
+import { err, ok, type Result } from '../util/result.js';
 import type { StageSet } from '../versions/diff.js';
 import type { RemoteWorkspace } from './remote-command.js';
 
@@ -57,15 +58,15 @@ async function diffCommand(
   const { openRemoteWorkspace } = await import('./remote-command.js');
   const { diffVersions, formatDiffTable } = await import('../versions/diff.js');
   const opened = await openRemoteWorkspace(start, flags.remote);
-  if (!opened.ok) return opened.code;
+  if (!opened.ok) return opened.error;
   const sides: Side[] = [];
   for (const target of [a, b]) {
     const side = await readSide(opened.value, target);
     if (!side.ok) {
-      process.stderr.write(`pipe versions diff: ${side.message}\n`);
-      return side.code;
+      process.stderr.write(`pipe versions diff: ${side.error.message}\n`);
+      return side.error.code;
     }
-    sides.push(side);
+    sides.push(side.value);
   }
   const [before, after] = sides as [Side, Side];
   const diff = diffVersions(before.stages, after.stages, opened.value.ws.graph.order);
@@ -87,7 +88,6 @@ async function diffCommand(
 
 /** One side of the comparison: how to name it (the argument, and the version it resolved to) and its stages. */
 interface Side {
-  readonly ok: true;
   readonly name: { readonly label: string; readonly version: string | null };
   readonly stages: StageSet;
 }
@@ -95,27 +95,25 @@ interface Side {
 async function readSide(
   { ws, remote }: RemoteWorkspace,
   target: string,
-): Promise<Side | { ok: false; message: string; code: ExitCode }> {
+): Promise<Result<Side, { readonly message: string; readonly code: ExitCode }>> {
   if (target === WORKSPACE) {
     const { workspaceStages } = await import('../versions/workspace-stages.js');
     const local = workspaceStages(ws.root, ws.lock);
-    if (!local.ok)
-      return { ok: false, message: `workspace: ${local.reason}`, code: ExitCode.refused };
-    return { ok: true, name: { label: WORKSPACE, version: null }, stages: local.value };
+    if (!local.ok) return err({ message: `workspace: ${local.error}`, code: ExitCode.refused });
+    return ok({ name: { label: WORKSPACE, version: null }, stages: local.value });
   }
   const { fetchManifest, resolveVersion } = await import('../versions/fetch.js');
-  const { describeRemoteError } = await import('../remote/remote.js');
+  const { describeVersionError } = await import('../versions/version-error.js');
   const id = await resolveVersion(remote, target);
   const got = id.ok ? await fetchManifest(remote, ws.root, id.value) : id;
   if (got.ok) {
     const label = got.value.id === target ? target : `${target} (${got.value.id})`;
-    return { ok: true, name: { label, version: got.value.id }, stages: got.value.stages };
+    return ok({ name: { label, version: got.value.id }, stages: got.value.stages });
   }
-  if ('invalid' in got)
-    return { ok: false, message: got.invalid, code: id.ok ? ExitCode.remote : ExitCode.usage };
+  const code = got.error.kind === 'invalid' && !id.ok ? ExitCode.usage : ExitCode.remote;
   const hint =
     got.error.kind === 'not-found'
       ? ` ${remote.url}; \`pipe versions\` lists the versions and refs there`
       : '';
-  return { ok: false, message: `${describeRemoteError(got.error)}${hint}`, code: ExitCode.remote };
+  return err({ message: `${describeVersionError(got.error)}${hint}`, code });
 }

@@ -44,14 +44,14 @@ async function listCommand(start: string, flags: VersionsFlags): Promise<ExitCod
   const { openRemoteWorkspace } = await import('./remote-command.js');
   const { fetchManifest } = await import('../versions/fetch.js');
   const { describeRemoteError } = await import('../remote/remote.js');
+  const { describeVersionError } = await import('../versions/version-error.js');
   const opened = await openRemoteWorkspace(start, flags.remote);
-  if (!opened.ok) return opened.code;
+  if (!opened.ok) return opened.error;
   const { ws, remote } = opened.value;
   const [ids, refs] = await Promise.all([remote.listVersions(), remote.listRefs()]);
   if (!ids.ok || !refs.ok) {
-    process.stderr.write(
-      `pipe versions: ${describeRemoteError(!ids.ok ? ids.error : (refs as { ok: false; error: never }).error)}\n`,
-    );
+    const error = !ids.ok ? ids.error : !refs.ok ? refs.error : undefined;
+    process.stderr.write(`pipe versions: ${describeRemoteError(error!)}\n`);
     return ExitCode.remote;
   }
   const refsOf = (id: string) =>
@@ -61,7 +61,7 @@ async function listCommand(start: string, flags: VersionsFlags): Promise<ExitCod
   for (const id of ids.value) {
     const got = await fetchManifest(remote, ws.root, id);
     if (got.ok) manifests.push(got.value);
-    else broken.push(`${id}: ${'invalid' in got ? got.invalid : describeRemoteError(got.error)}`);
+    else broken.push(`${id}: ${describeVersionError(got.error)}`);
   }
   if (flags.json) {
     const doc = {
@@ -90,18 +90,16 @@ async function listCommand(start: string, flags: VersionsFlags): Promise<ExitCod
 async function showCommand(target: string, start: string, flags: VersionsFlags): Promise<ExitCode> {
   const { openRemoteWorkspace } = await import('./remote-command.js');
   const { fetchManifest, resolveVersion } = await import('../versions/fetch.js');
-  const { describeRemoteError } = await import('../remote/remote.js');
+  const { describeVersionError } = await import('../versions/version-error.js');
   const { formatBytes } = await import('../remote/transfer-progress.js');
   const opened = await openRemoteWorkspace(start, flags.remote);
-  if (!opened.ok) return opened.code;
+  if (!opened.ok) return opened.error;
   const { ws, remote } = opened.value;
   const id = await resolveVersion(remote, target);
   const got = id.ok ? await fetchManifest(remote, ws.root, id.value) : id;
   if (!got.ok) {
-    process.stderr.write(
-      `pipe versions show: ${'invalid' in got ? got.invalid : describeRemoteError(got.error)}\n`,
-    );
-    return 'invalid' in got && !id.ok ? ExitCode.usage : ExitCode.remote;
+    process.stderr.write(`pipe versions show: ${describeVersionError(got.error)}\n`);
+    return got.error.kind === 'invalid' && !id.ok ? ExitCode.usage : ExitCode.remote;
   }
   const refs = await remote.listRefs();
   const pointing = refs.ok

@@ -16,12 +16,18 @@ import { schemaDiagnostics } from './schema.js';
 import { shapeStages } from './shape.js';
 import type { StageDraft } from './shape.js';
 import { parseYamlSource } from './yaml-source.js';
+import { err, ok, type Result } from '../util/result.js';
 
 export const pipelineFileName = 'pipeline.yaml';
 
-export type LoadPipelineResult =
-  | { readonly ok: true; readonly value: Pipeline; readonly warnings: Diagnostic[] }
-  | { readonly ok: false; readonly errors: Diagnostic[] };
+/** A valid pipeline and the warnings to print with it. */
+export interface LoadedPipeline {
+  readonly pipeline: Pipeline;
+  readonly warnings: Diagnostic[];
+}
+
+/** The pipeline, or every error found (sorted by position). */
+export type LoadPipelineResult = Result<LoadedPipeline, Diagnostic[]>;
 
 /** Reads and validates `<root>/pipeline.yaml`. Never throws for a user's mistake. */
 export async function loadPipeline(root: string): Promise<LoadPipelineResult> {
@@ -32,7 +38,7 @@ export async function loadPipeline(root: string): Promise<LoadPipelineResult> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'EACCES') throw e;
-    return { ok: false, errors: [missingPipelineFile(root, code)] };
+    return err([missingPipelineFile(root, code)]);
   }
   return parsePipeline(root, { path: pipelineFileName, text });
 }
@@ -41,7 +47,7 @@ export async function loadPipeline(root: string): Promise<LoadPipelineResult> {
 export async function parsePipeline(root: string, file: SourceFile): Promise<LoadPipelineResult> {
   const parsed = parseYamlSource(file);
   // A text that does not parse has no trustworthy tree: report the syntax errors alone.
-  if (!parsed.syntaxOk) return { ok: false, errors: parsed.errors };
+  if (!parsed.syntaxOk) return err(parsed.errors);
   const source = parsed.source;
   const stages = shapeStages(source);
   const found = [
@@ -56,7 +62,7 @@ export async function parsePipeline(root: string, file: SourceFile): Promise<Loa
   // The disk checks also warn (a command line's program not on this machine's PATH).
   const errors = found.filter((d) => d.severity === 'error');
   const warnings = found.filter((d) => d.severity === 'warning');
-  if (errors.length > 0) return { ok: false, errors: sortDiagnostics(errors) };
+  if (errors.length > 0) return err(sortDiagnostics(errors));
   const validated = new Map<StageName, Stage>();
   for (const draft of stages) {
     // Every stage has a cmd here: the schema requires one, and its absence would be an error.
@@ -64,11 +70,10 @@ export async function parsePipeline(root: string, file: SourceFile): Promise<Loa
       throw new Error(`bug: stage ${draft.name} passed validation without a cmd`);
     validated.set(draft.name, { ...draft, cmd: draft.cmd });
   }
-  return {
-    ok: true,
-    value: { root, file: join(root, pipelineFileName), stages: validated },
+  return ok({
+    pipeline: { root, file: join(root, pipelineFileName), stages: validated },
     warnings: sortDiagnostics([...parsed.warnings, ...warnings]),
-  };
+  });
 }
 
 async function paramRules(

@@ -43,13 +43,13 @@ export async function openWorkspace(
   }
   const loaded = await loadPipeline(root);
   if (!loaded.ok) {
-    stderr.write(formatDiagnostics(loaded.errors));
-    const count = loaded.errors.length;
+    stderr.write(formatDiagnostics(loaded.error));
+    const count = loaded.error.length;
     stderr.write(`${count} ${count === 1 ? 'error' : 'errors'}\n`);
     return err(ExitCode.invalidPipeline);
   }
-  stderr.write(formatDiagnostics(loaded.warnings));
-  return ok(loaded.value);
+  stderr.write(formatDiagnostics(loaded.value.warnings));
+  return ok(loaded.value.pipeline);
 }
 
 function isFolder(path: string): boolean {

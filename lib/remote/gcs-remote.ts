@@ -21,8 +21,8 @@ import {
 } from './remote.js';
 import {
   parseRefName,
-  parseVersionId,
   remoteKeys,
+  versionIdOfFile,
   type RefName,
   type VersionId,
 } from './remote-path.js';
@@ -140,10 +140,10 @@ export class GcsRemote implements Remote {
           return failed({
             kind: 'corrupt',
             what,
-            expected: written.mismatch.expected,
-            actual: written.mismatch.actual,
+            expected: written.error.expected,
+            actual: written.error.actual,
           });
-        return done({ size: written.size });
+        return done({ size: written.value });
       } catch (error) {
         if ((error as { code?: unknown }).code === 'CONTENT_DOWNLOAD_MISMATCH') {
           return failed({
@@ -189,12 +189,8 @@ export class GcsRemote implements Remote {
   async listVersions(): Promise<RemoteResult<VersionId[]>> {
     return this.#guard('versions', async () => {
       const folder = remoteKeys.versionsFolder(this.#prefix);
-      const ids: VersionId[] = [];
-      for (const name of await this.#list(folder)) {
-        const id = parseVersionId(name.slice(folder.length).replace(/\.json$/, ''));
-        if (id.ok && name.endsWith('.json')) ids.push(id.value);
-      }
-      return done(ids.sort());
+      const keys = await this.#list(folder);
+      return done(keys.flatMap((key) => versionIdOfFile(key.slice(folder.length)) ?? []).sort());
     });
   }
 

@@ -28,8 +28,8 @@ import {
 } from './remote.js';
 import {
   parseRefName,
-  parseVersionId,
   remoteKeys,
+  versionIdOfFile,
   type RefName,
   type VersionId,
 } from './remote-path.js';
@@ -77,14 +77,14 @@ export class LocalRemote implements Remote {
         }
         throw error;
       }
-      if (!written.ok) return failed(corrupt(localPath, written.mismatch));
-      if (!present && written.size !== size) {
+      if (!written.ok) return failed(corrupt(localPath, written.error));
+      if (!present && written.value !== size) {
         // Hash matched but size did not: the caller's record is wrong, the object is still right.
         return failed({
           kind: 'corrupt',
           what: localPath,
           expected: `${size} bytes`,
-          actual: `${written.size} bytes`,
+          actual: `${written.value} bytes`,
         });
       }
       return done(present ? 'present' : 'stored');
@@ -96,8 +96,8 @@ export class LocalRemote implements Remote {
       const source = this.#path(remoteKeys.object('', sha));
       if (!(await exists(source))) return failed({ kind: 'not-found', what: `object ${sha}` });
       const written = await writeVerified(createReadStream(source), sha, destPath);
-      if (!written.ok) return failed(corrupt(`object ${sha} at ${source}`, written.mismatch));
-      return done({ size: written.size });
+      if (!written.ok) return failed(corrupt(`object ${sha} at ${source}`, written.error));
+      return done({ size: written.value });
     });
   }
 
@@ -125,13 +125,8 @@ export class LocalRemote implements Remote {
 
   async listVersions(): Promise<RemoteResult<VersionId[]>> {
     return this.#guard(async () => {
-      const ids: VersionId[] = [];
-      for (const name of await readdirOrEmpty(this.#path(remoteKeys.versionsFolder('')))) {
-        if (!name.endsWith('.json')) continue; // temp files of a push in flight
-        const id = parseVersionId(name.slice(0, -'.json'.length));
-        if (id.ok) ids.push(id.value);
-      }
-      return done(ids.sort());
+      const names = await readdirOrEmpty(this.#path(remoteKeys.versionsFolder('')));
+      return done(names.flatMap((name) => versionIdOfFile(name) ?? []).sort());
     });
   }
 

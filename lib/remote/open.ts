@@ -1,51 +1,33 @@
 // Opens the store a URL names: `file://` (local-remote.ts) or `gs://` (gcs-remote.ts). The only
 // module that knows the backends; everything else holds a `Remote`.
-import { isAbsolute, resolve } from 'node:path';
 import type { Config } from '../pipeline/config.js';
-import { parseKeyPrefix } from './remote-path.js';
+import { err, ok, type Result } from '../util/result.js';
 import type { Remote, RemoteOptions } from './remote.js';
+import { describeStoreUrlError, parseStoreUrl } from './store-url.js';
 
-export type OpenRemoteResult =
-  | { readonly ok: true; readonly remote: Remote }
-  | { readonly ok: false; readonly message: string };
-
-const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
+/** The store, or one line saying why not (the URL named, with an example of a good one). */
+export type OpenRemoteResult = Result<Remote, string>;
 
 /**
- * Opens `file:///abs/path`, `file://relative/path` (relative to the workspace, so a committed
- * `PIPE_REMOTE=file://../shared-store` works from any checkout) or `gs://bucket[/prefix]`.
- * The stores are imported lazily: a file:// user never loads the GCS client.
+ * Opens a `file://` or `gs://` URL (store-url.ts says which forms). The stores are imported
+ * lazily: a file:// user never loads the GCS client.
  */
 export async function openRemote(url: string, options: RemoteOptions): Promise<OpenRemoteResult> {
-  if (url.startsWith('file://')) {
-    let rest: string;
-    try {
-      rest = decodeURIComponent(url.slice('file://'.length)); // file:///data/my%20store
-    } catch {
-      return {
-        ok: false,
-        message: `remote "${url}" has a malformed %-escape (write a literal % as %25)`,
-      };
-    }
-    if (rest === '' || rest.includes('\0'))
-      return { ok: false, message: `remote "${url}" has no folder` };
-    const root = isAbsolute(rest) ? rest : resolve(options.workspace, rest);
+  const parsed = parseStoreUrl(url, options.workspace);
+  if (!parsed.ok) {
+    return err(
+      parsed.error.kind === 'unsupported'
+        ? `remote "${url}" is not a file:// or gs:// URL (e.g. PIPE_REMOTE=file:///srv/pipe-store or gs://my-bucket/pipe)`
+        : describeStoreUrlError(`remote "${url}"`, parsed.error),
+    );
+  }
+  const store = parsed.value;
+  if (store.scheme === 'file') {
     const { LocalRemote } = await import('./local-remote.js');
-    return { ok: true, remote: new LocalRemote(root, url) };
+    return ok(new LocalRemote(store.root, url));
   }
-  if (url.startsWith('gs://')) {
-    const [bucket = '', ...rest] = url.slice('gs://'.length).split('/');
-    if (!BUCKET.test(bucket))
-      return { ok: false, message: `remote "${url}": "${bucket}" is not a bucket name` };
-    const prefix = parseKeyPrefix(rest.join('/'));
-    if (!prefix.ok) return { ok: false, message: `remote "${url}": ${prefix.reason}` };
-    const { GcsRemote } = await import('./gcs-remote.js');
-    return { ok: true, remote: new GcsRemote({ ...options, url, bucket, prefix: prefix.value }) };
-  }
-  return {
-    ok: false,
-    message: `remote "${url}" is not a file:// or gs:// URL (e.g. PIPE_REMOTE=file:///srv/pipe-store or gs://my-bucket/pipe)`,
-  };
+  const { GcsRemote } = await import('./gcs-remote.js');
+  return ok(new GcsRemote({ ...options, url, bucket: store.bucket, prefix: store.prefix }));
 }
 
 /**
@@ -60,11 +42,9 @@ export async function openConfiguredRemote(
 ): Promise<OpenRemoteResult> {
   const url = config.get('PIPE_REMOTE', flag);
   if (url === undefined) {
-    return {
-      ok: false,
-      message:
-        'no remote configured: set PIPE_REMOTE (e.g. file:///srv/pipe-store or gs://my-bucket/pipe) in config/.env.local, or pass --remote',
-    };
+    return err(
+      'no remote configured: set PIPE_REMOTE (e.g. file:///srv/pipe-store or gs://my-bucket/pipe) in config/.env.local, or pass --remote',
+    );
   }
   const endpoint = config.get('PIPE_GCS_ENDPOINT')?.value;
   const opened = await openRemote(url.value, {
@@ -72,7 +52,5 @@ export async function openConfiguredRemote(
     workspace,
     ...(endpoint === undefined ? {} : { gcsEndpoint: endpoint }),
   });
-  return opened.ok
-    ? opened
-    : { ok: false, message: `${opened.message} (PIPE_REMOTE from ${url.source})` };
+  return opened.ok ? opened : err(`${opened.error} (PIPE_REMOTE from ${url.source})`);
 }

@@ -4,6 +4,7 @@
 import type { Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { err, ok, type Result } from '../util/result.js';
 import type { Sha256Hex } from '../util/sha256.js';
 
 /** `YYYY-MM-DD_HH-MM-SS_<host>-<user>` (UTC), host and user sanitised; see makeVersionId. */
@@ -11,12 +12,8 @@ export type VersionId = string & { readonly __brand: 'VersionId' };
 /** A movable name on the remote (`current`, a tag). */
 export type RefName = string & { readonly __brand: 'RefName' };
 
-export type PathCheck<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly reason: string };
-
-const ok = <T>(value: T): PathCheck<T> => ({ ok: true, value });
-const bad = <T>(reason: string): PathCheck<T> => ({ ok: false, reason });
+/** A checked name or path, or why it was refused (one sentence naming the offending text). */
+export type PathCheck<T> = Result<T, string>;
 
 const VERSION_ID = /^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}_[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
 const REF_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$/;
@@ -45,18 +42,25 @@ export function makeVersionId(when: Date, host: string, user: string): VersionId
 export function parseVersionId(raw: string): PathCheck<VersionId> {
   return VERSION_ID.test(raw)
     ? ok(raw as VersionId)
-    : bad(`"${raw}" is not a version ID (expected YYYY-MM-DD_HH-MM-SS_<host>-<user>, lower-case)`);
+    : err(`"${raw}" is not a version ID (expected YYYY-MM-DD_HH-MM-SS_<host>-<user>, lower-case)`);
+}
+
+/** The version a file in versions/ holds (`<id>.json`); a push's temp file there holds none. */
+export function versionIdOfFile(name: string): VersionId | undefined {
+  if (!name.endsWith('.json')) return undefined;
+  const id = parseVersionId(name.slice(0, -'.json'.length));
+  return id.ok ? id.value : undefined;
 }
 
 export function parseRefName(raw: string): PathCheck<RefName> {
   if (!REF_NAME.test(raw) || raw.includes('..')) {
-    return bad(`"${raw}" is not a ref name (letters, digits, '.', '_', '-'; at most 63; no '..')`);
+    return err(`"${raw}" is not a ref name (letters, digits, '.', '_', '-'; at most 63; no '..')`);
   }
   return ok(raw as RefName);
 }
 
 export function parseSha256(raw: string): PathCheck<Sha256Hex> {
-  return SHA256.test(raw) ? ok(raw as Sha256Hex) : bad(`"${raw}" is not a lower-case hex sha256`);
+  return SHA256.test(raw) ? ok(raw as Sha256Hex) : err(`"${raw}" is not a lower-case hex sha256`);
 }
 
 /** A key prefix inside a bucket: '' or slash-separated plain segments, no '.', '..' or empty ones. */
@@ -65,7 +69,7 @@ export function parseKeyPrefix(raw: string): PathCheck<string> {
   if (trimmed === '') return ok('');
   for (const segment of trimmed.split('/')) {
     if (segment === '.' || segment === '..' || !PREFIX_SEGMENT.test(segment)) {
-      return bad(
+      return err(
         `prefix "${raw}" has an unsafe segment "${segment}" (letters, digits, '.', '_', '-' only)`,
       );
     }
@@ -100,18 +104,18 @@ const FORBIDDEN_TOP = new Set(['.git', '.pipe']);
  * paths, empty / '.' / '..' segments, and anything under .git or .pipe.
  */
 export function parseManifestPath(raw: string): PathCheck<string> {
-  if (raw === '') return bad('empty path');
-  if (raw.includes('\0')) return bad(`path ${JSON.stringify(raw)} contains a NUL byte`);
-  if (raw.includes('\\')) return bad(`path "${raw}" contains a backslash`);
-  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) return bad(`path "${raw}" is absolute`);
-  if (raw.length > 4096) return bad(`path "${raw.slice(0, 40)}..." is longer than 4096 characters`);
+  if (raw === '') return err('empty path');
+  if (raw.includes('\0')) return err(`path ${JSON.stringify(raw)} contains a NUL byte`);
+  if (raw.includes('\\')) return err(`path "${raw}" contains a backslash`);
+  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) return err(`path "${raw}" is absolute`);
+  if (raw.length > 4096) return err(`path "${raw.slice(0, 40)}..." is longer than 4096 characters`);
   const segments = raw.split('/');
   for (const segment of segments) {
     if (segment === '' || segment === '.' || segment === '..') {
-      return bad(`path "${raw}" has a "${segment === '' ? '//' : segment}" segment`);
+      return err(`path "${raw}" has a "${segment === '' ? '//' : segment}" segment`);
     }
   }
-  if (FORBIDDEN_TOP.has(segments[0]!)) return bad(`path "${raw}" is inside ${segments[0]}/`);
+  if (FORBIDDEN_TOP.has(segments[0]!)) return err(`path "${raw}" is inside ${segments[0]}/`);
   return ok(raw);
 }
 
@@ -139,9 +143,9 @@ export async function workspaceDestination(
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') break; // the rest gets created as real folders
       throw error;
     }
-    if (st.isSymbolicLink()) return bad(`path "${rel}" goes through the symlink ${folder}`);
+    if (st.isSymbolicLink()) return err(`path "${rel}" goes through the symlink ${folder}`);
     if (!st.isDirectory())
-      return bad(`path "${rel}" goes through ${folder}, which is not a folder`);
+      return err(`path "${rel}" goes through ${folder}, which is not a folder`);
   }
   return ok(join(workspace, ...segments));
 }

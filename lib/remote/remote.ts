@@ -4,6 +4,7 @@
 //   versions/<id>.json        manifests, create-only, written after all their objects
 //   refs/<name>.json          { version } moved only by compare-and-swap on a generation
 // Expected failures are values (RemoteError); a throw is a bug.
+import { err, ok, type Result } from '../util/result.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import { parseVersionId, type RefName, type VersionId } from './remote-path.js';
 
@@ -33,12 +34,11 @@ export type RemoteError =
   /** Credentials missing or refused (401/403), or a local permission error. */
   | { readonly kind: 'denied'; readonly remote: string; readonly detail: string };
 
-export type RemoteResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: RemoteError };
+export type RemoteResult<T> = Result<T, RemoteError>;
 
-export const done = <T>(value: T): RemoteResult<T> => ({ ok: true, value });
-export const failed = <T>(error: RemoteError): RemoteResult<T> => ({ ok: false, error });
+/** `ok` and `err` typed for a store method, so an error literal is checked against RemoteError. */
+export const done = <T>(value: T): RemoteResult<T> => ok(value);
+export const failed = <T>(error: RemoteError): RemoteResult<T> => err(error);
 
 /** The body of a ref object/file; the stores serialise `{ version }` and nothing else. */
 export function refBody(versionId: VersionId): string {
@@ -54,7 +54,7 @@ export function parseRefBody(name: RefName, text: string): VersionId {
     throw new InvalidRef(name, 'not JSON');
   }
   const id = parseVersionId(String(version));
-  if (!id.ok) throw new InvalidRef(name, id.reason);
+  if (!id.ok) throw new InvalidRef(name, id.error);
   return id.value;
 }
 

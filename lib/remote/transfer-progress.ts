@@ -4,6 +4,8 @@
 //
 // The first failure stops new transfers from starting; the ones in flight finish (a half-sent
 // object is the store's business: it never becomes visible). The caller gets that failure back.
+import { err, ok, type Result } from '../util/result.js';
+import { mapConcurrent } from '../util/worker-pool.js';
 import type { RemoteError, RemoteResult } from './remote.js';
 
 export interface Transfer {
@@ -24,9 +26,11 @@ export interface TransferOptions {
   readonly now?: () => number;
 }
 
-export type TransferOutcome =
-  | { readonly ok: true; readonly bytes: number; readonly files: number }
-  | { readonly ok: false; readonly error: RemoteError; readonly bytes: number };
+/** What moved, or the first failure (the transfers in flight with it finished first). */
+export type TransferOutcome = Result<
+  { readonly bytes: number; readonly files: number },
+  RemoteError
+>;
 
 /** True when progress should redraw one line: a terminal, outside CI. */
 export function isLiveTerminal(stream: NodeJS.WriteStream): boolean {
@@ -44,7 +48,6 @@ export async function runTransfers(
   let doneFiles = 0;
   let doneBytes = 0;
   let failure: RemoteError | undefined;
-  let next = 0;
   let lastDraw = 0;
   let lastTenth = 0;
   const say = (text: string, final = false): void => {
@@ -76,26 +79,19 @@ export async function runTransfers(
   };
 
   if (transfers.length > 0) say(`${options.verb} ${transfers.length} files, ${formatBytes(total)}`);
-  async function lane(): Promise<void> {
-    while (failure === undefined && next < transfers.length) {
-      const transfer = transfers[next++]!;
-      const result = await transfer.run();
-      if (!result.ok) {
-        failure ??= result.error;
-        return;
-      }
-      doneFiles++;
-      doneBytes += transfer.size;
-      progress();
+  await mapConcurrent(transfers, options.concurrency, async (transfer) => {
+    if (failure !== undefined) return; // after the first failure, nothing new starts
+    const result = await transfer.run();
+    if (!result.ok) {
+      failure ??= result.error;
+      return;
     }
-  }
-  await Promise.all(
-    Array.from({ length: Math.min(options.concurrency, transfers.length) }, () => lane()),
-  );
+    doneFiles++;
+    doneBytes += transfer.size;
+    progress();
+  });
   if (transfers.length > 0) say(line(), true);
-  return failure === undefined
-    ? { ok: true, bytes: doneBytes, files: doneFiles }
-    : { ok: false, error: failure, bytes: doneBytes };
+  return failure === undefined ? ok({ bytes: doneBytes, files: doneFiles }) : err(failure);
 }
 
 export function formatBytes(n: number): string {

@@ -6,6 +6,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { err, ok, type Result } from '../util/result.js';
 import type { Sha256Hex } from '../util/sha256.js';
 
 /** Raised inside a stream pipeline when the bytes are not what their name says. */
@@ -50,9 +51,8 @@ export function tempPathBeside(finalPath: string): string {
   );
 }
 
-export type VerifiedWrite =
-  | { readonly ok: true; readonly size: number }
-  | { readonly ok: false; readonly mismatch: ContentMismatch };
+/** The bytes written, or the mismatch that kept the file from landing. */
+export type VerifiedWrite = Result<number, ContentMismatch>;
 
 /**
  * Streams `source` into a temp file beside `finalPath` through verifyingStream, then hands the
@@ -77,9 +77,9 @@ export async function writeVerified(
   try {
     await pipeline(source, verifyingStream(sha), counter, createWriteStream(temp, { flags: 'wx' }));
     await commit(temp);
-    return { ok: true, size };
+    return ok(size);
   } catch (error) {
-    if (error instanceof ContentMismatch) return { ok: false, mismatch: error };
+    if (error instanceof ContentMismatch) return err(error);
     throw error;
   } finally {
     await rm(temp, { force: true });

@@ -75,21 +75,21 @@ export async function compareWithPrevious(o: CompareOptions): Promise<VersionCom
       maxRetries: 1,
       ...(o.gcsEndpoint ? { gcsEndpoint: o.gcsEndpoint } : {}),
     });
-    if (!opened.ok) return unavailable(opened.message);
-    const remote = opened.remote;
+    if (!opened.ok) return unavailable(opened.error);
+    const remote = opened.value;
     const listed = await remote.listVersions();
     if (!listed.ok) return unavailable(`listing versions failed (${listed.error.kind})`);
     const previous = previousVersion(listed.value, o.version);
     if (previous === undefined) return { status: 'no-previous', remote: remoteUrl };
-    // Read directly, not through version-fetch.ts: a stage writes only its outs, not .pipe/.
+    // Read directly, not through versions/fetch.ts: a stage writes only its outs, not .pipe/.
     const text = await remote.getManifest(previous);
     if (!text.ok) return unavailable(`reading version ${previous} failed (${text.error.kind})`);
     const manifest = parseManifest(previous, text.value);
-    if (!manifest.ok) return unavailable(manifest.reason);
+    if (!manifest.ok) return unavailable(manifest.error);
     const lock = readLock(o.workspace);
     if (!lock.ok) return unavailable(lock.message);
     const here = workspaceStages(o.workspace, lock.value, [o.self]);
-    if (!here.ok) return unavailable(here.reason);
+    if (!here.ok) return unavailable(here.error);
     // A manifest lists its stages in the pipeline's order (push walks the graph): read it that way.
     const diff = diffVersions(
       without(manifest.value.stages, o.self),

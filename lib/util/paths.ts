@@ -21,6 +21,14 @@ export function isGlob(declared: string): boolean {
   return MAYBE_GLOB.test(declared) && fastGlob().isDynamicPattern(declared);
 }
 
+/**
+ * Orders records by `path` in code-unit order (as DuckDB and the lock file sort), never by
+ * locale: the same list must sort the same on every machine.
+ */
+export function byPath(a: { readonly path: string }, b: { readonly path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
 /** True when `inner` is `outer` or lies inside the folder `outer` (POSIX, normalised). */
 export function pathContains(outer: string, inner: string): boolean {
   return outer === inner || outer === '.' || inner.startsWith(`${outer}/`);

@@ -1,4 +1,5 @@
-// Expected failures are values, not exceptions (docs/architecture.md). Throw only for bugs.
+// Expected failures are values (`Result`), not exceptions: the type makes a caller handle them.
+// Throw only for bugs.
 export type Result<T, E> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: E };

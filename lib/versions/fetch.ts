@@ -5,30 +5,29 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { remoteStateDir } from './known-objects.js';
-import type { Remote, RemoteError } from '../remote/remote.js';
+import type { Remote } from '../remote/remote.js';
 import { parseRefName, parseVersionId, type VersionId } from '../remote/remote-path.js';
+import { err, ok, type Result } from '../util/result.js';
 import { parseManifest, type VersionManifest } from './manifest.js';
+import { invalidVersion, type VersionError } from './version-error.js';
 
-export type Fetched<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: RemoteError }
-  | { readonly ok: false; readonly invalid: string };
+export type Fetched<T> = Result<T, VersionError>;
 
 /** `target` is a version ID or a ref name (`current`, a tag). */
 export async function resolveVersion(remote: Remote, target: string): Promise<Fetched<VersionId>> {
   const id = parseVersionId(target);
-  if (id.ok) return { ok: true, value: id.value };
+  if (id.ok) return id;
   const ref = parseRefName(target);
   if (!ref.ok)
-    return {
-      ok: false,
-      invalid: `"${target}" is neither a version ID (YYYY-MM-DD_HH-MM-SS_<host>-<user>) nor a ref name`,
-    };
+    return err(
+      invalidVersion(
+        `"${target}" is neither a version ID (YYYY-MM-DD_HH-MM-SS_<host>-<user>) nor a ref name`,
+      ),
+    );
   const state = await remote.readRef(ref.value);
   if (!state.ok) return state;
-  if (state.value === null)
-    return { ok: false, error: { kind: 'not-found', what: `ref ${ref.value}` } };
-  return { ok: true, value: state.value.versionId };
+  if (state.value === null) return err({ kind: 'not-found', what: `ref ${ref.value}` });
+  return ok(state.value.versionId);
 }
 
 export async function fetchManifest(
@@ -47,11 +46,9 @@ export async function fetchManifest(
   if (local?.ok) return local;
   const got = await remote.getManifest(id);
   if (!got.ok)
-    return got.error.kind === 'not-found'
-      ? { ok: false, error: { kind: 'not-found', what: `version ${id}` } }
-      : got;
+    return got.error.kind === 'not-found' ? err({ kind: 'not-found', what: `version ${id}` }) : got;
   const parsed = parseManifest(id, got.value);
-  if (!parsed.ok) return { ok: false, invalid: parsed.reason };
+  if (!parsed.ok) return err(invalidVersion(parsed.error));
   await writeFileAtomic(cached, got.value);
   return parsed;
 }

@@ -6,6 +6,7 @@
 // A manifest read from a remote is untrusted input: parseManifest checks every field it will act
 // on (IDs, shas, sizes, and every path through remote-path.ts) before anyone writes a byte.
 import { createHash } from 'node:crypto';
+import { err, ok, type Result } from '../util/result.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { LockEntry } from '../build/lockfile.js';
 import { parseLock } from '../build/lockfile.js';
@@ -47,9 +48,8 @@ export interface VersionManifest {
   readonly stages: Readonly<Record<string, VersionStage>>;
 }
 
-export type ManifestCheck =
-  | { readonly ok: true; readonly value: VersionManifest }
-  | { readonly ok: false; readonly reason: string };
+/** A validated manifest, or one sentence naming the version and what is wrong with it. */
+export type ManifestCheck = Result<VersionManifest, string>;
 
 /** What a version holds, independent of who pushed it when: equal digests mean nothing changed. */
 export function contentDigest(stages: Readonly<Record<string, VersionStage>>): Sha256Hex {
@@ -85,10 +85,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 /** Parses and validates a manifest read from `id` on a remote. */
 export function parseManifest(id: VersionId, text: string): ManifestCheck {
-  const bad = (reason: string): ManifestCheck => ({
-    ok: false,
-    reason: `version ${id}: ${reason}`,
-  });
+  const bad = (reason: string): ManifestCheck => err(`version ${id}: ${reason}`);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -127,7 +124,7 @@ export function parseManifest(id: VersionId, text: string): ManifestCheck {
       return bad(`stage ${name} has no files list`);
     for (const out of Object.keys((stage.lock as { outs: object }).outs)) {
       const path = parseManifestPath(out);
-      if (!path.ok) return bad(`stage ${name} out: ${path.reason}`);
+      if (!path.ok) return bad(`stage ${name} out: ${path.error}`);
     }
     for (const f of stage.files as unknown[]) {
       const problem = fileProblem(f);
@@ -136,15 +133,15 @@ export function parseManifest(id: VersionId, text: string): ManifestCheck {
     if (stage.durationMs !== undefined && typeof stage.durationMs !== 'number')
       return bad(`stage ${name}: durationMs must be a number`);
   }
-  return { ok: true, value: data as unknown as VersionManifest };
+  return ok(data as unknown as VersionManifest);
 }
 
 function fileProblem(f: unknown): string | undefined {
   if (!isObject(f) || typeof f.path !== 'string') return 'a file entry has no path';
   const path = parseManifestPath(f.path);
-  if (!path.ok) return path.reason;
+  if (!path.ok) return path.error;
   const sha = parseSha256(String(f.sha256));
-  if (!sha.ok) return `${f.path}: ${sha.reason}`;
+  if (!sha.ok) return `${f.path}: ${sha.error}`;
   if (typeof f.size !== 'number' || !Number.isSafeInteger(f.size) || f.size < 0)
     return `${f.path}: size must be a whole number >= 0`;
   return undefined;

@@ -16,11 +16,13 @@ import { manifestHash } from '../observe/hash.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { LockEntry } from '../build/lockfile.js';
 import { saveManifest } from '../observe/manifest-store.js';
-import type { Remote, RemoteError } from '../remote/remote.js';
+import type { Remote } from '../remote/remote.js';
 import { workspaceDestination } from '../remote/remote-path.js';
 import { TMP_DIR } from '../build/runner.js';
 import { runTransfers, type TransferOptions } from '../remote/transfer-progress.js';
+import { err, ok, type Result } from '../util/result.js';
 import type { VersionFile, VersionManifest } from './manifest.js';
+import { invalidVersion, type VersionError } from './version-error.js';
 
 /** One declared out of a stage in a version, with the files that make it up. */
 export interface OutPlacement {
@@ -30,16 +32,13 @@ export interface OutPlacement {
   readonly files: readonly VersionFile[];
 }
 
-export type PlaceResult =
-  | {
-      readonly ok: true;
-      readonly downloaded: number;
-      readonly bytes: number;
-      readonly placed: number;
-      readonly entries: Record<string, LockEntry>;
-    }
-  | { readonly ok: false; readonly error: RemoteError }
-  | { readonly ok: false; readonly invalid: string };
+/** What a pull placed: objects and bytes downloaded, files placed, the lock entries to write. */
+export interface Placed {
+  readonly downloaded: number;
+  readonly bytes: number;
+  readonly placed: number;
+  readonly entries: Record<string, LockEntry>;
+}
 
 /**
  * Splits each stage's files over its declared outs and checks that they hash to what its lock
@@ -49,7 +48,7 @@ export type PlaceResult =
 export function placements(
   manifest: VersionManifest,
   stages: readonly string[],
-): { ok: true; value: OutPlacement[] } | { ok: false; reason: string } {
+): Result<OutPlacement[], string> {
   const result: OutPlacement[] = [];
   for (const stage of stages) {
     const entry = manifest.stages[stage]!;
@@ -66,21 +65,17 @@ export function placements(
       for (const f of mine) left.delete(f);
       const sha = kind === 'file' ? mine[0]?.sha256 : manifestHash(mine, kind === 'dir' ? out : '');
       if ((kind === 'file' && mine.length !== 1) || sha !== locked.sha256) {
-        return {
-          ok: false,
-          reason: `version ${manifest.id}: the files of ${stage}'s out ${out} do not hash to its lock entry`,
-        };
+        return err(
+          `version ${manifest.id}: the files of ${stage}'s out ${out} do not hash to its lock entry`,
+        );
       }
       result.push({ stage, out, kind, files: mine });
     }
     const stray = [...left][0];
     if (stray !== undefined)
-      return {
-        ok: false,
-        reason: `version ${manifest.id}: ${stray.path} is not inside any out of stage ${stage}`,
-      };
+      return err(`version ${manifest.id}: ${stray.path} is not inside any out of stage ${stage}`);
   }
-  return { ok: true, value: result };
+  return ok(result);
 }
 
 export interface PlaceOptions {
@@ -95,7 +90,7 @@ export interface PlaceOptions {
   readonly transfer: Omit<TransferOptions, 'verb'>;
 }
 
-export async function placeOutputs(options: PlaceOptions): Promise<PlaceResult> {
+export async function placeOutputs(options: PlaceOptions): Promise<Result<Placed, VersionError>> {
   const { root, manifest } = options;
   const tmp = join(root, TMP_DIR, `pull-${randomBytes(4).toString('hex')}`);
   try {
@@ -117,7 +112,7 @@ export async function placeOutputs(options: PlaceOptions): Promise<PlaceResult> 
       })),
       { ...options.transfer, verb: 'downloading' },
     );
-    if (!fetched.ok) return { ok: false, error: fetched.error };
+    if (!fetched.ok) return fetched;
 
     let placed = 0;
     for (const o of todo) {
@@ -138,7 +133,7 @@ export async function placeOutputs(options: PlaceOptions): Promise<PlaceResult> 
     const targets = todo.flatMap((o) => (o.kind === 'glob' ? o.files.map((f) => f.path) : [o.out]));
     for (const rel of targets) {
       const dest = await workspaceDestination(root, rel);
-      if (!dest.ok) return { ok: false, invalid: `version ${manifest.id}: ${dest.reason}` };
+      if (!dest.ok) return err(invalidVersion(`version ${manifest.id}: ${dest.error}`));
     }
     for (const rel of targets)
       await replaceByRename(root, rel, join(tmp, 'tree', rel), join(tmp, 'old'));
@@ -151,7 +146,7 @@ export async function placeOutputs(options: PlaceOptions): Promise<PlaceResult> 
         source: { version: manifest.id, pushedBy: manifest.pushedBy },
       };
     }
-    return { ok: true, downloaded: sizes.size, bytes: fetched.bytes, placed, entries };
+    return ok({ downloaded: sizes.size, bytes: fetched.value.bytes, placed, entries });
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

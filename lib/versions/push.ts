@@ -9,13 +9,15 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { byPath } from '../util/paths.js';
+import { err, ok } from '../util/result.js';
 import type { BuildState } from '../build/build-state.js';
 import type { FileHash } from '../observe/types.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import { KnownObjects, remoteStateDir } from './known-objects.js';
 import { observeStage } from '../build/observe-stage.js';
 import { staleReasons, type StaleReason } from '../build/plan.js';
-import type { Remote, RemoteError } from '../remote/remote.js';
+import type { Remote, RemoteError, RemoteResult } from '../remote/remote.js';
 import { makeVersionId, type RefName, type VersionId } from '../remote/remote-path.js';
 import { moveRef, type RefMove } from './ref-move.js';
 import { readStageTimes } from '../build/stage-times.js';
@@ -126,7 +128,7 @@ export async function push(
     const stored = await putNewManifest(remote, stages, options, gitHead(ws.root));
     if (!stored.ok)
       return { kind: 'remote-error', step: 'writing the version manifest', error: stored.error };
-    versionId = stored.id;
+    versionId = stored.value;
     await writeFileAtomic(
       join(stateDir, 'last-push.json'),
       `${JSON.stringify({ digest, versionId } satisfies LastPush)}\n`,
@@ -171,7 +173,7 @@ async function collectStages(ws: BuildState): Promise<Collected> {
       if (out.kind === 'file') files.push({ path: out.path, sha256: out.sha256, size: out.size });
       else if (out.kind !== 'missing') files.push(...out.files);
     }
-    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    files.sort(byPath);
     const time = times[name];
     const durationMs = time?.fingerprint === entry.fingerprint ? time.durationMs : undefined;
     stages[name] = { lock: entry, files, ...(durationMs === undefined ? {} : { durationMs }) };
@@ -186,7 +188,11 @@ async function collectStages(ws: BuildState): Promise<Collected> {
  * has everything, one list request over the fan-out folder of a random object checks a sample;
  * any object missing there drops the record and the remote is asked about everything.
  */
-async function objectsToSend(remote: Remote, known: KnownObjects, shas: readonly Sha256Hex[]) {
+async function objectsToSend(
+  remote: Remote,
+  known: KnownObjects,
+  shas: readonly Sha256Hex[],
+): Promise<RemoteResult<Sha256Hex[]>> {
   let unknown = shas.filter((s) => !known.has(s));
   if (unknown.length === 0 && shas.length > 0) {
     const folder = shas[Math.floor(Math.random() * shas.length)]!.slice(0, 2);
@@ -198,11 +204,11 @@ async function objectsToSend(remote: Remote, known: KnownObjects, shas: readonly
       unknown = [...shas];
     }
   }
-  if (unknown.length === 0) return { ok: true as const, value: [] as Sha256Hex[] };
+  if (unknown.length === 0) return ok([]);
   const present = await remote.hasObjects(unknown);
   if (!present.ok) return present;
   for (const sha of present.value) known.add(sha);
-  return { ok: true as const, value: unknown.filter((s) => !present.value.has(s)) };
+  return ok(unknown.filter((s) => !present.value.has(s)));
 }
 
 /** Writes the manifest create-only; an ID taken by someone else (same second, same name) moves on a second. */
@@ -211,7 +217,7 @@ async function putNewManifest(
   stages: Record<string, VersionStage>,
   options: PushOptions,
   gitCommit: string | undefined,
-) {
+): Promise<RemoteResult<VersionId>> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const when = new Date(options.now.getTime() + attempt * 1000);
     const id = makeVersionId(when, options.host, options.user);
@@ -225,13 +231,10 @@ async function putNewManifest(
       stages,
     };
     const put = await remote.putManifest(id, formatManifest(manifest));
-    if (put.ok) return { ok: true as const, id };
-    if (put.error.kind !== 'exists') return put;
+    if (put.ok) return ok(id);
+    if (put.error.kind !== 'exists') return err(put.error);
   }
-  return {
-    ok: false as const,
-    error: { kind: 'exists', what: 'ten version IDs in a row' } satisfies RemoteError,
-  };
+  return err({ kind: 'exists', what: 'ten version IDs in a row' });
 }
 
 function gitHead(workspace: string): string | undefined {

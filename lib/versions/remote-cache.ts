@@ -11,10 +11,13 @@
 import type { CacheLookup } from '../build/build-cache.js';
 import { placeOutputs, placements } from './pull.js';
 import { describeRemoteError, type Remote } from '../remote/remote.js';
+import { err, ok, type Result } from '../util/result.js';
 import { fetchManifest } from './fetch.js';
 import type { VersionManifest } from './manifest.js';
+import { describeVersionError } from './version-error.js';
 
-type Index = { ok: true; byKey: Map<string, VersionManifest> } | { ok: false; reason: string };
+/** (stage, fingerprint) -> the newest version holding it; or why versions could not be listed. */
+type Index = Result<Map<string, VersionManifest>, string>;
 
 /** A lookup over `remote`, which lists the versions once per build (lazily, on the first stale stage). */
 export function remoteCache(root: string, remote: Remote, concurrency: number): CacheLookup {
@@ -27,9 +30,9 @@ export function remoteCache(root: string, remote: Remote, concurrency: number): 
     if (!built.ok) {
       if (told) return { kind: 'miss' };
       told = true;
-      return { kind: 'unusable', reason: `${built.reason}; stale stages run locally` };
+      return { kind: 'unusable', reason: `${built.error}; stale stages run locally` };
     }
-    const manifest = built.byKey.get(`${stage}\t${fingerprint}`);
+    const manifest = built.value.get(`${stage}\t${fingerprint}`);
     if (manifest === undefined) return { kind: 'miss' };
     const entry = manifest.stages[stage]!;
     return {
@@ -37,9 +40,10 @@ export function remoteCache(root: string, remote: Remote, concurrency: number): 
       version: manifest.id,
       pushedBy: manifest.pushedBy,
       ...(entry.lock.metrics === undefined ? {} : { metrics: entry.lock.metrics }),
+      // apply() answers in the shape lib/build/build-cache.ts declares ({ ok, reason }).
       async apply() {
         const outs = placements(manifest, [stage]);
-        if (!outs.ok) return { ok: false, reason: outs.reason };
+        if (!outs.ok) return { ok: false, reason: outs.error };
         const placed = await placeOutputs({
           root,
           remote,
@@ -50,11 +54,8 @@ export function remoteCache(root: string, remote: Remote, concurrency: number): 
           // The build's own output is the progress: one line when the stage is pulled.
           transfer: { concurrency, stream: process.stderr, live: false, silent: true },
         });
-        if (placed.ok) return { ok: true, files: placed.placed, bytes: placed.bytes };
-        return {
-          ok: false,
-          reason: 'invalid' in placed ? placed.invalid : describeRemoteError(placed.error),
-        };
+        if (placed.ok) return { ok: true, files: placed.value.placed, bytes: placed.value.bytes };
+        return { ok: false, reason: describeVersionError(placed.error) };
       },
     };
   };
@@ -63,7 +64,7 @@ export function remoteCache(root: string, remote: Remote, concurrency: number): 
 /** (stage, fingerprint) -> the newest version holding it. Manifests come from the local cache when known. */
 async function buildIndex(root: string, remote: Remote): Promise<Index> {
   const ids = await remote.listVersions();
-  if (!ids.ok) return { ok: false, reason: describeRemoteError(ids.error) };
+  if (!ids.ok) return err(describeRemoteError(ids.error));
   const byKey = new Map<string, VersionManifest>();
   for (const id of ids.value) {
     const got = await fetchManifest(remote, root, id);
@@ -71,5 +72,5 @@ async function buildIndex(root: string, remote: Remote): Promise<Index> {
     for (const [stage, entry] of Object.entries(got.value.stages))
       byKey.set(`${stage}\t${entry.lock.fingerprint}`, got.value);
   }
-  return { ok: true, byKey };
+  return ok(byKey);
 }

@@ -5,13 +5,12 @@
 import type { FileHash } from '../observe/types.js';
 import type { LockFile } from '../build/lockfile.js';
 import { loadManifest } from '../observe/manifest-store.js';
+import { byPath, isGlob } from '../util/paths.js';
+import { err, ok, type Result } from '../util/result.js';
 import type { StageSet } from './diff.js';
 
-export type WorkspaceStages =
-  | { readonly ok: true; readonly value: StageSet }
-  | { readonly ok: false; readonly reason: string };
-
-const GLOB = /[*?[\]{}]/;
+/** The stages, or which out's file list is missing and the command that records it. */
+export type WorkspaceStages = Result<StageSet, string>;
 
 /** `skip`: stages left out (the report stage leaves itself out: its outputs are being written). */
 export function workspaceStages(
@@ -29,17 +28,16 @@ export function workspaceStages(
         continue;
       }
       // A folder's list is stored relative to the folder, a glob's relative to the workspace.
-      const listed = loadManifest(root, locked.sha256, GLOB.test(out) ? '' : out);
+      const listed = loadManifest(root, locked.sha256, isGlob(out) ? '' : out);
       if (listed === undefined) {
-        return {
-          ok: false,
-          reason: `the file list of ${out} (stage ${name}) is not in .pipe/manifests; rebuild it with \`pipe build --force-stage ${name}\` to record it`,
-        };
+        return err(
+          `the file list of ${out} (stage ${name}) is not in .pipe/manifests; rebuild it with \`pipe build --force-stage ${name}\` to record it`,
+        );
       }
       files.push(...listed);
     }
-    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    files.sort(byPath);
     stages[name] = { lock: entry, files };
   }
-  return { ok: true, value: stages };
+  return ok(stages);
 }

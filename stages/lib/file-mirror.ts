@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { err, ok } from '../../lib/stage-api/index.js';
 import { mirrorClaimedUploads, type MirrorJob, type ThreadReport } from './file-mirror-thread.js';
 import type { MirrorResult, MirrorTarget } from './upload-source.js';
 import { uploadFormat, type ManifestFile } from './uploads.js';
@@ -22,7 +23,7 @@ export async function mirrorFolder(root: string, target: MirrorTarget): Promise<
   try {
     listed = listUploads(root);
   } catch (error) {
-    return { ok: false, failure: 'list', message: (error as Error).message };
+    return err({ step: 'list', message: (error as Error).message });
   }
   const paths = listed.paths.sort();
   for (const folder of [...listed.folders].sort())
@@ -44,7 +45,7 @@ export async function mirrorFolder(root: string, target: MirrorTarget): Promise<
       : await Promise.all(Array.from({ length: threads }, () => runThread(job)));
   const failed = reports.find((report) => report !== undefined);
   if (failed !== undefined)
-    return { ok: false, failure: 'fetch', path: failed.failedPath, message: failed.message };
+    return err({ step: 'fetch', path: failed.failedPath, message: failed.message });
   const sizes = new Float64Array(job.sizes);
   const digests = Buffer.from(job.digests);
   const files: ManifestFile[] = paths.map((path, i) => ({
@@ -52,7 +53,7 @@ export async function mirrorFolder(root: string, target: MirrorTarget): Promise<
     size: sizes[i]!,
     sha256: digests.toString('hex', i * 32, i * 32 + 32),
   }));
-  return { ok: true, files };
+  return ok(files);
 }
 
 interface Listing {

@@ -7,6 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { err, ok, type Result } from '../../lib/stage-api/index.js';
 import { uploadFormat, type RawManifest } from './uploads.js';
 
 export interface RawInput {
@@ -17,9 +18,13 @@ export interface RawInput {
   readonly transcoded: string[];
 }
 
-export type RawInputResult =
-  | { ok: true; input: RawInput }
-  | { ok: false; rule: string; detail: string };
+/** The raw folder's input check that failed (`rule`) and why. */
+export interface RawInputFailure {
+  readonly rule: string;
+  readonly detail: string;
+}
+
+export type RawInputResult = Result<RawInput, RawInputFailure>;
 
 export function readRawInput(rawRoot: string, stagingDir: string): RawInputResult {
   const manifestPath = join(rawRoot, 'manifest.json');
@@ -27,14 +32,13 @@ export function readRawInput(rawRoot: string, stagingDir: string): RawInputResul
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as RawManifest;
   } catch (error) {
-    return {
-      ok: false,
+    return err({
       rule: 'readable',
       detail: `${(error as Error).message} (run the download stage)`,
-    };
+    });
   }
   if (!Array.isArray(manifest.files))
-    return { ok: false, rule: 'columns', detail: 'manifest.json has no "files" array' };
+    return err({ rule: 'columns', detail: 'manifest.json has no "files" array' });
   const webapp: string[] = [];
   const aalto = new Map<string, string>();
   const transcoded: string[] = [];
@@ -42,11 +46,10 @@ export function readRawInput(rawRoot: string, stagingDir: string): RawInputResul
   for (const [index, file] of manifest.files.entries()) {
     const abs = join(rawRoot, file.path);
     if (!existsSync(abs) || statSync(abs).size !== file.size) {
-      return {
-        ok: false,
+      return err({
         rule: 'files_present',
         detail: `manifest entry ${index} ${JSON.stringify(file)} has no file of that size in data/raw`,
-      };
+      });
     }
     const format = uploadFormat(file.path);
     if (format === 'webapp') webapp.push(file.path);
@@ -63,5 +66,5 @@ export function readRawInput(rawRoot: string, stagingDir: string): RawInputResul
       }
     }
   }
-  return { ok: true, input: { manifest, webapp: webapp.sort(), aalto, transcoded } };
+  return ok({ manifest, webapp: webapp.sort(), aalto, transcoded });
 }

@@ -10,17 +10,22 @@ import type { TableSpec } from '../checks.js';
 // write them. lib/file-order.ts checks that without a window over the whole table.
 const SESSION = ['source', 'user_id', 'session_id'];
 
+/** The columns keystrokes and key pairs both start with: whose session, and the row's seq in it. */
+const SESSION_COLUMNS = {
+  source: 'VARCHAR',
+  platform: 'VARCHAR',
+  user_id: 'VARCHAR',
+  session_id: 'VARCHAR',
+  seq: 'INTEGER',
+} as const;
+
 export function keystrokesSpec(path: string): TableSpec {
   return {
     table: 'data/clean/keystrokes.parquet',
     path,
     relation: `read_parquet(${sqlString(path)})`,
     columns: {
-      source: 'VARCHAR',
-      platform: 'VARCHAR',
-      user_id: 'VARCHAR',
-      session_id: 'VARCHAR',
-      seq: 'INTEGER',
+      ...SESSION_COLUMNS,
       press_ms: 'DOUBLE',
       release_ms: 'DOUBLE',
       key: 'VARCHAR',
@@ -65,11 +70,7 @@ export function keypairsSpec(path: string, keepRunsAs?: string): TableSpec {
     path,
     relation: `read_parquet(${sqlString(path)})`,
     columns: {
-      source: 'VARCHAR',
-      platform: 'VARCHAR',
-      user_id: 'VARCHAR',
-      session_id: 'VARCHAR',
-      seq: 'INTEGER',
+      ...SESSION_COLUMNS,
       keycode1: 'INTEGER',
       keycode2: 'INTEGER',
       hl_ms: 'DOUBLE',

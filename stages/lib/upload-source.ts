@@ -5,9 +5,16 @@
 // new or changed objects are downloaded, 8 at a time).
 import { mkdirSync, statSync } from 'node:fs';
 import { copyFile, link } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import {
+  describeStoreUrlError,
+  err,
+  mapConcurrent,
+  ok,
+  parseStoreUrl,
+  type Result,
+} from '../../lib/stage-api/index.js';
 import { mirrorFolder } from './file-mirror.js';
-import { mapLimited } from './map-limited.js';
 import { sameIdentity, uploadFormat, type ManifestFile } from './uploads.js';
 
 /** Where a source mirrors to, and what the last good run left. */
@@ -20,37 +27,25 @@ export interface MirrorTarget {
   readonly previous: ReadonlyMap<string, ManifestFile>;
 }
 
-/** The uploads now in `out`, sorted by path; or why not ('list': the source; 'fetch': one upload). */
-export type MirrorResult =
-  | { readonly ok: true; readonly files: readonly ManifestFile[] }
-  | { readonly ok: false; readonly failure: 'list'; readonly message: string }
-  | {
-      readonly ok: false;
-      readonly failure: 'fetch';
-      readonly path: string;
-      readonly message: string;
-    };
+/** Why mirroring failed: listing the source, or fetching one upload (`path`). */
+export type MirrorFailure =
+  | { readonly step: 'list'; readonly message: string }
+  | { readonly step: 'fetch'; readonly path: string; readonly message: string };
+
+/** The uploads now in `out`, sorted by path; or the first failure. */
+export type MirrorResult = Result<readonly ManifestFile[], MirrorFailure>;
 
 export interface UploadSource {
   mirror(target: MirrorTarget): Promise<MirrorResult>;
 }
 
-export type SourceResult = { ok: true; source: UploadSource } | { ok: false; message: string };
-
-/**
- * `file://<path>`: the text after `file://` is a path. Starting with `/` it is absolute
- * (`file:///srv/uploads`); otherwise it is relative to the workspace (`file://samples`). This is
- * not RFC 8089's host form on purpose: a committed default must work in every clone's location.
- */
-export function fileSourceRoot(url: string, workspace: string): string {
-  const path = decodeURIComponent(url.slice('file://'.length));
-  return isAbsolute(path) ? path : resolve(workspace, path);
-}
-
-async function gcsSource(url: string, endpoint: string | undefined): Promise<UploadSource> {
-  const match = /^gs:\/\/([^/]+)\/?(.*)$/.exec(url)!;
-  const [bucketName, rawPrefix] = [match[1]!, match[2] ?? ''];
-  const prefix = rawPrefix === '' || rawPrefix.endsWith('/') ? rawPrefix : `${rawPrefix}/`;
+/** `keyPrefix`: '' or a prefix without outer slashes (the store URL parser's form). */
+async function gcsSource(
+  bucketName: string,
+  keyPrefix: string,
+  endpoint: string | undefined,
+): Promise<UploadSource> {
+  const prefix = keyPrefix === '' ? '' : `${keyPrefix}/`;
   const { Storage } = await import('@google-cloud/storage');
   // With STORAGE_EMULATOR_HOST set, the client talks to that endpoint without credentials;
   // PIPE_GCS_ENDPOINT names another endpoint the way `pipe push/pull` take it (lib/remote/remote.ts).
@@ -72,12 +67,12 @@ async function gcsSource(url: string, endpoint: string | undefined): Promise<Upl
           .filter((f) => f.path !== '' && uploadFormat(f.path) !== undefined)
           .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       } catch (error) {
-        return { ok: false, failure: 'list', message: (error as Error).message };
+        return err({ step: 'list', message: (error as Error).message });
       }
       for (const folder of new Set(files.map((f) => dirname(f.path))))
         mkdirSync(join(target.out, folder), { recursive: true });
-      let failed: MirrorResult | undefined;
-      await mapLimited(files, 8, async (file) => {
+      let failed: MirrorFailure | undefined;
+      await mapConcurrent(files, 8, async (file) => {
         const destination = join(target.out, file.path);
         const before = join(target.previousRoot, file.path);
         try {
@@ -90,31 +85,29 @@ async function gcsSource(url: string, endpoint: string | undefined): Promise<Upl
             await bucket.file(`${prefix}${file.path}`).download({ destination, validation: 'md5' });
           }
         } catch (error) {
-          failed ??= {
-            ok: false,
-            failure: 'fetch',
-            path: file.path,
-            message: (error as Error).message,
-          };
+          failed ??= { step: 'fetch', path: file.path, message: (error as Error).message };
         }
       });
-      return failed ?? { ok: true, files };
+      return failed === undefined ? ok(files) : err(failed);
     },
   };
 }
 
+/** The source UPLOADS_URL names, or one line saying what is wrong with it and where to fix it. */
 export async function openUploadSource(
   url: string,
   workspace: string,
   gcsEndpoint?: string,
-): Promise<SourceResult> {
-  if (url.startsWith('file://')) {
-    const root = fileSourceRoot(url, workspace);
-    return { ok: true, source: { mirror: (target) => mirrorFolder(root, target) } };
+): Promise<Result<UploadSource, string>> {
+  const parsed = parseStoreUrl(url, workspace);
+  if (!parsed.ok) {
+    const problem =
+      parsed.error.kind === 'unsupported'
+        ? `UPLOADS_URL=${url} is neither file://<folder> nor gs://<bucket>/<prefix>`
+        : describeStoreUrlError(`UPLOADS_URL=${url}`, parsed.error);
+    return err(`${problem}; set it in config/.env.local`);
   }
-  if (/^gs:\/\/[^/]+/.test(url)) return { ok: true, source: await gcsSource(url, gcsEndpoint) };
-  return {
-    ok: false,
-    message: `UPLOADS_URL=${url} is neither file://<folder> nor gs://<bucket>/<prefix>; set it in config/.env.local`,
-  };
+  const store = parsed.value;
+  if (store.scheme === 'file') return ok({ mirror: (target) => mirrorFolder(store.root, target) });
+  return ok(await gcsSource(store.bucket, store.prefix, gcsEndpoint));
 }

@@ -3,6 +3,7 @@
 // so the report never draws charts from data it does not understand.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Result } from '../../lib/stage-api/index.js';
 import { sqlString, type Db } from '../duckdb.js';
 
 /** Workspace-relative paths, as docs/data-tables.md names them. */
@@ -57,12 +58,9 @@ export interface Inputs {
   readonly features: FeaturesSummary;
 }
 
-export type InputsResult = { ok: true; value: Inputs } | { ok: false; error: string };
+export type InputsResult = Result<Inputs, string>;
 
-function readJson(
-  workspace: string,
-  rel: string,
-): { ok: true; value: Record<string, unknown> } | { ok: false; error: string } {
+function readJson(workspace: string, rel: string): Result<Record<string, unknown>, string> {
   const abs = join(workspace, rel);
   if (!existsSync(abs))
     return { ok: false, error: `${rel} is missing: build the stage that writes it first` };
@@ -81,7 +79,7 @@ function numbers<K extends string>(
   rel: string,
   obj: Record<string, unknown>,
   keys: readonly K[],
-): { ok: true; value: Record<K, number> } | { ok: false; error: string } {
+): Result<Record<K, number>, string> {
   const out = {} as Record<K, number>;
   for (const key of keys) {
     const v = obj[key];
@@ -94,6 +92,16 @@ function numbers<K extends string>(
     out[key] = v;
   }
   return { ok: true, value: out };
+}
+
+/** The numeric fields `keys` of the JSON object in `rel`, or what is missing or wrong. */
+function readNumbers<K extends string>(
+  workspace: string,
+  rel: string,
+  keys: readonly K[],
+): Result<Record<K, number>, string> {
+  const json = readJson(workspace, rel);
+  return json.ok ? numbers(rel, json.value, keys) : json;
 }
 
 export async function readInputs(db: Db, workspace: string): Promise<InputsResult> {
@@ -136,17 +144,13 @@ export async function readInputs(db: Db, workspace: string): Promise<InputsResul
   const files = manifest.value.files;
   if (!Array.isArray(files))
     return { ok: false, error: `${inputPaths.manifest}: field "files" should be an array` };
-  const cleanJson = readJson(workspace, inputPaths.cleanSummary);
-  if (!cleanJson.ok) return cleanJson;
-  const clean = numbers(inputPaths.cleanSummary, cleanJson.value, [
+  const clean = readNumbers(workspace, inputPaths.cleanSummary, [
     'files_in',
     'events_in',
     'rows_in',
   ]);
   if (!clean.ok) return clean;
-  const featuresJson = readJson(workspace, inputPaths.featuresSummary);
-  if (!featuresJson.ok) return featuresJson;
-  const features = numbers(inputPaths.featuresSummary, featuresJson.value, [
+  const features = readNumbers(workspace, inputPaths.featuresSummary, [
     'M',
     'min_sessions_per_user',
     'users_kept',

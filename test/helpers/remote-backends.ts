@@ -42,8 +42,8 @@ async function open(url: string, gcsEndpoint?: string): Promise<Remote> {
     workspace: tmpdir(),
     ...(gcsEndpoint === undefined ? {} : { gcsEndpoint }),
   });
-  if (!opened.ok) throw new Error(opened.message);
-  return opened.remote;
+  if (!opened.ok) throw new Error(opened.error);
+  return opened.value;
 }
 
 function fileBackend(): Backend {

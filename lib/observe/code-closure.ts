@@ -1,0 +1,192 @@
+// The code a node script runs: every local file reached from it through module references
+// (module-references.ts), resolved as node with tsx resolves them, plus the packages it imports.
+//
+// WHY a scan of our own and not esbuild's metafile: a bundler drops type-only imports and
+// imports whose bindings are unused, and knows nothing of `new URL('./worker.ts',
+// import.meta.url)`, which is how stages start worker threads and find their SQL; we would need
+// a scan for those anyway. The scan reads only files of the workspace (packages are not
+// entered: their installed version stands for them), takes milliseconds for the ~60 files of a
+// stage, and needs no extra dependency at run time.
+//
+//   stages/clean.ts ──import──▶ stages/lib/clean-load.ts ──new URL──▶ stages/clean.aalto-batch.sql
+//                   ──import──▶ lib/stage-api/index.ts ──▶ lib/pipeline/config.ts ──▶ ...
+//                   ──import──▶ @duckdb/node-api          (a package: its version, not its files)
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Sha256Hex } from '../util/sha256.js';
+import { moduleReferences, type ModuleReference } from './module-references.js';
+
+export interface CodeClosure {
+  /** Workspace-relative POSIX path -> sha256 of the bytes read when the closure was found. */
+  readonly files: Readonly<Record<string, Sha256Hex>>;
+  /**
+   * Paths tried while resolving and not there (`./x.js` tried before `./x.ts`): a file created
+   * at one of them would change what resolves, so the closure must be found again. Sorted.
+   */
+  readonly absent: readonly string[];
+  /** Package name -> the workspace-relative folders of the files importing it (sorted). */
+  readonly packages: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Files whose text is scanned for references; every other file is code by content only. */
+const SCANNED = new Set(['.ts', '.mts', '.cts', '.tsx', '.js', '.mjs', '.cjs', '.jsx']);
+
+/** How tsx (like TypeScript) maps a JavaScript extension in a specifier to the source file. */
+const TS_FOR_JS: Readonly<Record<string, readonly string[]>> = {
+  '.js': ['.ts', '.tsx'],
+  '.jsx': ['.tsx'],
+  '.mjs': ['.mts'],
+  '.cjs': ['.cts'],
+};
+
+/** What tsx tries after an extensionless specifier, in its order. */
+const APPENDED = ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx', '.json'];
+
+const BUILTIN = new Set(builtinModules);
+
+const toPosix = (p: string): string => (sep === '/' ? p : p.split(sep).join('/'));
+
+/** The closure of `script` (workspace-relative) inside `workspace`. */
+export function findCodeClosure(workspace: string, script: string): CodeClosure {
+  const files: Record<string, Sha256Hex> = {};
+  const absent = new Set<string>();
+  const packages = new Map<string, Set<string>>();
+  const rel = (abs: string) => toPosix(relative(workspace, abs));
+  const queue = [resolve(workspace, script)];
+  const seen = new Set(queue);
+  for (let abs = queue.shift(); abs !== undefined; abs = queue.shift()) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(abs);
+    } catch {
+      absent.add(rel(abs)); // the script itself is missing, or went away while we looked
+      continue;
+    }
+    files[rel(abs)] = createHash('sha256').update(bytes).digest('hex') as Sha256Hex;
+    if (!SCANNED.has(extname(abs))) continue;
+    for (const ref of moduleReferences(bytes.toString('utf8'))) {
+      const target = classify(ref, abs);
+      if (target.kind === 'package') {
+        const from = packages.get(target.name) ?? new Set<string>();
+        from.add(rel(dirname(abs)) || '.');
+        packages.set(target.name, from);
+      } else if (target.kind === 'local') {
+        const found = firstFile(target.candidates);
+        for (const missing of found.tried) absent.add(rel(missing));
+        if (found.file !== undefined && !seen.has(found.file)) {
+          seen.add(found.file);
+          queue.push(found.file);
+        }
+      }
+    }
+  }
+  for (const path of Object.keys(files)) absent.delete(path);
+  return {
+    files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))),
+    absent: [...absent].sort(),
+    packages: Object.fromEntries(
+      [...packages].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, dirs]) => [n, [...dirs].sort()]),
+    ),
+  };
+}
+
+type Target =
+  | { kind: 'local'; candidates: readonly string[] }
+  | { kind: 'package'; name: string }
+  /** A node built-in, a `#` subpath import, a data: or http: URL: not a file of the workspace. */
+  | { kind: 'other' };
+
+function classify(ref: ModuleReference, importer: string): Target {
+  const s = ref.specifier;
+  if (ref.kind === 'url') {
+    let url: URL;
+    try {
+      url = new URL(s, pathToFileURL(importer));
+    } catch {
+      return { kind: 'other' };
+    }
+    if (url.protocol !== 'file:') return { kind: 'other' };
+    // A worker entry named `./w.js` is `./w.ts` when run from source, as stages are.
+    const abs = fileURLToPath(url);
+    return { kind: 'local', candidates: [abs, ...tsSources(abs)] };
+  }
+  if (s.startsWith('./') || s.startsWith('../') || s === '.' || s === '..' || s.startsWith('/'))
+    return { kind: 'local', candidates: moduleCandidates(resolve(dirname(importer), s)) };
+  if (s.startsWith('file:'))
+    return { kind: 'local', candidates: moduleCandidates(fileURLToPath(s)) };
+  if (s.startsWith('#') || /^[a-z][a-z0-9+.-]*:/i.test(s)) return { kind: 'other' };
+  const parts = s.split('/');
+  const name = s.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+  return BUILTIN.has(name) ? { kind: 'other' } : { kind: 'package', name };
+}
+
+function tsSources(abs: string): string[] {
+  const ext = extname(abs);
+  return (TS_FOR_JS[ext] ?? []).map((ts) => abs.slice(0, -ext.length) + ts);
+}
+
+/** Where a module specifier may land, in the order tried. */
+function moduleCandidates(abs: string): string[] {
+  const ext = extname(abs);
+  if (TS_FOR_JS[ext] !== undefined) return [abs, ...tsSources(abs)];
+  if (SCANNED.has(ext) || ext === '.json') return [abs];
+  return [abs, ...APPENDED.map((e) => abs + e), ...APPENDED.map((e) => join(abs, `index${e}`))];
+}
+
+/**
+ * The first candidate that is a file, and the ones tried before it that do not exist. A folder
+ * (`new URL('./', import.meta.url)`) is neither: it is not code, and its files are not either.
+ */
+function firstFile(candidates: readonly string[]): { file?: string; tried: string[] } {
+  const tried: string[] = [];
+  for (const c of candidates) {
+    let isFile: boolean;
+    try {
+      isFile = statSync(c).isFile();
+    } catch {
+      tried.push(c);
+      continue;
+    }
+    if (isFile) return { file: c, tried };
+  }
+  return { tried };
+}
+
+/**
+ * The version of package `name` that node loads for a file in `fromDir` (workspace-relative):
+ * the `version` of the first `node_modules/<name>/package.json` up the folder tree, as node's
+ * resolution walks it. Undefined when it is not installed.
+ */
+export function installedVersion(
+  workspace: string,
+  fromDir: string,
+  name: string,
+): string | undefined {
+  for (let dir = resolve(workspace, fromDir); ; ) {
+    if (basename(dir) !== 'node_modules') {
+      const manifest = join(dir, 'node_modules', name, 'package.json');
+      let text: string | undefined;
+      try {
+        text = readFileSync(manifest, 'utf8');
+      } catch {
+        text = undefined;
+      }
+      if (text !== undefined) return versionIn(text, manifest);
+    }
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function versionIn(text: string, manifest: string): string {
+  try {
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : `(no version in ${manifest})`;
+  } catch {
+    return `(unreadable ${manifest})`;
+  }
+}

@@ -2,7 +2,7 @@
 // and the files it names by URL. Pure: text in, specifiers out (code-closure.ts resolves them).
 //
 // A small lexer rather than a parser: it skips comments, strings, template literals and regular
-// expressions, so `// import x from './y'` or a specifier-shaped string is never taken for an
+// expressions, so a commented-out import or a specifier-shaped string is never taken for an
 // import, and then matches these token patterns:
 //
 //   import ... from '<s>'   import '<s>'   export ... from '<s>'   import type ... from '<s>'
@@ -260,8 +260,7 @@ export function moduleReferences(text: string): ModuleReference[] {
         )
           add(literalArgument(tokens, k + 5), 'import');
       } else if (str(next) !== undefined) add(str(next), 'import');
-      else if (isId(next) && isP(tokens[k + 2], '=') && isId(tokens[k + 3], 'require'))
-        add(literalArgument(tokens, k + 4), 'import'); // TypeScript's `import x = require('y')`
+      // TypeScript's `import x = require('y')` is found at its `require`.
       else add(clauseSource(tokens, k + 1), 'import');
     } else if (tok.v === 'export') {
       add(clauseSource(tokens, k + 1), 'import');

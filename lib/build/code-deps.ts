@@ -61,7 +61,8 @@ export async function currentClosure(
   const found = findCodeClosure(workspace, script);
   doc.scripts[script] = found;
   // Two stages observed at once (-j 2) may both write: each writes the whole shared document.
-  await writeFileAtomic(join(workspace, CACHE_FILE), `${JSON.stringify(doc)}\n`);
+  // A cache that cannot be written (read-only .pipe) only costs the next run this scan again.
+  await writeFileAtomic(join(workspace, CACHE_FILE), `${JSON.stringify(doc)}\n`).catch(() => {});
   return found;
 }
 

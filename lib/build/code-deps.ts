@@ -60,10 +60,36 @@ export async function currentClosure(
   if (known !== undefined && (await stillHolds(workspace, known, hashFile))) return known;
   const found = findCodeClosure(workspace, script);
   doc.scripts[script] = found;
-  // Two stages observed at once (-j 2) may both write: each writes the whole shared document.
-  // A cache that cannot be written (read-only .pipe) only costs the next run this scan again.
-  await writeFileAtomic(join(workspace, CACHE_FILE), `${JSON.stringify(doc)}\n`).catch(() => {});
+  scheduleSave(workspace, doc);
   return found;
+}
+
+/** Workspaces whose cache is being written, and whether it changed again meanwhile. */
+const saving = new Map<string, { again: boolean }>();
+
+/**
+ * Writes the shared document in the background, coalescing: when every stage's closure is found
+ * again (an edit in lib/stage-api) a status makes one or two writes, not one per stage, and no
+ * stage waits for a flush. Node exits only once the write is done. A cache that cannot be
+ * written (read-only .pipe) only costs the next run this scan again.
+ */
+function scheduleSave(workspace: string, doc: CacheDocument): void {
+  const running = saving.get(workspace);
+  if (running !== undefined) {
+    running.again = true;
+    return;
+  }
+  const state = { again: true };
+  saving.set(workspace, state);
+  void (async () => {
+    while (state.again) {
+      state.again = false;
+      await writeFileAtomic(join(workspace, CACHE_FILE), `${JSON.stringify(doc)}\n`).catch(
+        () => {},
+      );
+    }
+    saving.delete(workspace);
+  })();
 }
 
 async function stillHolds(

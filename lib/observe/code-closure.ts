@@ -47,6 +47,21 @@ const APPENDED = ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx', 
 
 const BUILTIN = new Set(builtinModules);
 
+/**
+ * A source's references by the sha256 of its bytes: the five stages of a pipeline share most of
+ * their closure (lib/stage-api and what it imports), so each file is lexed once per process.
+ */
+const referencesBySha = new Map<Sha256Hex, readonly ModuleReference[]>();
+
+function referencesOf(sha: Sha256Hex, bytes: Buffer): readonly ModuleReference[] {
+  let refs = referencesBySha.get(sha);
+  if (refs === undefined) {
+    refs = moduleReferences(bytes.toString('utf8'));
+    referencesBySha.set(sha, refs);
+  }
+  return refs;
+}
+
 const toPosix = (p: string): string => (sep === '/' ? p : p.split(sep).join('/'));
 
 /** The closure of `script` (workspace-relative) inside `workspace`. */
@@ -65,9 +80,10 @@ export function findCodeClosure(workspace: string, script: string): CodeClosure 
       absent.add(rel(abs)); // the script itself is missing, or went away while we looked
       continue;
     }
-    files[rel(abs)] = createHash('sha256').update(bytes).digest('hex') as Sha256Hex;
+    const sha = createHash('sha256').update(bytes).digest('hex') as Sha256Hex;
+    files[rel(abs)] = sha;
     if (!SCANNED.has(extname(abs))) continue;
-    for (const ref of moduleReferences(bytes.toString('utf8'))) {
+    for (const ref of referencesOf(sha, bytes)) {
       const target = classify(ref, abs);
       if (target.kind === 'package') {
         const from = packages.get(target.name) ?? new Set<string>();

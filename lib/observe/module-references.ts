@@ -51,131 +51,146 @@ const BEFORE_REGEX = new Set([
 /** Punctuation after which `/` starts a regular expression (everything but `)` and `]`). */
 const PUNCT_BEFORE_REGEX = new Set([...'(,=:[!&|?{};+-*%<>~^']);
 
-const IDENT_START = /[A-Za-z_$#\u0080-\uffff]/;
-const IDENT_PART = /[\w$\u0080-\uffff]/;
+/** Letters, `_`, `$`, `#` (private names), `\` (escapes) and anything beyond ASCII. */
+function identStart(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) ||
+    (c >= 65 && c <= 90) ||
+    c === 95 ||
+    c === 36 ||
+    c === 35 ||
+    c === 92 ||
+    c >= 128
+  );
+}
 
-class Lexer {
-  readonly tokens: Token[] = [];
-  #i = 0;
+function identPart(c: number): boolean {
+  return identStart(c) || (c >= 48 && c <= 57);
+}
+
+/** One shared token per punctuation character: a 12,000-character file has thousands. */
+const PUNCT = new Map<number, Token>();
+const VALUE: Token = { t: 'value' };
+
+function punct(c: number): Token {
+  let tok = PUNCT.get(c);
+  if (tok === undefined) {
+    tok = { t: 'p', v: String.fromCharCode(c) };
+    PUNCT.set(c, tok);
+  }
+  return tok;
+}
+
+function regexAllowed(tokens: readonly Token[]): boolean {
+  const prev = tokens[tokens.length - 1];
+  if (prev === undefined) return true;
+  if (prev.t === 'p') return PUNCT_BEFORE_REGEX.has(prev.v) || prev.v === '}';
+  return prev.t === 'id' && BEFORE_REGEX.has(prev.v);
+}
+
+/** The text between `from` and `to` with backslash escapes reduced to the escaped character. */
+function unescaped(s: string, from: number, to: number): string {
+  const raw = s.slice(from, to);
+  return raw.includes('\\') ? raw.replace(/\\(.)/gs, '$1') : raw;
+}
+
+/**
+ * The tokens of `s`. Written over char codes with one index (not per-character regular
+ * expressions or string building): a stage's closure is ~250 kB of source, lexed in a few ms.
+ */
+function lex(s: string): Token[] {
+  const tokens: Token[] = [];
   /** Per open `${` of a template: how many `{` inside it are still open. */
-  readonly #templates: number[] = [];
+  const templates: number[] = [];
+  const n = s.length;
+  let i = 0;
+  if (s.startsWith('#!')) i = s.indexOf('\n') === -1 ? n : s.indexOf('\n');
 
-  constructor(private readonly text: string) {}
-
-  run(): Token[] {
-    const s = this.text;
-    if (s.startsWith('#!')) this.#skipTo('\n', 0);
-    while (this.#i < s.length) {
-      const c = s[this.#i]!;
-      if (c === ' ' || c === '\n' || c === '\t' || c === '\r') this.#i++;
-      else if (c === '/' && s[this.#i + 1] === '/') this.#skipTo('\n', 0);
-      else if (c === '/' && s[this.#i + 1] === '*') this.#skipTo('*/', 2);
-      else if (c === '/' && this.#regexAllowed()) this.#regex();
-      else if (c === "'" || c === '"') this.tokens.push({ t: 'str', v: this.#quoted(c) });
-      else if (c === '`') {
-        this.#i++;
-        this.#template();
-      } else if (c === '}' && this.#templates.length > 0 && this.#templates.at(-1) === 0) {
-        this.#templates.pop();
-        this.#i++;
-        this.#template(true);
-      } else if (IDENT_START.test(c) || c === '\\') this.#ident();
-      else if (c >= '0' && c <= '9') this.#number();
-      else {
-        if (this.#templates.length > 0 && c === '{') this.#templates[this.#templates.length - 1]!++;
-        if (this.#templates.length > 0 && c === '}') this.#templates[this.#templates.length - 1]!--;
-        this.tokens.push({ t: 'p', v: c });
-        this.#i++;
-      }
-    }
-    return this.tokens;
-  }
-
-  #skipTo(end: string, skip: number): void {
-    const at = this.text.indexOf(end, this.#i + skip);
-    this.#i = at === -1 ? this.text.length : at + end.length;
-  }
-
-  #regexAllowed(): boolean {
-    const prev = this.tokens.at(-1);
-    if (prev === undefined) return true;
-    if (prev.t === 'p') return PUNCT_BEFORE_REGEX.has(prev.v) || prev.v === '}';
-    return prev.t === 'id' && BEFORE_REGEX.has(prev.v);
-  }
-
-  #regex(): void {
-    const s = this.text;
-    let inClass = false;
-    this.#i++;
-    while (this.#i < s.length) {
-      const c = s[this.#i]!;
-      if (c === '\\') this.#i += 2;
-      else if (c === '\n')
-        break; // not a regex after all: let the line go on as code
-      else {
-        this.#i++;
-        if (c === '[') inClass = true;
-        else if (c === ']') inClass = false;
-        else if (c === '/' && !inClass) break;
-      }
-    }
-    while (this.#i < s.length && IDENT_PART.test(s[this.#i]!)) this.#i++; // flags
-    this.tokens.push({ t: 'value' });
-  }
-
-  #quoted(quote: string): string {
-    const s = this.text;
-    let value = '';
-    this.#i++;
-    while (this.#i < s.length && s[this.#i] !== quote && s[this.#i] !== '\n') {
-      if (s[this.#i] === '\\') {
-        value += s[this.#i + 1] ?? '';
-        this.#i += 2;
-      } else value += s[this.#i++];
-    }
-    this.#i++;
-    return value;
-  }
-
-  /** From just inside a template's backtick (or a `}` ending a substitution) to its end or `${`. */
-  #template(afterSubstitution = false): void {
-    const s = this.text;
-    let value = '';
-    while (this.#i < s.length) {
-      const c = s[this.#i]!;
-      if (c === '\\') {
-        value += s[this.#i + 1] ?? '';
-        this.#i += 2;
-      } else if (c === '`') {
-        this.#i++;
-        this.tokens.push(afterSubstitution ? { t: 'value' } : { t: 'str', v: value });
+  /** From just inside a template (after a backtick, or a `}` closing a substitution). */
+  const template = (afterSubstitution: boolean): void => {
+    const start = i;
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (c === 92) i += 2;
+      else if (c === 96) {
+        tokens.push(afterSubstitution ? VALUE : { t: 'str', v: unescaped(s, start, i) });
+        i++;
         return;
-      } else if (c === '$' && s[this.#i + 1] === '{') {
-        this.#i += 2;
-        this.#templates.push(0);
-        // The substitution's code is lexed as code; the template's value is not a literal.
-        this.tokens.push({ t: 'p', v: '(' });
+      } else if (c === 36 && s.charCodeAt(i + 1) === 123) {
+        i += 2;
+        templates.push(0);
+        // The substitution is lexed as code; the template as a whole is no literal.
+        tokens.push(punct(40));
         return;
+      } else i++;
+    }
+  };
+
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c === 32 || c === 10 || c === 9 || c === 13) {
+      i++;
+    } else if (c === 47) {
+      const d = s.charCodeAt(i + 1);
+      if (d === 47) {
+        const end = s.indexOf('\n', i);
+        i = end === -1 ? n : end;
+      } else if (d === 42) {
+        const end = s.indexOf('*/', i + 2);
+        i = end === -1 ? n : end + 2;
+      } else if (regexAllowed(tokens)) {
+        let inClass = false;
+        for (i++; i < n; ) {
+          const r = s.charCodeAt(i);
+          if (r === 92) i += 2;
+          else if (r === 10)
+            break; // not a regex after all: the line goes on as code
+          else {
+            i++;
+            if (r === 91) inClass = true;
+            else if (r === 93) inClass = false;
+            else if (r === 47 && !inClass) break;
+          }
+        }
+        while (i < n && identPart(s.charCodeAt(i))) i++; // flags
+        tokens.push(VALUE);
       } else {
-        value += c;
-        this.#i++;
+        tokens.push(punct(c));
+        i++;
       }
+    } else if (c === 39 || c === 34) {
+      const start = ++i;
+      while (i < n) {
+        const q = s.charCodeAt(i);
+        if (q === 92) i += 2;
+        else if (q === c || q === 10) break;
+        else i++;
+      }
+      tokens.push({ t: 'str', v: unescaped(s, start, Math.min(i, n)) });
+      i++;
+    } else if (c === 96) {
+      i++;
+      template(false);
+    } else if (c === 125 && templates.length > 0 && templates[templates.length - 1] === 0) {
+      templates.pop();
+      i++;
+      template(true);
+    } else if (identStart(c)) {
+      const start = i++;
+      while (i < n && identPart(s.charCodeAt(i))) i++;
+      tokens.push({ t: 'id', v: s.slice(start, i) });
+    } else if (c >= 48 && c <= 57) {
+      i++;
+      while (i < n && (identPart(s.charCodeAt(i)) || s.charCodeAt(i) === 46)) i++;
+      tokens.push(VALUE);
+    } else {
+      if (templates.length > 0 && c === 123) templates[templates.length - 1]!++;
+      if (templates.length > 0 && c === 125) templates[templates.length - 1]!--;
+      tokens.push(punct(c));
+      i++;
     }
   }
-
-  #ident(): void {
-    const s = this.text;
-    const start = this.#i;
-    this.#i++;
-    while (this.#i < s.length && (IDENT_PART.test(s[this.#i]!) || s[this.#i] === '\\')) this.#i++;
-    this.tokens.push({ t: 'id', v: s.slice(start, this.#i) });
-  }
-
-  #number(): void {
-    const s = this.text;
-    while (this.#i < s.length && /[\w.]/.test(s[this.#i]!)) this.#i++;
-    this.tokens.push({ t: 'value' });
-  }
+  return tokens;
 }
 
 const isId = (tok: Token | undefined, v?: string): tok is { t: 'id'; v: string } =>
@@ -241,7 +256,7 @@ function importMetaUrlArgument(tokens: readonly Token[], j: number): boolean {
 
 /** Every module and file `text` names by a literal, in source order (duplicates kept). */
 export function moduleReferences(text: string): ModuleReference[] {
-  const tokens = new Lexer(text).run();
+  const tokens = lex(text);
   const found: ModuleReference[] = [];
   const add = (specifier: string | undefined, kind: ReferenceKind) => {
     if (specifier !== undefined && specifier !== '') found.push({ specifier, kind });

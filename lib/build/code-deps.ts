@@ -3,25 +3,34 @@
 // of each package it imports. A command line (`python3 train.py`) has none beyond its declared
 // deps: which files a program reads is not ours to guess.
 //
-// The closure is cached in .pipe/code-deps.json per script, with the hash of every file it was
-// found from and the paths tried and not found. A file's content decides which files it imports,
-// so the cached closure holds exactly while every one of its files hashes as recorded (through
-// the state cache: stats only on a no-op) and none of the missing paths has appeared; otherwise
-// it is found again (milliseconds) and the cache rewritten.
+// The closure is walked from the script through each file's links (what it imports or names by
+// URL). Links are cached in .pipe/code-deps.json per file, with the hash of the bytes they were
+// read from and the paths tried and not found. A file's content decides its links, so cached
+// links hold exactly while the file hashes as recorded (through the state cache: stats only on a
+// no-op), none of the missing paths has appeared and every linked file is still there; otherwise
+// that one file is read again. An edit re-reads the edited file, not the whole closure.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { findCodeClosure, installedVersion, type CodeClosure } from '../observe/code-closure.js';
+import { installedVersion, linksOf, type FileLinks } from '../observe/code-closure.js';
 import type { PathHash } from '../observe/types.js';
+import type { Sha256Hex } from '../util/sha256.js';
 
 const CACHE_FILE = '.pipe/code-deps.json';
 
-/** Bumped when module-references.ts or the resolution in code-closure.ts finds other files. */
-const CACHE_FORMAT = 1;
+/** Bumped when module-references.ts or the resolution in code-closure.ts finds other links. */
+const CACHE_FORMAT = 2;
 
 interface CacheDocument {
   readonly format: typeof CACHE_FORMAT;
-  readonly scripts: Record<string, CodeClosure>;
+  /** Workspace-relative path -> its links. */
+  readonly files: Record<string, FileLinks>;
+}
+
+/** A script's closure: its code files by hash, and the folders importing each package. */
+export interface CodeClosure {
+  readonly files: Readonly<Record<string, Sha256Hex>>;
+  readonly packages: Readonly<Record<string, readonly string[]>>;
 }
 
 /** One cache per workspace per process, read on first use. */
@@ -30,7 +39,7 @@ const loaded = new Map<string, CacheDocument>();
 function cacheOf(workspace: string): CacheDocument {
   let doc = loaded.get(workspace);
   if (doc === undefined) {
-    doc = readCache(workspace) ?? { format: CACHE_FORMAT, scripts: {} };
+    doc = readCache(workspace) ?? { format: CACHE_FORMAT, files: {} };
     loaded.set(workspace, doc);
   }
   return doc;
@@ -40,7 +49,7 @@ function cacheOf(workspace: string): CacheDocument {
 function readCache(workspace: string): CacheDocument | undefined {
   try {
     const doc = JSON.parse(readFileSync(join(workspace, CACHE_FILE), 'utf8')) as CacheDocument;
-    return doc.format === CACHE_FORMAT && typeof doc.scripts === 'object' ? doc : undefined;
+    return doc.format === CACHE_FORMAT && typeof doc.files === 'object' ? doc : undefined;
   } catch {
     return undefined;
   }
@@ -49,19 +58,54 @@ function readCache(workspace: string): CacheDocument | undefined {
 /** Hashes one workspace-relative file as the stage's other inputs are (memo + state cache). */
 export type HashFile = (path: string) => Promise<PathHash>;
 
-/** The import closure of `script`, from the cache when none of its files changed. */
+/** The import closure of `script`, each file's links from the cache when it did not change. */
 export async function currentClosure(
   workspace: string,
   script: string,
   hashFile: HashFile,
 ): Promise<CodeClosure> {
   const doc = cacheOf(workspace);
-  const known = doc.scripts[script];
-  if (known !== undefined && (await stillHolds(workspace, known, hashFile))) return known;
-  const found = findCodeClosure(workspace, script);
-  doc.scripts[script] = found;
-  scheduleSave(workspace, doc);
-  return found;
+  const files: Record<string, Sha256Hex> = {};
+  const packages = new Map<string, Set<string>>();
+  const seen = new Set([script]);
+  let changed = false;
+  for (const queue = [script]; queue.length > 0; ) {
+    const path = queue.shift()!;
+    const hash = await hashFile(path);
+    if (hash.kind !== 'file') continue; // a missing script: the runner says so
+    let links = doc.files[path];
+    if (links === undefined || !stillHold(workspace, links, hash.sha256)) {
+      links = linksOf(workspace, path);
+      if (links === undefined) continue; // gone since it was hashed: the next run sees it
+      doc.files[path] = links;
+      changed = true;
+    }
+    files[path] = hash.sha256;
+    for (const next of links.files) {
+      if (!seen.has(next)) {
+        seen.add(next);
+        queue.push(next);
+      }
+    }
+    for (const name of links.packages) {
+      const from = packages.get(name) ?? new Set<string>();
+      from.add(posix.dirname(path));
+      packages.set(name, from);
+    }
+  }
+  if (changed) scheduleSave(workspace, doc);
+  return {
+    files,
+    packages: Object.fromEntries([...packages].map(([name, dirs]) => [name, [...dirs].sort()])),
+  };
+}
+
+function stillHold(workspace: string, links: FileLinks, sha256: Sha256Hex): boolean {
+  return (
+    links.sha256 === sha256 &&
+    !links.absent.some((p) => existsSync(join(workspace, p))) &&
+    links.files.every((p) => existsSync(join(workspace, p)))
+  );
 }
 
 /** Workspaces whose cache is being written, and whether it changed again meanwhile. */
@@ -69,9 +113,9 @@ const saving = new Map<string, { again: boolean }>();
 
 /**
  * Writes the shared document in the background, coalescing: when every stage's closure is found
- * again (an edit in lib/stage-api) a status makes one or two writes, not one per stage, and no
- * stage waits for a flush. Node exits only once the write is done. A cache that cannot be
- * written (read-only .pipe) only costs the next run this scan again.
+ * again (a fresh clone) a status makes one or two writes, not one per stage, and no stage waits
+ * for a flush. Node exits only once the write is done. Links of files that no longer exist are
+ * dropped. A cache that cannot be written (read-only .pipe) only costs the next run a re-read.
  */
 function scheduleSave(workspace: string, doc: CacheDocument): void {
   const running = saving.get(workspace);
@@ -84,23 +128,15 @@ function scheduleSave(workspace: string, doc: CacheDocument): void {
   void (async () => {
     while (state.again) {
       state.again = false;
+      for (const path of Object.keys(doc.files)) {
+        if (!existsSync(join(workspace, path))) delete doc.files[path];
+      }
       await writeFileAtomic(join(workspace, CACHE_FILE), `${JSON.stringify(doc)}\n`).catch(
         () => {},
       );
     }
     saving.delete(workspace);
   })();
-}
-
-async function stillHolds(
-  workspace: string,
-  closure: CodeClosure,
-  hashFile: HashFile,
-): Promise<boolean> {
-  if (closure.absent.some((p) => existsSync(join(workspace, p)))) return false;
-  const paths = Object.keys(closure.files);
-  const hashes = await Promise.all(paths.map(hashFile));
-  return hashes.every((h, i) => h.kind === 'file' && h.sha256 === closure.files[paths[i]!]);
 }
 
 /**

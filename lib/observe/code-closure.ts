@@ -1,5 +1,7 @@
 // The code a node script runs: every local file reached from it through module references
 // (module-references.ts), resolved as node with tsx resolves them, plus the packages it imports.
+// This module finds one file's links; build/code-deps.ts walks them from the script, caching
+// each file's links by its hash so an edit re-reads only the edited file.
 //
 // WHY a scan of our own and not esbuild's metafile: a bundler drops type-only imports and
 // imports whose bindings are unused, and knows nothing of `new URL('./worker.ts',
@@ -19,16 +21,19 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Sha256Hex } from '../util/sha256.js';
 import { moduleReferences, type ModuleReference } from './module-references.js';
 
-export interface CodeClosure {
-  /** Workspace-relative POSIX path -> sha256 of the bytes read when the closure was found. */
-  readonly files: Readonly<Record<string, Sha256Hex>>;
+/** What one file of a closure leads to, found from its bytes and the files around it. */
+export interface FileLinks {
+  /** sha256 of the bytes the links were read from. */
+  readonly sha256: Sha256Hex;
+  /** Workspace-relative files it imports or names by URL, as resolved (sorted). */
+  readonly files: readonly string[];
   /**
    * Paths tried while resolving and not there (`./x.js` tried before `./x.ts`): a file created
-   * at one of them would change what resolves, so the closure must be found again. Sorted.
+   * at one of them would change what resolves, so the links must be found again. Sorted.
    */
   readonly absent: readonly string[];
-  /** Package name -> the workspace-relative folders of the files importing it (sorted). */
-  readonly packages: Readonly<Record<string, readonly string[]>>;
+  /** Names of the packages it imports (sorted). */
+  readonly packages: readonly string[];
 }
 
 /** Files whose text is scanned for references; every other file is code by content only. */
@@ -64,48 +69,39 @@ function referencesOf(sha: Sha256Hex, bytes: Buffer): readonly ModuleReference[]
 
 const toPosix = (p: string): string => (sep === '/' ? p : p.split(sep).join('/'));
 
-/** The closure of `script` (workspace-relative) inside `workspace`. */
-export function findCodeClosure(workspace: string, script: string): CodeClosure {
-  const files: Record<string, Sha256Hex> = {};
+/**
+ * The links of the workspace-relative `path`, or undefined when it cannot be read (gone). A file
+ * that is not JavaScript or TypeScript (`.sql`) has none: it is code by its content only.
+ */
+export function linksOf(workspace: string, path: string): FileLinks | undefined {
+  const abs = resolve(workspace, path);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(abs);
+  } catch {
+    return undefined;
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex') as Sha256Hex;
+  const files = new Set<string>();
   const absent = new Set<string>();
-  const packages = new Map<string, Set<string>>();
-  const rel = (abs: string) => toPosix(relative(workspace, abs));
-  const queue = [resolve(workspace, script)];
-  const seen = new Set(queue);
-  for (let abs = queue.shift(); abs !== undefined; abs = queue.shift()) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(abs);
-    } catch {
-      absent.add(rel(abs)); // the script itself is missing, or went away while we looked
-      continue;
-    }
-    const sha = createHash('sha256').update(bytes).digest('hex') as Sha256Hex;
-    files[rel(abs)] = sha;
-    if (!SCANNED.has(extname(abs))) continue;
-    for (const ref of referencesOf(sha, bytes)) {
+  const packages = new Set<string>();
+  const rel = (p: string) => toPosix(relative(workspace, p));
+  if (SCANNED.has(extname(abs))) {
+    for (const ref of referencesOf(sha256, bytes)) {
       const target = classify(ref, abs);
-      if (target.kind === 'package') {
-        const from = packages.get(target.name) ?? new Set<string>();
-        from.add(rel(dirname(abs)) || '.');
-        packages.set(target.name, from);
-      } else if (target.kind === 'local') {
+      if (target.kind === 'package') packages.add(target.name);
+      else if (target.kind === 'local') {
         const found = firstFile(target.candidates);
         for (const missing of found.tried) absent.add(rel(missing));
-        if (found.file !== undefined && !seen.has(found.file)) {
-          seen.add(found.file);
-          queue.push(found.file);
-        }
+        if (found.file !== undefined) files.add(rel(found.file));
       }
     }
   }
-  for (const path of Object.keys(files)) absent.delete(path);
   return {
-    files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))),
-    absent: [...absent].sort(),
-    packages: Object.fromEntries(
-      [...packages].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, dirs]) => [n, [...dirs].sort()]),
-    ),
+    sha256,
+    files: [...files].sort(),
+    absent: [...absent].filter((p) => !files.has(p)).sort(),
+    packages: [...packages].sort(),
   };
 }
 

@@ -7,7 +7,9 @@
 //                ─new URL─▶ lib/worker.mjs ─import─▶ lib/worker-dep.mjs
 //                ─new URL─▶ sql/query.sql
 //                ─import─▶ fakepkg (stages/node_modules/fakepkg, version 1.0.0)
-//   stages/t.ts  ─import './util.js'─▶ stages/util.ts (TypeScript's .js -> .ts)
+//   stages/t.ts  ─import './util.js'─▶ stages/util.ts (TypeScript's .js -> .ts, under tsx)
+//                ─import─▶ lib/plain.js ─import './typed.js'─▶ lib/typed.ts (no typed.js)
+// a.mjs runs under plain node (stage-process.ts), t.ts under tsx: their imports resolve apart.
 import { describe, expect, it } from 'vitest';
 import { stage, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
 
@@ -30,6 +32,8 @@ const PIPELINE = `stages:
 
 const FILES = {
   'pipeline.yaml': PIPELINE,
+  // ES modules, as the repository's stages are (tsx resolves CommonJS differently).
+  'package.json': '{ "type": "module" }\n',
   'stages/up.mjs': stage`fs.writeFileSync(out('out/up.txt'), 'up\\n');`,
   'stages/a.mjs': stage`
     import { helper } from '../lib/helper.js';
@@ -48,8 +52,11 @@ const FILES = {
   'stages/node_modules/fakepkg/index.js': `export default 'fake';\n`,
   'stages/t.ts': stage`
     import { twice } from './util.js';
-    fs.writeFileSync(out('out/t.txt'), String(twice(2)) + '\\n');`,
+    import { plain } from '../lib/plain.js';
+    fs.writeFileSync(out('out/t.txt'), String(twice(2) + plain) + '\\n');`,
   'stages/util.ts': `export const twice = (n: number): number => n * 2;\n`,
+  'lib/plain.js': `import { typed } from './typed.js';\nexport const plain = typed;\n`,
+  'lib/typed.ts': 'export const typed: number = 1;\n',
 };
 
 async function built(): Promise<TempWorkspace> {
@@ -85,7 +92,13 @@ describe('code deps found by the runner', () => {
     // zx from the test prelude resolves to the repository's node_modules (symlinked).
     const zx = JSON.parse(ws.read('node_modules/zx/package.json')) as { version: string };
     expect(lock.stages.a!.packages).toEqual({ fakepkg: '1.0.0', zx: zx.version });
-    expect(Object.keys(lock.stages.t!.cmd).sort()).toEqual(['stages/t.ts', 'stages/util.ts']);
+    expect(Object.keys(lock.stages.t!.cmd).sort()).toEqual([
+      'lib/plain.js',
+      'lib/typed.ts',
+      'stages/t.ts',
+      'stages/util.ts',
+    ]);
+    expect(ws.read('out/t.txt')).toBe('5\n');
     expect(ws.read('out/a.txt')).toBe('late select 1; fake true\n');
   });
 
@@ -134,6 +147,30 @@ describe('code deps found by the runner', () => {
     expect((await statusOf(ws)).get('a')).toEqual([
       { kind: 'code-changed', path: 'lib/added.mjs' },
     ]);
+  });
+
+  it('an import lands where tsx loads it from: the .ts first from TypeScript, the .js from JavaScript', async () => {
+    const ws = await built();
+    // stages/t.ts imports './util.js': tsx loads util.ts even with a util.js beside it.
+    ws.write('stages/util.js', 'export const twice = (n) => n * 2;\n');
+    expect((await statusOf(ws)).get('t')).toEqual([]);
+    // Without util.ts, the same import loads util.js.
+    ws.remove('stages/util.ts');
+    expect((await statusOf(ws)).get('t')).toEqual([
+      { kind: 'code-changed', path: 'stages/util.js' },
+      { kind: 'code-changed', path: 'stages/util.ts' },
+    ]);
+    // lib/plain.js imports './typed.js', which was lib/typed.ts: a typed.js appearing now wins.
+    ws.write('lib/typed.js', 'export const typed = 2;\n');
+    expect((await statusOf(ws)).get('t')).toEqual([
+      { kind: 'code-changed', path: 'lib/typed.js' },
+      { kind: 'code-changed', path: 'lib/typed.ts' },
+      { kind: 'code-changed', path: 'stages/util.js' },
+      { kind: 'code-changed', path: 'stages/util.ts' },
+    ]);
+    await ws.pipe('build');
+    expect(ws.read('out/t.txt')).toBe('6\n'); // twice(2) + typed.js's 2: the files pipe named ran
+    expect((await statusOf(ws)).get('t')).toEqual([]);
   });
 
   it('a package version change makes the importing stage stale, naming the package', async () => {

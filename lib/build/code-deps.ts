@@ -12,19 +12,32 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { installedVersion, linksOf, type FileLinks } from '../observe/code-closure.js';
+import {
+  installedVersion,
+  linksOf,
+  type FileLinks,
+  type Resolver,
+} from '../observe/code-closure.js';
 import type { PathHash } from '../observe/types.js';
 import type { Sha256Hex } from '../util/sha256.js';
 
 const CACHE_FILE = '.pipe/code-deps.json';
 
 /** Bumped when module-references.ts or the resolution in code-closure.ts finds other links. */
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3;
 
 interface CacheDocument {
   readonly format: typeof CACHE_FORMAT;
-  /** Workspace-relative path -> its links. */
-  readonly files: Record<string, FileLinks>;
+  /** Per resolver (a file's links differ under tsx), workspace-relative path -> its links. */
+  readonly files: Record<Resolver, Record<string, FileLinks>>;
+}
+
+/**
+ * How the stage process resolves imports, as stage-process.ts starts it: a .ts/.mts script with
+ * tsx loaded, any other node script with plain node.
+ */
+function resolverOf(script: string): Resolver {
+  return script.endsWith('.ts') || script.endsWith('.mts') ? 'tsx' : 'node';
 }
 
 /** A script's closure: its code files by hash, and the folders importing each package. */
@@ -39,7 +52,7 @@ const loaded = new Map<string, CacheDocument>();
 function cacheOf(workspace: string): CacheDocument {
   let doc = loaded.get(workspace);
   if (doc === undefined) {
-    doc = readCache(workspace) ?? { format: CACHE_FORMAT, files: {} };
+    doc = readCache(workspace) ?? { format: CACHE_FORMAT, files: { tsx: {}, node: {} } };
     loaded.set(workspace, doc);
   }
   return doc;
@@ -49,7 +62,11 @@ function cacheOf(workspace: string): CacheDocument {
 function readCache(workspace: string): CacheDocument | undefined {
   try {
     const doc = JSON.parse(readFileSync(join(workspace, CACHE_FILE), 'utf8')) as CacheDocument;
-    return doc.format === CACHE_FORMAT && typeof doc.files === 'object' ? doc : undefined;
+    const usable =
+      doc.format === CACHE_FORMAT &&
+      typeof doc.files?.tsx === 'object' &&
+      typeof doc.files?.node === 'object';
+    return usable ? doc : undefined;
   } catch {
     return undefined;
   }
@@ -64,7 +81,8 @@ export async function currentClosure(
   script: string,
   hashFile: HashFile,
 ): Promise<CodeClosure> {
-  const doc = cacheOf(workspace);
+  const resolver = resolverOf(script);
+  const known = cacheOf(workspace).files[resolver];
   const files: Record<string, Sha256Hex> = {};
   const packages = new Map<string, Set<string>>();
   const seen = new Set([script]);
@@ -73,11 +91,11 @@ export async function currentClosure(
     const path = queue.shift()!;
     const hash = await hashFile(path);
     if (hash.kind !== 'file') continue; // a missing script: the runner says so
-    let links = doc.files[path];
+    let links = known[path];
     if (links === undefined || !stillHold(workspace, links, hash.sha256)) {
-      links = linksOf(workspace, path);
+      links = linksOf(workspace, path, resolver);
       if (links === undefined) continue; // gone since it was hashed: the next run sees it
-      doc.files[path] = links;
+      known[path] = links;
       changed = true;
     }
     files[path] = hash.sha256;
@@ -93,7 +111,7 @@ export async function currentClosure(
       packages.set(name, from);
     }
   }
-  if (changed) scheduleSave(workspace, doc);
+  if (changed) scheduleSave(workspace, cacheOf(workspace));
   return {
     files,
     packages: Object.fromEntries([...packages].map(([name, dirs]) => [name, [...dirs].sort()])),
@@ -128,8 +146,10 @@ function scheduleSave(workspace: string, doc: CacheDocument): void {
   void (async () => {
     while (state.again) {
       state.again = false;
-      for (const path of Object.keys(doc.files)) {
-        if (!existsSync(join(workspace, path))) delete doc.files[path];
+      for (const links of Object.values(doc.files)) {
+        for (const path of Object.keys(links)) {
+          if (!existsSync(join(workspace, path))) delete links[path];
+        }
       }
       await writeFileAtomic(join(workspace, CACHE_FILE), `${JSON.stringify(doc)}\n`).catch(
         () => {},

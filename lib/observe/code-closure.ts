@@ -47,6 +47,8 @@ const TS_FOR_JS: Readonly<Record<string, readonly string[]>> = {
   '.cjs': ['.cts'],
 };
 
+const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
+
 /** What tsx tries after an extensionless specifier, in its order. */
 const APPENDED = ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx', '.json'];
 
@@ -70,10 +72,21 @@ function referencesOf(sha: Sha256Hex, bytes: Buffer): readonly ModuleReference[]
 const toPosix = (p: string): string => (sep === '/' ? p : p.split(sep).join('/'));
 
 /**
+ * How the stage's node resolves modules: with tsx loaded (a TypeScript script) a specifier may
+ * name `./x.js` for `./x.ts` or leave the extension out; plain node (a .js/.mjs script) loads
+ * exactly the file named.
+ */
+export type Resolver = 'tsx' | 'node';
+
+/**
  * The links of the workspace-relative `path`, or undefined when it cannot be read (gone). A file
  * that is not JavaScript or TypeScript (`.sql`) has none: it is code by its content only.
  */
-export function linksOf(workspace: string, path: string): FileLinks | undefined {
+export function linksOf(
+  workspace: string,
+  path: string,
+  resolver: Resolver,
+): FileLinks | undefined {
   const abs = resolve(workspace, path);
   let bytes: Buffer;
   try {
@@ -88,7 +101,7 @@ export function linksOf(workspace: string, path: string): FileLinks | undefined 
   const rel = (p: string) => toPosix(relative(workspace, p));
   if (SCANNED.has(extname(abs))) {
     for (const ref of referencesOf(sha256, bytes)) {
-      const target = classify(ref, abs);
+      const target = classify(ref, abs, resolver);
       if (target.kind === 'package') packages.add(target.name);
       else if (target.kind === 'local') {
         const found = firstFile(target.candidates);
@@ -111,7 +124,7 @@ type Target =
   /** A node built-in, a `#` subpath import, a data: or http: URL: not a file of the workspace. */
   | { kind: 'other' };
 
-function classify(ref: ModuleReference, importer: string): Target {
+function classify(ref: ModuleReference, importer: string, resolver: Resolver): Target {
   const s = ref.specifier;
   if (ref.kind === 'url') {
     let url: URL;
@@ -121,14 +134,17 @@ function classify(ref: ModuleReference, importer: string): Target {
       return { kind: 'other' };
     }
     if (url.protocol !== 'file:') return { kind: 'other' };
-    // A worker entry named `./w.js` is `./w.ts` when run from source, as stages are.
+    // Under tsx, a worker entry named `./w.js` is `./w.ts` when run from source.
     const abs = fileURLToPath(url);
-    return { kind: 'local', candidates: [abs, ...tsSources(abs)] };
+    return { kind: 'local', candidates: resolver === 'tsx' ? [abs, ...tsSources(abs)] : [abs] };
   }
   if (s.startsWith('./') || s.startsWith('../') || s === '.' || s === '..' || s.startsWith('/'))
-    return { kind: 'local', candidates: moduleCandidates(resolve(dirname(importer), s)) };
+    return {
+      kind: 'local',
+      candidates: moduleCandidates(resolve(dirname(importer), s), importer, resolver),
+    };
   if (s.startsWith('file:'))
-    return { kind: 'local', candidates: moduleCandidates(fileURLToPath(s)) };
+    return { kind: 'local', candidates: moduleCandidates(fileURLToPath(s), importer, resolver) };
   if (s.startsWith('#') || /^[a-z][a-z0-9+.-]*:/i.test(s)) return { kind: 'other' };
   const parts = s.split('/');
   const name = s.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
@@ -140,10 +156,21 @@ function tsSources(abs: string): string[] {
   return (TS_FOR_JS[ext] ?? []).map((ts) => abs.slice(0, -ext.length) + ts);
 }
 
-/** Where a module specifier may land, in the order tried. */
-function moduleCandidates(abs: string): string[] {
+/**
+ * Where a module specifier may land, in the order tried. Plain node: the file named. tsx: from a
+ * TypeScript file, `./x.js` is `./x.ts` when that exists and `./x.js` only otherwise; from a
+ * JavaScript file the other way round (checked against tsx 4: both files present, each importer
+ * loads its own kind); an extensionless specifier gets tsx's extensions and `index` files. That
+ * is tsx on ES modules (package.json `"type": "module"`, as stages are); for CommonJS it maps
+ * less, and a file named here that tsx would not load makes the stage fail, never pass unseen.
+ */
+function moduleCandidates(abs: string, importer: string, resolver: Resolver): string[] {
+  if (resolver === 'node') return [abs];
   const ext = extname(abs);
-  if (TS_FOR_JS[ext] !== undefined) return [abs, ...tsSources(abs)];
+  if (TS_FOR_JS[ext] !== undefined)
+    return TS_EXTENSIONS.has(extname(importer))
+      ? [...tsSources(abs), abs]
+      : [abs, ...tsSources(abs)];
   if (SCANNED.has(ext) || ext === '.json') return [abs];
   return [abs, ...APPENDED.map((e) => abs + e), ...APPENDED.map((e) => join(abs, `index${e}`))];
 }

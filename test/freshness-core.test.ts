@@ -32,21 +32,24 @@ describe('fingerprint', () => {
   it('is sha256 of canonical JSON: keys sorted at every level, deps/outs sorted, array params kept in order', () => {
     const fp = computeFingerprint({
       definition: { cmd: 's.mjs', deps: ['b', 'a'], outs: ['o'] },
-      cmdHashes: { 's.mjs': A },
+      codeHashes: { 's.mjs': A },
+      packages: { zx: '8.8.5', '@scope/p': null },
       depHashes: { b: null, a: B },
       params: { k: { y: [2, 1], x: 1 } },
       envHashes: { E: null },
     });
-    // printf '{"cmd":{"s.mjs":"aaa…"},"definition":{"cmd":"s.mjs","deps":["a","b"],"outs":["o"]},
-    //   "deps":{"a":"bbb…","b":null},"env":{"E":null},"format":1,"params":{"k":{"x":1,"y":[2,1]}}}' | sha256sum
-    expect(fp).toBe('3fa48e3869452614b516d44c11481f8b22db2ecd28d844c01297f0cc501b2195');
+    // printf '{"code":{"s.mjs":"aaa…"},"definition":{"cmd":"s.mjs","deps":["a","b"],"outs":["o"]},
+    //   "deps":{"a":"bbb…","b":null},"env":{"E":null},"format":2,
+    //   "packages":{"@scope/p":null,"zx":"8.8.5"},"params":{"k":{"x":1,"y":[2,1]}}}' | sha256sum
+    expect(fp).toBe('9604bb98de195a8dc0c0be0b65ce9dd09d11787907660aab6314d0c82a9a8369');
     expect(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] })).toBe('{"a":[{"c":2,"d":1}],"b":1}');
   });
 
   it('changes when a param value changes, not when params are listed in another order', () => {
     const base = {
       definition: { cmd: 's', deps: [], outs: ['o'] },
-      cmdHashes: {},
+      codeHashes: {},
+      packages: {},
       depHashes: {},
       envHashes: {},
     };
@@ -73,6 +76,7 @@ describe('stale reasons', () => {
   const entry: LockEntry = {
     fingerprint: 'f'.repeat(64) as Fingerprint,
     cmd: { 'stages/s.ts': A },
+    packages: { zx: '8.8.5', gone: '1.0.0' },
     deps: { 'data/in': { sha256: B, size: 8, files: 2 } },
     params: { 'p.n': 1 },
     env: { TOKEN: A },
@@ -81,6 +85,7 @@ describe('stale reasons', () => {
   const now = (over: Partial<Observed>): Observed => ({
     fingerprint: entry.fingerprint,
     cmd: entry.cmd,
+    packages: entry.packages!,
     deps: { 'data/in': { kind: 'dir', path: 'data/in', sha256: B, size: 8, files: [] } },
     params: entry.params,
     env: entry.env,
@@ -100,6 +105,7 @@ describe('stale reasons', () => {
       now({
         fingerprint: '0'.repeat(64) as Fingerprint,
         cmd: { 'stages/s.ts': B, 'stages/s.sql': C },
+        packages: { zx: '8.9.0', added: '2.0.0', gone: null },
         params: { 'p.n': 2 },
         env: { TOKEN: null },
         deps: { 'data/in': depNow },
@@ -108,8 +114,11 @@ describe('stale reasons', () => {
       noManifests,
     );
     expect(reasons).toEqual([
-      { kind: 'cmd-changed', path: 'stages/s.sql' },
-      { kind: 'cmd-changed', path: 'stages/s.ts' },
+      { kind: 'code-changed', path: 'stages/s.sql' },
+      { kind: 'code-changed', path: 'stages/s.ts' },
+      { kind: 'package-changed', name: 'added', to: '2.0.0' },
+      { kind: 'package-changed', name: 'gone', from: '1.0.0' },
+      { kind: 'package-changed', name: 'zx', from: '8.8.5', to: '8.9.0' },
       { kind: 'param-changed', key: 'p.n', from: 1, to: 2 },
       { kind: 'env-changed', name: 'TOKEN' },
       { kind: 'dep-modified', path: 'data/in' },
@@ -194,6 +203,20 @@ describe('lock file format', () => {
       ok: false,
       message: expect.stringContaining('stages.s.fingerprint must be a sha256') as string,
     });
+    const entry = `"fingerprint": "${A}", "cmd": {}, "deps": {}, "params": {}, "env": {}, "outs": {}`;
+    expect(
+      parseLock(`{"version": 1, "stages": {"s": {${entry}, "packages": {"zx": 8}}}}`),
+    ).toMatchObject({
+      ok: false,
+      message: expect.stringContaining(
+        'stages.s.packages["zx"] must be a version string or null',
+      ) as string,
+    });
+    expect(
+      parseLock(
+        `{"version": 1, "stages": {"s": {${entry}, "packages": {"zx": "8.8.5", "y": null}}}}`,
+      ).ok,
+    ).toBe(true);
   });
 });
 

@@ -120,7 +120,7 @@ describe('pipe build freshness', () => {
     const ws = await built();
     ws.write('stages/count.mjs', `${FILES['stages/count.mjs']}// a comment is a change too\n`);
     expect((await ws.pipe('status', 'count')).stdout).toContain(
-      'count: stale\n  cmd changed: stages/count.mjs\n',
+      'count: stale\n  code changed: stages/count.mjs\n',
     );
     await ws.pipe('build');
     expect(ws.runs()).toEqual(['count']);
@@ -132,7 +132,7 @@ describe('pipe build freshness', () => {
     ws.clearRuns();
     ws.write('stages/count.sql', 'select 2;\n');
     expect((await ws.pipe('status', 'count')).stdout).toContain(
-      '  cmd changed: stages/count.sql\n',
+      '  code changed: stages/count.sql\n',
     );
     await ws.pipe('build');
     expect(ws.runs()).toEqual(['count']);

@@ -83,7 +83,7 @@ describe('pipe status', () => {
     const r = await ws.pipe('status', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as StatusJson;
-    expect(doc.schema).toBe(1);
+    expect(doc.schema).toBe(2);
     expect(doc.stale).toEqual(['clean', 'report']);
     expect(doc.stages).toEqual([
       {

@@ -14,8 +14,12 @@ export type Fingerprint = string & { readonly __brand: 'Fingerprint' };
 /**
  * Bumped whenever the meaning of a fingerprint field or of the runner's contract with stages
  * changes, so every stage built by an older pipe is rebuilt rather than trusted.
+ *
+ * 2: the code a fingerprint covers grew from the script and its SQL to the script's whole import
+ * closure plus the versions of the packages it imports (build/code-deps.ts). A stage built under
+ * format 1 may have run with a helper file that has since changed unseen, so it is not trusted.
  */
-export const FINGERPRINT_FORMAT = 1;
+export const FINGERPRINT_FORMAT = 2;
 
 /** Everything a fingerprint is made of. Each field says why it is there. */
 export interface FingerprintInput {
@@ -30,8 +34,17 @@ export interface FingerprintInput {
     readonly deps: readonly string[];
     readonly outs: readonly string[];
   };
-  /** The script and its SQL files (docs/stage-contract.md) by path: the code that runs. */
-  readonly cmdHashes: Readonly<Record<string, Sha256Hex>>;
+  /**
+   * The code that runs, by path: for a node script, the script, the SQL beside it and every
+   * local file of its import closure (docs/stage-contract.md); empty for a command line.
+   */
+  readonly codeHashes: Readonly<Record<string, Sha256Hex>>;
+  /**
+   * The installed version of each package the closure imports (null: not installed). Packages
+   * enter by version, not content: node_modules is the package manager's, and a version names
+   * its bytes as far as a stage's outputs are concerned.
+   */
+  readonly packages: Readonly<Record<string, string | null>>;
   /**
    * Each dep's content hash (file sha256, or folder/glob manifest hash), or null when missing.
    * The manifest hash covers names and sizes too, so adding a file to a folder dep changes it.
@@ -75,7 +88,8 @@ export function computeFingerprint(input: FingerprintInput): Fingerprint {
       deps: [...input.definition.deps].sort(),
       outs: [...input.definition.outs].sort(),
     },
-    cmd: input.cmdHashes,
+    code: input.codeHashes,
+    packages: input.packages,
     deps: input.depHashes,
     params: input.params,
     env: input.envHashes,

@@ -26,8 +26,16 @@ export interface LockedPath {
 
 export interface LockEntry {
   readonly fingerprint: Fingerprint;
-  /** The script and its SQL files, path -> sha256. */
+  /**
+   * The code the stage ran, path -> sha256: its script, the SQL beside it and every local file
+   * of the script's import closure (build/code-deps.ts); empty for a command line.
+   */
   readonly cmd: Readonly<Record<string, Sha256Hex>>;
+  /**
+   * Installed version of each package the code imports, name -> version (null: not installed).
+   * Absent in entries written before pipe recorded packages.
+   */
+  readonly packages?: Readonly<Record<string, string | null>>;
   readonly deps: Readonly<Record<string, LockedPath>>;
   readonly params: Readonly<Record<string, unknown>>;
   /** Declared env inputs, name -> sha256 of the value (null: unset). Never the raw value. */
@@ -121,6 +129,13 @@ function lockProblem(data: unknown): string | undefined {
       return `${at}.fingerprint must be a sha256`;
     for (const field of ['cmd', 'deps', 'params', 'env', 'outs'] as const) {
       if (!isObject(entry[field])) return `${at}.${field} must be an object`;
+    }
+    if (entry.packages !== undefined) {
+      if (!isObject(entry.packages)) return `${at}.packages must be an object`;
+      for (const [name, v] of Object.entries(entry.packages)) {
+        if (v !== null && typeof v !== 'string')
+          return `${at}.packages[${JSON.stringify(name)}] must be a version string or null`;
+      }
     }
     for (const [p, v] of Object.entries(entry.deps as object)) {
       const bad = pathProblem(`${at}.deps[${JSON.stringify(p)}]`, v);

@@ -1,11 +1,13 @@
-// The I/O half of freshness: hashes a stage's script, deps and outs (through the state cache),
-// reads its params and env inputs, and computes its fingerprint. plan.ts then compares the
+// The I/O half of freshness: hashes a stage's code (code-deps.ts), deps and outs (through the
+// state cache), reads its params and env inputs, and computes its fingerprint. plan.ts then compares the
 // result with the lock entry without touching the disk.
 import { readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { computeFingerprint, envValueHash } from './fingerprint.js';
 import { hashPath } from '../observe/hash-path.js';
 import { isGlob } from '../util/paths.js';
+import { currentClosure, packageVersions } from './code-deps.js';
+import { cmdScript } from '../graph/stage.js';
 import type { HashCache, HashStats, PathHash } from '../observe/types.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { ObservationMemo } from '../observe/memo.js';
@@ -62,12 +64,33 @@ async function hashAll(
   return out;
 }
 
+/**
+ * The code a stage runs, path -> sha256, and the packages it imports, name -> version. For a
+ * node script: the script, the SQL beside it (cmdFiles: clean.ts picks its SQL by a computed
+ * name) and its import closure. For a command line: nothing beyond its declared deps.
+ */
+async function observeCode(
+  ctx: ObserveContext,
+  cmd: string,
+): Promise<{ code: Record<string, Sha256Hex>; packages: Record<string, string | null> }> {
+  const script = cmdScript(cmd);
+  if (script === undefined) return { code: {}, packages: {} };
+  const hashFile = (p: string) =>
+    ctx.memo.get(p, false, () => hashPath(ctx.workspace, p, ctx.cache, ctx.stats));
+  const closure = await currentClosure(ctx.workspace, script, hashFile);
+  const paths = [...new Set([...cmdFiles(ctx.workspace, script), ...Object.keys(closure.files)])];
+  const hashes = await hashAll(ctx, paths.sort());
+  const code: Record<string, Sha256Hex> = {};
+  for (const [p, h] of Object.entries(hashes)) {
+    if (h.kind === 'file') code[p] = h.sha256;
+  }
+  return { code, packages: packageVersions(ctx.workspace, closure) };
+}
+
 /** Hashes and reads everything the stage's fingerprint and freshness depend on. */
 export async function observeStage(ctx: ObserveContext, stage: Stage): Promise<Observed> {
-  const cmdPaths = cmdFiles(ctx.workspace, stage.cmd.value);
-  const cmd: Record<string, Sha256Hex> = {};
-  const [existing, deps, outs] = await Promise.all([
-    hashAll(ctx, cmdPaths),
+  const [{ code: cmd, packages }, deps, outs] = await Promise.all([
+    observeCode(ctx, stage.cmd.value),
     hashAll(
       ctx,
       stage.deps.map((d) => d.value),
@@ -77,9 +100,6 @@ export async function observeStage(ctx: ObserveContext, stage: Stage): Promise<O
       stage.outs.map((o) => o.value),
     ),
   ]);
-  for (const [p, h] of Object.entries(existing)) {
-    if (h.kind === 'file') cmd[p] = h.sha256;
-  }
   const params: Record<string, unknown> = {};
   for (const p of stage.params) params[p.value] = ctx.param(p.value);
   const env: Record<string, Sha256Hex | null> = {};
@@ -88,12 +108,13 @@ export async function observeStage(ctx: ObserveContext, stage: Stage): Promise<O
   for (const [p, h] of Object.entries(deps)) depHashes[p] = h.kind === 'missing' ? null : h.sha256;
   const fingerprint = computeFingerprint({
     definition: { cmd: stage.cmd.value, deps: Object.keys(deps), outs: Object.keys(outs) },
-    cmdHashes: cmd,
+    codeHashes: cmd,
+    packages,
     depHashes,
     params,
     envHashes: env,
   });
-  return { fingerprint, cmd, deps, params, env, outs };
+  return { fingerprint, cmd, packages, deps, params, env, outs };
 }
 
 /** Re-hashes only the outs (after a stage moved them into place and the memo forgot them). */

@@ -15,7 +15,15 @@ export type StaleReason =
   | { readonly kind: 'forced' }
   /** The declared deps/outs list or the fingerprint format changed, with no content reason. */
   | { readonly kind: 'definition-changed' }
-  | { readonly kind: 'cmd-changed'; readonly path: string }
+  /** A file of the stage's code (script, SQL beside it, import closure) changed, came or went. */
+  | { readonly kind: 'code-changed'; readonly path: string }
+  /** `from`/`to` are absent when the package was not imported (or not installed) then/now. */
+  | {
+      readonly kind: 'package-changed';
+      readonly name: string;
+      readonly from?: string;
+      readonly to?: string;
+    }
   /** `from`/`to` are absent when the key was not set (declared newly, or removed from params.yaml). */
   | {
       readonly kind: 'param-changed';
@@ -37,7 +45,10 @@ export type StaleReason =
 /** A stage's inputs and outputs as they are on disk now. */
 export interface Observed {
   readonly fingerprint: Fingerprint;
+  /** The stage's code by path (build/code-deps.ts). */
   readonly cmd: Readonly<Record<string, Sha256Hex>>;
+  /** Installed version of each package the code imports (null: not installed). */
+  readonly packages: Readonly<Record<string, string | null>>;
   readonly deps: Readonly<Record<string, PathHash>>;
   readonly params: Readonly<Record<string, unknown>>;
   readonly env: Readonly<Record<string, Sha256Hex | null>>;
@@ -58,7 +69,15 @@ export function staleReasons(
   if (entry === undefined) return [{ kind: 'never-built' }];
   const reasons: StaleReason[] = [];
   for (const path of unionKeys(entry.cmd, now.cmd)) {
-    if (entry.cmd[path] !== now.cmd[path]) reasons.push({ kind: 'cmd-changed', path });
+    if (entry.cmd[path] !== now.cmd[path]) reasons.push({ kind: 'code-changed', path });
+  }
+  // A lock entry written before packages were recorded says nothing about them: its changed
+  // fingerprint (format) already makes the stage stale, without a line per package.
+  const was = entry.packages;
+  for (const name of was === undefined ? [] : unionKeys(was, now.packages)) {
+    const from = was![name] ?? undefined;
+    const to = now.packages[name] ?? undefined;
+    if (from !== to) reasons.push({ kind: 'package-changed', name, ...defined({ from, to }) });
   }
   for (const key of unionKeys(entry.params, now.params)) {
     const from = entry.params[key];

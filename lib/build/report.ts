@@ -79,8 +79,10 @@ export function formatReason(r: StaleReason): string {
       return 'forced';
     case 'definition-changed':
       return 'stage definition changed in pipeline.yaml';
-    case 'cmd-changed':
-      return `cmd changed: ${r.path}`;
+    case 'code-changed':
+      return `code changed: ${r.path}`;
+    case 'package-changed':
+      return `package changed: ${r.name} ${r.from ?? '(none)'} -> ${r.to ?? '(none)'}`;
     case 'param-changed':
       return `param changed: ${r.key} ${quote(r.from)} -> ${quote(r.to)}`;
     case 'env-changed':

@@ -335,6 +335,7 @@ async function lockEntryFor(
   const entry: LockEntry = {
     fingerprint: before.fingerprint,
     cmd: before.cmd,
+    packages: before.packages,
     deps,
     params: before.params,
     env: before.env,

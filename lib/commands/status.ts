@@ -4,8 +4,11 @@ import type { Command } from 'commander';
 import type { CommandOutcome } from './outcome.js';
 import { ExitCode } from '../util/exit-codes.js';
 
-/** The `--json` schema version (docs/status-json.md). Bumped only on incompatible changes. */
-export const STATUS_SCHEMA = 1;
+/**
+ * The `--json` schema version (docs/status-json.md). Bumped only on incompatible changes.
+ * 2: the reason `cmd-changed` became `code-changed` (a stage's code is its whole import closure).
+ */
+export const STATUS_SCHEMA = 2;
 
 interface StatusOptions {
   json?: boolean;

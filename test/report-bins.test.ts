@@ -11,6 +11,7 @@ import {
   fillBins,
   gridPoint,
   latencyBinWidth,
+  symlogConstant,
   type HistogramBin,
 } from '../stages/report/bins.js';
 import { symlogTicks, tickLabel } from '../stages/report/latency-chart.js';
@@ -92,16 +93,22 @@ describe('latency bins on whole milliseconds', () => {
     }
   });
 
-  it('has 1 ms bins near zero and steps of the symlog width further out', () => {
-    // By hand: ln(1 + n) / 0.2 for n = 0..8 is 0, 3.47, 5.49, 6.93, 8.05, 8.96, 9.73, 10.40, 10.99,
-    // so 0, 1, 2, 3 and 6 are bins of their own, 4 and 5 share step 8, 7 and 8 share step 10.
+  it('has bins a few ms wide near zero and steps of the symlog width further out', () => {
+    // By hand: ln(1 + n / 10) / 0.2 for n = 0..13 is 0, 0.48, 0.91, 1.31, 1.68, 2.03, 2.35, 2.65,
+    // 2.94, 3.21, 3.47, 3.71, 3.94, 4.16: bins {0, 1, 2}, {3, 4}, {5..8}, {9..12}, then 13 on.
+    // Negative: -1 and -2 in step -1 (t -0.48, -0.91), -3 in step -2 (t -1.31).
     expect(latencyBinWidth).toBe(0.2);
-    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map(binOf)).toEqual([0, 3, 5, 6, 8, 8, 9, 10, 10]);
-    expect(binGrid(1)).toBeNull(); // [0.22, 0.49) ms holds no whole ms: not a bin
-    expect(binGrid(8)).toEqual({ first: 4, last: 5 });
-    expect(binGrid(10)).toEqual({ first: 7, last: 8 });
-    // -20 ms: -ln(21)/0.2 = -15.22 -> step -16, which holds -20..-23 (ln 24 / 0.2 = 15.89; ln 25 / 0.2 = 16.09).
-    expect(binGrid(binOf(-20))).toEqual({ first: -23, last: -20 });
+    expect(symlogConstant).toBe(10);
+    expect([0, 1, 2, 3, 4, 5, 8, 9, 12, 13].map(binOf)).toEqual([0, 0, 0, 1, 1, 2, 2, 3, 3, 4]);
+    expect([1, 2, 3].map((n) => binGrid(n))).toEqual([
+      { first: 3, last: 4 },
+      { first: 5, last: 8 },
+      { first: 9, last: 12 },
+    ]);
+    expect(binGrid(-1)).toEqual({ first: -2, last: -1 });
+    // -20 ms: -ln(3) / 0.2 = -5.49 -> step -6, which holds the n with ln(1 + n / 10) / 0.2 in (5, 6]:
+    // 17 -> 4.97 (no), 18 -> 5.15, ..., 23 -> 5.97, 24 -> 6.12 (no): -23..-18.
+    expect(binGrid(binOf(-20))).toEqual({ first: -23, last: -18 });
   });
 
   it('bins IL like the real data smoothly between -5 and 20 ms (regression)', () => {
@@ -112,8 +119,8 @@ describe('latency bins on whole milliseconds', () => {
     const values = Array.from({ length: 200_000 }, () =>
       Math.round(rand() < 0.15 ? -40 + 30 * normal(rand) : 110 + 70 * normal(rand)),
     );
-    const bins = histogramOf(values).filter((b) => b.lower_ms >= -5.5 && b.upper_ms <= 20.5);
-    expect(bins.length).toBeGreaterThan(8);
+    const bins = histogramOf(values).filter((b) => b.upper_ms > -5 && b.lower_ms < 20);
+    expect(bins.length).toBeGreaterThanOrEqual(6);
     for (const b of bins) expect(b.count, `bin ${b.lower_ms}..${b.upper_ms}`).toBeGreaterThan(0);
     // The density there is nearly flat (~450 values per ms, +-5 % noise): neighbouring bins' drawn
     // heights (share per ms) differ by less than 25 %.
@@ -146,9 +153,9 @@ describe('latency bins on whole milliseconds', () => {
 });
 
 describe('latency axis ticks', () => {
-  /** Pixel position on vega's symlog scale (constant 1) over [lo, hi] drawn 620 px wide. */
+  /** Pixel position on vega's symlog scale (constant 10) over [lo, hi] drawn 620 px wide. */
   const px = (v: number, lo: number, hi: number) => {
-    const t = (x: number) => Math.sign(x) * Math.log1p(Math.abs(x));
+    const t = (x: number) => Math.sign(x) * Math.log1p(Math.abs(x) / 10);
     return ((t(v) - t(lo)) / (t(hi) - t(lo))) * 620;
   };
 

@@ -1,21 +1,27 @@
 // Histogram bins for latencies that respect the data's resolution. Latencies are counted at their
 // whole millisecond (the Aalto files are whole ms; web-app times are finer, and 1 ms is below any
-// bin width worth drawing), and each whole ms goes to a symlog bin: t = sign(n) ln(1 + |n|) cut
-// into steps of `latencyBinWidth`. A bin is the run of whole ms whose t falls in its step, drawn
+// bin width worth drawing), and each whole ms goes to a symlog bin: t = sign(n) ln(1 + |n| / C)
+// (C = symlogConstant ms) cut into steps of `latencyBinWidth`. A bin is the run of whole ms whose t falls in its step, drawn
 // from half a ms below its first to half a ms above its last, so every bin is a whole number of ms
-// wide (>= 1), bins touch, and a step no whole ms falls in (near 0 a step is under 1 ms wide) is no
-// bin at all instead of an empty bar beside an over-full one. Bins then differ in width (1 ms near
-// zero, ~22 % of the latency beyond ~10 ms), so the chart draws each bin's share per ms of its
+// wide (>= 1), bins touch, and a step no whole ms falls in (were a step under 1 ms wide) is no
+// bin at all instead of an empty bar beside an over-full one. Bins then differ in width (2-4 ms
+// near zero, ~22 % of the latency beyond ~20 ms), so the chart draws each bin's share per ms of its
 // width: a density, smooth where the data is, whatever the grid. (Share per symlog step instead
 // would dip to a V at 0 for flat data, since the axis compresses more the further from 0 it gets.)
 // Negative values mirror, so IL's rollover (IL < 0) is drawn left of zero; vega's `symlog` scale
-// (constant 1) uses the same t, so the bars sit where the axis says.
+// with the same constant uses the same t, so the bars sit where the axis says.
 
 /**
- * Step in t = sign(n) ln(1 + |n|): bins 1 ms wide up to ±5 ms (the grid merges narrower steps), then
- * ~22 % of the latency, ~35 bins from 10 ms to 10 s. Wider than 16 ms from ~70 ms on, since some
- * Aalto participants' times come in steps of ~8 or ~16 ms (their browser's timer), which narrower
- * bins would turn into a comb of spikes.
+ * C in ms: the axis is nearly linear within ±C and logarithmic beyond. 10 ms makes the steps near
+ * zero 2-4 whole ms wide (0.2 x C), enough pairs per bin on a small data set like the samples, where
+ * 1 ms bins drew noise; and the axis title's "linear near 0, log beyond ±10 ms" true.
+ */
+export const symlogConstant = 10;
+
+/**
+ * Step in t: bins ~22 % of the latency wide beyond ~20 ms, ~30 bins from 20 ms to 10 s. Wider than
+ * 16 ms from ~70 ms on, since some Aalto participants' times come in steps of ~8 or ~16 ms (their
+ * browser's timer), which narrower bins would turn into a comb of spikes.
  */
 export const latencyBinWidth = 0.2;
 
@@ -24,12 +30,13 @@ export function gridPoint(ms: number): number {
   return Math.floor(ms + 0.5);
 }
 
-function symlog(x: number): number {
-  return Math.sign(x) * Math.log1p(Math.abs(x));
+/** vega's symlog transform with constant C. */
+export function symlog(x: number): number {
+  return Math.sign(x) * Math.log1p(Math.abs(x) / symlogConstant);
 }
 
 function fromSymlog(t: number): number {
-  return Math.sign(t) * Math.expm1(Math.abs(t));
+  return Math.sign(t) * symlogConstant * Math.expm1(Math.abs(t));
 }
 
 /** The bin a latency falls into. */
@@ -40,7 +47,7 @@ export function binOf(ms: number): number {
 /** binOf in SQL, for a DOUBLE column of milliseconds. */
 export function binSql(column: string): string {
   const n = `floor(${column} + 0.5)`;
-  return `floor(sign(${n}) * ln(1 + abs(${n})) / ${latencyBinWidth})::INTEGER`;
+  return `floor(sign(${n}) * ln(1 + abs(${n}) / ${symlogConstant}) / ${latencyBinWidth})::INTEGER`;
 }
 
 /**

@@ -160,7 +160,7 @@ ${figure(charts, 'rejects')}
 = HL + IL, RL = R<sub>i+1</sub> − R<sub>i</sub> (P press, R release, ms), never across sessions. IL is negative when the
 next key goes down before this one comes up (rollover, normal typing): those pairs are drawn left of zero, never
 dropped or clipped. Histograms on a symlog axis: logarithmic beyond ±10 ms, linear near zero. Each bin holds whole
-milliseconds (the data’s resolution): 1 ms wide near zero, about 22 % of the latency beyond 10 ms; a line shows the
+milliseconds (the data’s resolution): 2–5 ms wide near zero, about 22 % of the latency beyond 20 ms; a line shows the
 share of its group’s pairs per ms of the bin’s width (a density, so bins of different widths and groups of
 different sizes compare).</p>
 ${table(['latency', 'source/platform', 'key pairs', 'mean (ms)', 'SD', '25th pct', 'median', '75th pct', 'IQR', 'negative'], latencyRows, 2)}

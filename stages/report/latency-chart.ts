@@ -3,7 +3,7 @@
 // text widths without a browser, and on a wide IL range (-1,000 to 100,000 ms) its labels ran into
 // each other. Ticks are placed by their pixel position on the axis, roundest values first.
 import type { TopLevelSpec } from 'vega-lite';
-import type { HistogramBin } from './bins.js';
+import { symlog, symlogConstant, type HistogramBin } from './bins.js';
 import type { LatencyName } from './queries.js';
 
 export const latencyChartWidth = 620;
@@ -14,11 +14,6 @@ const latencyTitles: Record<LatencyName, string> = {
   pl: 'PL, press latency (next press − this press)',
   rl: 'RL, release latency (next release − this release)',
 };
-
-/** vega's symlog with constant 1. */
-function symlog(x: number): number {
-  return Math.sign(x) * Math.log1p(Math.abs(x));
-}
 
 /** How vega writes a tick with format ',': thousands commas, U+2212 for minus. */
 export function tickLabel(value: number): string {
@@ -79,7 +74,13 @@ export function latencySpec(name: LatencyName, bins: readonly HistogramBin[]): T
       x: {
         field: 'ms',
         type: 'quantitative',
-        scale: { type: 'symlog', domain: [lo, hi], nice: false, zero: false },
+        scale: {
+          type: 'symlog',
+          constant: symlogConstant,
+          domain: [lo, hi],
+          nice: false,
+          zero: false,
+        },
         axis: {
           title: `${name.toUpperCase()} (ms, symlog scale: linear near 0, log beyond ±10 ms)`,
           values: symlogTicks(lo, hi),

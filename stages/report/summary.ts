@@ -183,8 +183,8 @@ export function assembleSummary(p: SummaryParts): ReportSummary {
   const perLatency = <T>(f: (l: LatencyName) => T) =>
     Object.fromEntries(latencyNames.map((l) => [l, f(l)])) as Record<LatencyName, T>;
   const keyNames = new Map(p.keys.map((k) => [k.keycode, k.key]));
-  const name = (code: number) => `${keyLabel(keyNames.get(code))}`;
-  const sequences = p.sessions.filter((x) => x.sequence_rows !== null);
+  const name = (code: number) => keyLabel(keyNames.get(code));
+  const fit = sequenceFit(p.inputs.features.M, p.sessions);
   return {
     format: summaryFormat,
     version: p.version,
@@ -198,7 +198,7 @@ export function assembleSummary(p: SummaryParts): ReportSummary {
       keystrokes: p.counts.keystrokes,
       sessions: p.sessions.length,
       key_pairs: p.counts.key_pairs,
-      sequences: sequences.length,
+      sequences: fit.sessions,
     },
     rejects: { total: p.rejects.reduce((a, r) => a + r.count, 0), by_rule: p.rejects },
     latency: {
@@ -218,7 +218,7 @@ export function assembleSummary(p: SummaryParts): ReportSummary {
     },
     sessions: {
       lengths: sessionLengths(p.sessions),
-      sequence_fit: sequenceFit(p.inputs.features.M, p.sessions),
+      sequence_fit: fit,
       sessions_per_user_varies: new Set(people.map((x) => x.sessions)).size > 1,
     },
     digraphs: {
@@ -255,8 +255,8 @@ export function assembleSummary(p: SummaryParts): ReportSummary {
       min_sessions_per_user: p.inputs.features.min_sessions_per_user,
       users_kept: p.inputs.features.users_kept,
       users_dropped: p.inputs.features.users_dropped,
-      sequences: sequences.length,
-      padding_share: sequenceFit(p.inputs.features.M, p.sessions).padding_share,
+      sequences: fit.sessions,
+      padding_share: fit.padding_share,
     },
     key_frequency: {
       keystrokes: p.counts.keystrokes,

@@ -95,6 +95,16 @@ describe('pipe build report on the repo samples', () => {
     expect(readFileSync(join(ws, 'reports/index.html'), 'utf8')).toContain(
       'Every participant has 15 sessions, so there is no chart of sessions per participant.',
     );
+    // The real Aalto pairs (7 participants, whole ms): every IL bin between -5 and 20 ms holds pairs
+    // (the old symlog bins narrower than 1 ms always had empty ones there: steps without a whole ms).
+    const ilAalto = s.latency.histograms.il.filter(
+      (b) => b.group === 'aalto/desktop' && b.upper_ms > -5 && b.lower_ms < 20,
+    );
+    expect(ilAalto.length).toBeGreaterThanOrEqual(6);
+    for (const b of ilAalto) {
+      expect(b.count, `IL bin ${b.lower_ms}..${b.upper_ms}`).toBeGreaterThan(0);
+      expect(Number.isInteger(b.width_ms) && b.width_ms >= 1).toBe(true);
+    }
     // Both formats are in the samples, with the typed text for every session.
     expect(Object.keys(s.typing.by_source).sort()).toEqual(['aalto', 'webapp']);
     expect(s.typing.typed_length_sessions.estimated).toBe(0);

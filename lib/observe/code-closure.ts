@@ -54,21 +54,6 @@ const APPENDED = ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx', 
 
 const BUILTIN = new Set(builtinModules);
 
-/**
- * A source's references by the sha256 of its bytes: the five stages of a pipeline share most of
- * their closure (lib/stage-api and what it imports), so each file is lexed once per process.
- */
-const referencesBySha = new Map<Sha256Hex, readonly ModuleReference[]>();
-
-function referencesOf(sha: Sha256Hex, bytes: Buffer): readonly ModuleReference[] {
-  let refs = referencesBySha.get(sha);
-  if (refs === undefined) {
-    refs = moduleReferences(bytes.toString('utf8'));
-    referencesBySha.set(sha, refs);
-  }
-  return refs;
-}
-
 const toPosix = (p: string): string => (sep === '/' ? p : p.split(sep).join('/'));
 
 /**
@@ -100,7 +85,7 @@ export function linksOf(
   const packages = new Set<string>();
   const rel = (p: string) => toPosix(relative(workspace, p));
   if (SCANNED.has(extname(abs))) {
-    for (const ref of referencesOf(sha256, bytes)) {
+    for (const ref of moduleReferences(bytes.toString('utf8'))) {
       const target = classify(ref, abs, resolver);
       if (target.kind === 'package') packages.add(target.name);
       else if (target.kind === 'local') {

@@ -87,29 +87,35 @@ export async function currentClosure(
   const packages = new Map<string, Set<string>>();
   const seen = new Set([script]);
   let changed = false;
-  for (const queue = [script]; queue.length > 0; ) {
-    const path = queue.shift()!;
-    const hash = await hashFile(path);
-    if (hash.kind !== 'file') continue; // a missing script: the runner says so
-    let links = known[path];
-    if (links === undefined || !stillHold(workspace, links, hash.sha256)) {
-      links = linksOf(workspace, path, resolver);
-      if (links === undefined) continue; // gone since it was hashed: the next run sees it
-      known[path] = links;
-      changed = true;
-    }
-    files[path] = hash.sha256;
-    for (const next of links.files) {
-      if (!seen.has(next)) {
-        seen.add(next);
-        queue.push(next);
+  // Breadth first, one level at a time: a level's files are hashed together (a closure is ~6
+  // levels deep), not one await per file.
+  for (let level = [script]; level.length > 0; ) {
+    const hashes = await Promise.all(level.map(hashFile));
+    const next: string[] = [];
+    for (const [i, path] of level.entries()) {
+      const hash = hashes[i]!;
+      if (hash.kind !== 'file') continue; // a missing script: the runner says so
+      let links = known[path];
+      if (links === undefined || !stillHold(workspace, links, hash.sha256)) {
+        links = linksOf(workspace, path, resolver);
+        if (links === undefined) continue; // gone since it was hashed: the next run sees it
+        known[path] = links;
+        changed = true;
+      }
+      files[path] = hash.sha256;
+      for (const linked of links.files) {
+        if (!seen.has(linked)) {
+          seen.add(linked);
+          next.push(linked);
+        }
+      }
+      for (const name of links.packages) {
+        const from = packages.get(name) ?? new Set<string>();
+        from.add(posix.dirname(path));
+        packages.set(name, from);
       }
     }
-    for (const name of links.packages) {
-      const from = packages.get(name) ?? new Set<string>();
-      from.add(posix.dirname(path));
-      packages.set(name, from);
-    }
+    level = next;
   }
   if (changed) scheduleSave(workspace, cacheOf(workspace));
   return {

@@ -14,7 +14,7 @@
 //                   ──import──▶ lib/stage-api/index.ts ──▶ lib/pipeline/config.ts ──▶ ...
 //                   ──import──▶ @duckdb/node-api          (a package: its version, not its files)
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -189,16 +189,29 @@ export function installedVersion(
   fromDir: string,
   name: string,
 ): string | undefined {
-  for (let dir = resolve(workspace, fromDir); ; ) {
+  const start = resolve(workspace, fromDir);
+  const key = `${start}\0${name}`;
+  if (!versions.has(key)) versions.set(key, findVersion(start, name));
+  return versions.get(key);
+}
+
+/**
+ * Answers per folder and package, once per process: the five stages ask for the same few
+ * packages from the same folders, and node_modules does not change under a running pipe.
+ */
+const versions = new Map<string, string | undefined>();
+
+function findVersion(start: string, name: string): string | undefined {
+  for (let dir = start; ; ) {
     if (basename(dir) !== 'node_modules') {
       const manifest = join(dir, 'node_modules', name, 'package.json');
-      let text: string | undefined;
-      try {
-        text = readFileSync(manifest, 'utf8');
-      } catch {
-        text = undefined;
+      if (existsSync(manifest)) {
+        try {
+          return versionIn(readFileSync(manifest, 'utf8'), manifest);
+        } catch {
+          return `(unreadable ${manifest})`;
+        }
       }
-      if (text !== undefined) return versionIn(text, manifest);
     }
     const up = dirname(dir);
     if (up === dir) return undefined;

@@ -235,7 +235,10 @@ function list(store: Store, res: ServerResponse, url: URL, bucket: string): void
   if (page.items.length > 0) body.items = page.items.map(item);
   if (page.prefixes.length > 0) body.prefixes = page.prefixes;
   if (page.nextPageToken !== undefined) body.nextPageToken = page.nextPageToken;
-  if (fields === undefined) return sendJson(res, 200, body);
+  if (fields === undefined) {
+    sendJson(res, 200, body);
+    return;
+  }
   // Items are already cut to their selection; the rest of the selection applies to the top level.
   const { items, ...rest } = body;
   const partial = applyFields(rest, fields) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 // The GCS server fixture's listing parameters (startOffset, endOffset, fields) through the real
 // @google-cloud/storage client, and its fixture calls (bulk objects, injected faults, latency)
 // over plain HTTP. Expected names are the ones created here, filtered and sorted by this file.
-import { Storage, type Bucket } from '@google-cloud/storage';
+import { Storage, type Bucket, type GetFilesOptions } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGcsServer, type GcsServer } from './gcs-server/index.js';
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(async () => server.stop());
 
-const namesOf = async (options: Parameters<Bucket['getFiles']>[0]) =>
+const namesOf = async (options: GetFilesOptions) =>
   (await bucket.getFiles(options))[0].map((f) => f.name);
 
 describe('listing parameters', () => {
@@ -40,7 +40,7 @@ describe('listing parameters', () => {
 
   it('pages within the bounds', async () => {
     const names: string[] = [];
-    let query: object | null = {
+    let query: GetFilesOptions | null = {
       prefix: 'p/',
       startOffset: 'p/b',
       maxResults: 2,
@@ -50,7 +50,7 @@ describe('listing parameters', () => {
     while (query !== null) {
       const [files, next] = (await bucket.getFiles(query)) as unknown as [
         Array<{ name: string }>,
-        object | null,
+        GetFilesOptions | null,
       ];
       names.push(...files.map((f) => f.name));
       query = next;

@@ -4,7 +4,7 @@
 // service's (UTF-8 bytes, via Buffer.compare): so the ranges they make partition the rest of the
 // listing on the test server and on GCS alike.
 import { describe, expect, it } from 'vitest';
-import { addAlphabet, splitPoints } from '../lib/observe/gcs-key-ranges.js';
+import { KeyAlphabet, splitPoints } from '../lib/observe/gcs-key-ranges.js';
 
 /** Characters chosen to straddle every place where code-unit and byte order could disagree. */
 const CHARS = [
@@ -62,8 +62,8 @@ describe('splitPoints', () => {
       const lo = names[Math.floor(next() * 20)]!;
       const endName = names[20 + Math.floor(next() * 20)]!;
       const end = next() < 0.3 || endName <= lo ? null : endName;
-      const alphabet = new Set<number>();
-      addAlphabet(names, prefix.length, alphabet);
+      const alphabet = new KeyAlphabet();
+      alphabet.observe(names, prefix.length);
       const max = 1 + Math.floor(next() * 40);
       const cuts = splitPoints(lo, end, prefix.length, lo.length, alphabet, max);
       expect(cuts.length).toBeLessThanOrEqual(max);
@@ -82,15 +82,22 @@ describe('splitPoints', () => {
     expect(checked).toBeGreaterThan(1000);
   });
 
-  it('cuts where the page varies, down to appending to the last name', () => {
-    const alphabet = new Set([...'0123456789'].map((c) => c.charCodeAt(0)));
-    // A page of user-00001..user-00067: its names vary at the 4th digit (index 16).
+  it("cuts where the page varies, at a counter's leading digits, never inside a literal", () => {
+    const alphabet = new KeyAlphabet();
+    const page = Array.from(
+      { length: 67 },
+      (_, k) => `uploads/user-${String(k + 1).padStart(5, '0')}`,
+    );
+    alphabet.observe(page, 'uploads/'.length);
     const cuts = splitPoints('uploads/user-00067', null, 8, 16, alphabet, 100);
     expect(cuts).toContain('uploads/user-1'); // user-1xxxx: a range of its own
     expect(cuts).toContain('uploads/user-01');
     expect(cuts).toContain('uploads/user-0007');
     expect(cuts).not.toContain('uploads/user-0006'); // not above the last name
-    expect(splitPoints('a/x', 'a/x5', 2, 2, alphabet, 10)).toEqual([
+    expect(cuts.filter((c) => !c.startsWith('uploads/user-'))).toEqual([]); // "user" is a literal
+    const digits = new KeyAlphabet();
+    digits.observe(['a/x0', 'a/x9'], 2);
+    expect(splitPoints('a/x', 'a/x5', 2, 2, digits, 10)).toEqual([
       'a/x0',
       'a/x1',
       'a/x2',
@@ -100,9 +107,16 @@ describe('splitPoints', () => {
   });
 
   it('never cuts inside characters that sort differently in UTF-8', () => {
-    const alphabet = new Set([0x61, 0x62]);
+    const alphabet = new KeyAlphabet();
+    alphabet.observe(['p/a', 'p/b', 'p/a😀a'], 2);
     // 'p/a😀b' lies above the last name too, but holds a surrogate pair: against a name with
     // U+E000 where the pair is, JavaScript and UTF-8 disagree. So no cut reaches past 'p/a'.
-    expect(splitPoints('p/a😀a', null, 2, 6, alphabet, 10)).toEqual(['p/b']);
+    expect(splitPoints('p/a😀a', null, 2, 6, alphabet, 10)).toEqual([
+      'p/b',
+      'p/c',
+      'p/d',
+      'p/e',
+      'p/f',
+    ]);
   });
 });

@@ -9,7 +9,7 @@
 // object per name (241,605 of them for the web app's bucket) and its paged iterator is sequential;
 // here a page is one request asking only for the fields above, parsed once (bench/gcs-listing.ts).
 import { err, ok, type Result } from '../util/result.js';
-import { addAlphabet, commonPrefixLength, splitPoints } from './gcs-key-ranges.js';
+import { commonPrefixLength, KeyAlphabet, splitPoints } from './gcs-key-ranges.js';
 import { fetchPage, type Page, type RawObject } from './gcs-page.js';
 
 export interface ListedObject {
@@ -106,7 +106,7 @@ type GetPage = (range: Range, pageToken?: string) => Promise<Result<Page, string
 class Listing {
   readonly #ranges: Range[] = [];
   readonly #queue: Array<{ range: Range; pageToken?: string }> = [];
-  readonly #alphabet = new Set<number>();
+  readonly #alphabet = new KeyAlphabet();
   #inFlight = 0;
   #failure: string | undefined;
   #finish: (result: Result<readonly ListedObject[], string>) => void = () => {};
@@ -178,10 +178,9 @@ class Listing {
     // Slots idle now that this request is done: the rest of the range fills them all.
     const idle = this.concurrency - this.#inFlight - this.#queue.length;
     if (last !== undefined && idle >= 2) {
-      addAlphabet(
+      this.#alphabet.observe(
         page.items.map((o) => o.name),
         this.prefix.length,
-        this.#alphabet,
       );
       const first = page.items[0]!.name;
       const cuts = splitPoints(

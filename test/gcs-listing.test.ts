@@ -339,18 +339,25 @@ describe('listGcsPrefix never answers a partial listing', () => {
 
   it('refuses a malformed page rather than reading what it can', () => {
     const item = { name: 'p/a', size: '1', generation: '5' };
-    expect(parsePage(JSON.stringify({ items: [item] }))).toEqual({
-      items: [{ name: 'p/a', size: 1, generation: '5' }],
+    expect(parsePage(JSON.stringify({ items: [item] }), 'p/')).toEqual({
+      items: [{ path: 'a', size: 1, generation: '5' }],
     });
-    expect(parsePage('{"items": [')).toMatch(/^not JSON/);
-    expect(parsePage('[]')).toBe('not a JSON object');
-    expect(parsePage(JSON.stringify({ items: {} }))).toBe('"items" is not a list');
-    expect(parsePage(JSON.stringify({ items: [{ ...item, size: 1 }] }))).toMatch(/size/);
-    expect(parsePage(JSON.stringify({ items: [{ ...item, generation: 'x' }] }))).toMatch(
+    expect(parsePage('{"items": [', 'p/')).toMatch(/^not JSON/);
+    expect(parsePage('[]', 'p/')).toBe('not a JSON object');
+    expect(parsePage(JSON.stringify({ items: {} }), 'p/')).toBe('"items" is not a list');
+    expect(parsePage(JSON.stringify({ items: [{ ...item, size: 1 }] }), 'p/')).toMatch(/size/);
+    expect(parsePage(JSON.stringify({ items: [{ ...item, generation: 'x' }] }), 'p/')).toMatch(
       /generation/,
     );
-    expect(parsePage(JSON.stringify({ items: [{ size: '1', generation: '5' }] }))).toMatch(/name/);
-    expect(parsePage(JSON.stringify({ items: [], nextPageToken: 3 }))).toMatch(/nextPageToken/);
+    expect(parsePage(JSON.stringify({ items: [{ size: '1', generation: '5' }] }), 'p/')).toMatch(
+      /name/,
+    );
+    expect(parsePage(JSON.stringify({ items: [], nextPageToken: 3 }), 'p/')).toMatch(
+      /nextPageToken/,
+    );
+    expect(parsePage(JSON.stringify({ items: [{ ...item, name: 'q/a' }] }), 'p/')).toMatch(
+      /not under p\//,
+    );
   });
 });
 

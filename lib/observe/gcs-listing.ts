@@ -10,19 +10,9 @@
 // here a page is one request asking only for the fields above, parsed once (bench/gcs-listing.ts).
 import { err, ok, type Result } from '../util/result.js';
 import { commonPrefixLength, KeyAlphabet, splitPoints } from './gcs-key-ranges.js';
-import { fetchPage, type Page, type RawObject } from './gcs-page.js';
+import { fetchPage, type ListedObject, type Page } from './gcs-page.js';
 
-export interface ListedObject {
-  /** Relative to the listed prefix, POSIX. */
-  readonly path: string;
-  readonly size: number;
-  /** Changes whenever the object is replaced, even with the same bytes (int64, decimal). */
-  readonly generation: string;
-  /** base64, as GCS reports it; absent for composite objects. */
-  readonly md5?: string;
-  /** base64 of the big-endian CRC32C, as GCS reports it. */
-  readonly crc32c?: string;
-}
+export type { ListedObject } from './gcs-page.js';
 
 export interface ListGcsOptions {
   /**
@@ -43,6 +33,9 @@ export interface ListGcsOptions {
 /** Measured on the test server at 20 ms a request (bench/results/gcs-listing.md). */
 export const DEFAULT_CONCURRENCY = 32;
 const DEFAULT_MAX_RETRIES = 4;
+/** Names of a page whose characters are learnt, and of a listing. */
+const SAMPLE_PER_PAGE = 64;
+const MAX_LEARNT = 4096;
 const BUCKET = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
 
 /**
@@ -97,8 +90,8 @@ interface Range {
   readonly start: string | null;
   readonly exclusive: boolean;
   readonly end: string | null;
-  /** What the range has listed so far, in the service's order. */
-  readonly objects: RawObject[];
+  /** What the range has listed so far, page by page, in the service's order. */
+  readonly pages: Array<readonly ListedObject[]>;
 }
 
 type GetPage = (range: Range, pageToken?: string) => Promise<Result<Page, string>>;
@@ -108,6 +101,7 @@ class Listing {
   readonly #queue: Array<{ range: Range; pageToken?: string }> = [];
   readonly #alphabet = new KeyAlphabet();
   #inFlight = 0;
+  #learnt = 0;
   #failure: string | undefined;
   #finish: (result: Result<readonly ListedObject[], string>) => void = () => {};
 
@@ -122,7 +116,7 @@ class Listing {
   run(): Promise<Result<readonly ListedObject[], string>> {
     return new Promise((resolve) => {
       this.#finish = resolve;
-      this.#enqueue({ start: null, exclusive: false, end: null, objects: [] });
+      this.#enqueue({ start: null, exclusive: false, end: null, pages: [] });
       this.#pump();
     });
   }
@@ -161,45 +155,42 @@ class Listing {
 
   /** Files the page's objects and decides what to ask next; a message when the page is wrong. */
   #take(range: Range, page: Page): string | undefined {
-    for (const object of page.items) {
-      const { name } = object;
-      if (range.exclusive && name === range.start) continue; // startOffset is inclusive
-      if (
-        !name.startsWith(this.prefix) ||
-        (range.start !== null && name < range.start) ||
-        (range.end !== null && name >= range.end)
-      ) {
-        return `the service listed ${JSON.stringify(name)} outside the range asked for`;
+    const keep = this.prefix.length;
+    let items = page.items;
+    // startOffset is inclusive: an exclusive range's first answer may repeat its start.
+    if (range.exclusive && items[0]?.path === range.start!.slice(keep)) items = items.slice(1);
+    const first = items[0];
+    const last = items.at(-1);
+    if (first !== undefined && last !== undefined) {
+      // The service lists in order: in range at both ends is in range throughout (and a service
+      // that lists out of order is caught as a name listed twice, once the ranges are joined).
+      for (const name of [this.prefix + first.path, this.prefix + last.path]) {
+        if (
+          (range.start !== null && name < range.start) ||
+          (range.end !== null && name >= range.end)
+        )
+          return `the service listed ${JSON.stringify(name)} outside the range asked for`;
       }
-      range.objects.push(object);
+      range.pages.push(items);
     }
     if (page.nextPageToken === undefined) return undefined;
-    const last = page.items.at(-1)?.name;
+    const lastName = page.items.length > 0 ? this.prefix + page.items.at(-1)!.path : undefined;
     // Slots idle now that this request is done: the rest of the range fills them all.
     const idle = this.concurrency - this.#inFlight - this.#queue.length;
-    if (last !== undefined && idle >= 2) {
-      this.#alphabet.observe(
-        page.items.map((o) => o.name),
-        this.prefix.length,
-      );
-      const first = page.items[0]!.name;
+    if (lastName !== undefined && idle >= 2) {
+      this.#learn(page.items);
       const cuts = splitPoints(
-        last,
+        lastName,
         range.end,
-        this.prefix.length,
-        commonPrefixLength(first, last),
+        keep,
+        commonPrefixLength(this.prefix + page.items[0]!.path, lastName),
         this.#alphabet,
         idle - 1,
       );
       if (cuts.length > 0) {
-        const starts = [last, ...cuts];
+        const starts = [lastName, ...cuts];
         starts.forEach((start, k) => {
-          this.#enqueue({
-            start,
-            exclusive: k === 0,
-            end: cuts[k] ?? range.end,
-            objects: [],
-          });
+          this.#enqueue({ start, exclusive: k === 0, end: cuts[k] ?? range.end, pages: [] });
         });
         return undefined;
       }
@@ -208,21 +199,27 @@ class Listing {
     return undefined;
   }
 
+  /** A sample of each page is enough to learn what names look like, and costs far less. */
+  #learn(items: readonly ListedObject[]): void {
+    if (this.#learnt >= MAX_LEARNT) return;
+    const step = Math.max(1, Math.floor(items.length / SAMPLE_PER_PAGE));
+    const sample: string[] = [];
+    for (let i = 0; i < items.length; i += step) sample.push(items[i]!.path);
+    sample.push(items.at(-1)!.path);
+    this.#alphabet.observe(sample, 0);
+    this.#learnt += sample.length;
+  }
+
   #assemble(): Result<readonly ListedObject[], string> {
     // Ranges never overlap, so in the order of their starts they give the service's order.
     const ranges = [...this.#ranges].sort((a, b) => compareStarts(a.start, b.start));
     const out: ListedObject[] = [];
     for (const range of ranges) {
-      for (const o of range.objects) {
-        const path = o.name.slice(this.prefix.length);
-        if (path === '') continue; // the placeholder a console makes for the "folder" itself
-        out.push({
-          path,
-          size: o.size,
-          generation: o.generation,
-          ...(o.md5 === undefined ? {} : { md5: o.md5 }),
-          ...(o.crc32c === undefined ? {} : { crc32c: o.crc32c }),
-        });
+      for (const page of range.pages) {
+        for (const object of page) {
+          // '' is the placeholder a console makes for the "folder" itself.
+          if (object.path !== '') out.push(object);
+        }
       }
     }
     // The service's order is UTF-8 bytes; it differs from code units only around surrogates.

@@ -22,16 +22,21 @@ export interface PageRequest {
   readonly signal: AbortSignal;
 }
 
-export interface RawObject {
-  readonly name: string;
+export interface ListedObject {
+  /** Relative to the listed prefix, POSIX. */
+  readonly path: string;
   readonly size: number;
+  /** Changes whenever the object is replaced, even with the same bytes (int64, decimal). */
   readonly generation: string;
+  /** base64, as GCS reports it; absent for composite objects. */
   readonly md5?: string;
+  /** base64 of the big-endian CRC32C, as GCS reports it. */
   readonly crc32c?: string;
 }
 
 export interface Page {
-  readonly items: readonly RawObject[];
+  /** In the service's order; paths relative to the prefix asked for. */
+  readonly items: readonly ListedObject[];
   readonly nextPageToken?: string;
 }
 
@@ -100,7 +105,7 @@ async function attemptPage(url: string, request: PageRequest): Promise<Attempt> 
     const transient = status === 408 || status === 429 || status >= 500;
     return { kind: transient ? 'retry' : 'final', cause };
   }
-  const page = parsePage(body);
+  const page = parsePage(body, request.prefix);
   return typeof page === 'string'
     ? { kind: 'final', cause: `malformed listing page: ${page}` }
     : { kind: 'page', page };
@@ -134,8 +139,8 @@ function get(
   });
 }
 
-/** The page, or what is wrong with it. */
-export function parsePage(body: string): Page | string {
+/** The page, or what is wrong with it (a name outside `prefix` too). */
+export function parsePage(body: string, prefix: string): Page | string {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -147,32 +152,35 @@ export function parsePage(body: string): Page | string {
   if (!Array.isArray(items)) return '"items" is not a list';
   if (nextPageToken !== undefined && (typeof nextPageToken !== 'string' || nextPageToken === ''))
     return '"nextPageToken" is not a non-empty string';
-  const out: RawObject[] = [];
+  const out: ListedObject[] = [];
   for (const [index, item] of items.entries()) {
-    const object = readObject(item);
+    const object = readObject(item, prefix);
     if (typeof object === 'string') return `items[${index}]: ${object}`;
     out.push(object);
   }
   return nextPageToken === undefined ? { items: out } : { items: out, nextPageToken };
 }
 
-function readObject(item: unknown): RawObject | string {
+function readObject(item: unknown, prefix: string): ListedObject | string {
   if (item === null || typeof item !== 'object') return 'not an object';
   const { name, size, generation, md5Hash, crc32c } = item as Record<string, unknown>;
   if (typeof name !== 'string' || name === '') return 'no "name"';
+  if (!name.startsWith(prefix)) return `${name} is not under ${prefix}`;
   // int64 fields travel as decimal strings in the JSON API.
   if (typeof size !== 'string' || !/^\d+$/.test(size)) return `${name}: "size" is not an int64`;
   if (typeof generation !== 'string' || !/^\d+$/.test(generation))
     return `${name}: "generation" is not an int64`;
   if (md5Hash !== undefined && typeof md5Hash !== 'string') return `${name}: "md5Hash" not text`;
   if (crc32c !== undefined && typeof crc32c !== 'string') return `${name}: "crc32c" not text`;
-  return {
-    name,
+  // Built in place: 241,605 of these for one bucket, and spreads would double the garbage.
+  const object: { -readonly [K in keyof ListedObject]: ListedObject[K] } = {
+    path: name.slice(prefix.length),
     size: Number(size),
     generation,
-    ...(md5Hash === undefined ? {} : { md5: md5Hash }),
-    ...(crc32c === undefined ? {} : { crc32c }),
   };
+  if (md5Hash !== undefined) object.md5 = md5Hash;
+  if (crc32c !== undefined) object.crc32c = crc32c;
+  return object;
 }
 
 function serviceMessage(body: string): string {

@@ -6,11 +6,13 @@
 // (uploads/user-NNNNN/<hex session id>.session.json, 15 sessions a user) and answers every request
 // BENCH_LATENCY_MS later each way, to play a remote service. Each concurrency and the peer run
 // BENCH_ROUNDS times, interleaved so load from other processes hits all of them; medians are
-// reported, with the requests each made (from the fixture's request log). Both listings are
-// checked to hold the same objects, name by name, and the count to be BENCH_OBJECTS.
+// reported, with the requests each made (from the fixture's request log) and the CPU time of the
+// listing (this process) and of the fixture server (from /proc): on a shared 2-core machine the
+// wall time follows the load, so the load average is recorded too. Every listing is checked,
+// after its timing, to hold exactly the names created, in order.
 // Writes bench/results/gcs-listing.md.
-import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { DEFAULT_CONCURRENCY, listGcsPrefix } from '../lib/observe/gcs-listing.js';
@@ -42,6 +44,19 @@ function uploadNames(count: number): string[] {
   });
 }
 
+/** user + system CPU milliseconds a process has used, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface Sample {
+  readonly ms: number;
+  readonly requests: number;
+  readonly clientCpuMs: number;
+  readonly serverCpuMs: number;
+}
+
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
@@ -55,46 +70,70 @@ try {
   const expected = names.map((n) => n.slice('uploads/'.length)).sort();
   const bucket = new Storage({ apiEndpoint: server.url }).bucket(BUCKET);
 
-  const requestsOf = async (run: () => Promise<void>) => {
+  /** Times `run` alone; `check` then looks at what it returned, untimed. */
+  const measure = async <T>(run: () => Promise<T>, check: (value: T) => void): Promise<Sample> => {
     const before = (await server.requests()).length;
+    const server0 = cpuMsOf(server.pid);
+    const client0 = process.cpuUsage();
     const start = performance.now();
-    await run();
+    const value = await run();
     const ms = performance.now() - start;
-    return { ms, requests: (await server.requests()).length - before };
+    const client = process.cpuUsage(client0);
+    const serverCpuMs = cpuMsOf(server.pid) - server0;
+    check(value);
+    return {
+      ms,
+      requests: (await server.requests()).length - before,
+      clientCpuMs: (client.user + client.system) / 1000,
+      serverCpuMs,
+    };
   };
-  const ours = new Map<number, Array<{ ms: number; requests: number }>>();
-  const peer: Array<{ ms: number; requests: number }> = [];
+  const sameAsCreated = (paths: readonly string[], who: string) => {
+    if (paths.length !== OBJECTS || paths.some((p, i) => p !== expected[i]))
+      throw new Error(`${who}: the listing differs from the names created`);
+  };
+  const loadBefore = loadavg()[0]!;
+  const ours = new Map<number, Sample[]>();
+  const peer: Sample[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const concurrency of CONCURRENCIES) {
-      const sample = await requestsOf(async () => {
-        const listed = await listGcsPrefix(URL_, { endpoint: server.url, concurrency });
-        if (!listed.ok) throw new Error(listed.error);
-        const paths = listed.value.map((o) => o.path);
-        if (paths.length !== OBJECTS || paths.some((p, i) => p !== expected[i]))
-          throw new Error(`concurrency ${concurrency}: the listing differs from the names created`);
-      });
+      const sample = await measure(
+        () => listGcsPrefix(URL_, { endpoint: server.url, concurrency }),
+        (listed) => {
+          if (!listed.ok) throw new Error(listed.error);
+          sameAsCreated(
+            listed.value.map((o) => o.path),
+            `concurrency ${concurrency}`,
+          );
+        },
+      );
       ours.set(concurrency, [...(ours.get(concurrency) ?? []), sample]);
       process.stderr.write(
         `round ${round + 1} concurrency ${concurrency}: ${seconds(sample.ms)} s, ${sample.requests} requests\n`,
       );
     }
-    const sample = await requestsOf(async () => {
-      const [files] = await bucket.getFiles({ prefix: 'uploads/', autoPaginate: true });
-      const paths = files.map((f) => f.name.slice('uploads/'.length)).sort();
-      if (paths.length !== OBJECTS || paths.some((p, i) => p !== expected[i]))
-        throw new Error('getFiles: the listing differs from the names created');
-    });
+    const sample = await measure(
+      async () => (await bucket.getFiles({ prefix: 'uploads/', autoPaginate: true }))[0],
+      (files) =>
+        sameAsCreated(files.map((f) => f.name.slice('uploads/'.length)).sort(), 'getFiles'),
+    );
     peer.push(sample);
     process.stderr.write(`round ${round + 1} getFiles: ${seconds(sample.ms)} s\n`);
   }
 
+  const loadAfter = loadavg()[0]!;
   const peerMs = median(peer.map((s) => s.ms));
-  const rows = CONCURRENCIES.map((c) => {
-    const samples = ours.get(c)!;
+  const row = (what: string, samples: readonly Sample[]) => {
     const ms = median(samples.map((s) => s.ms));
-    const mark = c === DEFAULT_CONCURRENCY ? ' (default)' : '';
-    return `| listGcsPrefix, concurrency ${c}${mark} | ${seconds(ms)} s (${samples.map((s) => seconds(s.ms)).join(', ')}) | ${samples.map((s) => s.requests).join(', ')} | ${(peerMs / ms).toFixed(1)}x |`;
-  });
+    const cpu = (key: 'clientCpuMs' | 'serverCpuMs') => seconds(median(samples.map((s) => s[key])));
+    return `| ${what} | ${seconds(ms)} s (${samples.map((s) => seconds(s.ms)).join(', ')}) | ${samples.map((s) => s.requests).join(', ')} | ${cpu('clientCpuMs')} s | ${cpu('serverCpuMs')} s | ${(peerMs / ms).toFixed(1)}x |`;
+  };
+  const rows = CONCURRENCIES.map((c) =>
+    row(
+      `listGcsPrefix, concurrency ${c}${c === DEFAULT_CONCURRENCY ? ' (default)' : ''}`,
+      ours.get(c)!,
+    ),
+  );
   const pages = Math.ceil(OBJECTS / 1000);
   const text = `# Observing a bucket prefix: listGcsPrefix vs a sequential getFiles
 
@@ -103,11 +142,13 @@ BENCH_OBJECTS=${OBJECTS}, BENCH_LATENCY_MS=${LATENCY_MS} (each way: ${2 * LATENC
 The test/gcs-server fixture (one Node process on the same cores) holds ${OBJECTS} objects named
 \`uploads/user-NNNNN/<8-4-4-12 hex>.session.json\` (${SESSIONS_PER_USER} a user; bulk-created in ${seconds(setupMs)} s).
 Pages of 1000: ${pages} pages at least. Every listing was checked name by name against the names created.
+The machine is shared: load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end, on ${cpus().length} cores.
+CPU columns are medians: the listing process, and the fixture server (which stands in for GCS).
 
-| listing | median of ${ROUNDS} (each run) | requests (each run) | faster than getFiles |
-|---|---|---|---|
+| listing | wall, median of ${ROUNDS} (each run) | requests (each run) | CPU, lister | CPU, server | faster than getFiles |
+|---|---|---|---|---|---|
 ${rows.join('\n')}
-| peer: getFiles({ autoPaginate: true }), sequential pages, full resources | ${seconds(peerMs)} s (${peer.map((s) => seconds(s.ms)).join(', ')}) | ${peer.map((s) => s.requests).join(', ')} | 1.0x |
+${row('peer: getFiles({ autoPaginate: true }), sequential pages, full resources', peer)}
 `;
   writeFileSync(join(REPO, 'bench', 'results', 'gcs-listing.md'), text);
   process.stdout.write(text);

@@ -152,6 +152,29 @@ describe('listGcsPrefix across pages', () => {
   );
 });
 
+describe('listGcsPrefix with compressed answers', () => {
+  it('asks for gzip and unpacks it, as GCS answers when asked', async () => {
+    const created = Array.from(
+      { length: 2500 },
+      (_, k) => `zipped/${(k * 7919).toString(36)}.json`,
+    );
+    await server.bulkCreate(BUCKET, created);
+    await server.setGzip(true);
+    try {
+      const probe = await fetch(`${server.url}/storage/v1/b/${BUCKET}/o?prefix=zipped/`, {
+        headers: { 'Accept-Encoding': 'gzip' },
+      });
+      expect(probe.headers.get('content-encoding')).toBe('gzip'); // the server did compress
+      await probe.arrayBuffer();
+      const listed = await list('zipped', { concurrency: 4 });
+      const names = created.map((n) => n.slice('zipped/'.length)).sort(byCodeUnits);
+      expect(listed.map((o) => o.path)).toEqual(names);
+    } finally {
+      await server.setGzip(false);
+    }
+  });
+});
+
 describe('listGcsPrefix cuts ranges without gaps or duplicates', () => {
   const CHARS = [
     'a',

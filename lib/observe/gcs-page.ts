@@ -4,6 +4,7 @@
 // 241,605 objects is 242 pages of 156 kB), measured while writing bench/gcs-listing.ts.
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { gunzipSync } from 'node:zlib';
 import { err, ok, type Result } from '../util/result.js';
 
 export interface PageRequest {
@@ -120,13 +121,25 @@ function get(
   return new Promise((resolve, reject) => {
     const https = url.startsWith('https:');
     const send = https ? httpsRequest : httpRequest;
-    const req = send(url, { headers, signal, agent: https ? httpsAgent : httpAgent }, (res) => {
+    // GCS compresses an answer only for a client that says so in both headers. A page of 1000
+    // web-app uploads with distinct md5s is 178 kB of JSON, 53 kB gzipped: 43 MB or 13 MB for
+    // 241,605 objects, which a real network feels.
+    const all = { ...headers, 'Accept-Encoding': 'gzip', 'User-Agent': 'pipe (gzip)' };
+    const options = { headers: all, signal, agent: https ? httpsAgent : httpAgent };
+    const req = send(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', () => {}); // reported by 'close' below, with `complete` false
       res.on('close', () => {
         if (res.complete) {
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          try {
+            const bytes = Buffer.concat(chunks);
+            const gzip = res.headers['content-encoding'] === 'gzip';
+            const body = (gzip ? gunzipSync(bytes) : bytes).toString('utf8');
+            resolve({ status: res.statusCode ?? 0, body });
+          } catch (error) {
+            reject(new Error(`the compressed answer does not unpack: ${(error as Error).message}`));
+          }
         } else {
           const got = chunks.reduce((n, c) => n + c.length, 0);
           const declared = res.headers['content-length'];

@@ -38,6 +38,8 @@ export interface GcsServer {
     method?: string;
     count?: number;
   }): Promise<void>;
+  /** Makes listings answer `Accept-Encoding: gzip` with a compressed body, as GCS does. */
+  setGzip(on: boolean): Promise<void>;
   /** Adds `ms` each way to every later request (2 * ms per request). */
   setLatency(ms: number): Promise<void>;
   /** Creates or replaces `names` in `bucket` at once, each holding `content` (default `{}`). */
@@ -91,6 +93,7 @@ export async function startGcsServer(
     corruptNextUpload: (name) => fixture(url, 'corrupt-next-upload', { name }),
     injectFailure: ({ path, mode, method = '', count = 1 }) =>
       fixture(url, 'fail', { path, mode, method, count: String(count) }),
+    setGzip: (on) => fixture(url, 'gzip', { on: on ? '1' : '0' }),
     setLatency: (ms) => fixture(url, 'latency', { ms: String(ms) }),
     bulkCreate: (bucket, names, content = '{}') =>
       fixture(url, 'bulk-objects', { bucket, content }, names.join('\n')),

@@ -12,10 +12,12 @@
 //   POST /_fixture/corrupt-next-upload?name=N     store N's next upload with a byte flipped
 //   POST /_fixture/fail?method&path&count&mode    the next `count` matching requests fail (faults.ts)
 //   POST /_fixture/latency?ms=N                   every later request waits N ms each way
+//   POST /_fixture/gzip?on=1|0                    listings honour Accept-Encoding: gzip (or not)
 //   POST /_fixture/bulk-objects?bucket=B[&content=C]  body: names, one a line; all hold C
 import { appendFileSync, closeSync, createReadStream, openSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import {
   FAULT_MODES,
   type FaultMode,
@@ -37,6 +39,8 @@ import { Uploads } from './uploads.js';
 interface Conditions {
   /** Added per direction: a request is answered 2 * latencyMs later, as across a network. */
   latencyMs: number;
+  /** Listings answer `Accept-Encoding: gzip` compressed, as the service does; off by default. */
+  gzip: boolean;
   readonly faults: FaultRule[];
 }
 
@@ -47,7 +51,7 @@ export function createGcsServer(
   options: { latencyMs?: number } = {},
 ): Server {
   const uploads = new Uploads(store, uploadsDir);
-  const conditions: Conditions = { latencyMs: options.latencyMs ?? 0, faults: [] };
+  const conditions: Conditions = { latencyMs: options.latencyMs ?? 0, gzip: false, faults: [] };
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     // Logged as the status line is written, before any byte reaches the client: a test that
@@ -80,7 +84,7 @@ export function createGcsServer(
         return sendError(res, { status: Number(fault), reason, message: `injected ${fault}` });
       }
       if (fault === 'truncate') truncateResponse(res);
-      await route(store, uploads, req, res, url);
+      await route(store, uploads, req, res, url, conditions.gzip);
     };
     answer().catch((error: unknown) => {
       if (!res.headersSent)
@@ -123,6 +127,9 @@ async function fixture(
       conditions.faults.push({ method: q.get('method') ?? '', path, mode, remaining: count });
       return void res.writeHead(204).end();
     }
+    case '/_fixture/gzip':
+      conditions.gzip = q.get('on') === '1';
+      return void res.writeHead(204).end();
     case '/_fixture/latency': {
       const ms = Number(q.get('ms'));
       if (!Number.isFinite(ms) || ms < 0) return bad('ms must be a number >= 0');
@@ -152,6 +159,7 @@ async function route(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
+  gzip: boolean,
 ): Promise<void> {
   const path = url.pathname.replace(/^\/download/, '');
   const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(path);
@@ -187,7 +195,14 @@ async function route(
       storageClass: 'STANDARD',
     });
   }
-  if (api[3] === undefined && req.method === 'GET') return list(store, res, url, bucket);
+  if (api[3] === undefined && req.method === 'GET')
+    return list(
+      store,
+      res,
+      url,
+      bucket,
+      gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? ''),
+    );
   if (api[3] === undefined)
     return sendError(res, { status: 405, reason: 'methodNotAllowed', message: req.method ?? '' });
   const name = decodeURIComponent(api[3]);
@@ -208,7 +223,7 @@ async function route(
   sendJson(res, 200, resource(object, url.origin));
 }
 
-function list(store: Store, res: ServerResponse, url: URL, bucket: string): void {
+function list(store: Store, res: ServerResponse, url: URL, bucket: string, gzip: boolean): void {
   const q = url.searchParams;
   const maxResults = Math.min(Number(q.get('maxResults') ?? '1000') || 1000, 1000);
   const fields = q.has('fields') ? parseFields(q.get('fields')!) : undefined;
@@ -236,14 +251,14 @@ function list(store: Store, res: ServerResponse, url: URL, bucket: string): void
   if (page.prefixes.length > 0) body.prefixes = page.prefixes;
   if (page.nextPageToken !== undefined) body.nextPageToken = page.nextPageToken;
   if (fields === undefined) {
-    sendJson(res, 200, body);
+    sendJson(res, 200, body, gzip);
     return;
   }
   // Items are already cut to their selection; the rest of the selection applies to the top level.
   const { items, ...rest } = body;
   const partial = applyFields(rest, fields) as Record<string, unknown>;
   if (items !== undefined && itemFields !== undefined) partial.items = items;
-  sendJson(res, 200, partial);
+  sendJson(res, 200, partial, gzip);
 }
 
 /** alt=media: the bytes, whole or one Range, with the headers the client validates against. */
@@ -338,13 +353,15 @@ function noBucket(bucket: string): ApiFailure {
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, gzip = false): void {
   const text = JSON.stringify(body);
+  const bytes = gzip ? gzipSync(text) : Buffer.from(text);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=UTF-8',
-    'Content-Length': String(Buffer.byteLength(text)),
+    'Content-Length': String(bytes.length),
+    ...(gzip ? { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } : {}),
   });
-  res.end(text);
+  res.end(bytes);
 }
 
 /** The service's error shape: { error: { code, message, errors: [{ message, domain, reason }] } }. */

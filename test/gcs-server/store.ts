@@ -63,8 +63,8 @@ export class Store {
   /** Fault injection: object names whose next upload is stored with its first byte flipped. */
   readonly corruptNextUpload = new Set<string>();
   readonly #buckets: Set<string>;
-  /** Per bucket, its live names sorted; dropped when a name comes or goes, rebuilt on a listing. */
-  readonly #sortedNames = new Map<string, string[]>();
+  /** Per bucket, its live objects by name; dropped when one comes, goes or is replaced. */
+  readonly #sortedObjects = new Map<string, StoredObject[]>();
   #lastGeneration = 0n;
 
   constructor(
@@ -145,8 +145,8 @@ export class Store {
       ...facts,
     };
     this.#objects.set(key(bucket, name), object);
-    if (existing === undefined) this.#sortedNames.delete(bucket);
-    else unlinkData(existing);
+    this.#sortedObjects.delete(bucket);
+    if (existing !== undefined) unlinkData(existing);
     return object;
   }
 
@@ -178,7 +178,7 @@ export class Store {
         sharedData: true,
       });
     }
-    this.#sortedNames.delete(bucket);
+    this.#sortedObjects.delete(bucket);
     return names.length;
   }
 
@@ -188,7 +188,7 @@ export class Store {
     const failure = this.check(existing, conditions);
     if (failure !== null) return failure;
     this.#objects.delete(key(bucket, name));
-    this.#sortedNames.delete(bucket);
+    this.#sortedObjects.delete(bucket);
     unlinkData(existing);
     return null;
   }
@@ -202,7 +202,7 @@ export class Store {
   list(bucket: string, options: ListOptions) {
     const after =
       options.pageToken === '' ? '' : Buffer.from(options.pageToken, 'base64').toString('utf8');
-    const names = this.#sorted(bucket);
+    const objects = this.#sorted(bucket);
     let from = options.prefix;
     if (options.startOffset > from) from = options.startOffset;
     if (after > from) from = after;
@@ -211,8 +211,9 @@ export class Store {
     > = [];
     const seenPrefixes = new Set<string>();
     // One entry past the page tells whether a next page exists.
-    for (let i = lowerBound(names, from); i < names.length; i++) {
-      const name = names[i]!;
+    for (let i = lowerBound(objects, from); i < objects.length; i++) {
+      const object = objects[i]!;
+      const name = object.name;
       if (!name.startsWith(options.prefix)) break; // sorted: past the prefix, nothing matches
       if (options.endOffset !== '' && name >= options.endOffset) break;
       const rest = name.slice(options.prefix.length);
@@ -225,7 +226,7 @@ export class Store {
         seenPrefixes.add(entryName);
         entries.push({ kind: 'prefix', prefix: entryName });
       } else {
-        entries.push({ kind: 'item', object: this.get(bucket, name)! });
+        entries.push({ kind: 'item', object });
       }
       if (entries.length > options.maxResults) break;
     }
@@ -241,16 +242,14 @@ export class Store {
     };
   }
 
-  #sorted(bucket: string): string[] {
-    let names = this.#sortedNames.get(bucket);
-    if (names === undefined) {
-      names = [];
-      for (const object of this.#objects.values())
-        if (object.bucket === bucket) names.push(object.name);
-      names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      this.#sortedNames.set(bucket, names);
+  #sorted(bucket: string): StoredObject[] {
+    let objects = this.#sortedObjects.get(bucket);
+    if (objects === undefined) {
+      objects = [...this.#objects.values()].filter((o) => o.bucket === bucket);
+      objects.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      this.#sortedObjects.set(bucket, objects);
     }
-    return names;
+    return objects;
   }
 }
 
@@ -266,12 +265,12 @@ export interface ListOptions {
 }
 
 /** The first index whose name is >= `name` (code-unit order). */
-function lowerBound(names: readonly string[], name: string): number {
+function lowerBound(objects: readonly StoredObject[], name: string): number {
   let lo = 0;
-  let hi = names.length;
+  let hi = objects.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (names[mid]! < name) lo = mid + 1;
+    if (objects[mid]!.name < name) lo = mid + 1;
     else hi = mid;
   }
   return lo;

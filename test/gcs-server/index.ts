@@ -17,6 +17,8 @@ export interface LoggedRequest {
 export interface GcsServer {
   /** e.g. http://127.0.0.1:41234, the client's apiEndpoint. */
   readonly url: string;
+  /** The server process, whose CPU time a benchmark may read from /proc. */
+  readonly pid: number;
   /** Where the server keeps bytes (data/<generation>), sessions (uploads/) and requests.jsonl. */
   readonly storageDir: string;
   /** Every request answered so far, in order. */
@@ -25,6 +27,23 @@ export interface GcsServer {
   dataFile(generation: string): string;
   /** Makes the server store the next upload of `name` with its first byte flipped. */
   corruptNextUpload(name: string): Promise<void>;
+  /**
+   * Makes the next `count` (default 1) requests whose method (default any) and path+query (a
+   * regular expression, e.g. `^/storage/v1/b/B/o\\?`) match fail: 429 or 503 with the service's
+   * error body, `drop` the connection unanswered, or `truncate` the body after half its length.
+   */
+  injectFailure(rule: {
+    path: string;
+    mode: '429' | '503' | 'drop' | 'truncate';
+    method?: string;
+    count?: number;
+  }): Promise<void>;
+  /** Makes listings answer `Accept-Encoding: gzip` with a compressed body, as GCS does. */
+  setGzip(on: boolean): Promise<void>;
+  /** Adds `ms` each way to every later request (2 * ms per request). */
+  setLatency(ms: number): Promise<void>;
+  /** Creates or replaces `names` in `bucket` at once, each holding `content` (default `{}`). */
+  bulkCreate(bucket: string, names: readonly string[], content?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -34,12 +53,19 @@ const REPO = new URL('../..', import.meta.url).pathname;
 
 export async function startGcsServer(
   buckets: readonly string[] = ['pipe-test'],
+  options: { latencyMs?: number } = {},
 ): Promise<GcsServer> {
   const storageDir = await mkdtemp(join(tmpdir(), 'gcs-server-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, storageDir, ...buckets], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const latency =
+    options.latencyMs === undefined ? [] : ['--latency-ms', String(options.latencyMs)];
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, ...latency, storageDir, ...buckets],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => {
@@ -54,6 +80,7 @@ export async function startGcsServer(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     url,
+    pid: child.pid!,
     storageDir,
     async requests() {
       const text = await readFile(join(storageDir, 'requests.jsonl'), 'utf8').catch(() => '');
@@ -63,18 +90,34 @@ export async function startGcsServer(
         .map((line) => JSON.parse(line) as LoggedRequest);
     },
     dataFile: (generation) => join(storageDir, 'data', generation),
-    async corruptNextUpload(name) {
-      const response = await fetch(
-        `${url}/_fixture/corrupt-next-upload?name=${encodeURIComponent(name)}`,
-        { method: 'POST' },
-      );
-      if (response.status !== 204)
-        throw new Error(`gcs-server fault injection answered ${response.status}`);
-    },
+    corruptNextUpload: (name) => fixture(url, 'corrupt-next-upload', { name }),
+    injectFailure: ({ path, mode, method = '', count = 1 }) =>
+      fixture(url, 'fail', { path, mode, method, count: String(count) }),
+    setGzip: (on) => fixture(url, 'gzip', { on: on ? '1' : '0' }),
+    setLatency: (ms) => fixture(url, 'latency', { ms: String(ms) }),
+    bulkCreate: (bucket, names, content = '{}') =>
+      fixture(url, 'bulk-objects', { bucket, content }, names.join('\n')),
     async stop() {
       child.kill('SIGTERM');
       await exited;
       await rm(storageDir, { recursive: true, force: true });
     },
   };
+}
+
+async function fixture(
+  url: string,
+  call: string,
+  query: Record<string, string>,
+  body?: string,
+): Promise<void> {
+  const response = await fetch(`${url}/_fixture/${call}?${new URLSearchParams(query)}`, {
+    method: 'POST',
+    ...(body === undefined ? {} : { body }),
+  });
+  if (!response.ok)
+    throw new Error(
+      `gcs-server fixture ${call} answered ${response.status}: ${await response.text()}`,
+    );
+  await response.arrayBuffer().catch(() => undefined);
 }

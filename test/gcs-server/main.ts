@@ -1,13 +1,21 @@
-// The GCS server fixture as its own process: `node --import tsx main.ts <storageDir> <bucket>...`.
+// The GCS server fixture as its own process:
+//   node --import tsx main.ts [--latency-ms N] <storageDir> <bucket>...
+// --latency-ms adds N ms each way to every request (2N per request), to play a remote service.
 // Listens on a free 127.0.0.1 port and prints `listening <url>` once ready (index.ts waits for it).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGcsServer } from './server.js';
 import { Store } from './store.js';
 
-const [storageDir, ...buckets] = process.argv.slice(2);
-if (storageDir === undefined || buckets.length === 0) {
-  process.stderr.write('usage: main.ts <storageDir> <bucket>...\n');
+const args = process.argv.slice(2);
+let latencyMs = 0;
+if (args[0] === '--latency-ms') {
+  latencyMs = Number(args[1]);
+  args.splice(0, 2);
+}
+const [storageDir, ...buckets] = args;
+if (storageDir === undefined || buckets.length === 0 || !(latencyMs >= 0)) {
+  process.stderr.write('usage: main.ts [--latency-ms N] <storageDir> <bucket>...\n');
   process.exit(2);
 }
 const dataDir = join(storageDir, 'data');
@@ -18,6 +26,7 @@ const server = createGcsServer(
   new Store(dataDir, buckets),
   uploadsDir,
   join(storageDir, 'requests.jsonl'),
+  { latencyMs },
 );
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();

@@ -41,7 +41,7 @@ export async function observeSource(ctx: ObserveContext, declared: string): Prom
     const endpoint = ctx.env('PIPE_GCS_ENDPOINT');
     const listed = await listGcsPrefix(target.url, endpoint === undefined ? {} : { endpoint });
     if (!listed.ok) return { state: 'unreachable', url: target.url, why: listed.error };
-    const hash = bucketHash(target.url, listed.value);
+    const hash = await bucketHash(target.url, listed.value, ctx.workspace);
     return { state: 'observed', url: target.url, target, hash, listing: listed.value };
   }
   const st = statSync(target.root, { throwIfNoEntry: false });

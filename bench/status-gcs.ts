@@ -50,12 +50,12 @@ try {
   symlinkSync(join(REPO, 'node_modules'), join(ws, 'node_modules'));
   writeFileSync(
     join(ws, 'pipeline.yaml'),
-    'stages:\n  count:\n    cmd: stages/count.mjs\n    deps:\n      - ${UPLOADS_URL}\n    outs: [data/count.txt]\n',
+    `stages:\n  count:\n    cmd: stages/count.mjs\n    deps:\n      - \${UPLOADS_URL}\n    outs: [data/count.txt]\n`,
   );
   writeFileSync(
     join(ws, 'stages/count.mjs'),
     "import { readFileSync, writeFileSync } from 'node:fs';\n" +
-      "const s = JSON.parse(readFileSync(process.env.PIPE_SOURCES, 'utf8')).sources['${UPLOADS_URL}'];\n" +
+      `const s = JSON.parse(readFileSync(process.env.PIPE_SOURCES, 'utf8')).sources['\${UPLOADS_URL}'];\n` +
       "writeFileSync(JSON.parse(process.env.PIPE_OUTS)['data/count.txt'], String(s.objects.length));\n",
   );
   writeFileSync(

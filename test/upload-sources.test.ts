@@ -99,13 +99,13 @@ describe('a folder outside the workspace', () => {
   });
 });
 
-describe('${VAR} deps', () => {
+describe(`\${VAR} deps`, () => {
   it('unset: a located error saying where to set it', async () => {
     const ws = await workspace('');
     const r = await ws.pipe('status');
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(
-      'pipeline.yaml:5:9: error: dep "${UPLOADS_URL}" of stage "copy": UPLOADS_URL is not set',
+      `pipeline.yaml:5:9: error: dep "\${UPLOADS_URL}" of stage "copy": UPLOADS_URL is not set`,
     );
     expect(r.stderr).toContain('set UPLOADS_URL in config/.env.local');
   });
@@ -115,7 +115,7 @@ describe('${VAR} deps', () => {
     const r = await ws.pipe('build');
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(
-      'pipeline.yaml:5:9: error: dep "${UPLOADS_URL}" of stage "copy": UPLOADS_URL=ftp://example/uploads (from config/.env.local) is neither file://<folder> nor gs://<bucket>/<prefix>',
+      `pipeline.yaml:5:9: error: dep "\${UPLOADS_URL}" of stage "copy": UPLOADS_URL=ftp://example/uploads (from config/.env.local) is neither file://<folder> nor gs://<bucket>/<prefix>`,
     );
     expect(ws.runs()).toEqual([]);
   });
@@ -179,7 +179,7 @@ describe('a gs:// prefix', () => {
       .slice(before)
       .filter((r) => r.method === 'GET' && r.path === `/storage/v1/b/${BUCKET}/o`);
     expect(lists.length).toBeGreaterThanOrEqual(2); // at most 1000 objects a page
-    expect(status.stdout).toContain('  1200 uploads added in ${UPLOADS_URL}:\n');
+    expect(status.stdout).toContain(`  1200 uploads added in \${UPLOADS_URL}:\n`);
     expect(status.stdout).toContain(`    dep added: ${url}/bulk/0000.session.json\n`);
     expect(status.stdout).toContain('    ... and 1195 more (pipe status --json lists every one)\n');
     const json = JSON.parse((await ws.pipe('status', '--json')).stdout) as {

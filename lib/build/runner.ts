@@ -231,6 +231,10 @@ async function considerStage(
     await record(name, await lockEntryFor(plan.workspace, before, outs, readMetrics(metricsFile)));
     plan.observe.memo.settle(plan.workspace, plan.observe.cache, [
       ...Object.keys(before.deps),
+      // A source folder is memoised under its path from the workspace, not its declared form.
+      ...Object.values(sources).flatMap((s) =>
+        s.state === 'observed' && s.target.kind === 'folder' ? [s.target.rel] : [],
+      ),
       ...Object.keys(outs),
     ]);
     const unchanged =

@@ -2,7 +2,7 @@
 // what `pipe status` prints and what `pipe build --dry-run` plans.
 import type { BuildState } from './build-state.js';
 import { observeStage } from './observe-stage.js';
-import { nameSourceFiles } from './source-deps.js';
+import { nameSourceFiles } from './source-names.js';
 import { staleReasons, withUpstreamReasons, type StaleReason } from './plan.js';
 import type { StageName } from '../graph/stage.js';
 

@@ -25,7 +25,7 @@ import {
   type LockedPath,
 } from './lockfile.js';
 import { saveManifest } from '../observe/manifest-store.js';
-import { nameSourceFiles } from './source-deps.js';
+import { nameSourceFiles } from './source-names.js';
 import { writeSourcesFile } from './sources-file.js';
 import { observeOuts, observeStage, type ObserveContext } from './observe-stage.js';
 import { staleReasons, type ManifestLookup, type Observed, type StaleReason } from './plan.js';

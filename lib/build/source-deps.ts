@@ -12,8 +12,9 @@ import { hashPath } from '../observe/hash-path.js';
 import type { ListedObject } from '../observe/gcs-listing.js';
 import type { PathHash } from '../observe/types.js';
 import { resolveSourceDep, type SourceTarget } from '../pipeline/source-dep.js';
-import type { ObserveContext } from './observe-stage.js';
-import type { StaleReason } from './plan.js';
+import type { ObservationMemo } from '../observe/memo.js';
+import type { HashCache, HashStats } from '../observe/types.js';
+import type { ConfigValue } from '../pipeline/config.js';
 
 /** What was seen of one source dep. */
 export type SourceSeen =
@@ -29,7 +30,18 @@ export type SourceSeen =
   /** --offline: a bucket not looked at; judged as the lock file recorded it. */
   | { readonly state: 'not-checked'; readonly url: string };
 
-export async function observeSource(ctx: ObserveContext, declared: string): Promise<SourceSeen> {
+/** What observing a source needs: the parts of observe-stage.ts's ObserveContext it reads. */
+export interface SourceContext {
+  readonly workspace: string;
+  readonly env: (name: string) => string | undefined;
+  readonly config: (name: string) => ConfigValue | undefined;
+  readonly offline: boolean;
+  readonly cache: HashCache;
+  readonly stats: HashStats;
+  readonly memo: ObservationMemo;
+}
+
+export async function observeSource(ctx: SourceContext, declared: string): Promise<SourceSeen> {
   const resolved = resolveSourceDep(declared, ctx.workspace, ctx.config);
   // Validation refuses these before anything is observed; a config changed since is caught here.
   if (!resolved.ok) return { state: 'unreachable', url: declared, why: resolved.error.message };
@@ -61,26 +73,4 @@ export async function observeSource(ctx: ObserveContext, declared: string): Prom
   } catch (error) {
     return { state: 'unreachable', url: target.url, why: (error as Error).message };
   }
-}
-
-/**
- * A changed file of a source dep by the name the user knows: `gs://b/uploads/x.session.json`,
- * `file:///data/uploads/x.session.json`, or for a folder inside the workspace its workspace path.
- */
-export function nameSourceFiles(
-  reasons: readonly StaleReason[],
-  sources: Readonly<Record<string, SourceSeen>>,
-): StaleReason[] {
-  return reasons.map((r) => {
-    if (r.kind !== 'dep-added' && r.kind !== 'dep-modified' && r.kind !== 'dep-deleted') return r;
-    const seen = sources[r.path];
-    if (seen?.state !== 'observed' || r.file === undefined) return r;
-    const { target } = seen;
-    if (target.kind === 'bucket' || target.inside) return r;
-    return { ...r, file: `${stripSlash(target.url)}${r.file.slice(target.rel.length)}` };
-  });
-}
-
-function stripSlash(url: string): string {
-  return url.endsWith('/') ? url.slice(0, -1) : url;
 }

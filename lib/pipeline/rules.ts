@@ -64,7 +64,9 @@ export function pathRules(file: SourceFile, stages: readonly StageDraft[]): Diag
             file,
             p.range,
             `${what} is outside the workspace`,
-            `keep every path inside ${inside};\nfor a folder elsewhere, declare it as a URL: file:///abs/path (or \${NAME} holding one)`,
+            kind === 'dep'
+              ? `keep every path inside ${inside};\nto read a folder elsewhere, declare it as a URL: file:///abs/path (or \${NAME} holding one)`
+              : `keep every path inside ${inside};\nto use outside data, add a stage that copies it in`,
           ),
         );
       } else if (kind === 'out' && isGlob(p.value)) {

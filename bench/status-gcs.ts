@@ -81,7 +81,15 @@ try {
   const changed: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const name = `uploads/user-new/bench-${i}.session.json`;
-    await uploads.file(name).save('{}', { resumable: false });
+    // The server closes idle keep-alive sockets while a status runs: a reused one can fail (EPIPE).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await uploads.file(name).save('{}', { resumable: false });
+        break;
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
     const r = pipe('status');
     const line = `dep added: gs://${BUCKET}/${name}`;
     if (!r.stdout.includes(line)) throw new Error(`"${line}" not in:\n${r.stdout}`);

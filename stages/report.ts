@@ -10,16 +10,18 @@ import { renderPage } from './report/html.js';
 import { readInputs } from './report/inputs.js';
 import {
   keyFrequency,
-  latencyBins,
-  latencyStats,
+  latencyGroups,
+  participantLatencies,
   rejectsByRule,
   sessionRows,
   tableCounts,
+  topDigraphs,
 } from './report/queries.js';
 import { assembleSummary } from './report/summary.js';
 
 const examplesPerRule = 3;
 const topKeys = 30;
+const topDigraphCount = 15;
 
 const ctx = stageContext();
 const outDir = ctx.out('reports');
@@ -46,9 +48,11 @@ try {
       counts: await tableCounts(db, t),
       sessions: await sessionRows(db, t, inputs.value.sessionsSql),
       rejects: await rejectsByRule(db, t, examplesPerRule),
-      latencyBins: await latencyBins(db, t),
-      latencyStats: await latencyStats(db, t),
-      keys: await keyFrequency(db, t, topKeys),
+      latencyGroups: await latencyGroups(db, t),
+      participantLatencies: await participantLatencies(db, t),
+      digraphs: await topDigraphs(db, t, topDigraphCount),
+      keys: await keyFrequency(db, t),
+      topKeys,
     });
     const charts = await renderCharts(summary);
     await mkdir(outDir, { recursive: true });

@@ -149,7 +149,7 @@ describe("the keystroke pipeline's code deps", () => {
     expect([...reasonsNow().values()].every((r) => r.length === 0)).toBe(true);
     const code = new Map(STAGES.map((s) => [s, new Set(expectedCode(scripts[s]!))]));
     const files = [...new Set([...code.values()].flatMap((s) => [...s]))].sort();
-    expect(files.length).toBeGreaterThan(50);
+    expect(files.length).toBeGreaterThan(40); // 45 since the stage API reaches only its own modules
     // Files that belong to the same stages are edited together (one status each batch, not one
     // per file): every edited file must still be named, and the stages they do not belong to
     // are the same for the whole batch, so "none above it" is asked of each file.

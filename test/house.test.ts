@@ -16,7 +16,7 @@ const lib = join(repo, 'lib');
 const MAY_IMPORT: Record<string, readonly string[]> = {
   '(lib)': ['commands', 'util'],
   commands: ['versions', 'build', 'remote', 'observe', 'pipeline', 'graph', 'util'],
-  'stage-api': ['versions', 'build', 'remote', 'observe', 'pipeline', 'graph', 'util'],
+  'stage-api': ['remote', 'pipeline', 'util'],
   versions: ['build', 'remote', 'observe', 'pipeline', 'graph', 'util'],
   build: ['observe', 'pipeline', 'graph', 'util'],
   remote: ['pipeline', 'util'],

@@ -12,7 +12,7 @@
 //   features data/features/seq    5      data/features/seq      5  same    same
 //   (no keypairs stage)                  data/keypairs/kp       6  stage gone
 //   report (this stage: left out)        reports/index.html        left out
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ import type { VersionId } from '../lib/remote/remote-path.js';
 import { compareWithPrevious } from '../lib/stage-api/index.js';
 import type { ReportSummary } from '../stages/report/summary.js';
 import { writeReportInputs } from './report-fixture.js';
-import { runReportStage, tempWorkspace } from './report-run.js';
+import { pipeCli, runReportStage, tempWorkspace } from './report-run.js';
 
 const sha = (c: string) => c.repeat(64) as Sha256Hex;
 const file = (path: string, c: string) => ({ path, sha256: sha(c), size: 10 });
@@ -87,6 +87,18 @@ describe('the report compared with the previous version', () => {
       },
     };
     await writeReportInputs(ws, { lock: `${JSON.stringify(lock, null, 2)}\n` });
+    // The comparison asks `pipe versions diff` (PIPE_CLI), which reads the workspace's pipeline.
+    writeFileSync(
+      join(ws, 'pipeline.yaml'),
+      [
+        'stages:',
+        '  clean: { cmd: "true", outs: [data/clean] }',
+        '  features: { cmd: "true", deps: [data/clean], outs: [data/features/sequences.parquet] }',
+        '  report: { cmd: "true", deps: [data/features/sequences.parquet], outs: [reports] }',
+        '',
+      ].join('\n'),
+    );
+    process.env.PIPE_CLI = pipeCli; // as the runner sets it, for the calls made in this process
     store = mkdtempSync(join(tmpdir(), 'pipe-store-'));
     const opened = await openRemote(`file://${store}`, { workspace: ws });
     if (!opened.ok) throw new Error(opened.error);

@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportSummary } from '../stages/report/summary.js';
-import { haveChromium, openReportPage, skipMessage } from './report-chromium.js';
+import {
+  expectReadableAxes,
+  haveChromium,
+  openReportPage,
+  skipMessage,
+} from './report-chromium.js';
 import { repoRoot } from './report-run.js';
 
 const bin = join(repoRoot, 'bin/pipe.js');
@@ -76,6 +81,30 @@ describe('pipe build report on the repo samples', () => {
     expect(perRule).toEqual(clean.rejected);
     // One key pair per consecutive keystrokes in a session: keystrokes - sessions.
     expect(s.funnel.key_pairs).toBe(s.funnel.keystrokes - s.funnel.sessions);
+    // The new sections agree with features and with the key counts: every kept session is a
+    // sequence, padding as features counted it, Backspace share as keyCode 8's share of all keys.
+    expect(s.sessions.sequence_fit.sessions).toBe(features.sequences);
+    expect(s.sessions.sequence_fit.padding_share).toBeCloseTo(features.padding_share as number, 12);
+    expect(s.sessions.sequence_fit.M).toBe(features.M);
+    const bksp = s.key_frequency.top.find((k) => k.keycode === 8)!;
+    expect(s.backspace.overall).toBeCloseTo(bksp.share, 12);
+    expect(s.backspace.participants).toBe(clean.users_out);
+    // Every participant has 15 sessions (15 sentences each): the page says so instead of a chart.
+    expect(s.sessions_per_user).toEqual([{ sessions: 15, users: clean.users_out }]);
+    expect(s.sessions.sessions_per_user_varies).toBe(false);
+    expect(readFileSync(join(ws, 'reports/index.html'), 'utf8')).toContain(
+      'Every participant has 15 sessions, so there is no chart of sessions per participant.',
+    );
+    // The real Aalto pairs (7 participants, whole ms): every IL bin between -5 and 20 ms holds pairs
+    // (the old symlog bins narrower than 1 ms always had empty ones there: steps without a whole ms).
+    const ilAalto = s.latency.histograms.il.filter(
+      (b) => b.group === 'aalto/desktop' && b.upper_ms > -5 && b.lower_ms < 20,
+    );
+    expect(ilAalto.length).toBeGreaterThanOrEqual(6);
+    for (const b of ilAalto) {
+      expect(b.count, `IL bin ${b.lower_ms}..${b.upper_ms}`).toBeGreaterThan(0);
+      expect(Number.isInteger(b.width_ms) && b.width_ms >= 1).toBe(true);
+    }
     // Both formats are in the samples, with the typed text for every session.
     expect(Object.keys(s.typing.by_source).sort()).toEqual(['aalto', 'webapp']);
     expect(s.typing.typed_length_sessions.estimated).toBe(0);
@@ -107,16 +136,12 @@ describe('pipe build report on the repo samples', () => {
     );
     expect(check.consoleErrors).toEqual([]);
     expect(check.badRequests).toEqual([]);
+    // Every sample participant has 15 sessions: no sessions-per-participant chart.
     expect(check.charts.map((c) => c.id)).toEqual([
-      'funnel',
-      'rejects',
-      'hl',
-      'il',
-      'pl',
-      'wpm',
-      'sessions',
-      'keys',
+      ...['funnel', 'rejects', 'hl', 'il', 'pl', 'rl', 'spread', 'wpm', 'lengths', 'backspace'],
+      ...['keys', 'digraphs'],
     ]);
     for (const c of check.charts) expect(c.marks, `chart ${c.id}`).toBeGreaterThan(0);
+    expectReadableAxes(check);
   });
 });

@@ -49,6 +49,25 @@ export const keystrokes: Keystroke[] = [
   k('webapp', 'mobile', 'u3', 'm1', 20000, 20090, 'a', 65),
 ];
 
+/** The fixture's charts in page order (participants' session counts vary, so 'sessions' is shown). */
+export const pageCharts = [
+  ...['funnel', 'rejects', 'hl', 'il', 'pl', 'rl', 'spread', 'wpm', 'lengths', 'sessions'],
+  ...['backspace', 'keys', 'digraphs'],
+];
+
+/**
+ * A session whose IL spans -1,000 to 90,000 ms (a long rollover, pauses of seconds and a minute and
+ * a half): on such a range the old symlog axis had more ticks than room for labels.
+ */
+export const wideIlSession: Keystroke[] = [
+  [0, 1500],
+  [500, 560],
+  [700, 760],
+  [3_000, 3_080],
+  [93_080, 93_200],
+  [93_210, 93_300],
+].map(([press, release]) => k('webapp', 'desktop', 'u4', 'w1', press!, release!, 'e', 69));
+
 export interface Reject {
   rule: string;
   source: string;
@@ -165,6 +184,8 @@ export interface FixtureOptions {
   lock?: string;
   /** Every upload rejected: keystroke, key pair and sequence tables with no rows. */
   noKeystrokes?: boolean;
+  /** More keystrokes after the fixture's (their pairs follow), e.g. to widen a latency range. */
+  extraKeystrokes?: Keystroke[];
   /** Rows of the optional data/clean/sessions.parquet (source, session_id -> typed_text). */
   typedTexts?: { source: string; session_id: string; typed_text: string }[];
 }
@@ -191,7 +212,7 @@ export async function writeReportInputs(
     source_line: 'INTEGER',
   };
   for (const c of opts.dropKeystrokeColumns ?? []) delete ksTypes[c];
-  const kept = opts.noKeystrokes ? [] : keystrokes;
+  const kept = opts.noKeystrokes ? [] : [...keystrokes, ...(opts.extraKeystrokes ?? [])];
   await writeParquet(join(workspace, 'data/clean/keystrokes.parquet'), ksTypes, kept);
   await writeParquet(
     join(workspace, 'data/clean/rejects.parquet'),

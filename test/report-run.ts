@@ -10,6 +10,8 @@ export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const script = join(repoRoot, 'stages/report.ts');
 // The workspace is a temp folder without node_modules, so tsx is named by its absolute path.
 const tsxLoader = join(repoRoot, 'node_modules/tsx/dist/loader.mjs');
+/** The compiled CLI, as the runner names it in PIPE_CLI. */
+export const pipeCli = join(repoRoot, 'bin/pipe.js');
 
 export function tempWorkspace(): string {
   return mkdtempSync(join(tmpdir(), 'pipe-report-'));
@@ -45,6 +47,7 @@ export function runReportStage(workspace: string, env: Record<string, string> = 
       PIPE_OUTS: JSON.stringify({ reports: outDir }),
       PIPE_PARAMS: '{}',
       PIPE_METRICS_FILE: metricsFile,
+      PIPE_CLI: pipeCli,
       ...env,
     },
   });

@@ -7,8 +7,8 @@
 // URL). Links are cached in .pipe/code-deps.json per file, with the hash of the bytes they were
 // read from and the paths tried and not found. A file's content decides its links, so cached
 // links hold exactly while the file hashes as recorded (through the state cache: stats only on a
-// no-op), none of the missing paths has appeared and every linked file is still there; otherwise
-// that one file is read again. An edit re-reads the edited file, not the whole closure.
+// no-op), none of the missing paths has appeared and every linked file is still there (the walk
+// hashes it anyway); otherwise that one file is read again. An edit re-reads the edited file, not the whole closure.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -83,47 +83,72 @@ export async function currentClosure(
 ): Promise<CodeClosure> {
   const resolver = resolverOf(script);
   const known = cacheOf(workspace).files[resolver];
+  const first = await walk(workspace, script, hashFile, resolver, known);
+  if (first.stale.size === 0) return first.closure;
+  // A file some cached links lead to is gone: those files resolve their imports anew.
+  for (const path of first.stale) delete known[path];
+  return (await walk(workspace, script, hashFile, resolver, known)).closure;
+}
+
+/**
+ * One walk from the script through each file's links, breadth first and one level at a time: a
+ * level's files are hashed together (a closure is ~6 levels deep), not one await per file.
+ * `stale`: files whose cached links name a file that is gone (the walk's hash says so, with no
+ * extra stat per link).
+ */
+async function walk(
+  workspace: string,
+  script: string,
+  hashFile: HashFile,
+  resolver: Resolver,
+  known: Record<string, FileLinks>,
+): Promise<{ closure: CodeClosure; stale: Set<string> }> {
   const files: Record<string, Sha256Hex> = {};
   const packages = new Map<string, Set<string>>();
+  const linkedFrom = new Map<string, string[]>();
+  const stale = new Set<string>();
   const seen = new Set([script]);
   let changed = false;
-  for (const queue = [script]; queue.length > 0; ) {
-    const path = queue.shift()!;
-    const hash = await hashFile(path);
-    if (hash.kind !== 'file') continue; // a missing script: the runner says so
-    let links = known[path];
-    if (links === undefined || !stillHold(workspace, links, hash.sha256)) {
-      links = linksOf(workspace, path, resolver);
-      if (links === undefined) continue; // gone since it was hashed: the next run sees it
-      known[path] = links;
-      changed = true;
-    }
-    files[path] = hash.sha256;
-    for (const next of links.files) {
-      if (!seen.has(next)) {
-        seen.add(next);
-        queue.push(next);
+  for (let level = [script]; level.length > 0; ) {
+    const hashes = await Promise.all(level.map(hashFile));
+    const next: string[] = [];
+    for (const [i, path] of level.entries()) {
+      const hash = hashes[i]!;
+      if (hash.kind !== 'file') {
+        // A missing script: the runner says so. A missing linked file: its linkers are stale.
+        for (const parent of linkedFrom.get(path) ?? []) stale.add(parent);
+        continue;
+      }
+      let links = known[path];
+      if (links === undefined || !stillHold(workspace, links, hash.sha256)) {
+        links = linksOf(workspace, path, resolver);
+        if (links === undefined) continue; // gone since it was hashed: the next run sees it
+        known[path] = links;
+        changed = true;
+      }
+      files[path] = hash.sha256;
+      for (const linked of links.files) {
+        linkedFrom.set(linked, [...(linkedFrom.get(linked) ?? []), path]);
+        if (!seen.has(linked)) {
+          seen.add(linked);
+          next.push(linked);
+        }
+      }
+      for (const name of links.packages) {
+        const from = packages.get(name) ?? new Set<string>();
+        from.add(posix.dirname(path));
+        packages.set(name, from);
       }
     }
-    for (const name of links.packages) {
-      const from = packages.get(name) ?? new Set<string>();
-      from.add(posix.dirname(path));
-      packages.set(name, from);
-    }
+    level = next;
   }
   if (changed) scheduleSave(workspace, cacheOf(workspace));
-  return {
-    files,
-    packages: Object.fromEntries([...packages].map(([name, dirs]) => [name, [...dirs].sort()])),
-  };
+  const byName = [...packages].map(([name, dirs]) => [name, [...dirs].sort()]);
+  return { closure: { files, packages: Object.fromEntries(byName) }, stale };
 }
 
 function stillHold(workspace: string, links: FileLinks, sha256: Sha256Hex): boolean {
-  return (
-    links.sha256 === sha256 &&
-    !links.absent.some((p) => existsSync(join(workspace, p))) &&
-    links.files.every((p) => existsSync(join(workspace, p)))
-  );
+  return links.sha256 === sha256 && !links.absent.some((p) => existsSync(join(workspace, p)));
 }
 
 /** Workspaces whose cache is being written, and whether it changed again meanwhile. */

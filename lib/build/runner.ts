@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { replaceByRename } from '../util/atomic-write.js';
 import { releaseMemory } from '../util/release-memory.js';
 import {
@@ -37,6 +38,15 @@ import type { CacheLookup } from './build-cache.js';
 import type { PathHash } from '../observe/types.js';
 
 export const TMP_DIR = '.pipe/tmp';
+
+/**
+ * PIPE_CLI: the bin/pipe.js of the pipe running this build, so a stage asks the same pipe for
+ * the tool's facts (`pipe versions diff --json`) rather than importing its modules. This file
+ * runs compiled (dist/lib/build/) or from source under tsx (lib/build/): the first that exists.
+ */
+const PIPE_CLI_PATH = ['../../bin/pipe.js', '../../../bin/pipe.js']
+  .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+  .find((path) => existsSync(path));
 
 export interface RunPlan {
   readonly workspace: string;
@@ -207,6 +217,7 @@ async function considerStage(
         PIPE_PARAMS: JSON.stringify(before.params),
         PIPE_METRICS_FILE: metricsFile,
         ...(sourcesFile === undefined ? {} : { PIPE_SOURCES: sourcesFile }),
+        ...(PIPE_CLI_PATH === undefined ? {} : { PIPE_CLI: PIPE_CLI_PATH }),
       },
     });
     if (exit.kind === 'aborted' || plan.signal.aborted) {

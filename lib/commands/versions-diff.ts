@@ -12,6 +12,7 @@ import type { RemoteWorkspace } from './remote-command.js';
 interface DiffFlags {
   json?: boolean;
   remote?: string;
+  leaveOut?: string[];
 }
 
 /** The `--json` document's schema number (docs/versions-diff-json.md). */
@@ -36,6 +37,12 @@ export function defineVersionsDiff(versions: Command, outcome: CommandOutcome): 
     )
     .option('--json', 'print a JSON document (docs/versions-diff-json.md) instead of a table')
     .option('--remote <url>', 'file:///path or gs://bucket/prefix (default: PIPE_REMOTE)')
+    .option(
+      '--leave-out <stage>',
+      'compare without this stage on either side, its file lists unread (repeatable)',
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 ok, 2 usage, no remote or a malformed version name, 6 unknown version or remote error,\n7 `workspace` whose file lists are missing from .pipe/manifests (rebuild).',
@@ -60,8 +67,9 @@ async function diffCommand(
   const opened = await openRemoteWorkspace(start, flags.remote);
   if (!opened.ok) return opened.error;
   const sides: Side[] = [];
+  const leaveOut = flags.leaveOut ?? [];
   for (const target of [a, b]) {
-    const side = await readSide(opened.value, target);
+    const side = await readSide(opened.value, target, leaveOut);
     if (!side.ok) {
       process.stderr.write(`pipe versions diff: ${side.error.message}\n`);
       return side.error.code;
@@ -92,13 +100,15 @@ interface Side {
   readonly stages: StageSet;
 }
 
+/** `leaveOut`: stages neither side holds (the report stage leaves itself out while it runs). */
 async function readSide(
   { ws, remote }: RemoteWorkspace,
   target: string,
+  leaveOut: readonly string[],
 ): Promise<Result<Side, { readonly message: string; readonly code: ExitCode }>> {
   if (target === WORKSPACE) {
     const { workspaceStages } = await import('../versions/workspace-stages.js');
-    const local = workspaceStages(ws.root, ws.lock);
+    const local = workspaceStages(ws.root, ws.lock, leaveOut);
     if (!local.ok) return err({ message: `workspace: ${local.error}`, code: ExitCode.refused });
     return ok({ name: { label: WORKSPACE, version: null }, stages: local.value });
   }
@@ -108,7 +118,8 @@ async function readSide(
   const got = id.ok ? await fetchManifest(remote, ws.root, id.value) : id;
   if (got.ok) {
     const label = got.value.id === target ? target : `${target} (${got.value.id})`;
-    return ok({ name: { label, version: got.value.id }, stages: got.value.stages });
+    const stages = Object.entries(got.value.stages).filter(([name]) => !leaveOut.includes(name));
+    return ok({ name: { label, version: got.value.id }, stages: Object.fromEntries(stages) });
   }
   const code = got.error.kind === 'invalid' && !id.ok ? ExitCode.usage : ExitCode.remote;
   const hint =

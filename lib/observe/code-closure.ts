@@ -14,7 +14,7 @@
 //                   ──import──▶ lib/stage-api/index.ts ──▶ lib/pipeline/config.ts ──▶ ...
 //                   ──import──▶ @duckdb/node-api          (a package: its version, not its files)
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -54,21 +54,6 @@ const APPENDED = ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs', '.jsx', 
 
 const BUILTIN = new Set(builtinModules);
 
-/**
- * A source's references by the sha256 of its bytes: the five stages of a pipeline share most of
- * their closure (lib/stage-api and what it imports), so each file is lexed once per process.
- */
-const referencesBySha = new Map<Sha256Hex, readonly ModuleReference[]>();
-
-function referencesOf(sha: Sha256Hex, bytes: Buffer): readonly ModuleReference[] {
-  let refs = referencesBySha.get(sha);
-  if (refs === undefined) {
-    refs = moduleReferences(bytes.toString('utf8'));
-    referencesBySha.set(sha, refs);
-  }
-  return refs;
-}
-
 const toPosix = (p: string): string => (sep === '/' ? p : p.split(sep).join('/'));
 
 /**
@@ -100,7 +85,7 @@ export function linksOf(
   const packages = new Set<string>();
   const rel = (p: string) => toPosix(relative(workspace, p));
   if (SCANNED.has(extname(abs))) {
-    for (const ref of referencesOf(sha256, bytes)) {
+    for (const ref of moduleReferences(bytes.toString('utf8'))) {
       const target = classify(ref, abs, resolver);
       if (target.kind === 'package') packages.add(target.name);
       else if (target.kind === 'local') {
@@ -204,16 +189,29 @@ export function installedVersion(
   fromDir: string,
   name: string,
 ): string | undefined {
-  for (let dir = resolve(workspace, fromDir); ; ) {
+  const start = resolve(workspace, fromDir);
+  const key = `${start}\0${name}`;
+  if (!versions.has(key)) versions.set(key, findVersion(start, name));
+  return versions.get(key);
+}
+
+/**
+ * Answers per folder and package, once per process: the five stages ask for the same few
+ * packages from the same folders, and node_modules does not change under a running pipe.
+ */
+const versions = new Map<string, string | undefined>();
+
+function findVersion(start: string, name: string): string | undefined {
+  for (let dir = start; ; ) {
     if (basename(dir) !== 'node_modules') {
       const manifest = join(dir, 'node_modules', name, 'package.json');
-      let text: string | undefined;
-      try {
-        text = readFileSync(manifest, 'utf8');
-      } catch {
-        text = undefined;
+      if (existsSync(manifest)) {
+        try {
+          return versionIn(readFileSync(manifest, 'utf8'), manifest);
+        } catch {
+          return `(unreadable ${manifest})`;
+        }
       }
-      if (text !== undefined) return versionIn(text, manifest);
     }
     const up = dirname(dir);
     if (up === dir) return undefined;

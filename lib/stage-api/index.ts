@@ -16,13 +16,13 @@ export {
   type ConfigValue,
 } from '../pipeline/config.js';
 export {
-  /** pipeline.lock's fingerprint of every other stage, read with the tool's own lock reader. */
+  /** pipeline.lock's fingerprint of every other stage, read as docs/lock-file.md documents it. */
   readLockFingerprints,
   /** What readLockFingerprints found: absent, unreadable (why), or the fingerprints. */
   type LockFingerprints,
 } from './lock-fingerprints.js';
 export {
-  /** The workspace's outputs against the newest version on PIPE_REMOTE; never throws. */
+  /** The outputs against the newest version on PIPE_REMOTE, asked of PIPE_CLI; never throws. */
   compareWithPrevious,
   /** compareWithPrevious's inputs: workspace, own stage, remote URL, GCS endpoint, version. */
   type CompareOptions,

@@ -12,12 +12,22 @@
 // workspace at another remote then re-renders the page.
 // A teammate's later push does not make this page stale; it still truthfully says what it
 // compared with. Nothing here may fail the report: every failure becomes a sentence on the page.
-import { readLock } from '../build/lockfile.js';
-import { openRemote } from '../remote/open.js';
+//
+// The comparison itself is the CLI's: `pipe versions --json` and `pipe versions diff <id>
+// workspace --json --leave-out <self>` (docs/versions-diff-json.md), run as PIPE_CLI, the pipe that
+// runs this stage (docs/stage-contract.md). Importing lib/versions and lib/remote instead would put
+// both remote backends, the GCS client and the lock writer into every stage's import closure, so
+// editing any of them would re-run every stage. Neither command takes the build mutex the running
+// build holds, so this cannot wait on the build that waits on it.
+import { spawn } from 'node:child_process';
 import { parseVersionId, type VersionId } from '../remote/remote-path.js';
-import { diffVersions, type RecordChange, type StageSet } from '../versions/diff.js';
-import { parseManifest } from '../versions/manifest.js';
-import { workspaceStages } from '../versions/workspace-stages.js';
+
+/** One named count before and after; null where that side did not report it. */
+export interface RecordChange {
+  readonly name: string;
+  readonly before: number | null;
+  readonly after: number | null;
+}
 
 export interface StageCounts {
   readonly stage: string;
@@ -60,6 +70,9 @@ export interface CompareOptions {
   readonly version: string | undefined;
 }
 
+/** A stuck remote costs the build this long at most, then the page says it timed out. */
+const CLI_TIMEOUT_MS = 120_000;
+
 export async function compareWithPrevious(o: CompareOptions): Promise<VersionComparison> {
   if (o.remoteUrl === undefined || o.remoteUrl === '') return { status: 'no-remote' };
   const remoteUrl = o.remoteUrl;
@@ -69,42 +82,38 @@ export async function compareWithPrevious(o: CompareOptions): Promise<VersionCom
     reason,
   });
   try {
-    // One retry: an unreachable remote costs a few seconds of the build, not a minute.
-    const opened = await openRemote(remoteUrl, {
-      workspace: o.workspace,
-      maxRetries: 1,
-      ...(o.gcsEndpoint ? { gcsEndpoint: o.gcsEndpoint } : {}),
-    });
-    if (!opened.ok) return unavailable(opened.error);
-    const remote = opened.value;
-    const listed = await remote.listVersions();
-    if (!listed.ok) return unavailable(`listing versions failed (${listed.error.kind})`);
-    const previous = previousVersion(listed.value, o.version);
-    if (previous === undefined) return { status: 'no-previous', remote: remoteUrl };
-    // Read directly, not through versions/fetch.ts: a stage writes only its outs, not .pipe/.
-    const text = await remote.getManifest(previous);
-    if (!text.ok) return unavailable(`reading version ${previous} failed (${text.error.kind})`);
-    const manifest = parseManifest(previous, text.value);
-    if (!manifest.ok) return unavailable(manifest.error);
-    const lock = readLock(o.workspace);
-    if (!lock.ok) return unavailable(lock.message);
-    const here = workspaceStages(o.workspace, lock.value, [o.self]);
-    if (!here.ok) return unavailable(here.error);
-    // A manifest lists its stages in the pipeline's order (push walks the graph): read it that way.
-    const diff = diffVersions(
-      without(manifest.value.stages, o.self),
-      here.value,
-      Object.keys(manifest.value.stages),
+    const cli = process.env.PIPE_CLI;
+    if (cli === undefined || cli === '') {
+      return unavailable('PIPE_CLI is not set: this stage was not started by `pipe build`');
+    }
+    const pipe = (...args: string[]) => runPipe(cli, o, args);
+    const listed = await pipe('versions', '--json');
+    // Exit 6 with a document: some manifest is unreadable; the document names it under `unreadable`.
+    const list = parseJson<VersionList>(listed.stdout);
+    if (list === undefined || !Array.isArray(list.versions)) return unavailable(failure(listed));
+    const unreadable = new Map(
+      (list.unreadable ?? []).map((line) => [line.slice(0, line.indexOf(':')), line]),
     );
-    return {
-      status: 'compared',
-      remote: remoteUrl,
-      previous: {
-        id: previous,
-        pushed_by: manifest.value.pushedBy,
-        pushed_at: manifest.value.pushedAt,
-      },
-      stages: diff.stages.map((s) => ({
+    const ids = [...list.versions.map((v) => v.id), ...unreadable.keys()] as VersionId[];
+    const previous = previousVersion(ids, o.version);
+    if (previous === undefined) return { status: 'no-previous', remote: remoteUrl };
+    const broken = unreadable.get(previous);
+    if (broken !== undefined) return unavailable(`reading version ${broken}`);
+    const meta = list.versions.find((v) => v.id === previous)!;
+    const diffed = await pipe(
+      'versions',
+      'diff',
+      previous,
+      'workspace',
+      '--json',
+      '--leave-out',
+      o.self,
+    );
+    const diff = diffed.code === 0 ? parseJson<DiffDocument>(diffed.stdout) : undefined;
+    if (diff === undefined || !Array.isArray(diff.stages)) return unavailable(failure(diffed));
+    const stages: StageCounts[] = diff.stages
+      .filter((s) => s.stage !== o.self)
+      .map((s) => ({
         stage: s.stage,
         status: s.status,
         added: s.added.length,
@@ -112,11 +121,99 @@ export async function compareWithPrevious(o: CompareOptions): Promise<VersionCom
         changed: s.changed.length,
         unchanged: s.unchanged,
         records: s.records,
-      })),
-      totals: diff.totals,
+      }));
+    const sum = (pick: (s: StageCounts) => number) => stages.reduce((t, s) => t + pick(s), 0);
+    return {
+      status: 'compared',
+      remote: remoteUrl,
+      previous: { id: previous, pushed_by: meta.pushedBy, pushed_at: meta.pushedAt },
+      stages,
+      totals: {
+        added: sum((s) => s.added),
+        removed: sum((s) => s.removed),
+        changed: sum((s) => s.changed),
+        unchanged: sum((s) => s.unchanged),
+      },
     };
   } catch (error) {
     return unavailable((error as Error).message);
+  }
+}
+
+/** The part of `pipe versions --json` read here. */
+interface VersionList {
+  readonly versions: readonly { id: string; pushedBy: string; pushedAt: string }[];
+  /** `<id>: <why>` per version whose manifest could not be read. */
+  readonly unreadable?: readonly string[];
+}
+
+/** The part of `pipe versions diff --json` read here (docs/versions-diff-json.md, schema 1). */
+interface DiffDocument {
+  readonly stages: readonly {
+    readonly stage: string;
+    readonly status: StageCounts['status'];
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly changed: readonly string[];
+    readonly unchanged: number;
+    readonly records: readonly RecordChange[];
+  }[];
+}
+
+interface PipeRun {
+  readonly args: readonly string[];
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * `<node> $PIPE_CLI -C <workspace> ...args`, with this stage's remote and GCS endpoint. stdin is
+ * closed and both streams are read to the end, so the child can never block on a full pipe.
+ */
+function runPipe(cli: string, o: CompareOptions, args: readonly string[]): Promise<PipeRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PIPE_REMOTE: o.remoteUrl };
+  if (o.gcsEndpoint) env.PIPE_GCS_ENDPOINT = o.gcsEndpoint;
+  else delete env.PIPE_GCS_ENDPOINT;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, '-C', o.workspace, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: CLI_TIMEOUT_MS,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const timedOut = signal === 'SIGTERM' && code === null;
+      resolve({
+        args,
+        code,
+        stdout,
+        stderr: timedOut ? `no answer within ${CLI_TIMEOUT_MS / 1000} s` : stderr,
+      });
+    });
+  });
+}
+
+/** Why a run gave no usable document: its last stderr line, named by the command. */
+function failure(run: PipeRun): string {
+  const last = run.stderr.trim().split('\n').at(-1)?.trim();
+  const why = last ? last : `exit code ${run.code}, no document on stdout`;
+  return `\`pipe ${run.args.join(' ')}\` failed: ${why}`;
+}
+
+function parseJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
   }
 }
 
@@ -132,8 +229,4 @@ export function previousVersion(
   const own = version === undefined ? undefined : parseVersionId(version);
   const before = own?.ok ? ids.filter((id) => id < own.value) : ids;
   return [...before].sort().at(-1);
-}
-
-function without(stages: StageSet, name: string): StageSet {
-  return Object.fromEntries(Object.entries(stages).filter(([n]) => n !== name));
 }

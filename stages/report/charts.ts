@@ -2,9 +2,10 @@
 // SVG strings by vega's headless view at build time, so the page needs no script and no network.
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { HistogramBin } from './bins.js';
-import type { LatencyName } from './queries.js';
-import type { ReportSummary } from './summary.js';
+import { latencySpec } from './latency-chart.js';
+import { latencyNames } from './queries.js';
+import { digraphSpec, histogramSpec, participantSpreadSpec } from './spread-charts.js';
+import { keyLabel, type ReportSummary } from './summary.js';
 
 export interface Chart {
   readonly id: string;
@@ -32,12 +33,6 @@ const config = {
   view: { stroke: null },
 } as const;
 
-const latencyTitles: Record<LatencyName, string> = {
-  hl: 'HL, hold latency (release − press of a key)',
-  il: 'IL, inter-key latency (next press − this release; negative = rollover)',
-  pl: 'PL, press latency (next press − this press)',
-};
-
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile({ ...spec, config } as TopLevelSpec).spec), {
     renderer: 'none',
@@ -48,55 +43,12 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   return svg.replace(/ xmlns(:xlink)?="[^"]*"/g, '');
 }
 
-/** Ticks at 0 and ±{1, 2, 5}·10^k ms inside the data, so a symlog axis reads as 1, 2, 5, 10 ms; overlapping labels are dropped by vega. */
-function symlogTicks(bins: readonly HistogramBin[]): number[] {
-  const lo = Math.min(...bins.map((b) => b.lower_ms));
-  const hi = Math.max(...bins.map((b) => b.upper_ms));
-  const ticks = [0];
-  for (let p = 1; p <= 1e6; p *= 10) for (const m of [1, 2, 5]) ticks.push(m * p, -m * p);
-  return ticks.filter((t) => t >= lo && t <= hi).sort((a, b) => a - b);
-}
-
-function latencySpec(name: LatencyName, bins: readonly HistogramBin[]): TopLevelSpec {
-  // One point per bin at its lower edge plus a closing point, drawn as a step line: the
-  // histogram of each group as a staircase, so several groups overlay and stay readable.
-  const points = bins.flatMap((b, i) => {
-    const next = bins[i + 1];
-    const last = next === undefined || next.group !== b.group;
-    const p = { group: b.group, ms: b.lower_ms, pct: b.share * 100 };
-    return last ? [p, { group: b.group, ms: b.upper_ms, pct: 0 }] : [p];
-  });
-  return {
-    title: latencyTitles[name],
-    width: 620,
-    height: 220,
-    data: { values: points },
-    mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.8 },
-    encoding: {
-      x: {
-        field: 'ms',
-        type: 'quantitative',
-        scale: { type: 'symlog', nice: false },
-        axis: {
-          title: `${name.toUpperCase()} (ms, symlog scale: linear near 0, log beyond ±10 ms)`,
-          values: symlogTicks(bins),
-          // A symlog axis formats ticks in exponent form (1e+2); people read 100.
-          labelExpr: "format(datum.value, ',')",
-        },
-      },
-      // A short title: a rotated title longer than the plot is tall pushes the plot down.
-      y: { field: 'pct', type: 'quantitative', axis: { title: '% of the group’s pairs' } },
-      color: { field: 'group', type: 'nominal', title: 'source/platform' },
-    },
-  } as TopLevelSpec;
-}
-
 /** Horizontal bars; `counts` makes the axis whole numbers only. */
 function barSpec(
   title: string,
   values: object[],
   x: { field: string; title: string; counts?: boolean },
-  y: { field: string; title: string; sort?: boolean },
+  y: { field: string; title: string | null; sort?: boolean },
 ): TopLevelSpec {
   return {
     title,
@@ -176,21 +128,42 @@ export async function renderCharts(s: ReportSummary): Promise<Chart[]> {
     specs.push([
       'rejects',
       barSpec(
-        'Rejected rows per rule',
+        // The axis names itself in the chart title: a rotated y title beside long rule names ran
+        // into them in Chromium (vega places it from estimated label widths).
+        'Rejected rows per rule (source)',
         rules,
         { field: 'n', title: 'rows, events or files rejected', counts: true },
-        { field: 'rule', title: 'rule (source)' },
+        { field: 'rule', title: null },
       ),
     ]);
   }
   // A chart without data would be an empty frame: leave it out (the tables still say 0).
-  for (const name of ['hl', 'il', 'pl'] as const) {
+  for (const name of latencyNames) {
     if (s.latency.histograms[name].length > 0)
       specs.push([name, latencySpec(name, s.latency.histograms[name])]);
   }
+  if (s.latency.per_participant.hl.participants > 0)
+    specs.push(['spread', participantSpreadSpec(s)]);
   if (s.typing.wpm_histogram.length > 0) specs.push(['wpm', wpmSpec(s)]);
+  const lengths = s.sessions.lengths;
+  if (lengths.histogram.length > 0)
+    specs.push([
+      'lengths',
+      histogramSpec({
+        title: 'Keystrokes per session (one typed sentence)',
+        values: lengths.histogram,
+        xTitle: 'keystrokes in the session',
+        yTitle: 'sessions',
+        // A session of N keystrokes has N - 1 key pairs: beyond M + 1 keystrokes it is truncated.
+        rule: {
+          at: s.sessions.sequence_fit.M + 1,
+          label: `truncated beyond M + 1 = ${s.sessions.sequence_fit.M + 1}`,
+        },
+      }),
+    ]);
+  // One bar says nothing when every participant has the same number of sessions: the page says so.
   const spu = s.sessions_per_user.map((d) => ({ sessions: String(d.sessions), users: d.users }));
-  if (spu.length > 0)
+  if (s.sessions.sessions_per_user_varies)
     specs.push([
       'sessions',
       barSpec(
@@ -214,13 +187,23 @@ export async function renderCharts(s: ReportSummary): Promise<Chart[]> {
         { field: 'key', title: 'key · keyCode' },
       ),
     ]);
+  if (s.digraphs.top.length > 0) specs.push(['digraphs', digraphSpec(s)]);
+  const bs = s.backspace;
+  if (bs.participants > 0)
+    specs.push([
+      'backspace',
+      histogramSpec({
+        title: 'Backspace share of each participant’s keystrokes',
+        values: bs.histogram.map((b) => ({
+          lower: b.lower_pct,
+          upper: b.upper_pct,
+          count: b.participants,
+        })),
+        xTitle: '% of the participant’s keystrokes that are Backspace (1 % bins)',
+        yTitle: 'participants',
+      }),
+    ]);
   return Promise.all(specs.map(async ([id, spec]) => ({ id, svg: await renderSvg(spec) })));
-}
-
-/** A key as a label: whitespace keys get their name, since " " would print as nothing. */
-function keyLabel(key: string | null): string {
-  if (key === null) return '(no key name)';
-  return ({ ' ': 'Space', '\t': 'Tab', '\n': 'Enter' } as Record<string, string>)[key] ?? key;
 }
 
 function wpmSpec(s: ReportSummary): TopLevelSpec {

@@ -1,46 +1,15 @@
 // The self-contained page: inline CSS and inline SVG, no script, no external URL, so it opens
 // from disk offline. Every number comes from the summary (summary.ts).
 import type { Chart } from './charts.js';
+import { dec, escapeHtml, figure, int, pct, table } from './html-parts.js';
+import {
+  backspaceSection,
+  digraphSection,
+  sessionsSection,
+  spreadSection,
+} from './html-sections.js';
 import type { ReportSummary } from './summary.js';
 import type { TypingStats } from './stats.js';
-
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-}
-
-const int = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
-const dec = (n: number | null, digits = 2) =>
-  n === null
-    ? '—'
-    : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const pct = (n: number | null, digits = 1) => (n === null ? '—' : `${dec(n * 100, digits)} %`);
-
-/** A table of pre-escaped cells; columns from `numericFrom` on align right, except those in `textCols`. */
-function table(
-  head: readonly string[],
-  rows: readonly (readonly string[])[],
-  numericFrom = 1,
-  textCols: readonly number[] = [],
-): string {
-  const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  const num = (i: number) => i >= numericFrom && !textCols.includes(i);
-  const tr = rows
-    .map(
-      (r) => `<tr>${r.map((c, i) => `<td${num(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`,
-    )
-    .join('\n');
-  return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
-}
-
-function figure(charts: readonly Chart[], id: string): string {
-  const chart = charts.find((c) => c.id === id);
-  return chart === undefined
-    ? ''
-    : `<figure class="chart" data-chart="${id}">${chart.svg}</figure>`;
-}
 
 const css = `
 body { font: 15px/1.45 "DejaVu Sans", Helvetica, Arial, sans-serif; color: #222; margin: 0 auto; max-width: 1000px; padding: 24px; }
@@ -50,7 +19,7 @@ table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 th, td { padding: 3px 10px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; } code { font-size: 12px; }
 figure.chart { margin: 8px 0 16px; } figure.chart svg { max-width: 100%; height: auto; }
-.reference { color: #a33; }`;
+.reference { color: #a33; } .iqr { color: #777; } ul.reading { font-size: 14px; }`;
 
 function typingTable(s: ReportSummary): string {
   const sources = Object.keys(s.typing.by_source);
@@ -150,10 +119,13 @@ export function renderPage(s: ReportSummary, charts: readonly Chart[]): string {
     escapeHtml(r.grp),
     int(r.n),
     dec(r.mean_ms, 1),
+    dec(r.sd_ms, 1),
+    dec(r.q25_ms, 1),
     dec(r.median_ms, 1),
+    dec(r.q75_ms, 1),
+    dec(r.iqr_ms, 1),
     pct(r.negative / r.n),
   ]);
-  const ft = s.features;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Keystroke data report · ${escapeHtml(s.version)}</title><style>${css}</style></head>
@@ -184,11 +156,17 @@ ${s.rejects.by_rule.length === 0 ? '<p>No row, event or file was rejected.</p>' 
 ${figure(charts, 'rejects')}
 
 <h2>Latencies by source and platform</h2>
-<p class="note">Histograms on a symlog axis: logarithmic beyond ±10 ms, linear near zero. IL is negative when the
+<p class="note">For key i and the next: HL = R<sub>i</sub> − P<sub>i</sub>, IL = P<sub>i+1</sub> − R<sub>i</sub>, PL = P<sub>i+1</sub> − P<sub>i</sub>
+= HL + IL, RL = R<sub>i+1</sub> − R<sub>i</sub> (P press, R release, ms), never across sessions. IL is negative when the
 next key goes down before this one comes up (rollover, normal typing): those pairs are drawn left of zero, never
-dropped or clipped. Each line is a share of its own group’s key pairs, so groups of different sizes compare.</p>
-${table(['latency', 'source/platform', 'key pairs', 'mean (ms)', 'median (ms)', 'negative'], latencyRows, 2)}
-${figure(charts, 'hl')}${figure(charts, 'il')}${figure(charts, 'pl')}
+dropped or clipped. Histograms on a symlog axis: logarithmic beyond ±10 ms, linear near zero. Each bin holds whole
+milliseconds (the data’s resolution): 2–5 ms wide near zero, about 22 % of the latency beyond 20 ms; a line shows the
+share of its group’s pairs per ms of the bin’s width (a density, so bins of different widths and groups of
+different sizes compare).</p>
+${table(['latency', 'source/platform', 'key pairs', 'mean (ms)', 'SD', '25th pct', 'median', '75th pct', 'IQR', 'negative'], latencyRows, 2)}
+${figure(charts, 'hl')}${figure(charts, 'il')}${figure(charts, 'pl')}${figure(charts, 'rl')}
+
+${spreadSection(s, charts)}
 
 <h2>Typing, per participant (Dhakal et al., CHI 2018)</h2>
 <p class="note">Per sentence, WPM = (length of the typed text − 1) / (last press − first press, s) × 60 / 5, averaged
@@ -200,22 +178,14 @@ paper’s published result for its ${int(s.typing.reference.participants)} parti
 ${typingTable(s)}
 ${figure(charts, 'wpm')}
 
-<h2>Sessions and sequences</h2>
-${table(
-  ['', 'value'],
-  [
-    ['sequence length M (keystrokes)', int(ft.M)],
-    ['minimum sessions per participant', int(ft.min_sessions_per_user)],
-    ['participants kept', int(ft.users_kept)],
-    ['participants dropped (too few sessions)', int(ft.users_dropped)],
-    ['sequences kept', int(ft.sequences)],
-    ['share of padding rows in the sequences', pct(ft.padding_share)],
-  ],
-)}
-${figure(charts, 'sessions')}
+${sessionsSection(s, charts)}
+
+${backspaceSection(s, charts)}
 
 <h2>Key frequency</h2>
 ${figure(charts, 'keys')}
+
+${digraphSection(s, charts)}
 <p class="note">Data: “136M Keystrokes”, Dhakal, Feit, Kristensson, Oulasvirta, CHI 2018, doi:10.1145/3173574.3174220 (Aalto University), and the web-app uploads.</p>
 </body></html>
 `;

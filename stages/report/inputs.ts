@@ -32,8 +32,19 @@ const requiredColumns = {
     'keycode',
   ],
   rejects: ['rule', 'source', 'source_file', 'source_line', 'detail'],
-  keypairs: ['source', 'platform', 'user_id', 'session_id', 'hl_ms', 'il_ms', 'pl_ms'],
-  sequences: ['session_id', 'is_padding'],
+  keypairs: [
+    'source',
+    'platform',
+    'user_id',
+    'session_id',
+    'keycode1',
+    'keycode2',
+    'hl_ms',
+    'il_ms',
+    'pl_ms',
+    'rl_ms',
+  ],
+  sequences: ['user_id', 'session_id', 'is_padding'],
 } as const;
 
 export interface CleanSummary {

@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Config, stageContext } from '../lib/stage-api/index.js';
-import { openUploadSource } from './lib/upload-source.js';
+import { observedSource, openUploadSource } from './lib/upload-source.js';
 import { sameIdentity, type RawManifest } from './lib/uploads.js';
 
 const ctx = stageContext();
@@ -17,7 +17,16 @@ const config = new Config(ctx.workspace);
 const url = config.get('UPLOADS_URL')?.value;
 if (url === undefined)
   fail('UPLOADS_URL is not set; set it in config/.env.base, config/.env.local or the environment');
-const opened = await openUploadSource(url, ctx.workspace, config.get('PIPE_GCS_ENDPOINT')?.value);
+// pipeline.yaml declares the uploads as the dep ${UPLOADS_URL}: the runner observed it (a folder's
+// files, a bucket's listing) and hands that over, so nothing is listed twice.
+const observed = observedSource(process.env.PIPE_SOURCES, `\${UPLOADS_URL}`);
+if (!observed.ok) fail(observed.error);
+const opened = openUploadSource(
+  url,
+  ctx.workspace,
+  observed.value,
+  config.get('PIPE_GCS_ENDPOINT')?.value,
+);
 if (!opened.ok) fail(opened.error);
 
 const previousRoot = join(ctx.workspace, 'data/raw');

@@ -436,7 +436,7 @@ describe('pipeline.yaml errors, verbatim', () => {
         '    4 |     deps: [../shared/uploads, /srv/uploads, linked/a.json]',
         '      |            ^~~~~~~~~~~~~~~~~',
         '  fix: keep every path inside the workspace (the folder that holds pipeline.yaml);',
-        '       to use outside data, add a stage that copies it in',
+        `       to read a folder elsewhere, declare it as a URL: file:///abs/path (or \${NAME} holding one)`,
         'pipeline.yaml:4:31: error: dep "/srv/uploads" of stage "download" is an absolute path',
         '    4 |     deps: [../shared/uploads, /srv/uploads, linked/a.json]',
         '      |                               ^~~~~~~~~~~~',

@@ -24,7 +24,8 @@ const ALLOWED_LIB = [
   'lib/stage-api/lock-fingerprints.ts', // readLockFingerprints (reads the lock as documented JSON)
   'lib/stage-api/published-version.ts', // compareWithPrevious (asks PIPE_CLI)
   'lib/pipeline/config.ts', // Config
-  'lib/remote/store-url.ts', // parseStoreUrl, describeStoreUrlError
+  'lib/remote/store-url.ts', // parseStoreUrl, describeStoreUrlError (re-exported from util)
+  'lib/util/store-url.ts', // the one store-URL parser, also read by build and pipeline
   'lib/remote/remote-path.ts', // the key-prefix and version-ID rules store-url and the diff use
   'lib/util/result.ts', // Result, ok, err
   'lib/util/worker-pool.ts', // mapConcurrent

@@ -35,6 +35,7 @@ export type OpenResult = { ok: true; value: BuildState } | { ok: false; code: Ex
 export async function loadBuildState(
   start: string,
   stderr: NodeJS.WritableStream,
+  options: { readonly offline?: boolean } = {},
 ): Promise<OpenResult> {
   const loaded = await openWorkspace(start, stderr);
   if (!loaded.ok) return { ok: false, code: loaded.error };
@@ -60,6 +61,9 @@ export async function loadBuildState(
     cache,
     stats,
     memo: new ObservationMemo(),
+    config: (name) => config.get(name),
+    offline: options.offline ?? false,
+    locked: (stage, dep) => lock.value.stages[stage]?.deps[dep],
   };
   const manifests: ManifestLookup = (sha, base) => loadManifest(root, sha, base);
   return {

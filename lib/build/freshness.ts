@@ -2,6 +2,7 @@
 // what `pipe status` prints and what `pipe build --dry-run` plans.
 import type { BuildState } from './build-state.js';
 import { observeStage } from './observe-stage.js';
+import { nameSourceFiles } from './source-names.js';
 import { staleReasons, withUpstreamReasons, type StaleReason } from './plan.js';
 import type { StageName } from '../graph/stage.js';
 
@@ -18,7 +19,10 @@ export async function judgeStages(
   for (const name of selected) {
     const stage = ws.pipeline.stages.get(name)!;
     const observed = await observeStage(ws.observe, stage);
-    const reasons = staleReasons(ws.lock.stages[name], observed, ws.manifests);
+    const reasons = nameSourceFiles(
+      staleReasons(ws.lock.stages[name], observed, ws.manifests),
+      observed.sources ?? {},
+    );
     own.set(name, forced.has(name) ? [{ kind: 'forced' }, ...reasons] : reasons);
   }
   const inSelection = new Set<string>(selected);

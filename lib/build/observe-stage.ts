@@ -7,7 +7,10 @@ import { computeFingerprint, envValueHash } from './fingerprint.js';
 import { hashPath } from '../observe/hash-path.js';
 import { isGlob } from '../util/paths.js';
 import { currentClosure, packageVersions } from './code-deps.js';
-import { cmdScript } from '../graph/stage.js';
+import { cmdScript, isSourceDep } from '../graph/stage.js';
+import type { ConfigValue } from '../pipeline/config.js';
+import type { LockedPath } from './lockfile.js';
+import { observeSource, type SourceSeen } from './source-deps.js';
 import type { HashCache, HashStats, PathHash } from '../observe/types.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { ObservationMemo } from '../observe/memo.js';
@@ -24,6 +27,12 @@ export interface ObserveContext {
   readonly stats: HashStats;
   /** One observation per path per process; the runner makes it forget what a stage rewrites. */
   readonly memo: ObservationMemo;
+  /** A configuration value with its layer, for a `${NAME}` source dep (pipeline/source-dep.ts). */
+  readonly config: (name: string) => ConfigValue | undefined;
+  /** --offline: buckets are not listed; they stand as the lock file recorded them. */
+  readonly offline: boolean;
+  /** What the lock file recorded for a stage's dep (an unlisted bucket's stand-in). */
+  readonly locked: (stage: string, dep: string) => LockedPath | undefined;
 }
 
 /**
@@ -89,17 +98,37 @@ async function observeCode(
 
 /** Hashes and reads everything the stage's fingerprint and freshness depend on. */
 export async function observeStage(ctx: ObserveContext, stage: Stage): Promise<Observed> {
-  const [{ code: cmd, packages }, deps, outs] = await Promise.all([
+  const declared = stage.deps.map((d) => d.value);
+  const [{ code: cmd, packages }, paths, sources, outs] = await Promise.all([
     observeCode(ctx, stage.cmd.value),
     hashAll(
       ctx,
-      stage.deps.map((d) => d.value),
+      declared.filter((d) => !isSourceDep(d)),
+    ),
+    observeSources(
+      ctx,
+      declared.filter((d) => isSourceDep(d)),
     ),
     hashAll(
       ctx,
       stage.outs.map((o) => o.value),
     ),
   ]);
+  // Deps keep their declared order (the fingerprint lists them so); a source dep stands as what
+  // was seen of it: its manifest, nothing when it could not be looked at, or (offline) the lock's.
+  const deps: Record<string, PathHash> = {};
+  for (const d of declared) {
+    const seen = sources[d];
+    if (seen === undefined) deps[d] = paths[d]!;
+    else if (seen.state === 'observed') deps[d] = seen.hash;
+    else if (seen.state === 'not-checked') {
+      const was = ctx.locked(stage.name, d);
+      deps[d] =
+        was === undefined
+          ? { kind: 'missing', path: seen.url }
+          : { kind: 'dir', path: seen.url, sha256: was.sha256, size: was.size, files: [] };
+    } else deps[d] = { kind: 'missing', path: seen.url };
+  }
   const params: Record<string, unknown> = {};
   for (const p of stage.params) params[p.value] = ctx.param(p.value);
   const env: Record<string, Sha256Hex | null> = {};
@@ -114,7 +143,15 @@ export async function observeStage(ctx: ObserveContext, stage: Stage): Promise<O
     params,
     envHashes: env,
   });
-  return { fingerprint, cmd, packages, deps, params, env, outs };
+  return { fingerprint, cmd, packages, deps, params, env, outs, sources };
+}
+
+async function observeSources(
+  ctx: ObserveContext,
+  declared: readonly string[],
+): Promise<Record<string, SourceSeen>> {
+  const seen = await Promise.all(declared.map((d) => observeSource(ctx, d)));
+  return Object.fromEntries(declared.map((d, i) => [d, seen[i]!]));
 }
 
 /** Re-hashes only the outs (after a stage moved them into place and the memo forgot them). */

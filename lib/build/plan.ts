@@ -8,6 +8,7 @@ import type { Fingerprint } from './fingerprint.js';
 import type { FileHash, PathHash } from '../observe/types.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { LockEntry, LockedPath } from './lockfile.js';
+import type { SourceSeen } from './source-deps.js';
 
 export type StaleReason =
   | { readonly kind: 'never-built' }
@@ -38,6 +39,16 @@ export type StaleReason =
       readonly path: string;
       readonly file?: string;
     }
+  /**
+   * An upload-source dep (`path` as declared) could not be looked at: `url` what it resolved to,
+   * `why` the cause. Never fresh: what it holds now is unknown.
+   */
+  | {
+      readonly kind: 'source-unreachable';
+      readonly path: string;
+      readonly url: string;
+      readonly why: string;
+    }
   | { readonly kind: 'out-missing'; readonly path: string }
   | { readonly kind: 'out-modified'; readonly path: string; readonly file?: string }
   | { readonly kind: 'upstream-stale'; readonly stage: string };
@@ -53,6 +64,8 @@ export interface Observed {
   readonly params: Readonly<Record<string, unknown>>;
   readonly env: Readonly<Record<string, Sha256Hex | null>>;
   readonly outs: Readonly<Record<string, PathHash>>;
+  /** What was seen of each upload-source dep (source-deps.ts), by its declared form. */
+  readonly sources?: Readonly<Record<string, SourceSeen>>;
 }
 
 /** Looks up the stored per-file list of a folder/glob manifest (see manifest-store.ts). */
@@ -66,8 +79,14 @@ export function staleReasons(
   now: Observed,
   manifests: ManifestLookup,
 ): StaleReason[] {
-  if (entry === undefined) return [{ kind: 'never-built' }];
-  const reasons: StaleReason[] = [];
+  // A source that could not be looked at is said first, whatever else holds: it blocks the stage.
+  const unreachable: StaleReason[] = [];
+  for (const [path, seen] of Object.entries(now.sources ?? {})) {
+    if (seen.state === 'unreachable')
+      unreachable.push({ kind: 'source-unreachable', path, url: seen.url, why: seen.why });
+  }
+  if (entry === undefined) return [...unreachable, { kind: 'never-built' }];
+  const reasons: StaleReason[] = [...unreachable];
   for (const path of unionKeys(entry.cmd, now.cmd)) {
     if (entry.cmd[path] !== now.cmd[path]) reasons.push({ kind: 'code-changed', path });
   }
@@ -88,6 +107,7 @@ export function staleReasons(
     if (entry.env[name] !== now.env[name]) reasons.push({ kind: 'env-changed', name });
   }
   for (const path of unionKeys(entry.deps, now.deps)) {
+    if (now.sources?.[path]?.state === 'unreachable') continue;
     reasons.push(...depReasons(path, entry.deps[path], now.deps[path], manifests));
   }
   if (reasons.length === 0 && entry.fingerprint !== now.fingerprint)

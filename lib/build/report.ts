@@ -1,6 +1,7 @@
 // Typed events -> what the user sees. The runner and commands emit events; this module alone
 // decides their look: text for people (colour only on a TTY outside CI), or one JSON object per
 // line for scripts (`--log-format json`). No other core module writes to the terminal.
+import { isSourceDep } from '../graph/stage.js';
 import type { MutexHolder } from './mutex.js';
 import type { StaleReason } from './plan.js';
 
@@ -38,6 +39,13 @@ export type BuildEvent =
       readonly tail: readonly string[];
     }
   | { readonly type: 'stage-skipped'; readonly stage: string; readonly failedUpstream: string }
+  /** An upload source of the stage could not be looked at: the stage was not started. */
+  | {
+      readonly type: 'source-unreachable';
+      readonly stage: string;
+      readonly url: string;
+      readonly why: string;
+    }
   /** The remote build cache supplied the outs: pulled from `version` instead of running. */
   | {
       readonly type: 'stage-pulled';
@@ -88,17 +96,22 @@ export function formatReason(r: StaleReason): string {
     case 'env-changed':
       return `env changed: ${r.name}`;
     case 'dep-added':
+      if (r.file !== undefined && isSourceDep(r.path)) return `dep added: ${r.file}`;
       return r.file === undefined
         ? `dep added: ${r.path}`
         : `dep file added: ${r.file} in ${r.path}`;
     case 'dep-modified':
+      if (r.file !== undefined && isSourceDep(r.path)) return `dep modified: ${r.file}`;
       return r.file === undefined
         ? `dep modified: ${r.path}`
         : `dep file modified: ${r.file} in ${r.path}`;
     case 'dep-deleted':
+      if (r.file !== undefined && isSourceDep(r.path)) return `dep deleted: ${r.file}`;
       return r.file === undefined
         ? `dep deleted: ${r.path}`
         : `dep file deleted: ${r.file} in ${r.path}`;
+    case 'source-unreachable':
+      return `cannot look at upload source ${r.url}${r.url === r.path ? '' : ` (${r.path})`}: ${r.why}`;
     case 'out-missing':
       return `out missing: ${r.path}`;
     case 'out-modified':
@@ -108,6 +121,44 @@ export function formatReason(r: StaleReason): string {
     default:
       return unreachable(r);
   }
+}
+
+/**
+ * The reasons as lines, where a dep with more than `listed` changed files becomes one count line
+ * ("3 uploads added, 1 deleted in gs://b/uploads") followed by the first `listed` of them and how
+ * many more there are. An upload source's files are "uploads", a folder's or glob's "files".
+ */
+export function collapseFileChanges(
+  reasons: readonly StaleReason[],
+  format: (r: StaleReason) => string,
+  listed: number,
+): string[] {
+  type FileReason = Extract<StaleReason, { kind: 'dep-added' | 'dep-modified' | 'dep-deleted' }>;
+  const isFile = (r: StaleReason): r is FileReason =>
+    (r.kind === 'dep-added' || r.kind === 'dep-modified' || r.kind === 'dep-deleted') &&
+    r.file !== undefined;
+  const byDep = new Map<string, FileReason[]>();
+  for (const r of reasons.filter(isFile)) byDep.set(r.path, [...(byDep.get(r.path) ?? []), r]);
+  const lines: string[] = [];
+  const done = new Set<string>();
+  for (const r of reasons) {
+    if (!isFile(r) || (byDep.get(r.path)?.length ?? 0) <= listed) {
+      lines.push(format(r));
+      continue;
+    }
+    if (done.has(r.path)) continue;
+    done.add(r.path);
+    const all = byDep.get(r.path)!;
+    const noun = isSourceDep(r.path) ? 'uploads' : 'files';
+    const counts = (['added', 'modified', 'deleted'] as const)
+      .map((change) => [change, all.filter((x) => x.kind === `dep-${change}`).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([change, n], i) => (i === 0 ? `${n} ${noun} ${change}` : `${n} ${change}`));
+    lines.push(`${counts.join(', ')} in ${r.path}:`);
+    for (const x of all.slice(0, listed)) lines.push(`  ${format(x)}`);
+    lines.push(`  ... and ${all.length - listed} more (pipe status --json lists every one)`);
+  }
+  return lines;
 }
 
 export function unreachable(value: never): never {
@@ -165,6 +216,11 @@ function textLine(e: BuildEvent): { stream: 'stdout' | 'stderr'; text: string } 
       return {
         stream: 'stderr',
         text: `${e.stage}: not run, because upstream stage ${e.failedUpstream} failed`,
+      };
+    case 'source-unreachable':
+      return {
+        stream: 'stderr',
+        text: `${e.stage}: not run: cannot look at upload source ${e.url}: ${e.why}`,
       };
     case 'stage-pulled':
       return {

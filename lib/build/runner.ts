@@ -26,6 +26,8 @@ import {
   type LockedPath,
 } from './lockfile.js';
 import { saveManifest } from '../observe/manifest-store.js';
+import { nameSourceFiles } from './source-names.js';
+import { writeSourcesFile } from './sources-file.js';
 import { observeOuts, observeStage, type ObserveContext } from './observe-stage.js';
 import { staleReasons, type ManifestLookup, type Observed, type StaleReason } from './plan.js';
 import { cmdScript, type Stage, type StageName } from '../graph/stage.js';
@@ -139,9 +141,18 @@ async function considerStage(
   const stage = plan.stages.get(name)!;
   const before = await observeStage(plan.observe, stage);
   const entry = plan.lock.stages[name];
-  const reasons: StaleReason[] = plan.forced.has(name)
-    ? [{ kind: 'forced' }]
-    : staleReasons(entry, before, plan.manifests);
+  const sources = before.sources ?? {};
+  const reasons: StaleReason[] = nameSourceFiles(
+    plan.forced.has(name) ? [{ kind: 'forced' }] : staleReasons(entry, before, plan.manifests),
+    sources,
+  );
+  // An upload source that could not be looked at: what the stage would read is unknown, so it
+  // does not run (forced or not), and neither does anything below it.
+  const blind = Object.values(sources).find((s) => s.state === 'unreachable');
+  if (blind !== undefined) {
+    plan.report({ type: 'source-unreachable', stage: name, url: blind.url, why: blind.why });
+    return 'failed';
+  }
   if (reasons.length === 0) {
     plan.report({ type: 'stage-fresh', stage: name });
     return 'fresh';
@@ -155,6 +166,16 @@ async function considerStage(
     plan.report({ type: 'stage-failed', stage: name, message, tail: [] });
     return 'failed';
   };
+  const unlisted = Object.values(sources).find((s) => s.state === 'not-checked');
+  if (unlisted !== undefined) {
+    plan.report({
+      type: 'source-unreachable',
+      stage: name,
+      url: unlisted.url,
+      why: 'not looked at (--offline), and the stage must run; run without --offline',
+    });
+    return 'failed';
+  }
   const missingDep = Object.values(before.deps).find((d) => d.kind === 'missing');
   if (missingDep !== undefined)
     return refuse(
@@ -177,6 +198,7 @@ async function considerStage(
     const outsTmp = new Map(stage.outs.map((o) => [o.value, join(tmp, 'outs', o.value)]));
     for (const p of outsTmp.values()) mkdirSync(dirname(p), { recursive: true });
     const metricsFile = join(tmp, 'metrics.json');
+    const sourcesFile = await writeSourcesFile(tmp, sources);
     releaseMemory();
     const exit = await runStageProcess({
       workspace: plan.workspace,
@@ -194,6 +216,7 @@ async function considerStage(
         ...outVariables([...outsTmp.values()]),
         PIPE_PARAMS: JSON.stringify(before.params),
         PIPE_METRICS_FILE: metricsFile,
+        ...(sourcesFile === undefined ? {} : { PIPE_SOURCES: sourcesFile }),
         ...(PIPE_CLI_PATH === undefined ? {} : { PIPE_CLI: PIPE_CLI_PATH }),
       },
     });
@@ -219,6 +242,10 @@ async function considerStage(
     await record(name, await lockEntryFor(plan.workspace, before, outs, readMetrics(metricsFile)));
     plan.observe.memo.settle(plan.workspace, plan.observe.cache, [
       ...Object.keys(before.deps),
+      // A source folder is memoised under its path from the workspace, not its declared form.
+      ...Object.values(sources).flatMap((s) =>
+        s.state === 'observed' && s.target.kind === 'folder' ? [s.target.rel] : [],
+      ),
       ...Object.keys(outs),
     ]);
     const unchanged =

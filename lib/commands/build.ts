@@ -18,6 +18,7 @@ interface BuildOptions {
   wait: boolean;
   logFormat: LogFormat;
   remoteCache: boolean;
+  offline?: boolean;
 }
 
 function positiveInt(value: string): number {
@@ -59,11 +60,16 @@ export function defineBuild(program: Command, outcome: CommandOutcome): void {
       '--no-remote-cache',
       'run stale stages locally even when a published version holds their outputs',
     )
+    .option(
+      '--offline',
+      'do not list gs:// upload sources: a stage reading one runs only if stale for another reason (then it stops)',
+    )
     .addHelpText(
       'after',
       '\nEach stage logs to .pipe/logs/<stage>.log.\n' +
         'With PIPE_REMOTE set, a stale stage whose fingerprint a published version has is pulled instead of run.\n' +
-        'Exit codes: 0 ok, 3 invalid pipeline.yaml, 4 a stage failed, 5 busy (--no-wait), 130 interrupted.',
+        'Exit codes: 0 ok, 3 invalid pipeline.yaml, 4 a stage failed, 5 busy (--no-wait),\n' +
+        '8 an upload source could not be looked at (what reads it did not run), 130 interrupted.',
     )
     .action(async (targets: string[], _opts: BuildOptions, cmd: Command) => {
       const { startFolder } = await import('./outcome.js');
@@ -84,8 +90,10 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
   const printer = createReporter(opts.logFormat);
   // Run times go to .pipe/stage-times.json (not the lock: it must not change between identical runs).
   const durations = new Map<string, number>();
+  let blind = false;
   const report: typeof printer = (e) => {
     if (e.type === 'stage-done') durations.set(e.stage, e.durationMs);
+    if (e.type === 'source-unreachable') blind = true;
     printer(e);
   };
   const root = existsSync(start) ? findWorkspace(start) : undefined;
@@ -118,7 +126,9 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
       // We hold the mutex: anything in .pipe/tmp is debris of a killed build.
       rmSync(join(root, TMP_DIR), { recursive: true, force: true });
     }
-    const opened = await loadBuildState(root ?? start, process.stderr);
+    const opened = await loadBuildState(root ?? start, process.stderr, {
+      offline: opts.offline === true,
+    });
     if (!opened.ok) return opened.code;
     const ws = opened.value;
     if (!checkStageNames(ws.pipeline, [...targets, ...opts.forceStage], process.stderr))
@@ -128,13 +138,20 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
         ? [...ws.graph.order]
         : selectWithAncestors(ws.graph, targets as StageName[]);
     const forced = new Set<StageName>(opts.force ? selected : (opts.forceStage as StageName[]));
+    if (opts.offline) {
+      const { offlineNotes } = await import('../build/offline-notes.js');
+      for (const note of offlineNotes(ws, selected)) process.stderr.write(`${note.text}\n`);
+    }
 
     if (opts.dryRun) {
       const judged = await judgeStages(ws, selected, forced);
       for (const stage of selected)
         report({ type: 'plan', stage, reasons: judged.get(stage) ?? [] });
       await ws.cache.save();
-      return ExitCode.ok;
+      const unseen = [...judged.values()].some((rs) =>
+        rs.some((r) => r.kind === 'source-unreachable'),
+      );
+      return unseen ? ExitCode.sourceUnreachable : ExitCode.ok;
     }
     const started = Date.now();
     const result = await runStages({
@@ -181,6 +198,7 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
       durationMs: Date.now() - started,
     });
     if (result.interrupted) return ExitCode.interrupted;
+    if (blind) return ExitCode.sourceUnreachable;
     return result.failed.length > 0 ? ExitCode.stageFailed : ExitCode.ok;
   } finally {
     release?.();

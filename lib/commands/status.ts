@@ -13,7 +13,11 @@ export const STATUS_SCHEMA = 2;
 interface StatusOptions {
   json?: boolean;
   check?: boolean;
+  offline?: boolean;
 }
+
+/** Changed files of one dep listed by name in the text output; more are counted (--json: all). */
+const LISTED_CHANGES = 5;
 
 export function defineStatus(program: Command, outcome: CommandOutcome): void {
   program
@@ -22,9 +26,14 @@ export function defineStatus(program: Command, outcome: CommandOutcome): void {
     .argument('[stage...]', 'stages to show (default: all); their upstream stages are judged too')
     .option('--json', 'print a JSON document (schema: docs/status-json.md)')
     .option('--check', 'print nothing; exit 1 if any shown stage is stale, 0 if all are fresh')
+    .option(
+      '--offline',
+      'do not list gs:// upload sources: judge them as the last build saw them (says so)',
+    )
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok (or all fresh with --check), 1 stale (with --check), 3 invalid pipeline.yaml.',
+      '\nExit codes: 0 ok (or all fresh with --check), 1 stale (with --check), 3 invalid pipeline.yaml,\n' +
+        '8 an upload source (file:// folder, gs:// bucket) could not be looked at.',
     )
     .action(async (names: string[], _opts: StatusOptions, cmd: Command) => {
       const { startFolder } = await import('./outcome.js');
@@ -37,8 +46,10 @@ async function status(names: string[], start: string, opts: StatusOptions): Prom
   const { checkStageNames, loadBuildState } = await import('../build/build-state.js');
   const { judgeStages } = await import('../build/freshness.js');
   const { selectWithAncestors } = await import('../graph/graph.js');
-  const { formatReason } = await import('../build/report.js');
-  const opened = await loadBuildState(start, process.stderr);
+  const { collapseFileChanges, formatReason } = await import('../build/report.js');
+  const { offlineNotes } = await import('../build/offline-notes.js');
+  const offline = opts.offline === true;
+  const opened = await loadBuildState(start, process.stderr, { offline });
   if (!opened.ok) return opened.code;
   const ws = opened.value;
   if (!checkStageNames(ws.pipeline, names, process.stderr)) return ExitCode.usage;
@@ -47,8 +58,12 @@ async function status(names: string[], start: string, opts: StatusOptions): Prom
   const judged = await judgeStages(ws, selectWithAncestors(ws.graph, shown));
   await ws.cache.save();
   const stale = shown.filter((s) => (judged.get(s) ?? []).length > 0);
+  // A source that could not be looked at leaves the answer unknown: never "fresh", never exit 0.
+  const blind = [...judged.values()].some((rs) => rs.some((r) => r.kind === 'source-unreachable'));
+  const notChecked = offline ? offlineNotes(ws, shown) : [];
 
-  if (opts.check) return stale.length > 0 ? ExitCode.stale : ExitCode.ok;
+  if (opts.check)
+    return blind ? ExitCode.sourceUnreachable : stale.length > 0 ? ExitCode.stale : ExitCode.ok;
   if (opts.json) {
     const doc = {
       schema: STATUS_SCHEMA,
@@ -59,21 +74,31 @@ async function status(names: string[], start: string, opts: StatusOptions): Prom
         return { name, state: reasons.length > 0 ? 'stale' : 'fresh', reasons };
       }),
       hashing: { statted: ws.stats.statted, hashed: ws.stats.hashed },
+      ...(offline
+        ? {
+            offline: true,
+            notChecked: notChecked.map(({ stage, dep, url }) => ({ stage, dep, url })),
+          }
+        : {}),
     };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    return ExitCode.ok;
+    return blind ? ExitCode.sourceUnreachable : ExitCode.ok;
   }
   const lines: string[] = [];
+  for (const note of notChecked) lines.push(note.text);
   for (const name of shown) {
     const reasons = judged.get(name) ?? [];
     lines.push(`${name}: ${reasons.length > 0 ? 'stale' : 'fresh'}`);
-    for (const r of reasons) lines.push(`  ${formatReason(r)}`);
+    for (const line of collapseFileChanges(reasons, formatReason, LISTED_CHANGES))
+      lines.push(`  ${line}`);
   }
   lines.push(
-    stale.length === 0
-      ? 'everything is fresh'
-      : `${stale.length} of ${shown.length} stages stale; run \`pipe build\``,
+    blind
+      ? 'an upload source could not be looked at: what reads it is not known to be fresh (exit 8)'
+      : stale.length === 0
+        ? 'everything is fresh'
+        : `${stale.length} of ${shown.length} stages stale; run \`pipe build\``,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
-  return ExitCode.ok;
+  return blind ? ExitCode.sourceUnreachable : ExitCode.ok;
 }

@@ -12,7 +12,7 @@
 // (`data/raw/**/*.json` -> `data/raw`): deliberately generous, because an extra edge only orders
 // two stages, while a missing one would let a stage read an input before it is written.
 import { globBase, isGlob, pathContains } from '../util/paths.js';
-import type { Located, Pipeline, StageName } from './stage.js';
+import { isSourceDep, type Located, type Pipeline, type StageName } from './stage.js';
 
 /** `from` writes `out`; `to` reads it through its dep `dep`. */
 export interface Edge {
@@ -49,7 +49,8 @@ function feeds(out: string, dep: string): boolean {
 export function stageEdges(stages: readonly StageShape[]): Edge[] {
   const edges: Edge[] = [];
   for (const reader of stages) {
-    for (const dep of reader.deps) {
+    // An upload source (file://, gs://, ${NAME}) is outside what any stage writes: never an edge.
+    for (const dep of reader.deps.filter((d) => !isSourceDep(d.value))) {
       for (const writer of stages) {
         for (const out of writer.outs) {
           if (feeds(out.value, dep.value))

@@ -70,3 +70,20 @@ const NODE_SCRIPT = /^[^\s'"`$;&|<>]+\.(ts|mts|js|mjs)$/;
 export function cmdScript(cmd: string): string | undefined {
   return NODE_SCRIPT.test(cmd) ? cmd : undefined;
 }
+
+/**
+ * A dep that names an upload source rather than a workspace path: a folder anywhere
+ * (`file:///abs/path`), a bucket prefix (`gs://bucket/prefix`), or a configuration value holding
+ * such a URL (`${UPLOADS_URL}`). Never an edge of the graph: no stage writes it. What it resolves
+ * to, and how it is observed, is the build's business (lib/build/source-deps.ts).
+ */
+export function isSourceDep(dep: string): boolean {
+  return SOURCE_DEP.test(dep);
+}
+
+const SOURCE_DEP = /^(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/|\$\{)/;
+
+/** The configuration value a `${NAME}` dep names, or undefined for any other dep. */
+export function sourceVariable(dep: string): string | undefined {
+  return /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(dep)?.[1];
+}

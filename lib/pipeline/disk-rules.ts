@@ -1,7 +1,7 @@
 // The checks on a pipeline that look at the workspace's files: a node script cmd that is missing,
 // a dep that no stage makes and that is not on disk (or a glob that matches nothing), a path that
-// leaves the workspace through a symlink, and a command line's program and files
-// (command-line-rules.ts).
+// leaves the workspace through a symlink, a command line's program and files
+// (command-line-rules.ts), and an upload-source dep whose URL or configuration value is unusable.
 //
 // Why a glob matching nothing is an error when no stage writes under it: an empty input is almost
 // always a typo in the pattern, and a stage run on nothing would "succeed" with empty outputs.
@@ -12,7 +12,9 @@ import { error } from './diagnostics.js';
 import type { Diagnostic, SourceFile } from './diagnostics.js';
 import { globBase, pathContains } from '../util/paths.js';
 import { fastGlob, isGlob } from '../util/paths.js';
-import { cmdScript, type Located, type StageName } from '../graph/stage.js';
+import { Config } from './config.js';
+import { resolveSourceDep } from './source-dep.js';
+import { cmdScript, isSourceDep, type Located, type StageName } from '../graph/stage.js';
 import { commandLineRules } from './command-line-rules.js';
 import type { StageDraft } from './shape.js';
 import { declaredPaths, isInsideLexically, subject } from './rules.js';
@@ -60,8 +62,34 @@ export async function diskRules(
       );
     }
   }
-  const found = (await Promise.all(checks)).filter((d): d is Diagnostic => d !== undefined);
+  const found = [...sourceRules(root, file, stages), ...(await Promise.all(checks))].filter(
+    (d): d is Diagnostic => d !== undefined,
+  );
   return [...found, ...(await Promise.all(lineChecks)).flat()];
+}
+
+/**
+ * Each upload-source dep names a usable URL, its configuration value is set and holds one. Whether
+ * the folder or bucket can be reached is the observation's question (pipe status says it).
+ */
+function sourceRules(root: string, file: SourceFile, stages: readonly StageDraft[]): Diagnostic[] {
+  const config = new Config(root);
+  const found: Diagnostic[] = [];
+  for (const stage of stages) {
+    for (const dep of stage.deps.filter((d) => isSourceDep(d.value))) {
+      const resolved = resolveSourceDep(dep.value, root, (name) => config.get(name));
+      if (!resolved.ok)
+        found.push(
+          error(
+            file,
+            dep.range,
+            `${subject('dep', dep.value, stage.name)}: ${resolved.error.message}`,
+            resolved.error.fix,
+          ),
+        );
+    }
+  }
+  return found;
 }
 
 async function missingScript(

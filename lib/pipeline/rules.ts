@@ -7,7 +7,7 @@ import { findCycles, stageEdges } from '../graph/graph.js';
 import { pathContains } from '../util/paths.js';
 import type { Edge } from '../graph/graph.js';
 import { isGlob } from '../util/paths.js';
-import { cmdScript, type Located, type StageName } from '../graph/stage.js';
+import { cmdScript, isSourceDep, type Located, type StageName } from '../graph/stage.js';
 import type { StageDraft } from './shape.js';
 
 export type PathKind = 'cmd' | 'dep' | 'out';
@@ -19,13 +19,16 @@ export function subject(kind: PathKind, path: string, stage: StageName): string 
 
 /**
  * Every path a stage declares, with its kind: its cmd when it is a node script (a command line is
- * not a path; command-line-rules.ts checks it), deps, then outs.
+ * not a path; command-line-rules.ts checks it), deps, then outs. An upload-source dep (file://,
+ * gs://, ${NAME}) is a URL, not a path: disk-rules.ts checks what it resolves to.
  */
 export function declaredPaths(stage: StageDraft): [PathKind, Located<string>][] {
   const script = stage.cmd !== undefined && cmdScript(stage.cmd.value) !== undefined;
   return [
     ...(script ? [['cmd', stage.cmd] as [PathKind, Located<string>]] : []),
-    ...stage.deps.map((d): [PathKind, Located<string>] => ['dep', d]),
+    ...stage.deps
+      .filter((d) => !isSourceDep(d.value))
+      .map((d): [PathKind, Located<string>] => ['dep', d]),
     ...stage.outs.map((o): [PathKind, Located<string>] => ['out', o]),
   ];
 }
@@ -61,7 +64,9 @@ export function pathRules(file: SourceFile, stages: readonly StageDraft[]): Diag
             file,
             p.range,
             `${what} is outside the workspace`,
-            `keep every path inside ${inside};\nto use outside data, add a stage that copies it in`,
+            kind === 'dep'
+              ? `keep every path inside ${inside};\nto read a folder elsewhere, declare it as a URL: file:///abs/path (or \${NAME} holding one)`
+              : `keep every path inside ${inside};\nto use outside data, add a stage that copies it in`,
           ),
         );
       } else if (kind === 'out' && isGlob(p.value)) {
@@ -173,7 +178,7 @@ function outClash(
 export function cycleRules(file: SourceFile, stages: readonly StageDraft[]): Diagnostic[] {
   const usable = stages.map((s) => ({
     ...s,
-    deps: s.deps.filter((d) => isInsideLexically(d.value)),
+    deps: s.deps.filter((d) => isInsideLexically(d.value) && !isSourceDep(d.value)),
     outs: s.outs.filter((o) => isUsableOut(o.value)),
   }));
   return findCycles(

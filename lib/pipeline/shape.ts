@@ -4,7 +4,13 @@
 import { posix } from 'node:path';
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
-import { cmdScript, type Located, type Stage, type StageName } from '../graph/stage.js';
+import {
+  cmdScript,
+  isSourceDep,
+  type Located,
+  type Stage,
+  type StageName,
+} from '../graph/stage.js';
 import { deref, nodeRange } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
@@ -35,7 +41,8 @@ export function shapeStages(source: YamlSource): StageDraft[] {
         isScalar(cmdNode) && typeof cmdNode.value === 'string'
           ? locatedCmd(source, cmdNode)
           : undefined,
-      deps: strings(source, field('deps')).map((s) => normalised(s)),
+      // An upload source (file://, gs://, ${NAME}) is a URL, kept as written.
+      deps: strings(source, field('deps')).map((s) => (isSourceDep(s.value) ? s : normalised(s))),
       outs: strings(source, field('outs')).map((s) => normalised(s)),
       params: strings(source, field('params')),
       env: strings(source, field('env')),

@@ -18,7 +18,6 @@ export type PathCheck<T> = Result<T, string>;
 const VERSION_ID = /^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}_[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
 const REF_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$/;
 const SHA256 = /^[0-9a-f]{64}$/;
-const PREFIX_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 /** Lower-case letters, digits and single dashes, at most 40 characters; '' becomes 'unknown'. */
 export function sanitiseNamePart(raw: string): string {
@@ -63,19 +62,7 @@ export function parseSha256(raw: string): PathCheck<Sha256Hex> {
   return SHA256.test(raw) ? ok(raw as Sha256Hex) : err(`"${raw}" is not a lower-case hex sha256`);
 }
 
-/** A key prefix inside a bucket: '' or slash-separated plain segments, no '.', '..' or empty ones. */
-export function parseKeyPrefix(raw: string): PathCheck<string> {
-  const trimmed = raw.replace(/^\/+|\/+$/g, '');
-  if (trimmed === '') return ok('');
-  for (const segment of trimmed.split('/')) {
-    if (segment === '.' || segment === '..' || !PREFIX_SEGMENT.test(segment)) {
-      return err(
-        `prefix "${raw}" has an unsafe segment "${segment}" (letters, digits, '.', '_', '-' only)`,
-      );
-    }
-  }
-  return ok(trimmed);
-}
+export { parseKeyPrefix } from '../util/store-url.js';
 
 /**
  * The keys a remote uses, all below `prefix`. Inputs are branded, so they were validated; the

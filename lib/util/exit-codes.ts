@@ -16,6 +16,11 @@ export const ExitCode = {
   remote: 6,
   /** The workspace is not in a state the command can act on (stale outputs for push, local edits for pull). */
   refused: 7,
+  /**
+   * An upload source (a file:// folder or gs:// bucket a stage depends on) could not be looked at:
+   * `pipe status` cannot call it fresh, and `pipe build` did not start what reads it.
+   */
+  sourceUnreachable: 8,
   /** A bug in pipe: "internal error, please report". */
   internal: 70,
   /** Interrupted by Ctrl-C / SIGINT / SIGTERM (128 + SIGINT). */

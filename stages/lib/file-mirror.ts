@@ -1,5 +1,5 @@
-// A file:// upload folder mirrored into the temp data/raw: list the uploads (one synchronous walk),
-// create their parent folders once each, then link or copy and hash every upload
+// A file:// upload folder mirrored into the temp data/raw: the uploads pipe observed (PIPE_SOURCES;
+// no second walk), create their parent folders once each, then link or copy and hash every upload
 // (file-mirror-thread.ts): on this thread for a few uploads, on worker threads, one per core, for
 // many. sha256 and the reads run on the thread that calls them, so at a quarter million uploads
 // the work is CPU-bound and splits across cores.
@@ -18,12 +18,29 @@ import { uploadFormat, type ManifestFile } from './uploads.js';
  */
 const UPLOADS_PER_THREAD = 1000;
 
-export async function mirrorFolder(root: string, target: MirrorTarget): Promise<MirrorResult> {
-  let listed: Listing;
-  try {
-    listed = listUploads(root);
-  } catch (error) {
-    return err({ step: 'list', message: (error as Error).message });
+/**
+ * Mirrors the uploads among `observed` (the folder's files as pipe saw them, PIPE_SOURCES) and
+ * refuses any whose bytes differ from what was observed: the build would otherwise record data
+ * that is not what made it run.
+ */
+export async function mirrorFolder(
+  root: string,
+  target: MirrorTarget,
+  observed: readonly { path: string; size: number; sha256: string }[] | undefined,
+): Promise<MirrorResult> {
+  const uploads = observed?.filter((f) => uploadFormat(f.path) !== undefined);
+  let listed: Listing = { paths: uploads?.map((f) => f.path) ?? [], folders: new Set() };
+  for (const path of listed.paths) {
+    const slash = path.lastIndexOf('/');
+    listed.folders.add(slash === -1 ? '' : path.slice(0, slash));
+  }
+  // Run by hand (no PIPE_SOURCES): walk the folder as pipe would have.
+  if (uploads === undefined) {
+    try {
+      listed = listUploads(root);
+    } catch (error) {
+      return err({ step: 'list', message: (error as Error).message });
+    }
   }
   const paths = listed.paths.sort();
   for (const folder of [...listed.folders].sort())
@@ -53,6 +70,15 @@ export async function mirrorFolder(root: string, target: MirrorTarget): Promise<
     size: sizes[i]!,
     sha256: digests.toString('hex', i * 32, i * 32 + 32),
   }));
+  const seen = new Map(uploads?.map((f) => [f.path, f.sha256]));
+  const changed =
+    uploads === undefined ? undefined : files.find((f) => seen.get(f.path) !== f.sha256);
+  if (changed !== undefined)
+    return err({
+      step: 'fetch',
+      path: changed.path,
+      message: 'it changed since pipe looked at it (another sha256); run pipe build again',
+    });
   return ok(files);
 }
 

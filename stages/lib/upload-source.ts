@@ -1,9 +1,12 @@
 // Where uploads come from: a file:// folder or a gs:// bucket prefix, behind one small interface
-// so download's manifest logic does not care which. Each source mirrors its uploads into the temp
-// data/raw and says what it mirrored, with the identity that tells "changed" from "unchanged":
-// sha256 for files (file-mirror.ts), generation + md5 for GCS objects (listed by GCS, so only
-// new or changed objects are downloaded, 8 at a time).
-import { mkdirSync, statSync } from 'node:fs';
+// so download's manifest logic does not care which. Neither is listed here: pipe observed the
+// source when it judged download stale and hands that observation over (PIPE_SOURCES), so the
+// stage mirrors exactly what made it run. Each source mirrors its uploads into the temp data/raw
+// and says what it mirrored, with the identity that tells "changed" from "unchanged": sha256 for
+// files (file-mirror.ts, which refuses a file changed since it was observed), generation + md5
+// for GCS objects (only new or changed objects are downloaded, 8 at a time, at the listed
+// generation).
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, link } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
@@ -39,36 +42,82 @@ export interface UploadSource {
   mirror(target: MirrorTarget): Promise<MirrorResult>;
 }
 
-/** `keyPrefix`: '' or a prefix without outer slashes (the store URL parser's form). */
-async function gcsSource(
-  bucketName: string,
-  keyPrefix: string,
+/**
+ * PIPE_SOURCES (docs/stage-contract.md): what pipe saw of the stage's upload-source deps when it
+ * judged the stage stale. The stage mirrors exactly that, so what it copies is what made it run.
+ */
+export type ObservedSource =
+  | {
+      readonly kind: 'folder';
+      readonly url: string;
+      readonly root: string;
+      /** Absent when the stage is run by hand (no PIPE_SOURCES): the folder is walked here. */
+      readonly files?: readonly { path: string; size: number; sha256: string }[];
+    }
+  | {
+      readonly kind: 'bucket';
+      readonly url: string;
+      readonly bucket: string;
+      readonly prefix: string;
+      readonly objects: readonly ObservedObject[];
+      /** Run by hand (no PIPE_SOURCES): list the bucket here instead. */
+      readonly listHere?: boolean;
+    };
+
+export interface ObservedObject {
+  readonly path: string;
+  readonly size: number;
+  readonly generation: string;
+  readonly md5?: string;
+  readonly crc32c?: string;
+}
+
+/** The observation of the dep declared as `declared`, from the file PIPE_SOURCES names. */
+export function observedSource(
+  sourcesFile: string | undefined,
+  declared: string,
+): Result<ObservedSource | undefined, string> {
+  // Unset when the stage is run by hand (tests that run one stage alone): the source is listed here.
+  if (sourcesFile === undefined || sourcesFile === '') return ok(undefined);
+  let doc: { version?: number; sources?: Record<string, ObservedSource> };
+  try {
+    doc = JSON.parse(readFileSync(sourcesFile, 'utf8')) as typeof doc;
+  } catch (error) {
+    return err(`cannot read PIPE_SOURCES ${sourcesFile}: ${(error as Error).message}`);
+  }
+  const found = doc.version === 1 ? doc.sources?.[declared] : undefined;
+  return found === undefined
+    ? err(`PIPE_SOURCES has no observation of ${declared} (is it in this stage's deps?)`)
+    : ok(found);
+}
+
+function gcsSource(
+  observed: Extract<ObservedSource, { kind: 'bucket' }>,
   endpoint: string | undefined,
-): Promise<UploadSource> {
-  const prefix = keyPrefix === '' ? '' : `${keyPrefix}/`;
-  const { Storage } = await import('@google-cloud/storage');
-  // With STORAGE_EMULATOR_HOST set, the client talks to that endpoint without credentials;
-  // PIPE_GCS_ENDPOINT names another endpoint the way `pipe push/pull` take it (lib/remote/remote.ts).
-  const bucket = new Storage(
-    endpoint === undefined || endpoint === '' ? {} : { apiEndpoint: endpoint },
-  ).bucket(bucketName);
+): UploadSource {
+  const prefix = observed.prefix === '' ? '' : `${observed.prefix}/`;
   return {
     async mirror(target) {
-      let files: ManifestFile[];
-      try {
-        const [objects] = await bucket.getFiles({ prefix, autoPaginate: true });
-        files = objects
-          .map((f) => ({
-            path: f.name.slice(prefix.length),
-            size: Number(f.metadata.size),
-            md5: String(f.metadata.md5Hash),
-            generation: String(f.metadata.generation),
-          }))
-          .filter((f) => f.path !== '' && uploadFormat(f.path) !== undefined)
-          .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-      } catch (error) {
-        return err({ step: 'list', message: (error as Error).message });
+      let objects = observed.objects;
+      if (objects.length === 0 && observed.listHere === true) {
+        const listedHere = await listHere(observed, endpoint);
+        if (!listedHere.ok) return err({ step: 'list', message: listedHere.error });
+        objects = listedHere.value;
       }
+      const files: ManifestFile[] = objects
+        .filter((o) => o.path !== '' && uploadFormat(o.path) !== undefined)
+        .map((o) => ({
+          path: o.path,
+          size: o.size,
+          md5: String(o.md5),
+          generation: o.generation,
+        }));
+      const { Storage } = await import('@google-cloud/storage');
+      // With STORAGE_EMULATOR_HOST set, the client talks to that endpoint without credentials;
+      // PIPE_GCS_ENDPOINT names another endpoint the way `pipe push/pull` take it (lib/remote/remote.ts).
+      const bucket = new Storage(
+        endpoint === undefined || endpoint === '' ? {} : { apiEndpoint: endpoint },
+      ).bucket(observed.bucket);
       for (const folder of new Set(files.map((f) => dirname(f.path))))
         mkdirSync(join(target.out, folder), { recursive: true });
       let failed: MirrorFailure | undefined;
@@ -82,10 +131,21 @@ async function gcsSource(
           ) {
             await link(before, destination).catch(() => copyFile(before, destination));
           } else {
-            await bucket.file(`${prefix}${file.path}`).download({ destination, validation: 'md5' });
+            // The generation pipe listed, not whatever is there now: a replacement since the
+            // listing fails here (not found) instead of slipping in unobserved.
+            await bucket
+              .file(`${prefix}${file.path}`, { generation: Number(file.generation) })
+              .download({ destination, validation: 'md5' });
           }
         } catch (error) {
-          failed ??= { step: 'fetch', path: file.path, message: (error as Error).message };
+          const message = (error as Error).message;
+          failed ??= {
+            step: 'fetch',
+            path: file.path,
+            message: /No such object|404/.test(message)
+              ? `generation ${file.generation} is gone (replaced or deleted since pipe listed it); run pipe build again`
+              : message,
+          };
         }
       });
       return failed === undefined ? ok(files) : err(failed);
@@ -93,12 +153,16 @@ async function gcsSource(
   };
 }
 
-/** The source UPLOADS_URL names, or one line saying what is wrong with it and where to fix it. */
-export async function openUploadSource(
+/**
+ * The source pipe observed for UPLOADS_URL (`observed`), checked against UPLOADS_URL itself; or
+ * one line saying what is wrong and where to fix it.
+ */
+export function openUploadSource(
   url: string,
   workspace: string,
+  observedByPipe: ObservedSource | undefined,
   gcsEndpoint?: string,
-): Promise<Result<UploadSource, string>> {
+): Result<UploadSource, string> {
   const parsed = parseStoreUrl(url, workspace);
   if (!parsed.ok) {
     const problem =
@@ -108,6 +172,53 @@ export async function openUploadSource(
     return err(`${problem}; set it in config/.env.local`);
   }
   const store = parsed.value;
-  if (store.scheme === 'file') return ok({ mirror: (target) => mirrorFolder(store.root, target) });
-  return ok(await gcsSource(store.bucket, store.prefix, gcsEndpoint));
+  const observed: ObservedSource =
+    observedByPipe ??
+    (store.scheme === 'file'
+      ? { kind: 'folder', url, root: store.root }
+      : {
+          kind: 'bucket',
+          url,
+          bucket: store.bucket,
+          prefix: store.prefix,
+          objects: [],
+          listHere: true,
+        });
+  if (store.scheme === 'file' && observed.kind === 'folder' && observed.root === store.root)
+    return ok({ mirror: (target) => mirrorFolder(store.root, target, observed.files) });
+  if (
+    store.scheme === 'gs' &&
+    observed.kind === 'bucket' &&
+    observed.bucket === store.bucket &&
+    observed.prefix === store.prefix
+  )
+    return ok(gcsSource(observed, gcsEndpoint));
+  return err(`pipe observed ${observed.url}, but UPLOADS_URL is ${url}`);
+}
+
+/** The bucket's objects by the client's listing: only for a stage run by hand. */
+async function listHere(
+  source: { bucket: string; prefix: string },
+  endpoint: string | undefined,
+): Promise<Result<ObservedObject[], string>> {
+  const prefix = source.prefix === '' ? '' : `${source.prefix}/`;
+  const { Storage } = await import('@google-cloud/storage');
+  const bucket = new Storage(
+    endpoint === undefined || endpoint === '' ? {} : { apiEndpoint: endpoint },
+  ).bucket(source.bucket);
+  try {
+    const [objects] = await bucket.getFiles({ prefix, autoPaginate: true });
+    return ok(
+      objects
+        .map((f) => ({
+          path: f.name.slice(prefix.length),
+          size: Number(f.metadata.size),
+          generation: String(f.metadata.generation),
+          ...(f.metadata.md5Hash === undefined ? {} : { md5: String(f.metadata.md5Hash) }),
+        }))
+        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    );
+  } catch (error) {
+    return err((error as Error).message);
+  }
 }

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { sha256OfString, type Sha256Hex } from '../util/sha256.js';
+import type { Sha256Hex } from '../util/sha256.js';
 import type { FileHash } from './types.js';
 
 /**
@@ -34,21 +34,37 @@ export async function hashFile(absPath: string, size = Infinity): Promise<Sha256
 
 /** Manifest hash of files whose `path` is relative to `base` (a folder, or '' for a glob). */
 export function manifestHash(files: readonly FileHash[], base: string): Sha256Hex {
+  const hash = createHash('sha256');
+  manifestChunks(files, base, (chunk) => hash.update(chunk));
+  return hash.digest('hex') as Sha256Hex;
+}
+
+/**
+ * The manifest's text, the bytes its hash is taken over, handed out in chunks of about 64 KiB:
+ * `<path relative to base>\t<sha256>\t<size>\n` per file, sorted.
+ */
+export function manifestChunks(
+  files: readonly FileHash[],
+  base: string,
+  take: (chunk: string) => void,
+): void {
   const cut = base === '' ? 0 : base.length + 1;
   const line = (f: FileHash): string => `${f.path.slice(cut)}\t${f.sha256}\t${f.size}\n`;
-  if (!linesSorted(files)) return sha256OfString(files.map(line).sort().join(''));
-  // Our listings come sorted: hash the lines in chunks as they are made, so 100,000 line strings
-  // never live at once (they would survive into the old generation, and GC cost more than hashing).
-  const hash = createHash('sha256');
+  if (!linesSorted(files)) {
+    take(files.map(line).sort().join(''));
+    return;
+  }
+  // Our listings come sorted: the lines are made a chunk at a time, so 100,000 line strings never
+  // live at once (they would survive into the old generation, and GC cost more than hashing).
   let chunk = '';
   for (let i = 0; i < files.length; i++) {
     chunk += line(files[i]!);
     if (chunk.length > 1 << 16) {
-      hash.update(chunk);
+      take(chunk);
       chunk = '';
     }
   }
-  return hash.update(chunk).digest('hex') as Sha256Hex;
+  take(chunk);
 }
 
 /**

@@ -87,22 +87,42 @@ const TAB = 9;
 /** Every regular file under a workspace-relative folder, workspace-relative POSIX, sorted. */
 export function listFolder(workspace: string, rel: string): string[] {
   const files: string[] = [];
-  // Depth-first by hand: plain string concatenation, no path.join per entry. A symlink to a file
-  // counts as that file; symlinked folders are not followed (no cycles), other entries skipped.
+  walkFolder(workspace, rel, (path) => files.push(path));
+  return files;
+}
+
+/**
+ * Hands every regular file under a workspace-relative folder to `each`, workspace-relative POSIX,
+ * in sorted (code-unit) order, as it is found: a caller that only digests the files keeps none.
+ * Depth-first by hand: plain string concatenation, no path.join per entry. A symlink to a file
+ * counts as that file; symlinked folders are not followed (no cycles), other entries skipped.
+ *
+ * WHY no sort of the whole list: each folder's entries are sorted by name, a folder's as `name/`.
+ * Two paths first differ inside the names of the entries they pass through in the first folder
+ * they do not share, or where one name is a prefix of the other; there `name/` against the other
+ * name decides exactly as the whole paths do. So this order is the sorted order of the full paths,
+ * found sorting a folder at a time (at 1,000,000 files the full sort was seconds of a no-op).
+ */
+export function walkFolder(workspace: string, rel: string, each: (path: string) => void): void {
   const walk = (dir: string): void => {
+    const keys: string[] = [];
     for (const e of readdirSync(`${workspace}/${dir}`, { withFileTypes: true })) {
-      if (e.isFile()) files.push(`${dir}/${e.name}`);
-      else if (e.isDirectory()) walk(`${dir}/${e.name}`);
+      if (e.isFile()) keys.push(e.name);
+      else if (e.isDirectory()) keys.push(`${e.name}/`);
       else if (
         e.isSymbolicLink() &&
         statSync(`${workspace}/${dir}/${e.name}`, { throwIfNoEntry: false })?.isFile()
       ) {
-        files.push(`${dir}/${e.name}`);
+        keys.push(e.name);
       }
+    }
+    keys.sort();
+    for (const key of keys) {
+      if (key.endsWith('/')) walk(`${dir}/${key.slice(0, -1)}`);
+      else each(`${dir}/${key}`);
     }
   };
   walk(rel);
-  return files.sort();
 }
 
 export function sum(files: readonly FileHash[]): number {

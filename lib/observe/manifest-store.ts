@@ -49,8 +49,8 @@ export async function saveManifest(
 }
 
 /**
- * The files of a stored manifest, made workspace-relative again by prefixing `base`, sorted by
- * path; undefined when it is not stored, unreadable or does not hash to `sha`.
+ * The files of a stored manifest, made workspace-relative again by prefixing `base`, in its line
+ * order (path order, unless a path continues another with a character below the tab); undefined when it is not stored, unreadable or does not hash to `sha`.
  */
 export function loadManifest(
   workspace: string,
@@ -58,14 +58,20 @@ export function loadManifest(
   base: string,
 ): FileHash[] | undefined {
   const prefix = base === '' ? '' : `${base}/`;
+  if (!existsSync(manifestPath(workspace, sha))) return loadJsonManifest(workspace, sha, base);
+  const bytes = readStoredManifest(workspace, sha);
+  return bytes === undefined ? undefined : parseManifest(bytes.toString('utf8'), prefix);
+}
+
+/** The text of stored manifest `sha`; undefined when it is not stored, unreadable or not its hash. */
+export function readStoredManifest(workspace: string, sha: Sha256Hex): Buffer | undefined {
   let bytes: Buffer;
   try {
     bytes = readFileSync(manifestPath(workspace, sha));
   } catch {
-    return loadJsonManifest(workspace, sha, base);
+    return undefined;
   }
-  if (createHash('sha256').update(bytes).digest('hex') !== sha) return undefined;
-  return parseManifest(bytes.toString('utf8'), prefix);
+  return createHash('sha256').update(bytes).digest('hex') === sha ? bytes : undefined;
 }
 
 /** Lines `<path>\t<sha256>\t<size>\n` to files, `prefix` put before each path. */
@@ -89,11 +95,7 @@ function parseManifest(text: string, prefix: string): FileHash[] | undefined {
 const TAB = 9;
 
 /** A list stored by an earlier pipe as JSON rows, if it hashes to `sha`. */
-function loadJsonManifest(
-  workspace: string,
-  sha: Sha256Hex,
-  base: string,
-): FileHash[] | undefined {
+function loadJsonManifest(workspace: string, sha: Sha256Hex, base: string): FileHash[] | undefined {
   let rows: { path: string; sha256: Sha256Hex; size: number }[];
   try {
     rows = (

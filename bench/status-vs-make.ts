@@ -228,8 +228,9 @@ const rows = NS.flatMap((n) => {
   return measure(n);
 });
 const sec = (ms: number): string => (ms / 1000).toFixed(3);
+/** '–' when the peer did not run, or took 0 s (GNU time counts CPU in 10 ms steps). */
 const ratio = (a: number, b: number | undefined): string =>
-  b === undefined ? '–' : `${(a / b).toFixed(2)}x`;
+  b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}x`;
 const os = await import('node:os');
 const lines = [
   `# pipe status vs make -r -q vs snakemake -n`,

@@ -1,36 +1,47 @@
-// Measures: how long `pipe status` takes to say "nothing changed" (no-op) and "this one file
-// changed", on N small upload files (`uploads/<user>/<session>.json`, a few hundred bytes) feeding
-// a 4-stage chain. Medians of RUNS runs, wall and CPU seconds, all tools in the same run (a shared
-// machine is noisy; compare within a run).
+// Measures: how long `pipe status` takes to say "nothing changed" (no-op), "this one file changed"
+// and "this one file was added", and its peak memory, on N small upload files
+// (`uploads/<user>/<session>.json`, a few hundred bytes) feeding a 4-stage chain. Medians of RUNS
+// runs, wall and CPU seconds and peak RSS, all tools in the same run (a shared machine is noisy;
+// compare within a run).
 // Peers: GNU `make -r -q` (mtime only, the floor) and `snakemake -n` (also mtime-based).
 //
 //   uploads/** ──▶ s1 ──▶ s2 ──▶ s3 ──▶ s4        (pipe: out/, make: make-out/, snakemake: snake-out/)
 //
-// Run:  npm run bench:status [-- N...]      (default N: 1000 10000 100000; smoke: -- 200)
+// Run:  npm run bench:status [-- N...]   (default N: 1000 10000 100000 1000000; smoke: -- 200)
 //   or: npx tsc -p tsconfig.json && npx tsx bench/status-vs-make.ts [N...]
+// snakemake is skipped above SNAKEMAKE_MAX inputs (default 100000: at 1,000,000 its dry run
+// takes minutes, and its first build longer). BENCH_REUSE=1 keeps a generated tree of the same N
+// (its changed file restored, the added one removed) instead of writing N files again.
+// BENCH_RUNS (default 5): runs per median.
 // Needs make, snakemake (apt-get install snakemake) and GNU time (/usr/bin/time) on the machine.
 // Writes status.md under BENCH_RESULTS (bench/paths.ts); work trees under BENCH_WORK.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repo, resultPath, workPath } from './paths.js';
 
 const pipeBin = join(repo, 'bin', 'pipe.js');
 const sizes = process.argv.slice(2).map(Number);
-const NS = sizes.length > 0 ? sizes : [1_000, 10_000, 100_000];
-const RUNS = 5;
+const NS = sizes.length > 0 ? sizes : [1_000, 10_000, 100_000, 1_000_000];
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES_PER_USER = 100;
+const SNAKEMAKE_MAX = Number(process.env.SNAKEMAKE_MAX ?? 100_000);
+const REUSE = process.env.BENCH_REUSE === '1';
 
-/** Wall time and CPU time (user + sys, from GNU time), in ms. CPU time is what a shared, loaded
- * machine distorts least: wall time also counts waiting for a core. */
+/**
+ * Wall time and CPU time (user + sys, from GNU time) in ms, peak RSS in MB. CPU time is what a
+ * shared, loaded machine distorts least: wall time also counts waiting for a core. Peak RSS is
+ * GNU time's maximum resident set of the process (pipe's worker threads are in it).
+ */
 interface Timing {
   wall: number;
   cpu: number;
+  rss: number;
 }
 
 function run(cwd: string, cmd: string, args: string[], okCodes = [0]): Timing {
   const t = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '__cpu %U %S', cmd, ...args], {
+  const r = spawnSync('/usr/bin/time', ['-f', '__cpu %U %S %M', cmd, ...args], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, CI: 'true' },
@@ -42,8 +53,12 @@ function run(cwd: string, cmd: string, args: string[], okCodes = [0]): Timing {
       `${cmd} ${args.join(' ')} in ${cwd} exited ${r.status}:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`,
     );
   }
-  const m = /__cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  return { wall, cpu: m === null ? NaN : (Number(m[1]) + Number(m[2])) * 1000 };
+  const m = /__cpu ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
+  return {
+    wall,
+    cpu: m === null ? NaN : (Number(m[1]) + Number(m[2])) * 1000,
+    rss: m === null ? NaN : Number(m[3]) / 1024,
+  };
 }
 
 function median(xs: number[]): number {
@@ -54,7 +69,11 @@ function median(xs: number[]): number {
 function timed(cwd: string, cmd: string, args: string[], okCodes: number[]): Timing {
   run(cwd, cmd, args, okCodes); // warm-up: page cache, and pipe's state cache settles
   const runs = Array.from({ length: RUNS }, () => run(cwd, cmd, args, okCodes));
-  return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
+  return {
+    wall: median(runs.map((r) => r.wall)),
+    cpu: median(runs.map((r) => r.cpu)),
+    rss: median(runs.map((r) => r.rss)),
+  };
 }
 
 const STAGE = (
@@ -65,28 +84,50 @@ const outs = JSON.parse(process.env.PIPE_OUTS);
 writeFileSync(outs['out/s${n}.txt'], ${prev === undefined ? "'s1\\n'" : `readFileSync('${prev}', 'utf8') + 's${n}\\n'`});
 `;
 
-function generate(n: number): string {
+/** An hour ago: outside pipe's racy window, and older than every tool's outputs. */
+const OLD = Date.now() / 1000 - 3600;
+
+function userOf(i: number): string {
+  return `user${String(Math.floor(i / FILES_PER_USER)).padStart(5, '0')}`;
+}
+
+function uploadPath(dir: string, i: number): string {
+  return join(
+    dir,
+    'uploads',
+    userOf(i),
+    `session${String(i % FILES_PER_USER).padStart(3, '0')}.json`,
+  );
+}
+
+function writeUpload(dir: string, i: number): void {
+  const keys = Array.from(
+    { length: 6 },
+    (_, k) =>
+      `{"key":${65 + ((i + k) % 26)},"down":${i * 10 + k * 97},"up":${i * 10 + k * 97 + 80}}`,
+  );
+  const file = uploadPath(dir, i);
+  writeFileSync(file, `{"user":"${userOf(i)}","session":${i},"keystrokes":[${keys.join(',')}]}\n`);
+  utimesSync(file, OLD, OLD);
+}
+
+/** The file the "added" case adds: a new session of the first user. */
+const addedPath = (dir: string): string => join(dir, 'uploads', 'user00000', 'session-new.json');
+
+function generate(n: number, snake: boolean): string {
   const dir = workPath(`status-${n}`);
+  const ready = join(dir, '.bench-ready');
+  if (REUSE && existsSync(ready)) {
+    writeUpload(dir, 0);
+    rmSync(addedPath(dir), { force: true });
+    return dir;
+  }
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'));
-  const old = Date.now() / 1000 - 3600; // an hour ago: outside the state cache's racy window
   for (let i = 0; i < n; i++) {
-    const user = `user${String(Math.floor(i / FILES_PER_USER)).padStart(5, '0')}`;
-    const file = join(
-      dir,
-      'uploads',
-      user,
-      `session${String(i % FILES_PER_USER).padStart(3, '0')}.json`,
-    );
-    if (i % FILES_PER_USER === 0) mkdirSync(join(dir, 'uploads', user), { recursive: true });
-    const keys = Array.from(
-      { length: 6 },
-      (_, k) =>
-        `{"key":${65 + ((i + k) % 26)},"down":${i * 10 + k * 97},"up":${i * 10 + k * 97 + 80}}`,
-    );
-    writeFileSync(file, `{"user":"${user}","session":${i},"keystrokes":[${keys.join(',')}]}\n`);
-    utimesSync(file, old, old);
+    if (i % FILES_PER_USER === 0) mkdirSync(join(dir, 'uploads', userOf(i)), { recursive: true });
+    writeUpload(dir, i);
   }
   mkdirSync(join(dir, 'stages'));
   const stages = [1, 2, 3, 4].map((k) => {
@@ -97,7 +138,7 @@ function generate(n: number): string {
     return `  s${k}:\n    cmd: stages/s${k}.mjs\n    deps: [${dep}]\n    outs: [out/s${k}.txt]\n`;
   });
   writeFileSync(join(dir, 'pipeline.yaml'), `stages:\n${stages.join('')}`);
-  for (let k = 1; k <= 4; k++) utimesSync(join(dir, 'stages', `s${k}.mjs`), old, old);
+  for (let k = 1; k <= 4; k++) utimesSync(join(dir, 'stages', `s${k}.mjs`), OLD, OLD);
   writeFileSync(
     join(dir, 'Makefile'),
     [
@@ -122,82 +163,116 @@ function generate(n: number): string {
       '',
     ].join('\n'),
   );
+  run(dir, 'node', [pipeBin, 'build']);
+  run(dir, 'make', ['-r']);
+  if (snake) run(dir, 'snakemake', ['-c1', '--quiet']);
+  writeFileSync(ready, '');
   return dir;
 }
+
+const CASES = ['no-op', 'changed', 'added'] as const;
+type Case = (typeof CASES)[number];
 
 interface Row {
   n: number;
   tool: string;
-  noop: Timing;
-  changed: Timing;
+  /** Undefined: not measured at this N (snakemake above SNAKEMAKE_MAX). */
+  at?: Record<Case, Timing>;
+}
+
+interface Tool {
+  tool: string;
+  cmd: string;
+  args: string[];
+  /** Exit codes meaning "answered": make -q exits 1 when something is out of date. */
+  fresh: number[];
+  stale: number[];
 }
 
 function measure(n: number): Row[] {
-  const dir = generate(n);
-  run(dir, 'node', [pipeBin, 'build']);
-  run(dir, 'make', ['-r']);
-  run(dir, 'snakemake', ['-c1', '--quiet']);
-  const tools: {
-    tool: string;
-    cmd: string;
-    args: string[];
-    noopCodes: number[];
-    changedCodes: number[];
-  }[] = [
-    {
-      tool: 'pipe status',
-      cmd: 'node',
-      args: [pipeBin, 'status'],
-      noopCodes: [0],
-      changedCodes: [0],
-    },
-    { tool: 'make -r -q', cmd: 'make', args: ['-r', '-q'], noopCodes: [0], changedCodes: [1] },
+  const snake = n <= SNAKEMAKE_MAX;
+  const dir = generate(n, snake);
+  const tools: Tool[] = [
+    { tool: 'pipe status', cmd: 'node', args: [pipeBin, 'status'], fresh: [0], stale: [0] },
+    { tool: 'make -r -q', cmd: 'make', args: ['-r', '-q'], fresh: [0], stale: [1] },
     {
       tool: 'snakemake -n',
       cmd: 'snakemake',
       args: ['-n', '-c1', '--quiet'],
-      noopCodes: [0],
-      changedCodes: [0],
+      fresh: [0],
+      stale: [0],
     },
   ];
-  const noop = tools.map((t) => timed(dir, t.cmd, t.args, t.noopCodes));
-  // One upload's content changes (and, as any edit does, its mtime).
-  writeFileSync(
-    join(dir, 'uploads', 'user00000', 'session000.json'),
-    '{"user":"user00000","session":0,"keystrokes":[]}\n',
+  const measured = tools.filter((t) => snake || t.tool !== 'snakemake -n');
+  const at = new Map<string, Record<Case, Timing>>(
+    measured.map((t) => [t.tool, {} as Record<Case, Timing>]),
   );
-  const changed = tools.map((t) => timed(dir, t.cmd, t.args, t.changedCodes));
-  return tools.map((t, i) => ({ n, tool: t.tool, noop: noop[i]!, changed: changed[i]! }));
+  const each = (c: Case, codes: (t: Tool) => number[]): void => {
+    for (const t of measured) at.get(t.tool)![c] = timed(dir, t.cmd, t.args, codes(t));
+  };
+  each('no-op', (t) => t.fresh);
+  // One upload's content changes (and, as any edit does, its mtime).
+  writeFileSync(uploadPath(dir, 0), '{"user":"user00000","session":0,"keystrokes":[]}\n');
+  each('changed', (t) => t.stale);
+  // Put back as built (content and mtime); then one new upload arrives.
+  writeUpload(dir, 0);
+  writeFileSync(addedPath(dir), '{"user":"user00000","session":-1,"keystrokes":[]}\n');
+  each('added', (t) => t.stale);
+  writeUpload(dir, 0);
+  rmSync(addedPath(dir));
+  return tools.map((t) => ({ n, tool: t.tool, at: at.get(t.tool) }));
 }
 
 const rows = NS.flatMap((n) => {
   process.stderr.write(`measuring N = ${n}...\n`);
   return measure(n);
 });
-const fmt = (ms: number): string => (ms / 1000).toFixed(3);
-const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+const sec = (ms: number): string => (ms / 1000).toFixed(3);
+/** '–' when the peer did not run, or took 0 s (GNU time counts CPU in 10 ms steps). */
+const ratio = (a: number, b: number | undefined): string =>
+  b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}x`;
 const os = await import('node:os');
 const lines = [
   `# pipe status vs make -r -q vs snakemake -n`,
   '',
-  `N small files in uploads/ feed a 4-stage chain. Median of ${RUNS} runs after one warm-up, in seconds: ` +
-    'wall-clock time, and CPU time (user + sys from GNU time), which a shared, loaded machine distorts least.',
-  `Generated by \`node --import tsx bench/status-vs-make.ts\` on ${new Date().toISOString().slice(0, 10)}, ` +
-    `${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the end (other jobs were running).`,
+  `N small files in uploads/ feed a 4-stage chain. Median of ${RUNS} runs after one warm-up: ` +
+    'wall-clock seconds; CPU seconds (user + sys from GNU time), which a shared, loaded machine ' +
+    "distorts least; peak RSS in MB (GNU time; pipe's worker threads included). Cases: no-op; " +
+    'one upload changed; one upload added (the changed one put back).',
+  `Generated by \`npm run bench:status\` (bench/status-vs-make.ts) on ${new Date().toISOString().slice(0, 10)}, ` +
+    `${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)} at the end (other jobs were running). ` +
+    `snakemake is not run above ${SNAKEMAKE_MAX.toLocaleString('en')} inputs (minutes per dry run).`,
   '',
-  '| N | tool | no-op wall | no-op CPU | changed wall | changed CPU | no-op wall vs make / snakemake | changed wall vs make / snakemake |',
-  '|---:|---|---:|---:|---:|---:|---:|---:|',
+  '| N | tool | no-op wall | CPU | RSS | changed wall | CPU | RSS | added wall | CPU | RSS |',
+  '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
+for (const r of rows) {
+  const cells = CASES.flatMap((c) =>
+    r.at === undefined
+      ? ['–', '–', '–']
+      : [sec(r.at[c].wall), sec(r.at[c].cpu), r.at[c].rss.toFixed(0)],
+  );
+  lines.push(`| ${r.n.toLocaleString('en')} | ${r.tool} | ${cells.join(' | ')} |`);
+}
+lines.push(
+  '',
+  'Ratios, pipe status over each peer in the same run (below 1 is faster than the peer):',
+  '',
+  '| N | no-op wall vs make | CPU vs make | RSS vs make | changed wall vs make / snakemake | added wall vs make / snakemake | no-op wall vs snakemake |',
+  '|---:|---:|---:|---:|---:|---:|---:|',
+);
 for (const n of NS) {
-  const of = (tool: string): Row => rows.find((r) => r.n === n && r.tool === tool)!;
-  const make = of('make -r -q');
+  const of = (tool: string) => rows.find((r) => r.n === n && r.tool === tool)?.at;
+  const pipe = of('pipe status')!;
+  const make = of('make -r -q')!;
   const snake = of('snakemake -n');
-  for (const r of rows.filter((x) => x.n === n)) {
-    lines.push(
-      `| ${n.toLocaleString('en')} | ${r.tool} | ${fmt(r.noop.wall)} | ${fmt(r.noop.cpu)} | ${fmt(r.changed.wall)} | ${fmt(r.changed.cpu)} | ` +
-        `${ratio(r.noop.wall, make.noop.wall)} / ${ratio(r.noop.wall, snake.noop.wall)} | ${ratio(r.changed.wall, make.changed.wall)} / ${ratio(r.changed.wall, snake.changed.wall)} |`,
-    );
-  }
+  lines.push(
+    `| ${n.toLocaleString('en')} | ${ratio(pipe['no-op'].wall, make['no-op'].wall)} | ` +
+      `${ratio(pipe['no-op'].cpu, make['no-op'].cpu)} | ${ratio(pipe['no-op'].rss, make['no-op'].rss)} | ` +
+      `${ratio(pipe.changed.wall, make.changed.wall)} / ${ratio(pipe.changed.wall, snake?.changed.wall)} | ` +
+      `${ratio(pipe.added.wall, make.added.wall)} / ${ratio(pipe.added.wall, snake?.added.wall)} | ` +
+      `${ratio(pipe['no-op'].wall, snake?.['no-op'].wall)} |`,
+  );
 }
 writeFileSync(resultPath('status.md'), `${lines.join('\n')}\n`);
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -88,11 +88,13 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
     const added = manifests().filter((m) => !before.includes(m));
     expect(added).toHaveLength(1);
     // The stored list holds the edited file's new content hash (sha256 of "3\n", computed here).
-    const rows = (
-      JSON.parse(readFileSync(ws.path(`.pipe/manifests/${added[0]!}`), 'utf8')) as {
-        files: { path: string; sha256: string }[];
-      }
-    ).files;
+    // The store holds the manifest's text, `<path>\t<sha256>\t<size>\n` per file, named by its hash.
+    const text = readFileSync(ws.path(`.pipe/manifests/${added[0]!}`), 'utf8');
+    expect(`${createHash('sha256').update(text).digest('hex')}.txt`).toBe(added[0]);
+    const rows = text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => ({ path: l.split('\t')[0]!, sha256: l.split('\t')[1]! }));
     expect(rows).toHaveLength(N);
     expect(rows.find((r) => r.path === 'f00007.txt')!.sha256).toBe(
       createHash('sha256').update('3\n').digest('hex'),

@@ -8,6 +8,8 @@ import { ExitCode } from '../util/exit-codes.js';
 import { newHashStats, type HashStats } from '../observe/types.js';
 import { readLock, type LockFile } from './lockfile.js';
 import { loadManifest } from '../observe/manifest-store.js';
+import { storedManifestDiff } from '../observe/manifest-diff.js';
+import type { Sha256Hex } from '../util/sha256.js';
 import type { ObserveContext } from './observe-stage.js';
 import { ObservationMemo } from '../observe/memo.js';
 import type { ManifestLookup } from './plan.js';
@@ -65,7 +67,13 @@ export async function loadBuildState(
     offline: options.offline ?? false,
     locked: (stage, dep) => lock.value.stages[stage]?.deps[dep],
   };
-  const manifests: ManifestLookup = (sha, base) => loadManifest(root, sha, base);
+  const manifests: ManifestLookup = Object.assign(
+    (sha: Sha256Hex, base: string) => loadManifest(root, sha, base),
+    {
+      diff: (from: Sha256Hex, to: Sha256Hex, base: string) =>
+        storedManifestDiff(root, from, to, base),
+    },
+  );
   return {
     ok: true,
     value: {

@@ -6,6 +6,7 @@
 // thousands of files (they come from the state cache, but listing them still costs stats).
 import type { Fingerprint } from './fingerprint.js';
 import type { FileHash, PathHash } from '../observe/types.js';
+import type { FileChange } from '../observe/manifest-diff.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { LockEntry, LockedPath } from './lockfile.js';
 import type { SourceSeen } from './source-deps.js';
@@ -68,8 +69,13 @@ export interface Observed {
   readonly sources?: Readonly<Record<string, SourceSeen>>;
 }
 
-/** Looks up the stored per-file list of a folder/glob manifest (see manifest-store.ts). */
-export type ManifestLookup = (sha: Sha256Hex, base: string) => readonly FileHash[] | undefined;
+/**
+ * Looks up the stored per-file list of a folder/glob manifest (see manifest-store.ts); `diff`,
+ * when given, compares two stored manifests without making the lists (manifest-diff.ts).
+ */
+export type ManifestLookup = ((sha: Sha256Hex, base: string) => readonly FileHash[] | undefined) & {
+  readonly diff?: (from: Sha256Hex, to: Sha256Hex, base: string) => FileChange[] | undefined;
+};
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
@@ -140,8 +146,6 @@ function depReasons(
   return files.map((f) => ({ kind: `dep-${f.change}` as const, path, file: f.file }));
 }
 
-type FileChange = { change: 'added' | 'modified' | 'deleted'; file: string };
-
 /** File-level differences of a folder/glob against its stored manifest; [] when unknown. */
 function changedFiles(
   was: LockedPath,
@@ -149,6 +153,8 @@ function changedFiles(
   manifests: ManifestLookup,
 ): FileChange[] {
   if (is.kind === 'file' || was.files === undefined) return [];
+  const stored = manifests.diff?.(was.sha256, is.sha256, is.kind === 'glob' ? '' : is.path);
+  if (stored !== undefined) return [...stored].sort((a, b) => (a.file < b.file ? -1 : 1));
   const old = manifests(was.sha256, is.kind === 'glob' ? '' : is.path);
   if (old === undefined) return [];
   // Both lists are sorted by path (listings and manifests are): one merge pass, no map of

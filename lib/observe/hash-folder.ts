@@ -119,7 +119,7 @@ export async function hashBigFolder(
 /**
  * The folder as its entry recorded it. Its file list is not needed to judge freshness, so it is
  * made only when read (a stage that ran records its deps' manifests, push lists files): from the
- * manifest store, checked against the hash, or else by walking the folder again.
+ * manifest store (checked against the hash), or else by walking the folder again.
  */
 export function storedFolder(
   workspace: string,
@@ -133,10 +133,8 @@ export function storedFolder(
     sha256: known.sha256,
     size: known.size,
     get files(): readonly FileHash[] {
-      const listed = loadManifest(workspace, known.sha256, rel);
-      return listed !== undefined && manifestHash(listed, rel) === known.sha256
-        ? listed
-        : hashFolderSync(workspace, rel, cache);
+      // loadManifest checks the list against its hash.
+      return loadManifest(workspace, known.sha256, rel) ?? hashFolderSync(workspace, rel, cache);
     },
   };
   stored.add(h);

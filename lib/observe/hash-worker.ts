@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { stampsDigest } from './folder-stamps.js';
-import { listFolder } from './hash.js';
+import { listFolder, walkFolder } from './hash.js';
 import { STAMP_FIELDS } from './types.js';
 
 export type Request =
@@ -56,22 +56,47 @@ export interface StampBatch {
 }
 
 function stampBatch(workspace: string, rels: readonly string[]): StampBatch {
-  const stamps = new Float64Array(rels.length * STAMP_FIELDS);
-  const digest = createHash('sha256');
-  let lines = '';
-  let newestMtimeMs = -Infinity;
-  for (let i = 0; i < rels.length; i++) {
-    // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
-    const st = statSync(`${workspace}/${rels[i]!}`);
-    const at = STAMP_FIELDS * i;
-    stamps[at] = st.size;
-    stamps[at + 1] = st.mtimeMs;
-    stamps[at + 2] = st.ino;
-    stamps[at + 3] = st.dev;
-    if (st.mtimeMs > newestMtimeMs) newestMtimeMs = st.mtimeMs;
-    lines += `${rels[i]!}\t${st.size}\t${st.mtimeMs}\t${st.ino}\n`;
+  const stamps = new StampLines(workspace, rels.length);
+  for (const rel of rels) stamps.add(rel);
+  return stamps.done();
+}
+
+/** One batch's stamps and the lines its digest is taken over, file by file. */
+class StampLines {
+  readonly #workspace: string;
+  readonly #stamps: Float64Array;
+  #count = 0;
+  #lines = '';
+  #newestMtimeMs = -Infinity;
+
+  constructor(workspace: string, capacity: number) {
+    this.#workspace = workspace;
+    this.#stamps = new Float64Array(capacity * STAMP_FIELDS);
   }
-  return { stamps, digest: digest.update(lines).digest('hex'), newestMtimeMs };
+
+  get full(): boolean {
+    return this.#count * STAMP_FIELDS === this.#stamps.length;
+  }
+
+  add(rel: string): void {
+    // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
+    const st = statSync(`${this.#workspace}/${rel}`);
+    const at = STAMP_FIELDS * this.#count++;
+    this.#stamps[at] = st.size;
+    this.#stamps[at + 1] = st.mtimeMs;
+    this.#stamps[at + 2] = st.ino;
+    this.#stamps[at + 3] = st.dev;
+    if (st.mtimeMs > this.#newestMtimeMs) this.#newestMtimeMs = st.mtimeMs;
+    this.#lines += `${rel}\t${st.size}\t${st.mtimeMs}\t${st.ino}\n`;
+  }
+
+  done(): StampBatch {
+    return {
+      stamps: this.#stamps.subarray(0, this.#count * STAMP_FIELDS),
+      digest: createHash('sha256').update(this.#lines).digest('hex'),
+      newestMtimeMs: this.#newestMtimeMs,
+    };
+  }
 }
 
 export interface FolderDigest {
@@ -83,16 +108,29 @@ export interface FolderDigest {
   readonly changed?: { readonly rels: readonly string[]; readonly batches: readonly StampBatch[] };
 }
 
+/**
+ * Walks, stats and digests in one pass, each file as the walk finds it (hash.ts walkFolder, in
+ * sorted order), so no sorted copy of the listing is made and a batch's lines are dropped once
+ * digested.
+ */
 function digestFolder(
   workspace: string,
   rel: string,
   batch: number,
   expected: string,
 ): FolderDigest {
-  const rels = listFolder(workspace, rel);
+  const rels: string[] = [];
   const batches: StampBatch[] = [];
-  for (let start = 0; start < rels.length; start += batch)
-    batches.push(stampBatch(workspace, rels.slice(start, start + batch)));
+  let open = new StampLines(workspace, batch);
+  walkFolder(workspace, rel, (path) => {
+    rels.push(path);
+    open.add(path);
+    if (open.full) {
+      batches.push(open.done());
+      open = new StampLines(workspace, batch);
+    }
+  });
+  if (rels.length % batch !== 0) batches.push(open.done());
   const stamps = stampsDigest(
     rels.length,
     batches.map((b) => b.digest),

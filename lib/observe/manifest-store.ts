@@ -1,13 +1,20 @@
-// `.pipe/manifests/<sha>.json`: the per-file list behind a folder's or glob's manifest hash.
+// `.pipe/manifests/<sha>.txt`: the per-file list behind a folder's or glob's manifest hash.
 // The lock file keeps only the hash (so it stays small and diffs well); this store lets
 // `pipe status` name the file inside a folder that changed, and `pipe push` list the files.
 // Content-addressed: a manifest is written once under its own hash and never changed, so two
 // builds can write the same one without harm. Missing manifests (fresh clone) are not an error:
 // callers fall back to naming the folder.
+//
+// The file is the manifest's own text, the bytes the hash is taken over (hash.ts manifestChunks:
+// `<path relative to base>\t<sha256>\t<size>\n` per file, sorted). WHY: at 100,000 files the JSON
+// rows this store used to hold cost more to parse than the whole no-op status, and were trusted
+// unchecked; the text is checked by hashing it (~10 ms per 10 MB) and read line by line. Lists
+// stored as `<sha>.json` (`{"version":1,"files":[...]}`, before) are still read, and checked too.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { manifestHash } from './hash.js';
+import { manifestChunks, manifestHash } from './hash.js';
 import type { FileHash } from './types.js';
 import type { Sha256Hex } from '../util/sha256.js';
 
@@ -19,8 +26,8 @@ export interface Manifest {
   readonly files: readonly FileHash[];
 }
 
-function manifestPath(workspace: string, sha: Sha256Hex): string {
-  return join(workspace, MANIFEST_DIR, `${sha}.json`);
+function manifestPath(workspace: string, sha: Sha256Hex, ext: 'txt' | 'json' = 'txt'): string {
+  return join(workspace, MANIFEST_DIR, `${sha}.${ext}`);
 }
 
 /** Stores `files` (workspace-relative) under their manifest hash, unless already stored. */
@@ -29,36 +36,78 @@ export async function saveManifest(
   base: string,
   files: readonly FileHash[],
 ): Promise<Sha256Hex> {
-  const sha = manifestHash(files, base);
+  const chunks: string[] = [];
+  const hash = createHash('sha256');
+  manifestChunks(files, base, (chunk) => {
+    chunks.push(chunk);
+    hash.update(chunk);
+  });
+  const sha = hash.digest('hex') as Sha256Hex;
   const path = manifestPath(workspace, sha);
-  if (existsSync(path)) return sha;
-  const prefix = base === '' ? '' : `${base}/`;
-  const rows = files
-    .map((f) => ({ path: f.path.slice(prefix.length), sha256: f.sha256, size: f.size }))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  await writeFileAtomic(path, `${JSON.stringify({ version: 1, files: rows })}\n`);
+  if (!existsSync(path)) await writeFileAtomic(path, chunks.join(''));
   return sha;
 }
 
 /**
- * The files of a stored manifest, made workspace-relative again by prefixing `base`, sorted by
- * path; undefined when it is not stored or unreadable. Not re-hashed: it only serves to name
- * changed files in messages, and verifying 100,000 rows would cost more than the status itself.
+ * The files of a stored manifest, made workspace-relative again by prefixing `base`, in its line
+ * order (path order, unless a path continues another with a character below the tab); undefined when it is not stored, unreadable or does not hash to `sha`.
  */
 export function loadManifest(
   workspace: string,
   sha: Sha256Hex,
   base: string,
 ): FileHash[] | undefined {
+  const prefix = base === '' ? '' : `${base}/`;
+  if (!existsSync(manifestPath(workspace, sha))) return loadJsonManifest(workspace, sha, base);
+  const bytes = readStoredManifest(workspace, sha);
+  return bytes === undefined ? undefined : parseManifest(bytes.toString('utf8'), prefix);
+}
+
+/** The text of stored manifest `sha`; undefined when it is not stored, unreadable or not its hash. */
+export function readStoredManifest(workspace: string, sha: Sha256Hex): Buffer | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(manifestPath(workspace, sha));
+  } catch {
+    return undefined;
+  }
+  return createHash('sha256').update(bytes).digest('hex') === sha ? bytes : undefined;
+}
+
+/** Lines `<path>\t<sha256>\t<size>\n` to files, `prefix` put before each path. */
+function parseManifest(text: string, prefix: string): FileHash[] | undefined {
+  const files: FileHash[] = [];
+  for (let pos = 0; pos < text.length; ) {
+    const tab = text.indexOf('\t', pos);
+    const end = text.indexOf('\n', tab);
+    // `path \t 64 hex \t size`: a line any shorter or without both tabs is not ours.
+    if (tab === -1 || end === -1 || text.charCodeAt(tab + 65) !== TAB) return undefined;
+    files.push({
+      path: prefix + text.slice(pos, tab),
+      sha256: text.slice(tab + 1, tab + 65) as Sha256Hex,
+      size: Number(text.slice(tab + 66, end)),
+    });
+    pos = end + 1;
+  }
+  return files;
+}
+
+const TAB = 9;
+
+/** A list stored by an earlier pipe as JSON rows, if it hashes to `sha`. */
+function loadJsonManifest(workspace: string, sha: Sha256Hex, base: string): FileHash[] | undefined {
   let rows: { path: string; sha256: Sha256Hex; size: number }[];
   try {
     rows = (
-      JSON.parse(readFileSync(manifestPath(workspace, sha), 'utf8')) as { files: typeof rows }
+      JSON.parse(readFileSync(manifestPath(workspace, sha, 'json'), 'utf8')) as {
+        files: typeof rows;
+      }
     ).files;
   } catch {
     return undefined;
   }
   if (!Array.isArray(rows)) return undefined;
   const prefix = base === '' ? '' : `${base}/`;
-  return rows.map((r) => ({ path: prefix + r.path, sha256: r.sha256, size: r.size }));
+  const files = rows.map((r) => ({ path: prefix + r.path, sha256: r.sha256, size: r.size }));
+  return manifestHash(files, base) === sha ? files : undefined;
 }

@@ -9,14 +9,14 @@
 // when only the `.ts` exists). A scanner in pipe that missed a file would leave its stage fresh
 // after that file's edit, and this test would name the file.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from './helpers/run-stage.js';
+import { copyRepoPipeline } from './helpers/repo-copy.js';
 
 const BIN = join(REPO, 'bin/pipe.js');
 const STAGES = ['download', 'clean', 'keypairs', 'features', 'report'] as const;
@@ -102,20 +102,7 @@ const UPSTREAM: Record<(typeof STAGES)[number], readonly string[]> = {
 };
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'pipe-codedeps-'));
-  for (const path of [
-    'pipeline.yaml',
-    'params.yaml',
-    'package.json',
-    'config',
-    'stages',
-    'samples',
-    'lib',
-  ]) {
-    cpSync(join(REPO, path), join(root, path), { recursive: true });
-  }
-  rmSync(join(root, 'config/.env.local'), { force: true });
-  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  root = copyRepoPipeline('pipe-codedeps-');
   const built = pipe('build', '--no-remote-cache');
   expect(built.status, `${built.stderr}\n${built.stdout.slice(-3000)}`).toBe(0);
 }, 240_000);

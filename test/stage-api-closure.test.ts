@@ -8,11 +8,11 @@
 // an edit from `pipe status --json`. The allowed list is written out by hand from what the stage
 // API exports (lib/stage-api/index.ts) and what those modules import, not computed by pipe.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from './helpers/run-stage.js';
+import { copyRepoPipeline } from './helpers/repo-copy.js';
 
 const BIN = join(REPO, 'bin/pipe.js');
 const STAGES = ['download', 'clean', 'keypairs', 'features', 'report'] as const;
@@ -48,20 +48,7 @@ type Lock = {
 };
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'pipe-closure-'));
-  for (const path of [
-    'pipeline.yaml',
-    'params.yaml',
-    'package.json',
-    'config',
-    'stages',
-    'samples',
-    'lib',
-  ]) {
-    cpSync(join(REPO, path), join(root, path), { recursive: true });
-  }
-  rmSync(join(root, 'config/.env.local'), { force: true });
-  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  root = copyRepoPipeline('pipe-closure-');
   const built = pipe('build', '--no-remote-cache');
   expect(built.status, `${built.stderr}\n${built.stdout.slice(-3000)}`).toBe(0);
 }, 240_000);

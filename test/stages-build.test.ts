@@ -2,19 +2,11 @@
 // params.yaml, config/, stages/, samples/, lib/), through the real built CLI: the default build
 // runs offline on the committed samples, and a second build runs nothing.
 import { spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from './helpers/run-stage.js';
+import { copyRepoPipeline } from './helpers/repo-copy.js';
 
 const BIN = join(REPO, 'bin/pipe.js');
 
@@ -43,20 +35,7 @@ function build(..._extra: string[]): {
 }
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'pipe-clone-'));
-  for (const path of [
-    'pipeline.yaml',
-    'params.yaml',
-    'package.json',
-    'config',
-    'stages',
-    'samples',
-    'lib',
-  ]) {
-    cpSync(join(REPO, path), join(root, path), { recursive: true });
-  }
-  rmSync(join(root, 'config/.env.local'), { force: true });
-  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  root = copyRepoPipeline('pipe-clone-');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -1,0 +1,26 @@
+// A temp copy of this repo's keystroke pipeline (pipeline.yaml, params, config, stages, samples and
+// lib, node_modules linked), for tests that build the real pipeline and then edit files in it
+// without touching the checkout. config/.env.local is dropped so a developer's overrides never leak.
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO } from './run-stage.js';
+
+const COPIED = [
+  'pipeline.yaml',
+  'params.yaml',
+  'package.json',
+  'config',
+  'stages',
+  'samples',
+  'lib',
+];
+
+/** Makes the copy in a new temp folder named after `prefix`; the caller removes it. */
+export function copyRepoPipeline(prefix: string): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  for (const path of COPIED) cpSync(join(REPO, path), join(root, path), { recursive: true });
+  rmSync(join(root, 'config/.env.local'), { force: true });
+  symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));
+  return root;
+}

@@ -24,6 +24,7 @@ const ALLOWED_LIB = [
   'lib/stage-api/lock-fingerprints.ts', // readLockFingerprints (reads the lock as documented JSON)
   'lib/stage-api/published-version.ts', // compareWithPrevious (asks PIPE_CLI)
   'lib/pipeline/config.ts', // Config
+  'lib/pipeline/lock-format.ts', // the lock's documented shape, checked by readLockFingerprints
   'lib/remote/store-url.ts', // parseStoreUrl, describeStoreUrlError (re-exported from util)
   'lib/util/store-url.ts', // the one store-URL parser, also read by build and pipeline
   'lib/remote/remote-path.ts', // the key-prefix and version-ID rules store-url and the diff use

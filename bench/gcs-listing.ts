@@ -17,32 +17,15 @@ import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { DEFAULT_CONCURRENCY, listGcsPrefix } from '../lib/observe/gcs-listing.js';
 import { startGcsServer } from '../test/gcs-server/index.js';
+import { SESSIONS_PER_USER, uploadNames } from './upload-names.js';
 
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 241_605);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '4,8,16,32,64').split(',').map(Number);
-const SESSIONS_PER_USER = 15;
 const BUCKET = 'bench-uploads';
 const URL_ = `gs://${BUCKET}/uploads`;
 const REPO = new URL('..', import.meta.url).pathname;
-
-/** Deterministic session ids shaped like the web app's (8-4-4-12 hex). */
-function uploadNames(count: number): string[] {
-  let x = 12345;
-  const hex = (digits: number) => {
-    let out = '';
-    for (let i = 0; i < digits; i++) {
-      x = (x * 1103515245 + 12345) >>> 0;
-      out += (x >>> 28).toString(16);
-    }
-    return out;
-  };
-  return Array.from({ length: count }, (_, k) => {
-    const user = `user-${String(Math.floor(k / SESSIONS_PER_USER) + 1).padStart(5, '0')}`;
-    return `uploads/${user}/${hex(8)}-${hex(4)}-${hex(4)}-${hex(12)}.session.json`;
-  });
-}
 
 /** user + system CPU milliseconds a process has used, from /proc/<pid>/stat (clock ticks of 10 ms). */
 function cpuMsOf(pid: number): number {

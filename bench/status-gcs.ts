@@ -13,6 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { startGcsServer } from '../test/gcs-server/index.js';
+import { uploadNames } from './upload-names.js';
 
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 241_605);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 10);
@@ -20,23 +21,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BUCKET = 'bench-uploads';
 const REPO = new URL('..', import.meta.url).pathname;
 const PIPE = join(REPO, 'bin/pipe.js');
-
-/** Deterministic web-app-like names (as bench/gcs-listing.ts makes them), 15 sessions a user. */
-function uploadNames(count: number): string[] {
-  let x = 12345;
-  const hex = (digits: number) => {
-    let out = '';
-    for (let i = 0; i < digits; i++) {
-      x = (x * 1103515245 + 12345) >>> 0;
-      out += (x >>> 28).toString(16);
-    }
-    return out;
-  };
-  return Array.from({ length: count }, (_, k) => {
-    const user = `user-${String(Math.floor(k / 15) + 1).padStart(5, '0')}`;
-    return `uploads/${user}/${hex(8)}-${hex(4)}-${hex(4)}-${hex(12)}.session.json`;
-  });
-}
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

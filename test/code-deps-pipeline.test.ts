@@ -8,29 +8,19 @@
 // syntax tree for `new URL('<literal>', ...)`, following relative specifiers (`.js` -> `.ts`
 // when only the `.ts` exists). A scanner in pipe that missed a file would leave its stage fresh
 // after that file's edit, and this test would name the file.
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from './helpers/run-stage.js';
-import { copyRepoPipeline } from './helpers/repo-copy.js';
+import { copyRepoPipeline, runPipeIn } from './helpers/repo-copy.js';
 
-const BIN = join(REPO, 'bin/pipe.js');
 const STAGES = ['download', 'clean', 'keypairs', 'features', 'report'] as const;
 
 let root: string;
 
-function pipe(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('node', [BIN, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, CI: 'true' },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const pipe = (...args: string[]) => runPipeIn(root, ...args);
 
 type Reason = { kind: string; path?: string; stage?: string };
 

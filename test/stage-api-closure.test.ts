@@ -7,14 +7,11 @@
 // the closures are read from the lock it writes (`cmd`, docs/lock-file.md), and staleness after
 // an edit from `pipe status --json`. The allowed list is written out by hand from what the stage
 // API exports (lib/stage-api/index.ts) and what those modules import, not computed by pipe.
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from './helpers/run-stage.js';
-import { copyRepoPipeline } from './helpers/repo-copy.js';
+import { copyRepoPipeline, runPipeIn } from './helpers/repo-copy.js';
 
-const BIN = join(REPO, 'bin/pipe.js');
 const STAGES = ['download', 'clean', 'keypairs', 'features', 'report'] as const;
 
 /** The lib/ files a stage may reach, each for a reason a stage needs it. */
@@ -35,14 +32,7 @@ const ALLOWED_LIB = [
 
 let root: string;
 
-function pipe(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('node', [BIN, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, CI: 'true' },
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const pipe = (...args: string[]) => runPipeIn(root, ...args);
 
 type Lock = {
   stages: Record<string, { cmd: Record<string, string>; packages?: Record<string, unknown> }>;

@@ -10,13 +10,13 @@
 // listing (this process) and of the fixture server (from /proc): on a shared 2-core machine the
 // wall time follows the load, so the load average is recorded too. Every listing is checked,
 // after its timing, to hold exactly the names created, in order.
-// Writes bench/results/gcs-listing.md.
+// Writes BENCH_RESULTS (default bench/results/)/gcs-listing.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { DEFAULT_CONCURRENCY, listGcsPrefix } from '../lib/observe/gcs-listing.js';
 import { startGcsServer } from '../test/gcs-server/index.js';
+import { resultPath } from './paths.js';
 import { SESSIONS_PER_USER, uploadNames } from './upload-names.js';
 
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 241_605);
@@ -25,7 +25,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '4,8,16,32,64').split(',').map(Number);
 const BUCKET = 'bench-uploads';
 const URL_ = `gs://${BUCKET}/uploads`;
-const REPO = new URL('..', import.meta.url).pathname;
 
 /** user + system CPU milliseconds a process has used, from /proc/<pid>/stat (clock ticks of 10 ms). */
 function cpuMsOf(pid: number): number {
@@ -151,7 +150,7 @@ ${rows.join('\n')}
 ${row(`listGcsPrefix, concurrency ${DEFAULT_CONCURRENCY}, answers gzipped (as GCS sends them when asked)`, gzipped)}
 ${row('peer: getFiles({ autoPaginate: true }), sequential pages, full resources', peer)}
 `;
-  writeFileSync(join(REPO, 'bench', 'results', 'gcs-listing.md'), text);
+  writeFileSync(resultPath('gcs-listing.md'), text);
   process.stdout.write(text);
 } finally {
   await server.stop();

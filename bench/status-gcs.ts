@@ -6,13 +6,14 @@
 // `pipe status` runs BENCH_ROUNDS times as a no-op and BENCH_ROUNDS times after one new object is
 // uploaded through the client (each round a fresh name; the output must name it). Wall times are medians of the real
 // CLI as a child process; the load average is recorded (the machine is shared).
-// Writes bench/results/status-gcs.md.
+// Writes BENCH_RESULTS (default bench/results/)/status-gcs.md.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { startGcsServer } from '../test/gcs-server/index.js';
+import { resultPath } from './paths.js';
 import { uploadNames } from './upload-names.js';
 
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 241_605);
@@ -95,7 +96,7 @@ try {
     `| one new object (named in the output) | ${s(median(changed))} s | ${changed.map(s).join(', ')} | |`,
     '',
   ].join('\n');
-  writeFileSync(join(REPO, 'bench/results/status-gcs.md'), table);
+  writeFileSync(resultPath('status-gcs.md'), table);
   process.stdout.write(`${table}\n`);
 } finally {
   await server.stop();

@@ -1,6 +1,24 @@
 // The stage side of docs/stage-contract.md: reads the PIPE_* variables the runner sets into a
 // typed object, so stage scripts never parse the environment themselves.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+/** One dep's files that changed since the stage's last successful run (workspace-relative, sorted). */
+export interface DepChanges {
+  readonly added: readonly string[];
+  readonly modified: readonly string[];
+  readonly deleted: readonly string[];
+}
+
+/**
+ * An incremental run (docs/stage-contract.md, "Incremental stages"): only the files of these deps
+ * changed since the last successful run (code, params, env and declaration are the same), and each
+ * temp out path already holds that run's outputs to update. Replace files there (write a new file,
+ * rename it over, or delete); never write into one: they are hard links to the current outputs.
+ */
+export interface IncrementalRun {
+  /** Every declared dep (as written) -> its changed files; a dep with no change lists none. */
+  readonly deps: Readonly<Record<string, DepChanges>>;
+}
 
 export interface StageContext {
   readonly workspace: string;
@@ -8,6 +26,8 @@ export interface StageContext {
   readonly deps: readonly string[];
   readonly outs: Readonly<Record<string, string>>;
   readonly params: Readonly<Record<string, unknown>>;
+  /** Set when the runner runs an `incremental: true` stage incrementally; null for a full run. */
+  readonly incremental: IncrementalRun | null;
   /** The temporary absolute path to write the declared out `declared` to. */
   out(declared: string): string;
   /** The value of a declared param; throws if the stage did not declare it. */
@@ -29,12 +49,18 @@ export function stageContext(env: NodeJS.ProcessEnv = process.env): StageContext
   const outs = jsonVar<Record<string, string>>(env, 'PIPE_OUTS', {});
   const params = jsonVar<Record<string, unknown>>(env, 'PIPE_PARAMS', {});
   const metricsFile = env.PIPE_METRICS_FILE;
+  const incrementalFile = env.PIPE_INCREMENTAL;
+  const incremental =
+    incrementalFile === undefined || incrementalFile === ''
+      ? null
+      : (JSON.parse(readFileSync(incrementalFile, 'utf8')) as IncrementalRun);
   return {
     workspace,
     stage,
     deps,
     outs,
     params,
+    incremental,
     out(declared) {
       const path = outs[declared];
       if (path === undefined) {

@@ -8,6 +8,10 @@ export {
   stageContext,
   /** What stageContext returns: temp out paths, declared params, writeMetrics. */
   type StageContext,
+  /** An incremental run: each dep's added, modified and deleted files; outs hold the last run's. */
+  type IncrementalRun,
+  /** One dep's changed files, workspace-relative and sorted. */
+  type DepChanges,
 } from './context.js';
 export {
   /** Configuration layers: flag > environment > config/.env.local > config/.env.base. */

@@ -74,7 +74,7 @@ describe('a command line as cmd', () => {
     ws.write('train.py', `${TRAIN_PY}# a comment changes no output, but the code changed\n`);
     const status = await ws.pipe('status');
     expect(status.stdout).toBe(
-      'train: stale\n  dep modified: train.py\nshout: stale\n  upstream stale: train\n2 of 2 stages stale; run `pipe build`\n',
+      'train: stale\n  dep modified: train.py\nshout: stale\n  upstream stale: train\n2 of 2 stages stale; run `npx pipe build`\n',
     );
     const rebuilt = await ws.pipe('build');
     expect(rebuilt.stdout).toContain('train: running (dep modified: train.py)\n');
@@ -85,7 +85,7 @@ describe('a command line as cmd', () => {
     // Only the a's upper-cased now: the command text is part of the stage's definition.
     ws.write('pipeline.yaml', PIPELINE.replace('tr a-z A-Z', 'tr a A'));
     expect((await ws.pipe('status')).stdout).toBe(
-      'train: fresh\nshout: stale\n  stage definition changed in pipeline.yaml\n1 of 2 stages stale; run `pipe build`\n',
+      'train: fresh\nshout: stale\n  stage definition changed in pipeline.yaml\n1 of 2 stages stale; run `npx pipe build`\n',
     );
     expect((await ws.pipe('build')).code).toBe(0);
     expect(ws.read('out/shout.txt')).toBe('2 AlphA\n2 betA\n');
@@ -144,7 +144,7 @@ describe('a command line as cmd', () => {
     expect(ws.read('out/up.txt')).toBe('good\n');
     expect(ws.read('pipeline.lock')).toBe(lockV1);
     expect((await ws.pipe('status')).stdout).toBe(
-      'up: stale\n  dep modified: data/in.txt\n1 of 1 stages stale; run `pipe build`\n',
+      'up: stale\n  dep modified: data/in.txt\n1 of 1 stages stale; run `npx pipe build`\n',
     );
   });
 

@@ -91,7 +91,7 @@ describe('crash safety', () => {
     expectV1Intact(ws, lockV1);
     expect(readdirSync(ws.path('.pipe/tmp'))).toEqual([]);
     expect((await ws.pipe('status')).stdout).toBe(
-      'slow: stale\n  dep modified: data/in.txt\nafter: stale\n  upstream stale: slow\n2 of 2 stages stale; run `pipe build`\n',
+      'slow: stale\n  dep modified: data/in.txt\nafter: stale\n  upstream stale: slow\n2 of 2 stages stale; run `npx pipe build`\n',
     );
     expect((await ws.pipe('build')).code).toBe(0);
     expect(ws.read('out/after.txt')).toBe('v2-a\nv2-b\n');

@@ -126,7 +126,7 @@ describe('code deps found by the runner', () => {
     ws.write('stages/util.ts', `${FILES['stages/util.ts']}// a comment\n`);
     const text = await ws.pipe('status', 't');
     expect(text.stdout).toBe(
-      't: stale\n  code changed: stages/util.ts\n1 of 1 stages stale; run `pipe build`\n',
+      't: stale\n  code changed: stages/util.ts\n1 of 1 stages stale; run `npx pipe build`\n',
     );
     await ws.pipe('build');
     expect(ws.runs().sort()).toEqual(['a', 't']);

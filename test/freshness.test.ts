@@ -98,7 +98,7 @@ describe('pipe build freshness', () => {
     ws.write('params.yaml', 'norm:\n  suffix: "!"\n');
     const status = await ws.pipe('status', 'norm');
     expect(status.stdout).toBe(
-      'norm: stale\n  param changed: norm.suffix "." -> "!"\n1 of 1 stages stale; run `pipe build`\n',
+      'norm: stale\n  param changed: norm.suffix "." -> "!"\n1 of 1 stages stale; run `npx pipe build`\n',
     );
     await ws.pipe('build');
     expect(ws.runs()).toEqual(['norm', 'count']);

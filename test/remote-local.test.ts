@@ -1,4 +1,5 @@
 // The Remote contract on the file:// store, plus what only a folder can get wrong: URL forms,
+import { existsSync } from 'node:fs';
 // a missing folder, and compare-and-swap between separate processes.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -91,17 +92,33 @@ describe('file:// remote specifics', () => {
     await rm(ws, { recursive: true });
   });
 
-  it('says a missing store folder is unreachable and how to create it, creating nothing', async () => {
+  it('reads a store folder not created yet as empty, and creates it on the first write', async () => {
     const root = await mkdtemp(join(tmpdir(), 'remote-missing-'));
-    const remote = await open(`file://${root}/typo`, root);
-    expect(await remote.listVersions()).toEqual({
+    const remote = await open(`file://${root}/fresh`, root);
+    expect(await remote.listVersions()).toEqual({ ok: true, value: [] });
+    expect(await remote.listRefs()).toEqual({ ok: true, value: new Map() });
+    expect(await remote.readRef('current' as RefName)).toEqual({ ok: true, value: null });
+    expect(existsSync(join(root, 'fresh')), 'reading creates nothing').toBe(false);
+    const put = await remote.putManifest('2026-01-01_00-00-00_h-u' as never, '{}');
+    expect(put).toEqual({ ok: true, value: 'stored' });
+    expect(await remote.listVersions()).toEqual({ ok: true, value: ['2026-01-01_00-00-00_h-u'] });
+    await rm(root, { recursive: true });
+  });
+
+  it('says a store whose parent folder is missing is unreachable (an unmounted disk), creating nothing', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'remote-missing-'));
+    const remote = await open(`file://${root}/no-disk/store`, root);
+    const want = {
       ok: false,
       error: {
         kind: 'unreachable',
-        remote: `file://${root}/typo`,
-        detail: `folder ${root}/typo does not exist (create it: mkdir -p ${root}/typo)`,
+        remote: `file://${root}/no-disk/store`,
+        detail: `folder ${root}/no-disk does not exist, so the remote ${root}/no-disk/store cannot be created in it (is the disk mounted? create it: mkdir -p ${root}/no-disk/store)`,
       },
-    });
+    };
+    expect(await remote.listVersions()).toEqual(want);
+    expect(await remote.putManifest('2026-01-01_00-00-00_h-u' as never, '{}')).toEqual(want);
+    expect(existsSync(join(root, 'no-disk'))).toBe(false);
     await rm(root, { recursive: true });
   });
 

@@ -61,7 +61,7 @@ describe('pipe status', () => {
     const ws = await tempWorkspace(FILES);
     const before = await ws.pipe('status');
     expect(before.stdout).toBe(
-      'clean: stale\n  never built\nreport: stale\n  never built\n  upstream stale: clean\n2 of 2 stages stale; run `pipe build`\n',
+      'clean: stale\n  never built\nreport: stale\n  never built\n  upstream stale: clean\n2 of 2 stages stale; run `npx pipe build`\n',
     );
     const check = await ws.pipe('status', '--check');
     expect(check.code).toBe(1);

@@ -181,7 +181,9 @@ describe('a gs:// prefix', () => {
     expect(lists.length).toBeGreaterThanOrEqual(2); // at most 1000 objects a page
     expect(status.stdout).toContain(`  1200 uploads added in \${UPLOADS_URL}:\n`);
     expect(status.stdout).toContain(`    dep added: ${url}/bulk/0000.session.json\n`);
-    expect(status.stdout).toContain('    ... and 1195 more (pipe status --json lists every one)\n');
+    expect(status.stdout).toContain(
+      '    ... and 1195 more (`npx pipe status --json` lists every one)\n',
+    );
     const json = JSON.parse((await ws.pipe('status', '--json')).stdout) as {
       stages: { name: string; reasons: { kind: string; file?: string }[] }[];
     };

@@ -156,7 +156,9 @@ export function collapseFileChanges(
       .map(([change, n], i) => (i === 0 ? `${n} ${noun} ${change}` : `${n} ${change}`));
     lines.push(`${counts.join(', ')} in ${r.path}:`);
     for (const x of all.slice(0, listed)) lines.push(`  ${format(x)}`);
-    lines.push(`  ... and ${all.length - listed} more (pipe status --json lists every one)`);
+    lines.push(
+      `  ... and ${all.length - listed} more (\`npx pipe status --json\` lists every one)`,
+    );
   }
   return lines;
 }

@@ -3,6 +3,11 @@
 import type { Command } from 'commander';
 import type { CommandOutcome } from './outcome.js';
 import { ExitCode } from '../util/exit-codes.js';
+import type { StaleReason } from '../build/plan.js';
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
 
 interface PushFlags {
   notes?: string;
@@ -20,6 +25,10 @@ export function definePush(program: Command, outcome: CommandOutcome): void {
   program
     .command('push')
     .description('publish the current outputs as a new version on the remote')
+    .argument(
+      '[stage...]',
+      'publish these stages and their upstream (default: every fresh stage; stale ones are named and left out)',
+    )
     .option('--notes <text>', 'a note stored with the version (what changed, why)')
     .option(
       '--tag <name>',
@@ -33,17 +42,19 @@ export function definePush(program: Command, outcome: CommandOutcome): void {
     .option('--remote <url>', 'file:///path or gs://bucket/prefix (default: PIPE_REMOTE)')
     .addHelpText(
       'after',
-      '\nRefuses while any stage is stale (run `pipe build` first). Uploads only objects the remote lacks.\n' +
+      '\nRefuses only when a stage it would publish is stale (run `npx pipe build` first).\n' +
+        'Uploads only objects the remote lacks. Outputs a version already holds make no new version\n' +
+        '(it is named, and --tag/--set-current point at it) unless --notes asks for a new record.\n' +
         'Refs move by compare-and-swap: a teammate who moved one first is never overwritten.\n' +
         'Exit codes: 0 ok, 2 usage or no remote configured, 3 invalid pipeline.yaml, 6 remote error, 7 stale stages.',
     )
-    .action(async (_opts: PushFlags, cmd: Command) => {
+    .action(async (stages: string[], _opts: PushFlags, cmd: Command) => {
       const { startFolder } = await import('./outcome.js');
-      outcome.code = await pushCommand(startFolder(cmd), cmd.opts<PushFlags>());
+      outcome.code = await pushCommand(startFolder(cmd), stages, cmd.opts<PushFlags>());
     });
 }
 
-async function pushCommand(start: string, flags: PushFlags): Promise<ExitCode> {
+async function pushCommand(start: string, named: string[], flags: PushFlags): Promise<ExitCode> {
   const { identity, openRemoteWorkspace, transferConcurrency, transferOptions, withBuildMutex } =
     await import('./remote-command.js');
   const { push } = await import('../versions/push.js');
@@ -60,7 +71,11 @@ async function pushCommand(start: string, flags: PushFlags): Promise<ExitCode> {
   const opened = await openRemoteWorkspace(start, flags.remote);
   if (!opened.ok) return opened.error;
   const { ws, remote } = opened.value;
+  const { checkStageNames } = await import('../build/build-state.js');
+  if (!checkStageNames(ws.pipeline, named, process.stderr)) return ExitCode.usage;
   const json = flags.json === true;
+  const why = (s: { stage: string; reasons: readonly StaleReason[] }) =>
+    `  ${s.stage}: ${s.reasons.map(formatReason).join('; ')}`;
   return withBuildMutex(ws.root, 'pipe push', async () => {
     const result = await push(ws, remote, {
       notes: flags.notes ?? '',
@@ -69,20 +84,19 @@ async function pushCommand(start: string, flags: PushFlags): Promise<ExitCode> {
       ...identity(ws),
       now: new Date(),
       transfer: transferOptions(json, transferConcurrency(ws, remote)),
+      stages: named,
     });
     switch (result.kind) {
       case 'stale': {
-        const lines = result.stages.map(
-          (s) => `  ${s.stage}: ${s.reasons.map(formatReason).join('; ') || 'never built'}`,
-        );
+        const names = result.stages.map((s) => s.stage);
         process.stderr.write(
-          `pipe push: refused: ${result.stages.length} stale ${result.stages.length === 1 ? 'stage' : 'stages'} (${result.stages.map((s) => s.stage).join(', ')}); run \`pipe build\` first\n${lines.join('\n')}\n`,
+          `pipe push: refused: ${names.length} stale ${names.length === 1 ? 'stage' : 'stages'} (${names.join(', ')}) would be published; run \`npx pipe build ${named.join(' ')}\` first\n${result.stages.map(why).join('\n')}\n`,
         );
         return ExitCode.refused;
       }
       case 'nothing-built':
         process.stderr.write(
-          'pipe push: refused: no stage has been built yet; run `pipe build` first\n',
+          `pipe push: refused: no stage is fresh, so there is nothing to publish; run \`npx pipe build\` first\n${result.leftOut.map(why).join('\n')}\n`,
         );
         return ExitCode.refused;
       case 'remote-error':
@@ -99,18 +113,32 @@ async function pushCommand(start: string, flags: PushFlags): Promise<ExitCode> {
           return ExitCode.ok;
         }
         const already = result.objects - result.uploaded;
-        const what = `${result.files} files, ${result.uploaded} objects ${result.dryRun ? 'to upload' : `uploaded (${formatBytes(result.bytesSent)})`}, ${already} already on the remote`;
+        const what = `${plural(result.files, 'file')}, ${plural(result.uploaded, 'object')} ${result.dryRun ? 'to upload' : `uploaded (${formatBytes(result.bytesSent)})`}, ${already} already on the remote`;
+        const published = `stages ${result.stages.join(', ')}`;
         const head = result.dryRun
-          ? `would push ${result.unchanged ? `nothing new (same outputs as version ${result.versionId})` : 'a new version'}: ${what}`
+          ? `would push ${result.unchanged ? `nothing new: version ${result.versionId} already holds these outputs` : `a new version of ${published}`}: ${what}`
           : result.unchanged
-            ? `unchanged since version ${result.versionId}: nothing new to publish (${what})`
-            : `pushed version ${result.versionId} to ${remote.url}: ${what}`;
+            ? `version ${result.versionId} already holds these outputs (${published}): no new version made (${what})`
+            : `pushed version ${result.versionId} to ${remote.url} (${published}): ${what}`;
+        const sameAs =
+          result.sameAs === undefined
+            ? []
+            : [
+                `  a new record because --notes was given; version ${result.sameAs} holds the same outputs`,
+              ];
+        const leftOut =
+          result.leftOut.length === 0
+            ? []
+            : [
+                `left out (not fresh; \`npx pipe build\` them, then push again):`,
+                ...result.leftOut.map(why),
+              ];
         const refLines = result.refs.map((r) =>
           r.result === 'kept'
             ? `${r.ref}: left at ${r.versionId}, which a teammate published after yours`
             : `${r.ref} -> ${r.versionId}${r.result === 'already' ? ' (already)' : ''}`,
         );
-        process.stdout.write(`${[head, ...refLines].join('\n')}\n`);
+        process.stdout.write(`${[head, ...sameAs, ...refLines, ...leftOut].join('\n')}\n`);
         return ExitCode.ok;
       }
     }

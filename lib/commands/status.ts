@@ -97,7 +97,7 @@ async function status(names: string[], start: string, opts: StatusOptions): Prom
       ? 'an upload source could not be looked at: what reads it is not known to be fresh (exit 8)'
       : stale.length === 0
         ? 'everything is fresh'
-        : `${stale.length} of ${shown.length} stages stale; run \`pipe build\``,
+        : `${stale.length} of ${shown.length} stages stale; run \`npx pipe build\``,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
   return blind ? ExitCode.sourceUnreachable : ExitCode.ok;

@@ -124,7 +124,7 @@ async function readSide(
   const code = got.error.kind === 'invalid' && !id.ok ? ExitCode.usage : ExitCode.remote;
   const hint =
     got.error.kind === 'not-found'
-      ? ` ${remote.url}; \`pipe versions\` lists the versions and refs there`
+      ? ` ${remote.url}; \`npx pipe versions\` lists the versions and refs there`
       : '';
   return err({ message: `${describeVersionError(got.error)}${hint}`, code });
 }

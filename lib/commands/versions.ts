@@ -75,7 +75,7 @@ async function listCommand(start: string, flags: VersionsFlags): Promise<ExitCod
   } else {
     const lines: string[] =
       manifests.length === 0
-        ? [`no versions on ${remote.url} yet (publish one with \`pipe push\`)`]
+        ? [`no versions on ${remote.url} yet (publish one with \`npx pipe push\`)`]
         : [];
     for (const m of [...manifests].reverse()) lines.push(...describe(m, refsOf(m.id)), '');
     for (const [name, s] of refs.value)

@@ -13,7 +13,7 @@
 //   A writer killed at any point leaves at most a temp file, never a half-moved ref.
 import { createReadStream } from 'node:fs';
 import { link, mkdir, readdir, readFile, stat, writeFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Sha256Hex } from '../util/sha256.js';
 import {
   done,
@@ -88,7 +88,7 @@ export class LocalRemote implements Remote {
         });
       }
       return done(present ? 'present' : 'stored');
-    });
+    }, true);
   }
 
   async getObject(sha: Sha256Hex, destPath: string): Promise<RemoteResult<{ size: number }>> {
@@ -109,7 +109,7 @@ export class LocalRemote implements Remote {
       return existing === json
         ? done('present')
         : failed({ kind: 'exists', what: `version ${id}` });
-    });
+    }, true);
   }
 
   async getManifest(id: VersionId): Promise<RemoteResult<string>> {
@@ -155,7 +155,7 @@ export class LocalRemote implements Remote {
         return done({ versionId, generation });
       }
       return failed({ kind: 'conflict', ref: name, current: await this.#readRef(name) });
-    });
+    }, true);
   }
 
   async listRefs(): Promise<RemoteResult<Map<RefName, RefState>>> {
@@ -204,20 +204,30 @@ export class LocalRemote implements Remote {
     return join(this.root, ...key.split('/'));
   }
 
-  /** Maps the failures a folder can have to values; anything else is a bug and propagates. */
-  async #guard<T>(body: () => Promise<RemoteResult<T>>): Promise<RemoteResult<T>> {
+  /**
+   * Maps the failures a folder can have to values; anything else is a bug and propagates.
+   * A root that does not exist yet, in a folder that does, is an empty store: reads find nothing
+   * and the first write (`writes`) creates it, so the default `file://../pipe-remote` needs no
+   * setup. A missing parent stays unreachable: an unmounted disk must not look like an empty
+   * store, and a typo must not grow a folder tree.
+   */
+  async #guard<T>(body: () => Promise<RemoteResult<T>>, writes = false): Promise<RemoteResult<T>> {
     try {
       await stat(this.root);
     } catch (error) {
-      if (isErrno(error, 'ENOENT')) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+      if (!(await exists(dirname(this.root)))) {
         return failed(
           this.#error(
             'unreachable',
-            `folder ${this.root} does not exist (create it: mkdir -p ${this.root})`,
+            `folder ${dirname(this.root)} does not exist, so the remote ${this.root} cannot be created in it (is the disk mounted? create it: mkdir -p ${this.root})`,
           ),
         );
       }
-      throw error;
+      if (writes)
+        await mkdir(this.root).catch((e: unknown) => {
+          if (!isErrno(e, 'EEXIST')) throw e;
+        });
     }
     try {
       return await body();

@@ -84,7 +84,7 @@ export async function compareWithPrevious(o: CompareOptions): Promise<VersionCom
   try {
     const cli = process.env.PIPE_CLI;
     if (cli === undefined || cli === '') {
-      return unavailable('PIPE_CLI is not set: this stage was not started by `pipe build`');
+      return unavailable('PIPE_CLI is not set: this stage was not started by `npx pipe build`');
     }
     const pipe = (...args: string[]) => runPipe(cli, o, args);
     const listed = await pipe('versions', '--json');

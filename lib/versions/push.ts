@@ -15,6 +15,9 @@ import type { BuildState } from '../build/build-state.js';
 import type { FileHash } from '../observe/types.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import { KnownObjects, remoteStateDir } from './known-objects.js';
+import { fetchManifest } from './fetch.js';
+import { selectStagesToPush, type StageJudgement } from './push-selection.js';
+import type { StageName } from '../graph/stage.js';
 import { observeStage } from '../build/observe-stage.js';
 import { staleReasons, type StaleReason } from '../build/plan.js';
 import type { Remote, RemoteError, RemoteResult } from '../remote/remote.js';
@@ -38,6 +41,8 @@ export interface PushOptions {
   readonly host: string;
   readonly now: Date;
   readonly transfer: Omit<TransferOptions, 'verb'>;
+  /** Stages named on the command line (with their upstream); empty: every fresh stage. */
+  readonly stages?: readonly StageName[];
 }
 
 export type PushOutcome =
@@ -45,7 +50,10 @@ export type PushOutcome =
       readonly kind: 'stale';
       readonly stages: readonly { stage: string; reasons: readonly StaleReason[] }[];
     }
-  | { readonly kind: 'nothing-built' }
+  | {
+      readonly kind: 'nothing-built';
+      readonly leftOut: readonly StageJudgement[];
+    }
   | { readonly kind: 'remote-error'; readonly step: string; readonly error: RemoteError }
   | {
       readonly kind: 'pushed';
@@ -58,6 +66,11 @@ export type PushOutcome =
       readonly uploaded: number;
       readonly bytesSent: number;
       readonly refs: readonly RefMove[];
+      /** The stages published, and those a default push left out (with why). */
+      readonly stages: readonly StageName[];
+      readonly leftOut: readonly StageJudgement[];
+      /** A new record was made for --notes although `sameAs` already holds these outputs. */
+      readonly sameAs?: VersionId;
     };
 
 interface LastPush {
@@ -71,22 +84,25 @@ export async function push(
   options: PushOptions,
 ): Promise<PushOutcome> {
   const collected = await collectStages(ws);
-  if ('stale' in collected) return { kind: 'stale', stages: collected.stale };
-  const stages = collected.stages;
-  if (Object.keys(stages).length === 0) return { kind: 'nothing-built' };
-  const localFiles = collected.localFiles;
+  const selection = selectStagesToPush(ws.graph, collected.judged, options.stages ?? []);
+  if (selection.blocking.length > 0) return { kind: 'stale', stages: selection.blocking };
+  if (selection.publish.length === 0) return { kind: 'nothing-built', leftOut: selection.leftOut };
+  const stages = Object.fromEntries(selection.publish.map((s) => [s, collected.built.get(s)!]));
+  const localFiles = selection.publish.flatMap((s) => collected.built.get(s)!.files);
   const objects = new Map<Sha256Hex, { path: string; size: number }>();
   for (const f of localFiles) objects.set(f.sha256, { path: join(ws.root, f.path), size: f.size });
 
   const stateDir = remoteStateDir(ws.root, remote.url);
   const digest = contentDigest(stages);
-  const last = readLastPush(stateDir);
-  let unchangedId: VersionId | undefined;
-  if (options.notes === '' && last?.digest === digest) {
-    const listed = await remote.listVersions();
-    if (!listed.ok) return { kind: 'remote-error', step: 'listing versions', error: listed.error };
-    if (listed.value.includes(last.versionId)) unchangedId = last.versionId;
-  }
+  const holder = await versionHolding(ws, remote, stages, readLastPush(stateDir), digest);
+  if (!holder.ok) return { kind: 'remote-error', step: 'listing versions', error: holder.error };
+  // A note is a new record by request; refs alone point at the version that holds the outputs.
+  const unchangedId = options.notes === '' ? holder.value : undefined;
+  const selected = {
+    stages: selection.publish,
+    leftOut: selection.leftOut,
+    ...(holder.value !== undefined && unchangedId === undefined ? { sameAs: holder.value } : {}),
+  };
 
   const known = KnownObjects.load(ws.root, remote.url);
   const missing = await objectsToSend(remote, known, [...objects.keys()]);
@@ -106,6 +122,7 @@ export async function push(
       bytesSent: 0,
       refs: [],
       ...summary,
+      ...selected,
     };
 
   let bytesSent = 0;
@@ -147,27 +164,31 @@ export async function push(
     bytesSent,
     refs,
     ...summary,
+    ...selected,
   };
 }
 
-type Collected =
-  | { stale: { stage: string; reasons: StaleReason[] }[] }
-  | { stages: Record<string, VersionStage>; localFiles: VersionFile[] };
+interface Collected {
+  /** Every stage's reasons against its lock entry (empty: fresh). */
+  readonly judged: Map<StageName, readonly StaleReason[]>;
+  /** Each fresh stage's lock entry and files. */
+  readonly built: Map<StageName, VersionStage>;
+}
 
-/** Every built stage's lock entry and files, or the stale stages that forbid a push. */
+/** Every stage judged against its lock entry; the fresh ones with their files. */
 async function collectStages(ws: BuildState): Promise<Collected> {
   const times = readStageTimes(ws.root);
-  const stale: { stage: string; reasons: StaleReason[] }[] = [];
-  const stages: Record<string, VersionStage> = {};
-  const localFiles: VersionFile[] = [];
+  const judged = new Map<StageName, readonly StaleReason[]>();
+  const built = new Map<StageName, VersionStage>();
   for (const name of ws.graph.order) {
     const observed = await observeStage(ws.observe, ws.pipeline.stages.get(name)!);
     const entry = ws.lock.stages[name];
     const reasons = staleReasons(entry, observed, ws.manifests);
     if (reasons.length > 0 || entry === undefined) {
-      stale.push({ stage: name, reasons });
+      judged.set(name, reasons.length > 0 ? reasons : [{ kind: 'never-built' }]);
       continue;
     }
+    judged.set(name, []);
     const files: FileHash[] = [];
     for (const out of Object.values(observed.outs)) {
       if (out.kind === 'file') files.push({ path: out.path, sha256: out.sha256, size: out.size });
@@ -176,11 +197,40 @@ async function collectStages(ws: BuildState): Promise<Collected> {
     files.sort(byPath);
     const time = times[name];
     const durationMs = time?.fingerprint === entry.fingerprint ? time.durationMs : undefined;
-    stages[name] = { lock: entry, files, ...(durationMs === undefined ? {} : { durationMs }) };
-    localFiles.push(...files);
+    built.set(name, { lock: entry, files, ...(durationMs === undefined ? {} : { durationMs }) });
   }
   await ws.cache.save();
-  return stale.length > 0 ? { stale } : { stages, localFiles };
+  return { judged, built };
+}
+
+/**
+ * A version on the remote that already holds exactly these stages' outputs, newest first: the
+ * one this workspace last pushed (no listing of manifests needed), else any pushed by anyone
+ * (a teammate, or this checkout before a fresh clone), found by reading the manifests.
+ */
+async function versionHolding(
+  ws: BuildState,
+  remote: Remote,
+  stages: Record<string, VersionStage>,
+  last: LastPush | undefined,
+  digest: Sha256Hex,
+): Promise<RemoteResult<VersionId | undefined>> {
+  const listed = await remote.listVersions();
+  if (!listed.ok) return listed;
+  if (last?.digest === digest && listed.value.includes(last.versionId)) return ok(last.versionId);
+  for (const id of [...listed.value].reverse()) {
+    const manifest = await fetchManifest(remote, ws.root, id);
+    if (!manifest.ok) continue; // an unreadable version holds nothing we can point at
+    const theirs = manifest.value.stages;
+    if (Object.keys(theirs).length !== Object.keys(stages).length) continue;
+    const same = Object.keys(stages).every(
+      (name) =>
+        theirs[name] !== undefined &&
+        contentDigest({ [name]: theirs[name] }) === contentDigest({ [name]: stages[name]! }),
+    );
+    if (same) return ok(id);
+  }
+  return ok(undefined);
 }
 
 /**

@@ -31,7 +31,7 @@ export function workspaceStages(
       const listed = loadManifest(root, locked.sha256, isGlob(out) ? '' : out);
       if (listed === undefined) {
         return err(
-          `the file list of ${out} (stage ${name}) is not in .pipe/manifests; rebuild it with \`pipe build --force-stage ${name}\` to record it`,
+          `the file list of ${out} (stage ${name}) is not in .pipe/manifests; rebuild it with \`npx pipe build --force-stage ${name}\` to record it`,
         );
       }
       files.push(...listed);

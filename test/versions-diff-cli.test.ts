@@ -96,7 +96,7 @@ describe('pipe versions diff', () => {
     const lost = await run('versions', 'diff', b, 'workspace');
     expect(lost.code).toBe(7);
     expect(lost.stderr).toContain(
-      'workspace: the file list of out/gen (stage gen) is not in .pipe/manifests; rebuild it with `pipe build --force-stage gen`',
+      'workspace: the file list of out/gen (stage gen) is not in .pipe/manifests; rebuild it with `npx pipe build --force-stage gen`',
     );
   });
 

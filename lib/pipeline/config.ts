@@ -2,6 +2,7 @@
 // config/.env.local (git-ignored) > config/.env.base (committed defaults). See README.md.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 
 export type ConfigSource = 'flag' | 'environment' | '.env.local' | '.env.base' | 'default';
 
@@ -10,22 +11,14 @@ export interface ConfigValue {
   readonly source: ConfigSource;
 }
 
-/** Parses the small dotenv subset we write: KEY=VALUE lines, # comments, optional quotes. */
+/**
+ * Parses a .env file by Node's own rules (util.parseEnv, dotenv's): `# comments` at a line's end
+ * are dropped unless quoted, `export KEY=...` lines count, quotes and multi-line values work.
+ */
 export function parseDotenv(text: string): Map<string, string> {
-  const values = new Map<string, string>();
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = line.slice(0, eq).trim();
-    let value = line.slice(eq + 1).trim();
-    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0])) {
-      value = value.slice(1, -1);
-    }
-    values.set(key, value);
-  }
-  return values;
+  return new Map(
+    Object.entries(parseEnv(text)).filter((e): e is [string, string] => e[1] !== undefined),
+  );
 }
 
 function readDotenv(path: string): Map<string, string> {

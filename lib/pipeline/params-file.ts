@@ -9,6 +9,7 @@ import type { Located, StageName } from '../graph/stage.js';
 import { err, ok } from '../util/result.js';
 import type { Result } from '../util/result.js';
 import { parseYamlSource } from './yaml-source.js';
+import { paramsSchemaDiagnostics } from './params-schema.js';
 
 export const paramsFileName = 'params.yaml';
 
@@ -42,6 +43,8 @@ export async function loadParams(root: string): Promise<Result<Params, Diagnosti
       ),
     ]);
   }
+  const invalid = await paramsSchemaDiagnostics(root, parsed.source, values);
+  if (invalid.length > 0) return err(invalid);
   return ok({ file, values });
 }
 

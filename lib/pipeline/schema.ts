@@ -128,7 +128,7 @@ function toDiagnostic(source: YamlSource, e: ErrorObject): Diagnostic {
 }
 
 /** The YAML node at a JSON pointer's segments; the last pair wins, as in toJS. */
-function nodeAt(source: YamlSource, path: readonly string[]): Node | undefined {
+export function nodeAt(source: YamlSource, path: readonly string[]): Node | undefined {
   let node: unknown = deref(source, source.doc.contents);
   for (const segment of path) {
     node = deref(source, node);
@@ -144,7 +144,11 @@ function nodeAt(source: YamlSource, path: readonly string[]): Node | undefined {
   return (node ?? undefined) as Node | undefined; // an alias stays an alias: errors point at its use
 }
 
-function keyNode(source: YamlSource, written: Node | undefined, key: string): Node | undefined {
+export function keyNode(
+  source: YamlSource,
+  written: Node | undefined,
+  key: string,
+): Node | undefined {
   const map = deref(source, written);
   if (!isMap(map)) return undefined;
   return map.items.findLast((p) => isScalar(p.key) && String(p.key.value) === key)?.key as

@@ -28,7 +28,6 @@ import { runTransfers, type TransferOptions } from '../remote/transfer-progress.
 import {
   contentDigest,
   formatManifest,
-  type VersionFile,
   type VersionManifest,
   type VersionStage,
 } from './manifest.js';

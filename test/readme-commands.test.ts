@@ -46,7 +46,7 @@ interface Line {
 }
 
 /** The command lines of README's ```sh blocks (comment-only and blank lines dropped). */
-export function shellLines(markdown: string): Line[] {
+function shellLines(markdown: string): Line[] {
   const found: Line[] = [];
   let inSh = false;
   markdown.split('\n').forEach((text, i) => {
@@ -71,7 +71,7 @@ function skipReason(text: string): string | undefined {
 }
 
 /** The commands a hint in pipe's output offers to run: `npx pipe ...` or `pipe ...` in backticks. */
-export function hintedCommands(output: string): string[] {
+function hintedCommands(output: string): string[] {
   return [...output.matchAll(/`((?:npx )?pipe [^`]+)`/g)].map((m) => m[1]!);
 }
 

@@ -7,9 +7,10 @@
 // an input (a dep file mirroring it, or its newest ID hashed into the fingerprint), pushing B would
 // make B's own report stale, and rebuilding it would compare B with itself: a cycle like the one
 // pipeline.lock would cause (see lock-fingerprints.ts). So the comparison is a snapshot taken when
-// the page is built, and the page says so: which version, which remote, when. A stage that calls
-// this should declare PIPE_REMOTE as an env input (the keystroke report does): pointing the
-// workspace at another remote then re-renders the page.
+// the page is built, and the page says so: which version, which remote, when. The remote's
+// address (PIPE_REMOTE, which reaches every stage from the config layers) is not an input either,
+// for the same reason and because a newcomer switching from the default folder to the team's
+// bucket must not find the data stale: `pipe build --force-stage <stage>` re-renders against it.
 // A teammate's later push does not make this page stale; it still truthfully says what it
 // compared with. Nothing here may fail the report: every failure becomes a sentence on the page.
 //

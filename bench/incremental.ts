@@ -13,7 +13,14 @@
 // (the second is the Aalto 136M size: Aalto files only, generated once into BENCH_WORK/sets).
 // Appends a row to BENCH_RESULTS/incremental.md (and .json).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -2,6 +2,8 @@
 // decides their look: text for people (colour only on a TTY outside CI), or one JSON object per
 // line for scripts (`--log-format json`). No other core module writes to the terminal.
 import { isSourceDep } from '../graph/stage.js';
+import { formatBytes } from '../util/bytes.js';
+import { paintFor, type Paint } from '../util/colour.js';
 import type { MutexHolder } from './mutex.js';
 import type { StaleReason } from './plan.js';
 
@@ -40,7 +42,13 @@ export type BuildEvent =
       /** The last lines of the stage's stderr, capped. */
       readonly tail: readonly string[];
     }
-  | { readonly type: 'stage-skipped'; readonly stage: string; readonly failedUpstream: string }
+  /** `failedUpstream`: the stage that failed (not a skipped one between); `via`: the upstream read. */
+  | {
+      readonly type: 'stage-skipped';
+      readonly stage: string;
+      readonly failedUpstream: string;
+      readonly via?: string;
+    }
   /** An upload source of the stage could not be looked at: the stage was not started. */
   | {
       readonly type: 'source-unreachable';
@@ -63,7 +71,10 @@ export type BuildEvent =
   | { readonly type: 'stage-interrupted'; readonly stage: string }
   | {
       readonly type: 'summary';
+      /** Stages run here (pulled ones not counted). */
       readonly ran: number;
+      /** Stages whose outputs the remote build cache supplied instead of running them. */
+      readonly pulled?: number;
       readonly fresh: number;
       readonly failed: readonly string[];
       readonly skipped: number;
@@ -169,11 +180,24 @@ export function unreachable(value: never): never {
   throw new Error(`internal: unhandled case ${JSON.stringify(value)}`);
 }
 
+function plural(n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-function textLine(e: BuildEvent): { stream: 'stdout' | 'stderr'; text: string } | undefined {
+/** Where the remote build cache could not help at all (said once, for the whole build). */
+const WHOLE_REMOTE = /; stale stages run locally$/;
+
+/** `o` paints stdout, `x` stderr; `streamed`: stages whose output lines were shown. */
+function textLine(
+  e: BuildEvent,
+  o: Paint,
+  x: Paint,
+  streamed: ReadonlySet<string>,
+): { stream: 'stdout' | 'stderr'; text: string } | undefined {
   switch (e.type) {
     case 'mutex-wait':
       return {
@@ -194,49 +218,57 @@ function textLine(e: BuildEvent): { stream: 'stdout' | 'stderr'; text: string } 
             : `${e.stage}: would run (${e.reasons.map(formatReason).join('; ')})`,
       };
     case 'stage-fresh':
-      return { stream: 'stdout', text: `${e.stage}: fresh` };
+      return { stream: 'stdout', text: `${e.stage}: ${o.dim('fresh')}` };
     case 'stage-start':
       return {
         stream: 'stdout',
-        text: `${e.stage}: running${e.incremental === true ? ' incrementally' : ''} (${e.reasons.map(formatReason).join('; ')})`,
+        text: `${o.bold(e.stage)}: running${e.incremental === true ? ' incrementally' : ''} (${e.reasons.map(formatReason).join('; ')})`,
       };
     case 'stage-output':
       return { stream: e.stream, text: `[${e.stage}] ${e.line}` };
     case 'stage-done':
       return {
         stream: 'stdout',
-        text: `${e.stage}: done in ${seconds(e.durationMs)}${e.unchanged ? ' (outs unchanged: stages below stay fresh)' : ''}`,
+        text: `${e.stage}: ${o.green('done')} in ${seconds(e.durationMs)}${e.unchanged ? ' (outs unchanged: stages below stay fresh)' : ''}`,
       };
     case 'stage-failed':
       return {
         stream: 'stderr',
+        // Output already shown line by line ([stage] ...) is not repeated: the log has it all.
         text: [
-          `${e.stage}: FAILED: ${e.message}`,
-          ...e.tail.map((l) => `  | ${l}`),
+          `${e.stage}: ${x.red('FAILED')}: ${e.message}`,
+          ...(streamed.has(e.stage) ? [] : e.tail.map((l) => `  | ${l}`)),
           ...(e.log === undefined ? [] : [`  full log: ${e.log}`]),
         ].join('\n'),
       };
     case 'stage-skipped':
       return {
         stream: 'stderr',
-        text: `${e.stage}: not run, because upstream stage ${e.failedUpstream} failed`,
+        text: `${e.stage}: ${x.yellow('not run')}, because stage ${e.failedUpstream} failed${e.via === undefined || e.via === e.failedUpstream ? '' : ` (it reads ${e.via}, which did not run)`}`,
       };
     case 'source-unreachable':
       return {
         stream: 'stderr',
-        text: `${e.stage}: not run: cannot look at upload source ${e.url}: ${e.why}`,
+        text: `${e.stage}: ${x.red('not run')}: cannot look at upload source ${e.url}: ${e.why}`,
       };
     case 'stage-pulled':
       return {
         stream: 'stdout',
-        text: `${e.stage}: pulled from version ${e.version} (pushed by ${e.pushedBy}) instead of running: ${e.files} files, ${e.bytes} bytes downloaded in ${seconds(e.durationMs)}`,
+        text: `${e.stage}: ${o.green('pulled')} from version ${e.version}, pushed by ${e.pushedBy}, instead of running: ${plural(e.files, 'file')}, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}`,
       };
     case 'remote-cache-unusable':
-      return { stream: 'stderr', text: `${e.stage}: remote cache not used (${e.reason})` };
+      return {
+        stream: 'stderr',
+        text: WHOLE_REMOTE.test(e.reason)
+          ? `${x.yellow('remote cache not used')}: ${e.reason}`
+          : `${e.stage}: ${x.yellow('remote cache not used')}: ${e.reason}`,
+      };
     case 'stage-interrupted':
       return { stream: 'stderr', text: `${e.stage}: interrupted; nothing recorded` };
     case 'summary': {
-      const parts = [`${e.ran} ran`, `${e.fresh} fresh`];
+      const parts = [`${e.ran} ran`];
+      if ((e.pulled ?? 0) > 0) parts.push(`${e.pulled} pulled from the remote cache`);
+      parts.push(`${e.fresh} fresh`);
       if (e.failed.length > 0) parts.push(`${e.failed.length} failed (${e.failed.join(', ')})`);
       if (e.skipped > 0) parts.push(`${e.skipped} not run`);
       const head = e.interrupted
@@ -244,9 +276,10 @@ function textLine(e: BuildEvent): { stream: 'stdout' | 'stderr'; text: string } 
         : e.failed.length > 0
           ? 'build failed'
           : 'build finished';
+      const bad = e.failed.length > 0 || e.interrupted;
       return {
-        stream: e.failed.length > 0 || e.interrupted ? 'stderr' : 'stdout',
-        text: `${head}: ${parts.join(', ')} in ${seconds(e.durationMs)}`,
+        stream: bad ? 'stderr' : 'stdout',
+        text: `${bad ? x.red(head) : o.bold(head)}: ${parts.join(', ')} in ${seconds(e.durationMs)}`,
       };
     }
     default:
@@ -264,8 +297,12 @@ export function createReporter(
       out.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
     };
   }
+  const o = paintFor(out as NodeJS.WriteStream);
+  const x = paintFor(err as NodeJS.WriteStream);
+  const streamed = new Set<string>();
   return (e) => {
-    const line = textLine(e);
+    if (e.type === 'stage-output') streamed.add(e.stage);
+    const line = textLine(e, o, x, streamed);
     if (line !== undefined) (line.stream === 'stdout' ? out : err).write(`${line.text}\n`);
   };
 }

@@ -107,6 +107,7 @@ export async function runStages(plan: RunPlan): Promise<RunResult> {
     return lockWrites;
   };
 
+  const skippedBecause = new Map<StageName, StageName>();
   for (const name of plan.selected) {
     const ups = plan.upstream(name).filter((u) => outcomes.has(u));
     outcomes.set(
@@ -116,7 +117,10 @@ export async function runStages(plan: RunPlan): Promise<RunResult> {
         const bad = ups.find((_, i) => upOutcomes[i] === 'failed' || upOutcomes[i] === 'skipped');
         if (upOutcomes.includes('interrupted') || plan.signal.aborted) return 'interrupted';
         if (bad !== undefined) {
-          plan.report({ type: 'stage-skipped', stage: name, failedUpstream: bad });
+          // Blame the stage that failed, not a skipped one between it and this one.
+          const failed = skippedBecause.get(bad) ?? bad;
+          skippedBecause.set(name, failed);
+          plan.report({ type: 'stage-skipped', stage: name, failedUpstream: failed, via: bad });
           return 'skipped';
         }
         return pool.run(() =>
@@ -267,8 +271,11 @@ async function considerStage(
       ),
       ...Object.keys(outs),
     ]);
+    // Early cutoff is news only when the outs were there before: outs that were missing (a fresh
+    // clone) and came back as the lock records them leave nothing below fresh that was not.
     const unchanged =
       entry !== undefined &&
+      stage.outs.every((o) => before.outs[o.value]?.kind !== 'missing') &&
       stage.outs.every((o) => entry.outs[o.value]?.sha256 === shaOf(outs[o.value]));
     plan.report({ type: 'stage-done', stage: name, durationMs: Date.now() - started, unchanged });
     return 'ran';

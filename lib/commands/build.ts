@@ -91,8 +91,10 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
   // Run times go to .pipe/stage-times.json (not the lock: it must not change between identical runs).
   const durations = new Map<string, number>();
   let blind = false;
+  let pulled = 0;
   const report: typeof printer = (e) => {
     if (e.type === 'stage-done') durations.set(e.stage, e.durationMs);
+    if (e.type === 'stage-pulled') pulled++;
     if (e.type === 'source-unreachable') blind = true;
     printer(e);
   };
@@ -190,7 +192,8 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
     );
     report({
       type: 'summary',
-      ran: result.ran.length,
+      ran: result.ran.length - pulled,
+      pulled,
       fresh: result.fresh.length,
       failed: result.failed,
       skipped: result.skipped.length,

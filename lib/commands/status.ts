@@ -84,11 +84,13 @@ async function status(names: string[], start: string, opts: StatusOptions): Prom
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return blind ? ExitCode.sourceUnreachable : ExitCode.ok;
   }
+  const { paintFor } = await import('../util/colour.js');
+  const paint = paintFor(process.stdout);
   const lines: string[] = [];
   for (const note of notChecked) lines.push(note.text);
   for (const name of shown) {
     const reasons = judged.get(name) ?? [];
-    lines.push(`${name}: ${reasons.length > 0 ? 'stale' : 'fresh'}`);
+    lines.push(`${name}: ${reasons.length > 0 ? paint.yellow('stale') : paint.green('fresh')}`);
     for (const line of collapseFileChanges(reasons, formatReason, LISTED_CHANGES))
       lines.push(`  ${line}`);
   }

@@ -5,6 +5,7 @@ import type { CommandOutcome } from './outcome.js';
 import { ExitCode } from '../util/exit-codes.js';
 import type { VersionManifest } from '../versions/manifest.js';
 import { defineVersionsDiff } from './versions-diff.js';
+import { formatBytes } from '../util/bytes.js';
 
 interface VersionsFlags {
   json?: boolean;
@@ -153,11 +154,25 @@ function describe(m: VersionManifest, refs: readonly string[]): string[] {
   );
   if (m.notes !== '') lines.push(`  notes: ${m.notes}`);
   for (const [name, st] of Object.entries(s.stages)) {
-    const metrics = 'metrics' in st ? `, records ${JSON.stringify(st.metrics)}` : '';
+    const records = 'metrics' in st ? formatRecords(st.metrics) : '';
     const time = 'durationMs' in st ? `, ran ${(st.durationMs! / 1000).toFixed(1)}s` : '';
     lines.push(
-      `  ${name}: ${st.outs.join(', ')} (${st.files} files, ${st.bytes} bytes${metrics}${time})`,
+      `  ${name}: ${st.outs.join(', ')} (${st.files.toLocaleString('en-US')} ${st.files === 1 ? 'file' : 'files'}, ${formatBytes(st.bytes)}${time})${records === '' ? '' : `: ${records}`}`,
     );
   }
   return lines;
+}
+
+/** A stage's metrics as words: `17,887 keystrokes, 276 rejects` (counts first), then other values. */
+function formatRecords(metrics: unknown): string {
+  const parts: string[] = [];
+  const walk = (value: unknown, name: string) => {
+    if (typeof value === 'number') parts.push(`${value.toLocaleString('en-US')} ${name}`);
+    else if (typeof value === 'object' && value !== null && name === 'records')
+      for (const [k, v] of Object.entries(value)) walk(v, k);
+    else parts.push(`${name} ${JSON.stringify(value)}`);
+  };
+  if (typeof metrics === 'object' && metrics !== null)
+    for (const [key, value] of Object.entries(metrics)) walk(value, key);
+  return parts.join(', ');
 }

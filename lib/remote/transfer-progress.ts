@@ -7,6 +7,9 @@
 import { err, ok, type Result } from '../util/result.js';
 import { mapConcurrent } from '../util/worker-pool.js';
 import type { RemoteError, RemoteResult } from './remote.js';
+import { formatBytes } from '../util/bytes.js';
+
+export { formatBytes };
 
 export interface Transfer {
   /** Bytes it moves, for the bar. */
@@ -92,16 +95,4 @@ export async function runTransfers(
   });
   if (transfers.length > 0) say(line(), true);
   return failure === undefined ? ok({ bytes: doneBytes, files: doneFiles }) : err(failure);
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${Math.round(n)} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }

@@ -137,9 +137,7 @@ describe('a command line as cmd', () => {
     ws.write('data/in.txt', 'bad\n');
     const r = await ws.pipe('build');
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain(
-      'up: FAILED: exited with code 7\n  | line 1 is bad\n  full log: .pipe/logs/up.log\n',
-    );
+    expect(r.stderr).toContain('up: FAILED: exited with code 7\n  full log: .pipe/logs/up.log\n');
     // The command wrote its temp out before failing; none of it reached the workspace.
     expect(ws.read('out/up.txt')).toBe('good\n');
     expect(ws.read('pipeline.lock')).toBe(lockV1);
@@ -158,9 +156,9 @@ describe('a command line as cmd', () => {
       'pipeline.yaml:3:10: warning: the cmd of stage "t" runs "no-such-tool-4a1c", which is not on PATH\n',
     );
     expect(r.stderr).toContain(
-      't: FAILED: exited with code 127: the shell found no such command (see its message below)\n',
+      't: FAILED: exited with code 127: the shell found no such command (its message is in the output above)\n',
     );
-    expect(r.stderr).toMatch(/ {2}\| .*no-such-tool-4a1c: command not found\n/);
+    expect(r.stderr).toMatch(/^\[t\] .*no-such-tool-4a1c: command not found\n/m);
     expect(ws.exists('pipeline.lock')).toBe(false);
   });
 });

@@ -131,3 +131,41 @@ describe('colour', () => {
     expect(forced.stdout).toContain(`${ESC}32mdone`);
   });
 });
+
+describe('pipe build --keep-going and --downstream', () => {
+  const FORK = {
+    ...CHAIN,
+    'pipeline.yaml': `${CHAIN['pipeline.yaml']}  other:
+    cmd: stages/other.mjs
+    outs: [out/other.txt]
+`,
+    'stages/other.mjs': stage`fs.writeFileSync(out('out/other.txt'), 'o');`,
+  };
+
+  it('after a failure starts no new stage, unless --keep-going runs what does not read from it', async () => {
+    const ws = await tempWorkspace(FORK);
+    // -j 1: a, b, c, other in declaration order; a fails first.
+    const r = await ws.pipeWith({ env: { FAIL: '1' } }, 'build', '-j', '1');
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(
+      'other: not started: stage a failed first (--keep-going runs what does not read from it)\n',
+    );
+    expect(ws.runs()).toEqual(['a']);
+    ws.clearRuns();
+    const k = await ws.pipeWith({ env: { FAIL: '1' } }, 'build', '-j', '1', '--keep-going');
+    expect(k.code).toBe(4);
+    expect(ws.runs()).toEqual(['a', 'other']);
+    expect(k.stderr).toContain(
+      'c: not run, because stage a failed (it reads b, which did not run)\n',
+    );
+  });
+
+  it('--downstream STAGE brings the stage and everything reading from it up to date, nothing else', async () => {
+    const ws = await tempWorkspace(FORK);
+    const r = await ws.pipe('build', '--downstream', 'b');
+    expect(r.code, r.stderr).toBe(0);
+    // b, c below it; a because b reads it (it was never built); other is unrelated.
+    expect(ws.runs()).toEqual(['a', 'b', 'c']);
+    expect((await ws.pipe('build', '--downstream', 'nope')).code).toBe(2);
+  });
+});

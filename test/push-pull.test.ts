@@ -258,7 +258,7 @@ for (const backend of backends) {
       expect(built.code).toBe(0);
       expect(b.runs().sort()).toEqual(['gen', 'sum']);
       expect(built.stderr).toMatch(
-        /gen: remote cache not used \(remote gs:\/\/pipe-cli\/x is unreachable: .*ECONNREFUSED.*; stale stages run locally\)/,
+        /^remote cache not used: remote gs:\/\/pipe-cli\/x is unreachable: .*ECONNREFUSED.*; stale stages run locally$/m,
       );
     });
 

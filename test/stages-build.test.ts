@@ -86,6 +86,14 @@ describe('pipe build features on the committed samples', () => {
       params,
       readFileSync(params, 'utf8').replace('sequence_length: 20', 'sequence_length: 0'),
     );
+    // params.yaml is checked against config/params.schema.json first: nothing runs (exit 3).
+    const refused = build();
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toMatch(
+      /^params\.yaml:\d+:20: error: param "features\.sequence_length" is 0, but must be >= 1$/m,
+    );
+    // Without the schema the stage's own check still refuses, failing only the stage.
+    rmSync(join(root, 'config/params.schema.json'));
     const run = build();
     expect(run.status).toBe(4);
     expect(run.summary).toMatchObject({ ran: 0, failed: ['features'] });

@@ -49,6 +49,8 @@ export type BuildEvent =
       readonly failedUpstream: string;
       readonly via?: string;
     }
+  /** Not started because `failed` failed first (without --keep-going no new stage starts). */
+  | { readonly type: 'stage-not-started'; readonly stage: string; readonly failed: string }
   /** An upload source of the stage could not be looked at: the stage was not started. */
   | {
       readonly type: 'source-unreachable';
@@ -245,6 +247,11 @@ function textLine(
       return {
         stream: 'stderr',
         text: `${e.stage}: ${x.yellow('not run')}, because stage ${e.failedUpstream} failed${e.via === undefined || e.via === e.failedUpstream ? '' : ` (it reads ${e.via}, which did not run)`}`,
+      };
+    case 'stage-not-started':
+      return {
+        stream: 'stderr',
+        text: `${e.stage}: ${x.yellow('not started')}: stage ${e.failed} failed first (--keep-going runs what does not read from it)`,
       };
     case 'source-unreachable':
       return {

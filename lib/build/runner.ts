@@ -68,6 +68,8 @@ export interface RunPlan {
   readonly signal: AbortSignal;
   /** The remote build cache (remote-cache.ts): consulted for a stale stage before it runs. */
   readonly remoteCache?: CacheLookup;
+  /** After a failure, still start every stage that does not read from a failed one. */
+  readonly keepGoing?: boolean;
 }
 
 type Outcome = 'ran' | 'fresh' | 'failed' | 'skipped' | 'interrupted';
@@ -108,6 +110,7 @@ export async function runStages(plan: RunPlan): Promise<RunResult> {
   };
 
   const skippedBecause = new Map<StageName, StageName>();
+  let firstFailure: StageName | undefined;
   for (const name of plan.selected) {
     const ups = plan.upstream(name).filter((u) => outcomes.has(u));
     outcomes.set(
@@ -123,11 +126,18 @@ export async function runStages(plan: RunPlan): Promise<RunResult> {
           plan.report({ type: 'stage-skipped', stage: name, failedUpstream: failed, via: bad });
           return 'skipped';
         }
-        return pool.run(() =>
-          plan.signal.aborted
-            ? Promise.resolve('interrupted' as const)
-            : considerStage(plan, name, record),
-        );
+        return pool.run(async () => {
+          if (plan.signal.aborted) return 'interrupted';
+          // Like make (and make -k): after a failure no new stage starts, unless --keep-going;
+          // stages already running finish and are recorded.
+          if (firstFailure !== undefined && plan.keepGoing !== true) {
+            plan.report({ type: 'stage-not-started', stage: name, failed: firstFailure });
+            return 'skipped';
+          }
+          const outcome = await considerStage(plan, name, record);
+          if (outcome === 'failed') firstFailure ??= name;
+          return outcome;
+        });
       })(),
     );
   }
@@ -356,7 +366,7 @@ function outVariables(tempPaths: readonly string[]): Record<string, string> {
 /** A command line's 126 and 127 are the shell's own verdicts: say so beside the stderr tail. */
 function exitMessage(code: number, script: string | undefined): string {
   if (script === undefined && code === 127)
-    return 'exited with code 127: the shell found no such command (see its message below)';
+    return 'exited with code 127: the shell found no such command (its message is in the output above)';
   if (script === undefined && code === 126)
     return 'exited with code 126: the shell could not execute the command (not executable?)';
   return `exited with code ${code}`;

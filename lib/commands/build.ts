@@ -19,6 +19,8 @@ interface BuildOptions {
   logFormat: LogFormat;
   remoteCache: boolean;
   offline?: boolean;
+  keepGoing?: boolean;
+  downstream: string[];
 }
 
 function positiveInt(value: string): number {
@@ -53,6 +55,16 @@ export function defineBuild(program: Command, outcome: CommandOutcome): void {
       'run up to n independent stages at once',
       positiveInt,
       availableParallelism(),
+    )
+    .option(
+      '--downstream <stage>',
+      'also bring everything that reads from this stage up to date (repeatable), like dvc repro --downstream',
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
+    .option(
+      '-k, --keep-going',
+      'after a stage fails, still run every stage that does not read from it (like make -k); without it no new stage starts',
     )
     .option('--no-wait', 'fail at once (exit 5) if another build holds the workspace')
     .option('--log-format <format>', 'text, or json: one JSON event per line', logFormat, 'text')
@@ -133,12 +145,20 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
     });
     if (!opened.ok) return opened.code;
     const ws = opened.value;
-    if (!checkStageNames(ws.pipeline, [...targets, ...opts.forceStage], process.stderr))
+    if (
+      !checkStageNames(
+        ws.pipeline,
+        [...targets, ...opts.forceStage, ...opts.downstream],
+        process.stderr,
+      )
+    )
       return ExitCode.usage;
+    const { withDescendants } = await import('../graph/graph.js');
+    const wanted = [...targets, ...withDescendants(ws.graph, opts.downstream as StageName[])];
     const selected =
-      targets.length === 0
+      wanted.length === 0 && opts.downstream.length === 0
         ? [...ws.graph.order]
-        : selectWithAncestors(ws.graph, targets as StageName[]);
+        : selectWithAncestors(ws.graph, wanted as StageName[]);
     const forced = new Set<StageName>(opts.force ? selected : (opts.forceStage as StageName[]));
     if (opts.offline) {
       const { offlineNotes } = await import('../build/offline-notes.js');
@@ -169,6 +189,7 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
       baseEnv: { ...process.env, ...ws.config.resolvedFileKeys() },
       report,
       signal: abort.signal,
+      keepGoing: opts.keepGoing === true,
       ...(opts.remoteCache ? await openRemoteCache(ws) : {}),
     });
     await ws.cache.save();

@@ -201,6 +201,19 @@ export function selectWithAncestors(graph: Graph, targets: readonly StageName[])
   return graph.order.filter((n) => chosen.has(n));
 }
 
+/** The stages and every stage that transitively reads from them, in topological order. */
+export function withDescendants(graph: Graph, stages: readonly StageName[]): StageName[] {
+  const chosen = new Set<StageName>();
+  const stack = [...stages];
+  while (stack.length > 0) {
+    const stage = stack.pop()!;
+    if (chosen.has(stage)) continue;
+    chosen.add(stage);
+    stack.push(...graph.downstream(stage));
+  }
+  return graph.order.filter((n) => chosen.has(n));
+}
+
 function unknownStage(stage: StageName): never {
   throw new Error(`bug: no stage named ${stage} in the graph`);
 }

@@ -7,6 +7,7 @@ import { ExitCode } from './util/exit-codes.js';
 import type { CommandOutcome } from './commands/outcome.js';
 import { defineBuild } from './commands/build.js';
 import { defineDag } from './commands/dag.js';
+import { defineParams } from './commands/params.js';
 import { definePull } from './commands/pull.js';
 import { definePush } from './commands/push.js';
 import { defineStatus } from './commands/status.js';
@@ -34,6 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     definePush,
     definePull,
     defineVersions,
+    defineParams,
   ]) {
     define(program, outcome);
   }

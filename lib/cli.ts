@@ -7,6 +7,7 @@ import { ExitCode } from './util/exit-codes.js';
 import type { CommandOutcome } from './commands/outcome.js';
 import { defineBuild } from './commands/build.js';
 import { defineDag } from './commands/dag.js';
+import { defineGc } from './commands/gc.js';
 import { defineParams } from './commands/params.js';
 import { definePull } from './commands/pull.js';
 import { definePush } from './commands/push.js';
@@ -36,6 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     definePull,
     defineVersions,
     defineParams,
+    defineGc,
   ]) {
     define(program, outcome);
   }

@@ -75,6 +75,25 @@ export function remoteSuite(backend: string, setup: () => Promise<RemoteFixture>
       expect(value(await fx.remote.hasObjects([a.sha, missing]))).toEqual(new Set([a.sha]));
     });
 
+    it('lists objects with size and store time, and deletes one (a second delete is no error)', async () => {
+      const before = Date.now() - 60_000; // clocks of a server and this process may differ a little
+      const [a, b] = [await localFile(), await localFile(randomBytes(10))];
+      value(await fx.remote.putObject(a.sha, a.path, a.size));
+      value(await fx.remote.putObject(b.sha, b.path, b.size));
+      const listed = value(await fx.remote.listObjects());
+      expect(listed.map((o) => [o.sha, o.size]).sort()).toEqual(
+        [
+          [a.sha, a.size],
+          [b.sha, b.size],
+        ].sort(),
+      );
+      for (const o of listed) expect(o.storedAtMs).toBeGreaterThan(before);
+      value(await fx.remote.deleteObject(a.sha));
+      value(await fx.remote.deleteObject(a.sha));
+      expect(value(await fx.remote.listObjects()).map((o) => o.sha)).toEqual([b.sha]);
+      expect(value(await fx.remote.hasObjects([a.sha, b.sha]))).toEqual(new Set([b.sha]));
+    });
+
     it('refuses to store bytes under a name they do not hash to, and stores nothing', async () => {
       const a = await localFile();
       const claimed = sha256('something else');

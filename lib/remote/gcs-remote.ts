@@ -18,6 +18,7 @@ import {
   type RemoteError,
   type RemoteOptions,
   type RemoteResult,
+  type StoredObject,
 } from './remote.js';
 import {
   parseRefName,
@@ -234,6 +235,43 @@ export class GcsRemote implements Remote {
         if (state.value !== null) refs.set(name.value, state.value);
       }
       return done(refs);
+    });
+  }
+
+  async listObjects(): Promise<RemoteResult<StoredObject[]>> {
+    return this.#guard('objects', async () => {
+      const folder = remoteKeys.objectsFolder(this.#prefix);
+      const found: StoredObject[] = [];
+      let query: GetFilesOptions | null = {
+        prefix: folder,
+        autoPaginate: false,
+        maxResults: this.#pageSize,
+      };
+      while (query !== null) {
+        const [files, next] = (await this.#bucket.getFiles(query)) as unknown as [
+          File[],
+          GetFilesOptions | null | undefined,
+        ];
+        for (const file of files) {
+          const sha = file.name.slice(file.name.lastIndexOf('/') + 1);
+          if (!/^[0-9a-f]{64}$/.test(sha)) continue;
+          found.push({
+            sha: sha as Sha256Hex,
+            size: Number(file.metadata.size ?? 0),
+            // No creation time: treated as just stored, so never old enough to collect.
+            storedAtMs: Date.parse(String(file.metadata.timeCreated ?? '')) || Date.now(),
+          });
+        }
+        query = next ?? null;
+      }
+      return done(found);
+    });
+  }
+
+  async deleteObject(sha: Sha256Hex): Promise<RemoteResult<void>> {
+    return this.#guard(`object ${sha}`, async () => {
+      await this.#file(remoteKeys.object(this.#prefix, sha)).delete({ ignoreNotFound: true });
+      return done(undefined);
     });
   }
 

@@ -25,6 +25,7 @@ import {
   type RefState,
   type RemoteError,
   type RemoteResult,
+  type StoredObject,
 } from './remote.js';
 import {
   parseRefName,
@@ -168,6 +169,29 @@ export class LocalRemote implements Remote {
         if (state !== null) refs.set(name.value, state);
       }
       return done(refs);
+    });
+  }
+
+  async listObjects(): Promise<RemoteResult<StoredObject[]>> {
+    return this.#guard(async () => {
+      const found: StoredObject[] = [];
+      const top = this.#path(remoteKeys.objectsFolder(''));
+      for (const twoHex of (await readdirOrEmpty(top)).sort()) {
+        if (!/^[0-9a-f]{2}$/.test(twoHex)) continue;
+        for (const name of (await readdirOrEmpty(join(top, twoHex))).sort()) {
+          if (!/^[0-9a-f]{64}$/.test(name)) continue; // a temp file of a push in flight
+          const st = await stat(join(top, twoHex, name));
+          found.push({ sha: name as Sha256Hex, size: st.size, storedAtMs: st.mtimeMs });
+        }
+      }
+      return done(found);
+    });
+  }
+
+  async deleteObject(sha: Sha256Hex): Promise<RemoteResult<void>> {
+    return this.#guard(async () => {
+      await rm(this.#path(remoteKeys.object('', sha)), { force: true });
+      return done(undefined);
     });
   }
 

@@ -116,6 +116,17 @@ export interface Remote {
     expectedGeneration: string | null,
   ): Promise<RemoteResult<RefState>>;
   listRefs(): Promise<RemoteResult<Map<RefName, RefState>>>;
+  /** Every stored object with its size and when it was stored (for `pipe gc`). */
+  listObjects(): Promise<RemoteResult<StoredObject[]>>;
+  /** Deletes object `sha`; one already gone is not an error (`pipe gc` only). */
+  deleteObject(sha: Sha256Hex): Promise<RemoteResult<void>>;
+}
+
+export interface StoredObject {
+  readonly sha: Sha256Hex;
+  readonly size: number;
+  /** When it was stored (ms since the epoch): gc keeps young objects a push may be about to name. */
+  readonly storedAtMs: number;
 }
 
 /** One line for a person: what failed and, where there is one, what to do. */

@@ -1,7 +1,7 @@
 // params.yaml checked against config/params.schema.json before anything runs: the repo's own
 // params.yaml and schema, in a workspace whose one stage marks that it ran. Expected positions are
 // counted by hand in the params text written here.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, stage, tempWorkspace } from './helpers/workspace.js';
@@ -63,7 +63,11 @@ describe('params.yaml against config/params.schema.json', () => {
       ].join('\n'),
     );
     expect(ws.runs()).toEqual([]);
-    expect((await ws.pipe('status')).code).toBe(3);
+    // The second run validates with the code the first one kept, and says the same.
+    expect(readdirSync(ws.path('.pipe/params-validator'))).toHaveLength(1);
+    const again = await ws.pipe('status');
+    expect(again.code).toBe(3);
+    expect(again.stderr).toBe(r.stderr);
   });
 
   it.each([

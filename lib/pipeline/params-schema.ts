@@ -4,8 +4,11 @@
 // read and compiled with ajv at run time, only when the file exists; editors validate with the
 // same file through the `# yaml-language-server: $schema=...` comment on params.yaml.
 // YAML reads `1e400` as Infinity and `.nan` as NaN: ajv's "number" and "integer" refuse both.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { isScalar } from 'yaml';
 import { closest } from '../util/closest.js';
@@ -16,6 +19,9 @@ import { deref, nodeRange } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
 export const paramsSchemaPath = 'config/params.schema.json';
+
+/** Part of the kept validator's name: other options (or another ajv) compile other code. */
+const AJV_OPTIONS_KEY = 'ajv8 allErrors verbose strict:false esm';
 
 const compiled = new Map<string, ValidateFunction>();
 
@@ -32,15 +38,29 @@ export async function paramsSchemaDiagnostics(
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  const validate = await compile({ path: paramsSchemaPath, text });
+  const validate = await compile(root, { path: paramsSchemaPath, text });
   if (typeof validate !== 'function') return [validate];
   if (validate(values)) return [];
   return (validate.errors ?? []).map((e) => toDiagnostic(source, e));
 }
 
-async function compile(schema: SourceFile): Promise<ValidateFunction | Diagnostic> {
+/**
+ * The validator for `schema`: from this process's memory, else from ajv's standalone code kept
+ * in .pipe/params-validator/<sha256 of the schema and options>.mjs by an earlier run (importing
+ * ajv and compiling costs 0.1-0.4 s on every command; the kept code about 5 ms), else compiled.
+ */
+async function compile(root: string, schema: SourceFile): Promise<ValidateFunction | Diagnostic> {
   const done = compiled.get(schema.text);
   if (done !== undefined) return done;
+  const key = createHash('sha256').update(`${AJV_OPTIONS_KEY}\n${schema.text}`).digest('hex');
+  const kept = join(root, '.pipe', 'params-validator', `${key}.mjs`);
+  try {
+    const mod = (await import(pathToFileURL(kept).href)) as { default: ValidateFunction };
+    compiled.set(schema.text, mod.default);
+    return mod.default;
+  } catch {
+    // not kept yet (or unreadable): compile below
+  }
   const whole = rangeOfFile(schema);
   let parsed: unknown;
   try {
@@ -56,11 +76,16 @@ async function compile(schema: SourceFile): Promise<ValidateFunction | Diagnosti
   const { Ajv } = await import('ajv');
   // strict: false lets a schema carry editor keywords ajv does not know; verbose gives each error
   // its sub-schema (for examples and bounds in the fix) and the value found.
-  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, logger: false });
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: false,
+    verbose: true,
+    logger: false,
+    code: { source: true, esm: true },
+  });
+  let validate: ValidateFunction;
   try {
-    const validate = ajv.compile(parsed as object);
-    compiled.set(schema.text, validate);
-    return validate;
+    validate = ajv.compile(parsed as object);
   } catch (e) {
     return error(
       schema,
@@ -69,6 +94,16 @@ async function compile(schema: SourceFile): Promise<ValidateFunction | Diagnosti
       'fix the schema (draft-07); editors point at the bad keyword',
     );
   }
+  compiled.set(schema.text, validate);
+  const standalone = (await import('ajv/dist/standalone/index.js')).default.default;
+  const code = standalone(ajv, validate);
+  // Code that needs ajv's runtime helpers (require) cannot run as a plain module: not kept.
+  if (!code.includes('require(')) {
+    await writeFileAtomic(kept, `${code.replace(/^"use strict";/, '')}\n`).catch(() => {
+      // a read-only checkout: compile again next time
+    });
+  }
+  return validate;
 }
 
 /** The start of a file: where a problem with the whole file is shown. */

@@ -52,6 +52,7 @@ export type BuildEvent =
       readonly stage: string;
       readonly version: string;
       readonly pushedBy: string;
+      readonly signedBy: string;
       readonly files: number;
       readonly bytes: number;
       readonly durationMs: number;
@@ -225,7 +226,7 @@ function textLine(e: BuildEvent): { stream: 'stdout' | 'stderr'; text: string } 
     case 'stage-pulled':
       return {
         stream: 'stdout',
-        text: `${e.stage}: pulled from version ${e.version} (pushed by ${e.pushedBy}) instead of running: ${e.files} files, ${e.bytes} bytes downloaded in ${seconds(e.durationMs)}`,
+        text: `${e.stage}: pulled from version ${e.version} (pushed by ${e.pushedBy}, signed by ${e.signedBy}) instead of running: ${e.files} files, ${e.bytes} bytes downloaded in ${seconds(e.durationMs)}`,
       };
     case 'remote-cache-unusable':
       return { stream: 'stderr', text: `${e.stage}: remote cache not used (${e.reason})` };

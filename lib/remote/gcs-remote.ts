@@ -20,6 +20,7 @@ import {
   type RemoteResult,
 } from './remote.js';
 import {
+  compareVersionIds,
   parseRefName,
   remoteKeys,
   versionIdOfFile,
@@ -126,7 +127,11 @@ export class GcsRemote implements Remote {
     });
   }
 
-  async getObject(sha: Sha256Hex, destPath: string): Promise<RemoteResult<{ size: number }>> {
+  async getObject(
+    sha: Sha256Hex,
+    destPath: string,
+    size?: number,
+  ): Promise<RemoteResult<{ size: number }>> {
     const what = `object ${sha}`;
     return this.#guard(what, async () => {
       // The client checks the md5 from x-goog-hash as it reads; we check sha256 on top, because
@@ -135,7 +140,7 @@ export class GcsRemote implements Remote {
         validation: 'md5',
       });
       try {
-        const written = await writeVerified(source, sha, destPath);
+        const written = await writeVerified(source, sha, destPath, undefined, size);
         if (!written.ok)
           return failed({
             kind: 'corrupt',
@@ -190,7 +195,11 @@ export class GcsRemote implements Remote {
     return this.#guard('versions', async () => {
       const folder = remoteKeys.versionsFolder(this.#prefix);
       const keys = await this.#list(folder);
-      return done(keys.flatMap((key) => versionIdOfFile(key.slice(folder.length)) ?? []).sort());
+      return done(
+        keys
+          .flatMap((key) => versionIdOfFile(key.slice(folder.length)) ?? [])
+          .sort(compareVersionIds),
+      );
     });
   }
 

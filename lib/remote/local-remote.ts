@@ -27,6 +27,7 @@ import {
   type RemoteResult,
 } from './remote.js';
 import {
+  compareVersionIds,
   parseRefName,
   remoteKeys,
   versionIdOfFile,
@@ -91,11 +92,15 @@ export class LocalRemote implements Remote {
     });
   }
 
-  async getObject(sha: Sha256Hex, destPath: string): Promise<RemoteResult<{ size: number }>> {
+  async getObject(
+    sha: Sha256Hex,
+    destPath: string,
+    size?: number,
+  ): Promise<RemoteResult<{ size: number }>> {
     return this.#guard(async () => {
       const source = this.#path(remoteKeys.object('', sha));
       if (!(await exists(source))) return failed({ kind: 'not-found', what: `object ${sha}` });
-      const written = await writeVerified(createReadStream(source), sha, destPath);
+      const written = await writeVerified(createReadStream(source), sha, destPath, undefined, size);
       if (!written.ok) return failed(corrupt(`object ${sha} at ${source}`, written.error));
       return done({ size: written.value });
     });
@@ -126,7 +131,7 @@ export class LocalRemote implements Remote {
   async listVersions(): Promise<RemoteResult<VersionId[]>> {
     return this.#guard(async () => {
       const names = await readdirOrEmpty(this.#path(remoteKeys.versionsFolder('')));
-      return done(names.flatMap((name) => versionIdOfFile(name) ?? []).sort());
+      return done(names.flatMap((name) => versionIdOfFile(name) ?? []).sort(compareVersionIds));
     });
   }
 

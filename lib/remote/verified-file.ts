@@ -29,6 +29,12 @@ export function verifyingStream(sha: Sha256Hex, size?: number): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      // Past `size` the bytes cannot be right: stop at once (at size + 1 bytes), never reading on.
+      // An object that is a symlink to /dev/zero would otherwise stream until the disk is full.
+      if (size !== undefined && seen + chunk.length > size) {
+        seen = size + 1;
+        return callback(new ContentMismatch(`${size} bytes`, `more: stopped at byte ${size + 1}`));
+      }
       hash.update(chunk);
       seen += chunk.length;
       callback(null, chunk);
@@ -58,12 +64,14 @@ export type VerifiedWrite = Result<number, ContentMismatch>;
  * Streams `source` into a temp file beside `finalPath` through verifyingStream, then hands the
  * temp path to `commit` (rename, or link for create-only). On a mismatch, or any error, the temp
  * file is removed and `finalPath` is untouched. Other errors are rethrown for the caller to map.
+ * `size`, when known (a download named by a manifest), caps the stream: one byte more fails it.
  */
 export async function writeVerified(
   source: Readable,
   sha: Sha256Hex,
   finalPath: string,
   commit: (tempPath: string) => Promise<void> = (temp) => rename(temp, finalPath),
+  maxSize?: number,
 ): Promise<VerifiedWrite> {
   await mkdir(dirname(finalPath), { recursive: true });
   const temp = tempPathBeside(finalPath);
@@ -75,7 +83,12 @@ export async function writeVerified(
     },
   });
   try {
-    await pipeline(source, verifyingStream(sha), counter, createWriteStream(temp, { flags: 'wx' }));
+    await pipeline(
+      source,
+      verifyingStream(sha, maxSize),
+      counter,
+      createWriteStream(temp, { flags: 'wx' }),
+    );
     await commit(temp);
     return ok(size);
   } catch (error) {

@@ -67,16 +67,16 @@ async function pullCommand(target: string, start: string, flags: PullFlags): Pro
     process.stderr.write(`pipe pull: ${printable(describeVersionError(error))}\n`);
     return ExitCode.remote;
   };
+  const trusted = readTrustedKeys(ws.root);
+  if (!trusted.ok) {
+    process.stderr.write(`pipe pull: ${trusted.error}\n`);
+    return ExitCode.invalidPipeline;
+  }
   const id = await resolveVersion(remote, target);
   if (!id.ok) {
     if (id.error.kind !== 'invalid') return fail(id.error);
     process.stderr.write(`pipe pull: ${id.error.message}\n`);
     return ExitCode.usage;
-  }
-  const trusted = readTrustedKeys(ws.root);
-  if (!trusted.ok) {
-    process.stderr.write(`pipe pull: ${trusted.error}\n`);
-    return ExitCode.invalidPipeline;
   }
   const got = await fetchManifest(remote, ws.root, id.value);
   if (!got.ok) return fail(got.error);

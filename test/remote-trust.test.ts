@@ -7,7 +7,7 @@
 // and written under a new (newer) ID, its objects uploaded through the Remote interface. Expected
 // bytes are the ones the stage scripts write (gen-sum.ts), hashed here with node:crypto.
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -271,6 +271,28 @@ for (const backend of backends) {
         expect(r.stderr).toContain('it holds out/gen/w1.txt; nothing was written to the workspace');
         expect(b.exists('out')).toBe(false);
       });
+
+      it.runIf(backend.name === 'file://')(
+        'a manifest that never ends is refused at its cap, not read into memory',
+        async () => {
+          store = await backend.store();
+          const root = store.env.PIPE_REMOTE!.slice('file://'.length);
+          const id = '2099-01-01_00-00-00_attacker';
+          mkdirSync(join(root, 'versions'), { recursive: true });
+          symlinkSync('/dev/zero', join(root, 'versions', `${id}.json`));
+          const b = await teammate({ trusts: [team] });
+          const listing = b.start(['versions'], {
+            env: { ...store.env, XDG_CONFIG_HOME: noKeyHome },
+          });
+          const guard = setTimeout(() => listing.child.kill('SIGKILL'), 60_000);
+          const r = await listing.done;
+          clearTimeout(guard);
+          expect(r.code).toBe(6);
+          expect(r.stdout).toContain(
+            `unreadable version ${id}: version ${id} is corrupt: expected at most 268435456 bytes, got more; reading stopped there`,
+          );
+        },
+      );
 
       it('prints terminal escapes in notes, names and paths escaped', async () => {
         store = await backend.store();

@@ -27,7 +27,14 @@ import {
   type RefName,
   type VersionId,
 } from './remote-path.js';
-import { ContentMismatch, verifyingStream, writeVerified } from './verified-file.js';
+import {
+  ContentMismatch,
+  MAX_MANIFEST_BYTES,
+  readCapped,
+  TooLarge,
+  verifyingStream,
+  writeVerified,
+} from './verified-file.js';
 
 /** Below this a single multipart request; above, a resumable upload that survives a dropped connection. */
 const RESUMABLE_FROM_BYTES = 8 * 1024 * 1024;
@@ -186,8 +193,18 @@ export class GcsRemote implements Remote {
 
   async getManifest(id: VersionId): Promise<RemoteResult<string>> {
     return this.#guard(`version ${id}`, async () => {
-      const [bytes] = await this.#file(remoteKeys.version(this.#prefix, id)).download();
-      return done(bytes.toString('utf8'));
+      const file = this.#file(remoteKeys.version(this.#prefix, id));
+      try {
+        return done(await readCapped(file.createReadStream(), MAX_MANIFEST_BYTES));
+      } catch (error) {
+        if (!(error instanceof TooLarge)) throw error;
+        return failed({
+          kind: 'corrupt',
+          what: `version ${id}`,
+          expected: `a manifest of at most ${error.max} bytes`,
+          actual: 'more; reading stopped there',
+        });
+      }
     });
   }
 

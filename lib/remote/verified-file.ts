@@ -98,3 +98,33 @@ export async function writeVerified(
     await rm(temp, { force: true });
   }
 }
+
+/** A manifest larger than this is refused unread (one for 241,605 files is ~60 MB). */
+export const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
+/** A ref holds one version ID. */
+export const MAX_REF_BYTES = 64 * 1024;
+
+/** What a capped read refused: it stopped at `max + 1` bytes. */
+export class TooLarge extends Error {
+  constructor(readonly max: number) {
+    super(`more than ${max} bytes`);
+  }
+}
+
+/**
+ * The text of `source`, read whole, but never more than `max` bytes: a manifest or ref that is a
+ * symlink to /dev/zero (or just huge) throws TooLarge instead of exhausting memory.
+ */
+export async function readCapped(source: Readable, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let seen = 0;
+  for await (const chunk of source) {
+    seen += (chunk as Buffer).length;
+    if (seen > max) {
+      source.destroy();
+      throw new TooLarge(max);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -13,11 +13,11 @@
 //
 // Like wireit's CacheHit, the lookup only answers; the runner decides when to apply a hit and
 // records the lock entry itself. A remote that is unreachable, refuses, or serves bad data never
-// fails a build: the answer is `unusable` with the reason, and the stage runs locally.
+// fails a build: the answer is `unusable` with the reason, and the stage runs locally. Text here
+// is raw (it may hold a remote's escapes); build/report.ts prints it escaped.
 import type { CacheLookup } from '../build/build-cache.js';
 import type { Pipeline } from '../graph/stage.js';
 import { describeRemoteError, type Remote } from '../remote/remote.js';
-import { printable } from '../util/printable.js';
 import { err, ok, type Result } from '../util/result.js';
 import { compareVersionIds } from '../remote/remote-path.js';
 import { fetchManifest } from './fetch.js';
@@ -79,8 +79,8 @@ export function remoteCache(options: RemoteCacheOptions): CacheLookup {
     return {
       kind: 'hit',
       version: manifest.id,
-      pushedBy: printable(manifest.pushedBy),
-      signedBy: printable(signedBy),
+      pushedBy: manifest.pushedBy,
+      signedBy,
       ...(entry.lock.metrics === undefined ? {} : { metrics: entry.lock.metrics }),
       // apply() answers in the shape lib/build/build-cache.ts declares ({ ok, reason }).
       async apply() {
@@ -91,10 +91,8 @@ export function remoteCache(options: RemoteCacheOptions): CacheLookup {
             ok: false,
             reason:
               p.kind === 'invalid'
-                ? printable(p.message)
-                : printable(
-                    `version ${manifest.id} declares ${stage}'s outs as ${p.stages[0]!.theirs.join(', ') || 'nothing'}, but pipeline.yaml declares ${p.stages[0]!.ours.join(', ') || 'nothing'}`,
-                  ),
+                ? p.message
+                : `version ${manifest.id} declares ${stage}'s outs as ${p.stages[0]!.theirs.join(', ') || 'nothing'}, but pipeline.yaml declares ${p.stages[0]!.ours.join(', ') || 'nothing'}`,
           };
         }
         const placed = await placeOutputs({
@@ -108,7 +106,7 @@ export function remoteCache(options: RemoteCacheOptions): CacheLookup {
           transfer: { concurrency, stream: process.stderr, live: false, silent: true },
         });
         if (placed.ok) return { ok: true, files: placed.value.placed, bytes: placed.value.bytes };
-        return { ok: false, reason: printable(describeVersionError(placed.error)) };
+        return { ok: false, reason: describeVersionError(placed.error) };
       },
     };
   };
@@ -136,9 +134,7 @@ async function buildIndex(
       } else if (!index.trusted.has(key))
         index.refused.set(
           key,
-          printable(
-            `version ${id} holds this stage's outputs but ${describeTrust(trust)}; only versions signed by a key in ${TRUSTED_KEYS_DIR}/ are reused, so it runs locally`,
-          ),
+          `version ${id} holds this stage's outputs but ${describeTrust(trust)}; only versions signed by a key in ${TRUSTED_KEYS_DIR}/ are reused, so it runs locally`,
         );
     }
   }

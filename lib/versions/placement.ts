@@ -3,11 +3,12 @@
 // from ours), so a version may write only:
 //   - the outs THIS workspace's pipeline.yaml declares for the stage (never a script, a dep, a
 //     tracked file such as stages/keypairs.ts: a version whose stage declares other outs is refused);
-//   - files inside those outs, and only files that hash to the stage's lock entry;
+//   - files inside those outs, and only files that hash to the stage's lock entry (pipeline.yaml
+//     refuses glob outs, so a version's glob out never matches a declared one);
 //   - paths that parseManifestPath accepts (no '..', absolute, .git/ or .pipe/), checked again on
 //     disk just before writing (workspaceDestination: no symlinked folder on the way).
 // Sizes come from the manifest and cap each download (verified-file.ts).
-import { fastGlob, globBase, isGlob, pathContains } from '../util/paths.js';
+import { isGlob } from '../util/paths.js';
 import { manifestHash } from '../observe/hash.js';
 import type { Pipeline, StageName } from '../graph/stage.js';
 import { err, ok, type Result } from '../util/result.js';
@@ -53,7 +54,7 @@ export function checkPlacement(
           ? f.path === out
           : kind === 'dir'
             ? f.path.startsWith(`${out}/`)
-            : left.has(f) && pathContains(globBase(out), f.path),
+            : left.has(f),
       );
       for (const f of mine) left.delete(f);
       const sha = kind === 'file' ? mine[0]?.sha256 : manifestHash(mine, kind === 'dir' ? out : '');
@@ -71,24 +72,6 @@ export function checkPlacement(
       );
   }
   return ok(result);
-}
-
-/**
- * A glob out's files, staged under `tree`, must be exactly what the glob matches there (fast-glob,
- * as hashing enumerates it): a file the glob does not match would land where no out is declared.
- */
-export async function globMismatch(
-  tree: string,
-  manifestId: string,
-  outs: readonly OutPlacement[],
-): Promise<string | undefined> {
-  for (const o of outs.filter((p) => p.kind === 'glob')) {
-    const matched = new Set(await fastGlob()(o.out, { cwd: tree, dot: false, onlyFiles: true }));
-    const stray = o.files.find((f) => !matched.has(f.path));
-    if (stray !== undefined)
-      return `version ${manifestId}: ${stray.path} is not matched by ${o.stage}'s out ${o.out}`;
-  }
-  return undefined;
 }
 
 function invalid(message: string): Result<never, PlacementProblem> {

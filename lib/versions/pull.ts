@@ -20,7 +20,7 @@ import { TMP_DIR } from '../build/runner.js';
 import { runTransfers, type TransferOptions } from '../remote/transfer-progress.js';
 import { err, ok, type Result } from '../util/result.js';
 import type { VersionManifest } from './manifest.js';
-import { globMismatch, type OutPlacement } from './placement.js';
+import type { OutPlacement } from './placement.js';
 import { invalidVersion, type VersionError } from './version-error.js';
 
 /** What a pull placed: objects and bytes downloaded, files placed, the lock entries to write. */
@@ -83,8 +83,6 @@ export async function placeOutputs(options: PlaceOptions): Promise<Result<Placed
         placed++;
       }
     }
-    const stray = await globMismatch(join(tmp, 'tree'), manifest.id, todo);
-    if (stray !== undefined) return err(invalidVersion(stray));
     // Checked as late as possible: no symlinked folder on the way to any destination.
     const targets = todo.flatMap((o) => (o.kind === 'glob' ? o.files.map((f) => f.path) : [o.out]));
     for (const rel of targets) {

@@ -322,6 +322,7 @@ async function pulledFromRemote(
     stage: stage.name,
     version: answer.version,
     pushedBy: answer.pushedBy,
+    signedBy: answer.signedBy,
     files: applied.files,
     bytes: applied.bytes,
     durationMs: Date.now() - started,

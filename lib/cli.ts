@@ -8,6 +8,7 @@ import type { CommandOutcome } from './commands/outcome.js';
 import { defineBuild } from './commands/build.js';
 import { defineDag } from './commands/dag.js';
 import { defineGc } from './commands/gc.js';
+import { defineKeys } from './commands/keys.js';
 import { defineParams } from './commands/params.js';
 import { definePull } from './commands/pull.js';
 import { definePush } from './commands/push.js';
@@ -36,6 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     definePush,
     definePull,
     defineVersions,
+    defineKeys,
     defineParams,
     defineGc,
   ]) {

@@ -6,6 +6,7 @@ import { formatBytes } from '../util/bytes.js';
 import { paintFor, type Paint } from '../util/colour.js';
 import type { MutexHolder } from './mutex.js';
 import type { StaleReason } from './plan.js';
+import { printable } from '../util/printable.js';
 
 export type BuildEvent =
   | { readonly type: 'mutex-wait'; readonly holder: MutexHolder }
@@ -64,6 +65,7 @@ export type BuildEvent =
       readonly stage: string;
       readonly version: string;
       readonly pushedBy: string;
+      readonly signedBy: string;
       readonly files: number;
       readonly bytes: number;
       readonly durationMs: number;
@@ -261,14 +263,15 @@ function textLine(
     case 'stage-pulled':
       return {
         stream: 'stdout',
-        text: `${e.stage}: ${o.green('pulled')} from version ${e.version}, pushed by ${e.pushedBy}, instead of running: ${plural(e.files, 'file')}, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}`,
+        // Who pushed and the reasons come from a remote: untrusted text, printed escaped.
+        text: `${e.stage}: ${o.green('pulled')} from version ${e.version}, pushed by ${printable(e.pushedBy)}, signed by ${printable(e.signedBy)}, instead of running: ${plural(e.files, 'file')}, ${formatBytes(e.bytes)} in ${seconds(e.durationMs)}`,
       };
     case 'remote-cache-unusable':
       return {
         stream: 'stderr',
         text: WHOLE_REMOTE.test(e.reason)
-          ? `${x.yellow('remote cache not used')}: ${e.reason}`
-          : `${e.stage}: ${x.yellow('remote cache not used')}: ${e.reason}`,
+          ? `${x.yellow('remote cache not used')}: ${printable(e.reason)}`
+          : `${e.stage}: ${x.yellow('remote cache not used')}: ${printable(e.reason)}`,
       };
     case 'stage-interrupted':
       return { stream: 'stderr', text: `${e.stage}: interrupted; nothing recorded` };

@@ -74,6 +74,12 @@ async function pushCommand(start: string, named: string[], flags: PushFlags): Pr
   const { checkStageNames } = await import('../build/build-state.js');
   if (!checkStageNames(ws.pipeline, named, process.stderr)) return ExitCode.usage;
   const json = flags.json === true;
+  const { pushSigningKey } = await import('../versions/signing-keys.js');
+  const signing = pushSigningKey(ws.config);
+  if (!signing.ok) {
+    process.stderr.write(`pipe push: ${signing.error}\n`);
+    return ExitCode.usage;
+  }
   const why = (s: { stage: string; reasons: readonly StaleReason[] }) =>
     `  ${s.stage}: ${s.reasons.map(formatReason).join('; ')}`;
   return withBuildMutex(ws.root, 'pipe push', async () => {
@@ -85,6 +91,7 @@ async function pushCommand(start: string, named: string[], flags: PushFlags): Pr
       now: new Date(),
       transfer: transferOptions(json, transferConcurrency(ws, remote)),
       stages: named,
+      ...(signing.value.key === undefined ? {} : { signer: signing.value.key }),
     });
     switch (result.kind) {
       case 'stale': {
@@ -139,6 +146,11 @@ async function pushCommand(start: string, named: string[], flags: PushFlags): Pr
             : `${r.ref} -> ${r.versionId}${r.result === 'already' ? ' (already)' : ''}`,
         );
         process.stdout.write(`${[head, ...sameAs, ...refLines, ...leftOut].join('\n')}\n`);
+        if (!result.unchanged) {
+          const { signatureNote } = await import('../versions/signing-keys.js');
+          const note = signatureNote(result.signedWith, signing.value.path);
+          (result.signedWith === null ? process.stderr : process.stdout).write(`${note}\n`);
+        }
         return ExitCode.ok;
       }
     }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GEN_SUM_SOURCES } from './helpers/gen-sum.js';
+import { makeTestKey } from './helpers/signing.js';
 import { pipeBin, stage, tempWorkspace } from './helpers/workspace.js';
 
 const CHAIN = {
@@ -63,8 +64,14 @@ describe('build messages', () => {
 
   it('counts stages pulled from the remote cache apart from those run, and says an unusable remote once, unlabelled', async () => {
     const store = mkdtempSync(join(tmpdir(), 'pipe-msg-store-'));
-    const env = { env: { PIPE_REMOTE: `file://${store}` } };
-    const files = { ...GEN_SUM_SOURCES, 'data/in.txt': 'one two\n' };
+    // The build cache reuses only versions a trusted key signed (docs/threat-model.md).
+    const team = makeTestKey();
+    const env = { env: { PIPE_REMOTE: `file://${store}`, PIPE_SIGNING_KEY: team.path } };
+    const files = {
+      ...GEN_SUM_SOURCES,
+      'data/in.txt': 'one two\n',
+      'config/trusted-keys/team.pub': team.pubLine('the team'),
+    };
     const a = await tempWorkspace(files);
     expect((await a.pipeWith(env, 'build')).code).toBe(0);
     expect((await a.pipeWith(env, 'push')).code).toBe(0);
@@ -72,7 +79,7 @@ describe('build messages', () => {
     const pulled = await b.pipeWith(env, 'build');
     expect(pulled.code).toBe(0);
     expect(pulled.stdout).toMatch(
-      /^gen: pulled from version \S+, pushed by \S+, instead of running: 2 files, 8 B in /m,
+      /^gen: pulled from version \S+, pushed by \S+, signed by .*, instead of running: 2 files, 8 B in /m,
     );
     expect(pulled.stdout).toMatch(
       /^build finished: 0 ran, 2 pulled from the remote cache, 0 fresh in /m,

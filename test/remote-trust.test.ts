@@ -143,7 +143,7 @@ for (const backend of backends) {
         expect(b.read('out/sum.txt')).toBe('3 files\n');
         expect(b.runs()).toEqual([]);
         expect(built.stdout).toContain(
-          `sum: pulled from version ${legit.id} (pushed by ${legit.pushedBy}, signed by key team (the team CI, ed25519:`,
+          `sum: pulled from version ${legit.id}, pushed by ${legit.pushedBy}, signed by key team (the team CI, ed25519:`,
         );
         // The newer hostile versions are not even mentioned: a trusted one holds the fingerprint.
         for (const id of [unsignedId, tamperedId, strangerId])
@@ -160,7 +160,7 @@ for (const backend of backends) {
         expect(c.read('out/sum.txt')).toBe('3 files\n');
         expect(c.runs().sort()).toEqual(['gen', 'sum']);
         expect(again.stderr).toContain(
-          `sum: remote cache not used (version ${lone} holds this stage's outputs but is signed by ed25519:`,
+          `sum: remote cache not used: version ${lone} holds this stage's outputs but is signed by ed25519:`,
         );
         expect((await c.run('status', '--json')).code).toBe(0);
       });
@@ -182,7 +182,7 @@ for (const backend of backends) {
         expect(built.code, built.stderr).toBe(0);
         expect(b.read('stages/gen.mjs')).toBe(GEN_SUM_SOURCES['stages/gen.mjs']);
         expect(built.stderr).toContain(
-          `gen: remote cache not used (version ${id} declares gen's outs as stages/gen.mjs, but pipeline.yaml declares out/gen; running it locally)`,
+          `gen: remote cache not used: version ${id} declares gen's outs as stages/gen.mjs, but pipeline.yaml declares out/gen; running it locally`,
         );
         expect(b.runs()).toContain('gen');
         const pulled = await b.run('pull', id);
@@ -335,7 +335,7 @@ for (const backend of backends) {
         expect(b.runs().sort()).toEqual(['gen', 'sum']);
         const said = built.stderr.split('\n').filter((l) => l.includes('remote cache not used'));
         expect(said).toEqual([
-          'gen: remote cache not used (no keys in config/trusted-keys/, so no published version is trusted (docs/threat-model.md); stale stages run locally)',
+          'remote cache not used: no keys in config/trusted-keys/, so no published version is trusted (docs/threat-model.md); stale stages run locally',
         ]);
         if (before !== undefined) expect((await store.requests!()).length).toBe(before);
       });

@@ -9,7 +9,7 @@ import { ExitCode } from '../util/exit-codes.js';
 export function defineKeys(program: Command, outcome: CommandOutcome): void {
   const keys = program
     .command('keys')
-    .description('your signing key for `pipe push`, and the keys this workspace trusts')
+    .description('your signing key for `npx pipe push`, and the keys this workspace trusts')
     .addHelpText(
       'after',
       '\nThe private key is PIPE_SIGNING_KEY (a path), else $XDG_CONFIG_HOME/pipe/signing-key.pem\n' +

@@ -20,7 +20,7 @@ type Side = ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 export function defineParams(program: Command, outcome: CommandOutcome): void {
   const params = program
     .command('params')
-    .description('the params stages read (`pipe params diff`)');
+    .description('the params stages read (`npx pipe params diff`)');
   params
     .command('diff')
     .description('params that differ: pipeline.lock against params.yaml, or between two sides')

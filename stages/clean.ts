@@ -33,6 +33,16 @@ import { checkRawFiles, readManifest } from './lib/raw-input.js';
 import { uploadFormat } from './lib/uploads.js';
 import { ScreeningPool } from './lib/webapp-screening.js';
 
+/**
+ * Raw bytes of uploads per part. A part is what a changed upload costs to rebuild and what one
+ * DuckDB holds at once; each part also costs a fixed ~0.2 s (a DuckDB, its plans, three files) in a
+ * full build and in the stages after clean. 128 MiB is ~16,000 web-app uploads or ~1,600 Aalto
+ * participants: a 10M-keystroke set is 10-16 parts, the 136M Aalto set ~100, and one part
+ * builds in a few seconds well under the memory cap. CLEAN_PART_BYTES (config/.env.*) changes
+ * it: like DUCKDB_THREADS it changes how the rows are split into files, never which rows.
+ */
+const DEFAULT_PART_BYTES = 128 * 2 ** 20;
+
 const ctx = stageContext();
 const rawRoot = join(ctx.workspace, 'data/raw');
 const out = ctx.out('data/clean');
@@ -44,16 +54,6 @@ try {
   await pool.close();
   rmSync(staging, { recursive: true, force: true });
 }
-
-/**
- * Raw bytes of uploads per part. A part is what a changed upload costs to rebuild and what one
- * DuckDB holds at once; each part also costs a fixed ~0.2 s (a DuckDB, its plans, three files) in a
- * full build and in the stages after clean. 128 MiB is ~16,000 web-app uploads or ~1,600 Aalto
- * participants: a 10M-keystroke set is 10-16 parts, the 136M Aalto set ~100, and one part
- * builds in a few seconds well under the memory cap. CLEAN_PART_BYTES (config/.env.*) changes
- * it: like DUCKDB_THREADS it changes how the rows are split into files, never which rows.
- */
-const DEFAULT_PART_BYTES = 128 * 2 ** 20;
 
 async function clean(): Promise<number> {
   const manifestRead = readManifest(rawRoot);

@@ -64,8 +64,8 @@ describe('the Aalto samples', () => {
 describe('the Aalto files through clean', () => {
   it('accounts for every data line of every file: kept or rejected', async () => {
     const rows = await ws.query<{ f: string; n: number }>(`SELECT f, sum(n)::INTEGER AS n FROM (
-        SELECT source_file AS f, count(*) AS n FROM ${ws.parquet('data/clean/keystrokes.parquet')} GROUP BY ALL
-        UNION ALL SELECT source_file, count(*) FROM ${ws.parquet('data/clean/rejects.parquet')} GROUP BY ALL) GROUP BY f ORDER BY f`);
+        SELECT source_file AS f, count(*) AS n FROM ${ws.parquet('data/clean/keystrokes/*.parquet')} GROUP BY ALL
+        UNION ALL SELECT source_file, count(*) FROM ${ws.parquet('data/clean/rejects/*.parquet')} GROUP BY ALL) GROUP BY f ORDER BY f`);
     expect(rows).toEqual(files.map((f) => ({ f: `aalto/${f}`, n: dataLines(f).length })));
     expect(ws.json('data/clean/summary.json').rows_in).toBe(
       files.reduce((sum, f) => sum + dataLines(f).length, 0),
@@ -74,7 +74,7 @@ describe('the Aalto files through clean', () => {
 
   it('rejects exactly the holds the data README lists, and nothing else', async () => {
     const rows = await ws.query(
-      `SELECT rule, source_file, source_line FROM ${ws.parquet('data/clean/rejects.parquet')} ORDER BY source_file, source_line`,
+      `SELECT rule, source_file, source_line FROM ${ws.parquet('data/clean/rejects/*.parquet')} ORDER BY source_file, source_line`,
     );
     expect(rows).toEqual(EXPECTED_REJECTS);
     expect(ws.json('data/clean/summary.json').rejected).toEqual({
@@ -86,7 +86,7 @@ describe('the Aalto files through clean', () => {
 
   it('keeps the traps a careless reader would lose: lone quotes, Latin-1, e-notation, keyCode 0', async () => {
     const rows =
-      await ws.query(`SELECT source_file, source_line, key, release_ms, keycode FROM ${ws.parquet('data/clean/keystrokes.parquet')}
+      await ws.query(`SELECT source_file, source_line, key, release_ms, keycode FROM ${ws.parquet('data/clean/keystrokes/*.parquet')}
       WHERE (source_file, source_line) IN (('aalto/102_keystrokes.txt', 556), ('aalto/2404_keystrokes.txt', 54),
         ('aalto/2917_keystrokes.txt', 33), ('aalto/1628_keystrokes.txt', 459), ('aalto/1371_keystrokes.txt', 350)) ORDER BY source_file`);
     expect(rows).toEqual(

@@ -130,7 +130,7 @@ describe('clean on hand-made uploads', () => {
   it('pairs each keydown with the next keyup of its code and orders keystrokes by press time', async () => {
     const rows =
       await ws.query(`SELECT session_id, seq, press_ms - 1000000 AS p, release_ms - 1000000 AS r, keycode, source_line
-      FROM ${ws.parquet('data/clean/keystrokes.parquet')} WHERE session_id = 's1' ORDER BY seq`);
+      FROM ${ws.parquet('data/clean/keystrokes/*.parquet')} WHERE session_id = 's1' ORDER BY seq`);
     // A(100,180) B(150,230) C(300,850: the repeat at 800 is not a press) E(1000,1090) D(1400,1480: event 13, not 8)
     expect(rows).toEqual([
       { session_id: 's1', seq: 0, p: 100, r: 180, keycode: 65, source_line: 1 },
@@ -143,7 +143,7 @@ describe('clean on hand-made uploads', () => {
 
   it('reads Aalto rows without quoting, Latin-1 decoded, e-notation numbers accepted', async () => {
     const rows =
-      await ws.query(`SELECT source_line, key, press_ms, release_ms, keycode FROM ${ws.parquet('data/clean/keystrokes.parquet')}
+      await ws.query(`SELECT source_line, key, press_ms, release_ms, keycode FROM ${ws.parquet('data/clean/keystrokes/*.parquet')}
       WHERE source = 'aalto' ORDER BY user_id, seq`);
     expect(rows).toEqual([
       { source_line: 2, key: 'H', press_ms: 1000, release_ms: 1100, keycode: 72 },
@@ -157,7 +157,7 @@ describe('clean on hand-made uploads', () => {
 
   it('puts every removed event, row and session in rejects with its rule and origin', async () => {
     const rows = await ws.query(
-      `SELECT rule, source_file, source_line FROM ${ws.parquet('data/clean/rejects.parquet')} ORDER BY source_file, source_line`,
+      `SELECT rule, source_file, source_line FROM ${ws.parquet('data/clean/rejects/*.parquet')} ORDER BY source_file, source_line`,
     );
     expect(rows).toEqual([
       { rule: 'aalto_field_count', source_file: 'aalto/77_keystrokes.txt', source_line: 5 },
@@ -186,7 +186,7 @@ describe('clean on hand-made uploads', () => {
 
   it('lists each kept session with the text shown and typed', async () => {
     const rows = await ws.query(
-      `SELECT source, user_id, session_id, prompt, typed_text, keystrokes FROM ${ws.parquet('data/clean/sessions.parquet')}`,
+      `SELECT source, user_id, session_id, prompt, typed_text, keystrokes FROM ${ws.parquet('data/clean/sessions/*.parquet')}`,
     );
     expect(rows).toEqual([
       // Aalto: SENTENCE and USER_INPUT of the section's first kept line; 5002 was rejected whole.

@@ -160,8 +160,23 @@ export interface TableDiff {
 export async function compareTables(a: string, b: string): Promise<TableDiff[]> {
   const diffs: TableDiff[] = [];
   for (const table of CLEAN_TABLES) {
-    const ra = `read_parquet(${list(tableFiles(a, table))}, union_by_name = false)`;
-    const rb = `read_parquet(${list(tableFiles(b, table))}, union_by_name = false)`;
+    const [fa, fb] = [tableFiles(a, table), tableFiles(b, table)];
+    if (fa.length === 0 || fb.length === 0) {
+      // No parts on a side (no uploads): every row of the other side is a difference.
+      const rows = async (files: string[]) =>
+        files.length === 0
+          ? 0
+          : (
+              await query<{ n: number }>(
+                `SELECT count(*)::INTEGER AS n FROM read_parquet(${list(files)})`,
+              )
+            )[0]!.n;
+      const [rowsA, rowsB] = [await rows(fa), await rows(fb)];
+      diffs.push({ table, rowsA, rowsB, onlyA: rowsA, onlyB: rowsB });
+      continue;
+    }
+    const ra = `read_parquet(${list(fa)})`;
+    const rb = `read_parquet(${list(fb)})`;
     const [row] = await query<{ a: number; b: number; x: number; y: number }>(`SELECT
       (SELECT count(*) FROM ${ra})::INTEGER AS a, (SELECT count(*) FROM ${rb})::INTEGER AS b,
       (SELECT count(*) FROM (SELECT * FROM ${ra} EXCEPT ALL SELECT * FROM ${rb}))::INTEGER AS x,

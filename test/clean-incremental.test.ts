@@ -159,7 +159,10 @@ describe('incremental clean', () => {
     const weights = [2, 3, 1, 3, 2, 2];
     const chooseOperation = () => {
       let r = random() * weights.reduce((a, b) => a + b, 0);
-      for (const [i, w] of weights.entries()) if ((r -= w) < 0) return names[i]!;
+      for (const [i, w] of weights.entries()) {
+        r -= w;
+        if (r < 0) return names[i]!;
+      }
       return names[0]!;
     };
 

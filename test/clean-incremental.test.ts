@@ -26,9 +26,9 @@ import { REPO, runStage, STAGES } from './helpers/run-stage.js';
 import { tempWorkspace } from './helpers/stage-workspace.js';
 
 const SEED = Number(process.env.PIPE_TEST_SEED ?? 20261205);
-const STEPS = 24;
-const SCHEMA_STEP = 13;
-const ENV = { UPLOADS_URL: 'file://uploads', CLEAN_PART_BYTES: '60000' };
+const STEPS = 20;
+const SCHEMA_STEP = 11;
+const ENV = { UPLOADS_URL: 'file://uploads', CLEAN_PART_BYTES: '100000' };
 
 /** mulberry32: a small seeded PRNG, so a failing sequence can be run again. */
 function prng(seed: number): () => number {

@@ -38,11 +38,14 @@ for (const [key, value] of [
     process.exit(1);
   }
 }
-const input = tableParts(ctx.workspace, 'data/keypairs/keypairs');
-if (!input.ok) {
-  process.stderr.write(`stage ${ctx.stage}: ${input.error}\n`);
+const db = await openStageDb(ctx.workspace, ctx.stage);
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  db.close();
   process.exit(1);
 }
+const input = tableParts(ctx.workspace, 'data/keypairs/keypairs');
+if (!input.ok) fail(`stage ${ctx.stage}: ${input.error}`);
 const out = ctx.out('data/features');
 const countsFile = join(out, 'part-counts.json');
 const usersFile = join(out, 'users.parquet');
@@ -66,12 +69,6 @@ for (const id of plan.drop) {
 mkdirSync(join(out, 'sequences'), { recursive: true });
 mkdirSync(join(out, 'session-counts'), { recursive: true });
 
-const db = await openStageDb(ctx.workspace, ctx.stage);
-const fail = (message: string): never => {
-  process.stderr.write(`${message}\n`);
-  db.close();
-  process.exit(1);
-};
 // The users kept by the previous run, before anything here changes: whose status flips decides
 // which unchanged parts get their sequences written again.
 if (plan.incremental)

@@ -25,9 +25,11 @@ interface Counts {
 }
 
 const ctx = stageContext();
+const db = await openStageDb(ctx.workspace, ctx.stage);
 const input = tableParts(ctx.workspace, 'data/clean/keystrokes');
 if (!input.ok) {
   process.stderr.write(`stage ${ctx.stage}: ${input.error}\n`);
+  db.close();
   process.exit(1);
 }
 const out = ctx.out('data/keypairs');
@@ -49,7 +51,6 @@ for (const id of plan.drop) {
 }
 mkdirSync(join(out, 'keypairs'), { recursive: true });
 const keypairsSql = readFileSync(new URL('keypairs.sql', import.meta.url), 'utf8');
-const db = await openStageDb(ctx.workspace, ctx.stage);
 // One part per connection, as many at once as DuckDB has threads: the pairing window streams in
 // file order on one thread, so a part alone would leave the other threads idle.
 const failures = await mapConcurrent(plan.redo, db.threads, async (part) => {

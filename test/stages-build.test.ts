@@ -62,7 +62,9 @@ describe('pipe build features on the committed samples', () => {
     expect(second.status, second.stderr).toBe(0);
     expect(second.summary).toMatchObject({ ran: 0, fresh: 4, failed: [] });
     expect(readFileSync(join(root, 'pipeline.lock'), 'utf8')).toBe(lock);
-    expect(statSync(join(root, 'data/features/sequences/part-000000.parquet')).mtimeMs).toBe(written);
+    expect(statSync(join(root, 'data/features/sequences/part-000000.parquet')).mtimeMs).toBe(
+      written,
+    );
   });
 
   it('reruns only features when a features param changes', () => {

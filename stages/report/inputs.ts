@@ -121,7 +121,10 @@ function partsRelation(workspace: string, rel: string): Result<string, string> {
   const listed = tableParts(workspace, rel);
   if (!listed.ok) return listed;
   if (listed.parts.length === 0)
-    return { ok: false, error: `${rel}/ holds no part files: build the stage that writes it again` };
+    return {
+      ok: false,
+      error: `${rel}/ holds no part files: build the stage that writes it again`,
+    };
   return { ok: true, value: readParts(listed.parts) };
 }
 

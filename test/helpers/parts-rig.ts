@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import {
   existsSync,
+  linkSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -183,4 +184,27 @@ export async function compareTables(
       (SELECT string_agg(column_name || ' ' || column_type, ', ') FROM (DESCRIBE SELECT * FROM ${b})) AS columnsB`);
   if (row === undefined) throw new Error('bug: a SELECT without FROM returned no row');
   return row;
+}
+
+/** Hard-links every file under `from` to the same path under `to` (a guard copy of outputs). */
+export function linkCopy(from: string, to: string): void {
+  if (statSync(from).isFile()) {
+    mkdirSync(join(to, '..'), { recursive: true });
+    linkSync(from, to);
+    return;
+  }
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) linkCopy(join(from, name), join(to, name));
+}
+
+/** A small seeded generator (mulberry32): the same seed, the same sequence of steps. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

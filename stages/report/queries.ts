@@ -27,7 +27,7 @@ export interface SessionRow {
   /** Keystrokes with keyCode 8 (Backspace: `BKSP` in the Aalto files, `Backspace` in the web app). */
   readonly backspaces: number;
   /**
-   * Length of the typed text: from data/clean/sessions.parquet's `typed_text` when that table has
+   * Length of the typed text: from data/clean/sessions/'s `typed_text` when that table has
    * the session, else estimated from the keystrokes: keys that type a character minus Backspaces
    * (each deletes one), at least 0, exact when the typist only appends and backspaces.
    */
@@ -45,7 +45,7 @@ export interface SessionRow {
   readonly rl_sum_ms: number;
   /** Pairs whose next press comes before the previous release (IL < 0). */
   readonly rollovers: number;
-  /** Rows of this session in data/features/sequences.parquet (M), or null when features left it out. */
+  /** Rows of this session in data/features/sequences/ (M), or null when features left it out. */
   readonly sequence_rows: number | null;
   /** Of those rows, the padding ones (M minus the session's pairs when it has fewer than M). */
   readonly padding_rows: number | null;

@@ -1,6 +1,6 @@
-// The partitioned tables (docs/data-tables.md, "Tables are folders of part files"): each table is
-// a folder of `<part>.parquet` files, read as one table by passing the LIST of its files, sorted,
-// never a glob (a glob is re-expanded by DuckDB at read time and cannot name a missing folder).
+// The partitioned tables (docs/data-tables.md): each table is a folder of `<part>.parquet` files,
+// read as one table by passing the LIST of its files, sorted, never a glob (a glob is expanded by
+// DuckDB at read time, so what it reads is not what the stage listed and checked).
 import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DepChanges } from '../../lib/stage-api/index.js';

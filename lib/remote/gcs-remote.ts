@@ -20,13 +20,21 @@ import {
   type RemoteResult,
 } from './remote.js';
 import {
+  compareVersionIds,
   parseRefName,
   remoteKeys,
   versionIdOfFile,
   type RefName,
   type VersionId,
 } from './remote-path.js';
-import { ContentMismatch, verifyingStream, writeVerified } from './verified-file.js';
+import {
+  ContentMismatch,
+  MAX_MANIFEST_BYTES,
+  readCapped,
+  TooLarge,
+  verifyingStream,
+  writeVerified,
+} from './verified-file.js';
 
 /** Below this a single multipart request; above, a resumable upload that survives a dropped connection. */
 const RESUMABLE_FROM_BYTES = 8 * 1024 * 1024;
@@ -126,7 +134,11 @@ export class GcsRemote implements Remote {
     });
   }
 
-  async getObject(sha: Sha256Hex, destPath: string): Promise<RemoteResult<{ size: number }>> {
+  async getObject(
+    sha: Sha256Hex,
+    destPath: string,
+    size?: number,
+  ): Promise<RemoteResult<{ size: number }>> {
     const what = `object ${sha}`;
     return this.#guard(what, async () => {
       // The client checks the md5 from x-goog-hash as it reads; we check sha256 on top, because
@@ -135,7 +147,7 @@ export class GcsRemote implements Remote {
         validation: 'md5',
       });
       try {
-        const written = await writeVerified(source, sha, destPath);
+        const written = await writeVerified(source, sha, destPath, undefined, size);
         if (!written.ok)
           return failed({
             kind: 'corrupt',
@@ -181,8 +193,18 @@ export class GcsRemote implements Remote {
 
   async getManifest(id: VersionId): Promise<RemoteResult<string>> {
     return this.#guard(`version ${id}`, async () => {
-      const [bytes] = await this.#file(remoteKeys.version(this.#prefix, id)).download();
-      return done(bytes.toString('utf8'));
+      const file = this.#file(remoteKeys.version(this.#prefix, id));
+      try {
+        return done(await readCapped(file.createReadStream(), MAX_MANIFEST_BYTES));
+      } catch (error) {
+        if (!(error instanceof TooLarge)) throw error;
+        return failed({
+          kind: 'corrupt',
+          what: `version ${id}`,
+          expected: `a manifest of at most ${error.max} bytes`,
+          actual: 'more; reading stopped there',
+        });
+      }
     });
   }
 
@@ -190,7 +212,11 @@ export class GcsRemote implements Remote {
     return this.#guard('versions', async () => {
       const folder = remoteKeys.versionsFolder(this.#prefix);
       const keys = await this.#list(folder);
-      return done(keys.flatMap((key) => versionIdOfFile(key.slice(folder.length)) ?? []).sort());
+      return done(
+        keys
+          .flatMap((key) => versionIdOfFile(key.slice(folder.length)) ?? [])
+          .sort(compareVersionIds),
+      );
     });
   }
 

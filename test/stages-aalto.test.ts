@@ -136,7 +136,7 @@ describe('the Aalto files through keypairs and features', () => {
     // 102_keystrokes.txt lines 2-5 (PRESS_TIME, RELEASE_TIME), minus 1471935800000:
     //   t (9182, 9275)   h (9340, 9419)   BKSP (9886, 9932)   BKSP (10025, 10094)
     const rows =
-      await ws.query(`SELECT keycode1, keycode2, hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs.parquet')}
+      await ws.query(`SELECT keycode1, keycode2, hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs/*.parquet')}
       WHERE session_id = '809' AND seq < 3 ORDER BY seq`);
     expect(rows).toEqual([
       {
@@ -173,7 +173,7 @@ describe('the Aalto files through keypairs and features', () => {
       rollover: number;
     }>(`SELECT count(*)::INTEGER AS n,
       count(*) FILTER (pl_ms <> hl_ms + il_ms)::INTEGER AS broken, count(*) FILTER (il_ms < 0)::INTEGER AS rollover
-      FROM ${ws.parquet('data/keypairs/keypairs.parquet')}`);
+      FROM ${ws.parquet('data/keypairs/keypairs/*.parquet')}`);
     // Independent count in plain JS: per section, rows by press time (the files' order), minus the
     // five rejected rows; a pair rolls over when the next press comes before this release.
     const rejected = new Set(EXPECTED_REJECTS.map((r) => `${r.source_file}:${r.source_line}`));
@@ -208,7 +208,7 @@ describe('the Aalto files through keypairs and features', () => {
     ).toEqual([{ users: 7, lo: 15, hi: 15 }]);
     const [shape] =
       await ws.query(`SELECT count(*)::INTEGER AS n, count(DISTINCT session_id)::INTEGER AS s, max(position) AS maxpos
-      FROM ${ws.parquet('data/features/sequences.parquet')}`);
+      FROM ${ws.parquet('data/features/sequences/*.parquet')}`);
     expect(shape).toEqual({ n: 105 * 50, s: 105, maxpos: 49 });
   });
 });

@@ -255,7 +255,7 @@ describe('clean on hand-made uploads', () => {
 describe('keypairs and features on hand-made uploads', () => {
   it('computes HL, IL, PL, RL per consecutive pair, rollover as negative IL', async () => {
     const rows =
-      await ws.query(`SELECT seq, keycode1, keycode2, hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs.parquet')}
+      await ws.query(`SELECT seq, keycode1, keycode2, hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs/*.parquet')}
       WHERE session_id = 's1' ORDER BY seq`);
     expect(rows).toEqual([
       // A(100,180) B(150,230): HL 180-100, IL 150-180, PL 150-100, RL 230-180
@@ -271,7 +271,7 @@ describe('keypairs and features on hand-made uploads', () => {
 
   it('pairs Aalto keystrokes across the rejected rows in between', async () => {
     const rows = await ws.query(
-      `SELECT hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs.parquet')} WHERE user_id = '77' ORDER BY seq`,
+      `SELECT hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs/*.parquet')} WHERE user_id = '77' ORDER BY seq`,
     );
     // (1000,1100) (1050,1150) (1300,1400) (1800,1900)
     expect(rows).toEqual([
@@ -285,7 +285,7 @@ describe('keypairs and features on hand-made uploads', () => {
     const rows = await ws.query<
       Record<string, unknown>
     >(`SELECT session_id, position, keycode_norm, hl_s, il_s, pl_s, rl_s, is_padding
-      FROM ${ws.parquet('data/features/sequences.parquet')} ORDER BY session_id, position`);
+      FROM ${ws.parquet('data/features/sequences/*.parquet')} ORDER BY session_id, position`);
     const v = (
       session_id: string,
       position: number,
@@ -345,7 +345,7 @@ describe('keypairs and features on hand-made uploads', () => {
     });
     expect(run.status, run.stderr).toBe(0);
     const rows = await ws.query(
-      `SELECT session_id, position, hl_s FROM ${ws.parquet('data/features/sequences.parquet')} WHERE session_id IN ('s1', '5001') ORDER BY ALL`,
+      `SELECT session_id, position, hl_s FROM ${ws.parquet('data/features/sequences/*.parquet')} WHERE session_id IN ('s1', '5001') ORDER BY ALL`,
     );
     expect(rows).toEqual([
       { session_id: '5001', position: 0, hl_s: 0.1 },

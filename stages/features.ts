@@ -54,7 +54,6 @@ const plan = planParts({
   dep: 'data/keypairs',
   inputTable: 'data/keypairs/keypairs',
   inputs: input.parts,
-  inputIsFolder: input.folder,
   out,
   outTables: ['sequences', 'session-counts'],
   // users.parquet names the users kept last time: an incremental run compares against it.

@@ -39,7 +39,6 @@ const plan = planParts({
   dep: 'data/clean',
   inputTable: 'data/clean/keystrokes',
   inputs: input.parts,
-  inputIsFolder: input.folder,
   out,
   outTables: ['keypairs'],
   previous: () => readPartCounts<Counts>(countsFile),

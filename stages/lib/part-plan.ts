@@ -18,8 +18,6 @@ export interface PartPlanInput<C> {
   /** The input table folder inside it, e.g. `data/clean/keystrokes`. */
   readonly inputTable: string;
   readonly inputs: readonly Part[];
-  /** false when the input is the single file before parts: never incremental. */
-  readonly inputIsFolder: boolean;
   /** The stage's temp out folder. */
   readonly out: string;
   /** Folders under `out` holding one `<part>.parquet` per input part. */
@@ -46,13 +44,13 @@ export function planParts<C>(input: PartPlanInput<C>): PartPlan<C> {
     return { incremental: false, redo: input.inputs, drop: [], counts: new Map() };
   };
   const changes = input.incremental?.deps[input.dep];
-  if (changes === undefined || !input.inputIsFolder) return full();
+  if (changes === undefined) return full();
   const counts = input.previous();
   if (counts === null) return full();
   const previousIds = new Set(counts.keys());
   for (const table of input.outTables) {
     const written = tableParts(input.out, table);
-    if (!written.ok || !written.folder) return full();
+    if (!written.ok) return full();
     if (!sameIds(new Set(written.parts.map((p) => p.id)), previousIds)) return full();
   }
   const { changed, deleted } = changedParts(changes, input.inputTable);

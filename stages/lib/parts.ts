@@ -16,26 +16,16 @@ export interface Part {
   readonly path: string;
 }
 
-export type PartsResult =
-  /** `folder`: false when read from the single file of the layout before parts (see tableParts). */
-  { ok: true; parts: Part[]; folder: boolean } | { ok: false; error: string };
+export type PartsResult = { ok: true; parts: Part[] } | { ok: false; error: string };
 
 /**
  * The part files of table folder `rel` (workspace-relative, e.g. `data/clean/keystrokes`), sorted
  * by id. A file in the folder that is not `<part id>.parquet` is an error naming it.
- *
- * Until stage clean writes its tables as folders (issue 12, the clean side), a single
- * `<rel>.parquet` is read as the one part `part-000000`: the layout before parts, so that the
- * downstream stages run on either. The fallback applies only where `<rel>/` does not exist.
  */
 export function tableParts(workspace: string, rel: string): PartsResult {
   const dir = join(workspace, rel);
-  if (!existsSync(dir)) {
-    const single = `${dir}.parquet`;
-    if (existsSync(single))
-      return { ok: true, parts: [{ id: 'part-000000', path: single }], folder: false };
+  if (!existsSync(dir))
     return { ok: false, error: `${rel}/ is missing: build the stage that writes it first` };
-  }
   const parts: Part[] = [];
   for (const name of readdirSync(dir).sort()) {
     const id = name.endsWith('.parquet') ? name.slice(0, -'.parquet'.length) : name;
@@ -46,7 +36,7 @@ export function tableParts(workspace: string, rel: string): PartsResult {
       };
     parts.push({ id, path: join(dir, name) });
   }
-  return { ok: true, parts, folder: true };
+  return { ok: true, parts };
 }
 
 /** `read_parquet([...])` of the parts (an empty list would be an error in DuckDB: say so first). */

@@ -258,12 +258,7 @@ describe('--log-format json', () => {
     for (const e of events) expect(e.time).toMatch(/^\d{4}-\d\d-\d\dT/);
     const strip = events.map(({ time: _t, durationMs: _d, ...rest }) => rest);
     expect(strip).toEqual([
-      {
-        type: 'stage-start',
-        stage: 'hello',
-        reasons: [{ kind: 'never-built' }],
-        incremental: false,
-      },
+      { type: 'stage-start', stage: 'hello', reasons: [{ kind: 'never-built' }] },
       { type: 'stage-output', stage: 'hello', stream: 'stdout', line: 'hello from the stage' },
       { type: 'stage-done', stage: 'hello', unchanged: false },
       { type: 'summary', ran: 1, pulled: 0, fresh: 0, failed: [], skipped: 0, interrupted: false },

@@ -26,6 +26,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeTestKey } from './helpers/signing.js';
 import { repoRoot } from './helpers/workspace.js';
 
 const COPIED = [
@@ -67,6 +68,8 @@ function skipReason(text: string): string | undefined {
   if (command.includes('gs://')) return 'needs a Cloud Storage bucket and credentials';
   if (/^npm ci\b/.test(text.trim())) return 'installs: the copy is already installed and compiled';
   if (/^npm test\b/.test(text.trim())) return 'runs this test suite';
+  if (/^mkdir \.\.\/pipe-remote\b/.test(text.trim()))
+    return 'no longer needed: the first push creates the default remote';
   return undefined;
 }
 
@@ -78,6 +81,7 @@ function hintedCommands(output: string): string[] {
 const base = mkdtempSync(join(tmpdir(), 'pipe-readme-'));
 const root = join(base, 'checkout');
 const shims = join(base, 'bin');
+let signingKey = '';
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 /** `npx` for the copy: `npx pipe ARGS` runs its bin/pipe.js; any other npx call is npm's. */
@@ -99,6 +103,7 @@ function run(command: string): { code: number | null; out: string } {
       PATH: `${shims}:${process.env.PATH ?? '/usr/bin:/bin'}`,
       HOME: process.env.HOME ?? base,
       CI: 'true',
+      PIPE_SIGNING_KEY: signingKey,
     },
     timeout: 180_000,
   });
@@ -123,6 +128,12 @@ describe("README's commands, as pasted in a fresh checkout", () => {
   symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
   symlinkSync(join(repoRoot, 'dist'), join(root, 'dist'));
   writeNpxShim();
+  // A signing key trusted by the checkout (docs/threat-model.md), so the README's pull of the
+  // version its push published is of a trusted version, as on a team that committed its key.
+  const team = makeTestKey();
+  mkdirSync(join(root, 'config/trusted-keys'), { recursive: true });
+  writeFileSync(join(root, 'config/trusted-keys/team.pub'), team.pubLine('the team'));
+  signingKey = team.path;
 
   it("`npx pipe` runs this checkout's own bin (the real npx)", () => {
     const r = spawnSync('npx', ['pipe', '--version'], { cwd: repoRoot, encoding: 'utf8' });

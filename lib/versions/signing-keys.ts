@@ -186,7 +186,7 @@ export function pushSigningKey(config: Config): Result<{ key?: SigningKey; path:
 /** What push says about the signature of the version it made (or would make). */
 export function signatureNote(signedWith: string | null, keyPath: string): string {
   return signedWith === null
-    ? `unsigned: no signing key at ${keyPath}, so teammates' builds will not reuse this version and \`npx pipe pull\` refuses it without --accept-untrusted (create a key: npx pipe keys create)`
+    ? `unsigned: no signing key at ${keyPath}, so teammates' builds will not reuse this version and a pull refuses it without --accept-untrusted (create a key: npx pipe keys create)`
     : `signed with ${signedWith} (builds reuse it where ${TRUSTED_KEYS_DIR}/ holds this key)`;
 }
 

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { removeWorkspaceDebris } from './debris.js';
 import { identityOf, isRunningAs, type ProcessIdentity } from './process-liveness.js';
 
 export const MUTEX_FILE = '.pipe/build.lock';
@@ -110,6 +111,8 @@ export async function acquireBuildMutex(
   let unreadable = 0;
   for (;;) {
     if (tryTake(workspace, me)) {
+      // Holding the mutex, nothing else of pipe's writes here: what killed runs left is debris.
+      removeWorkspaceDebris(workspace);
       const release = (): void => {
         // Only remove the record if it is still ours (it always should be).
         if (readHolder(path)?.pid === me.pid) rmSync(path, { force: true });

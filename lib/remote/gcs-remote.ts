@@ -237,6 +237,14 @@ export class GcsRemote implements Remote {
     });
   }
 
+  /**
+   * Nothing to remove: an object is created by one request, or by a resumable session that the
+   * service never publishes unfinished and discards after a week. No temp name is ever visible.
+   */
+  async removeStaleTemps(_graceMs: number): Promise<RemoteResult<string[]>> {
+    return done([]);
+  }
+
   /** Reads a ref's body and its generation in one request (the x-goog-generation header). */
   async #readRef(name: RefName): Promise<RefState> {
     let generation: string | undefined;

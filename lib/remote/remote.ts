@@ -116,6 +116,11 @@ export interface Remote {
     expectedGeneration: string | null,
   ): Promise<RemoteResult<RefState>>;
   listRefs(): Promise<RemoteResult<Map<RefName, RefState>>>;
+  /**
+   * Removes temp files a killed writer left (file://: `.<name>.tmp-<pid>-<hex>` beside objects,
+   * manifests and refs) older than `graceMs`; returns their keys. Never touches a published name.
+   */
+  removeStaleTemps(graceMs: number): Promise<RemoteResult<string[]>>;
 }
 
 /** One line for a person: what failed and, where there is one, what to do. */

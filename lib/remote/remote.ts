@@ -159,4 +159,11 @@ export interface RemoteOptions {
   readonly listPageSize?: number;
   /** Retries of a failed GCS request (default 3); 0 makes an unreachable remote fail fast. */
   readonly maxRetries?: number;
+  /**
+   * The longest wait between two tries of a GCS request, in ms (default 64,000). The client
+   * waits 2^n s plus up to 1 s of jitter before retry n, capped at this.
+   */
+  readonly retryMaxDelayMs?: number;
+  /** A GCS transfer that moves no byte for this long is failed and retried (default 60,000). */
+  readonly stallMs?: number;
 }

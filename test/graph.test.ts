@@ -19,6 +19,7 @@ function stage(name: string, deps: string[], outs: string[]): Stage {
     name: name as StageName,
     nameRange: at,
     desc: undefined,
+    incremental: false,
     cmd: loc(`stages/${name}.mjs`),
     deps: deps.map(loc),
     outs: outs.map(loc),

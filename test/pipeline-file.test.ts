@@ -66,11 +66,11 @@ describe('pipeline.yaml errors, verbatim', () => {
         'pipeline.yaml:6:5: error: stage "clean" has an unknown key "dep"',
         '    6 |     dep: [data/raw]',
         '      |     ^~~',
-        '  fix: did you mean "deps"? (a stage takes cmd, deps, outs, params, env, desc)',
+        '  fix: did you mean "deps"? (a stage takes cmd, deps, outs, params, env, desc, incremental)',
         'pipeline.yaml:7:5: error: stage "clean" has an unknown key "parms"',
         '    7 |     parms: [clean.max_hold_ms]',
         '      |     ^~~~~',
-        '  fix: did you mean "params"? (a stage takes cmd, deps, outs, params, env, desc)',
+        '  fix: did you mean "params"? (a stage takes cmd, deps, outs, params, env, desc, incremental)',
         'pipeline.yaml:8:11: error: "desc" of stage "clean" must be a string, not a number',
         '    8 |     desc: 2024',
         '      |           ^~~~',
@@ -141,7 +141,7 @@ describe('pipeline.yaml errors, verbatim', () => {
         'pipeline.yaml:4:5: error: stage "clean" has an unknown key "retries"',
         '    4 |     retries: 3',
         '      |     ^~~~~~~',
-        '  fix: remove it (a stage takes cmd, deps, outs, params, env, desc)',
+        '  fix: remove it (a stage takes cmd, deps, outs, params, env, desc, incremental)',
         '2 errors',
       ),
     );
@@ -577,6 +577,7 @@ describe('loadPipeline on a valid file (in process)', () => {
       '    params: [clean.max_hold_ms]',
       '    env: [TZ]',
       '    desc: drop impossible keystrokes',
+      '    incremental: true',
     );
     const ws = tempWorkspace({
       ...scripts,
@@ -594,6 +595,7 @@ describe('loadPipeline on a valid file (in process)', () => {
       name: 'clean',
       nameRange: { offset: 10, length: 5, line: 2, column: 3 },
       desc: 'drop impossible keystrokes',
+      incremental: true,
       cmd: { value: 'stages/clean.mjs', range: { offset: 26, length: 18, line: 3, column: 10 } },
       deps: [
         { value: 'data/raw', range: { offset: 56, length: 9, line: 4, column: 12 } },

@@ -75,3 +75,50 @@ export function ensureSet(dir: string, requested: number, seed: number): Generat
   writeFileSync(marker, `${JSON.stringify(set, null, 2)}\n`);
   return set;
 }
+
+/**
+ * Aalto files only, for sizes where the web-app copy would be millions of files nobody reads:
+ * `participants` files of `sessions` sessions each (the 136M data set: 168,000 files; at 20
+ * sessions the generator's typing gives ~830 keystrokes per participant, ~139M in all).
+ *   <dir>/aalto/<participant>_keystrokes.txt, <dir>/SET.json
+ */
+export function ensureAaltoSet(
+  dir: string,
+  participants: number,
+  sessions: number,
+  seed: number,
+): GeneratedSet {
+  const marker = join(dir, 'SET.json');
+  if (existsSync(marker)) {
+    const found = JSON.parse(readFileSync(marker, 'utf8')) as GeneratedSet;
+    if (
+      found.users === participants &&
+      found.seed === seed &&
+      found.sessions === participants * sessions
+    )
+      return found;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'aalto'), { recursive: true });
+  const started = performance.now();
+  const options = { seed, users: participants, sessionsPerUser: sessions, faults: false };
+  let keystrokes = 0;
+  for (let u = 0; u < participants; u++) {
+    const uploads = userUploads(options, u);
+    for (const upload of uploads)
+      keystrokes += upload.events.reduce((n, e) => n + (e.type === 'down' ? 1 : 0), 0);
+    for (const [name, text] of toAaltoFiles(uploads)) writeFileSync(join(dir, 'aalto', name), text);
+  }
+  const set: GeneratedSet = {
+    seed,
+    requested: keystrokes,
+    keystrokes,
+    users: participants,
+    sessions: participants * sessions,
+    webappFiles: 0,
+    aaltoFiles: participants,
+    seconds: (performance.now() - started) / 1000,
+  };
+  writeFileSync(marker, `${JSON.stringify(set, null, 2)}\n`);
+  return set;
+}

@@ -15,6 +15,8 @@ export type BuildEvent =
       readonly type: 'stage-start';
       readonly stage: string;
       readonly reasons: readonly StaleReason[];
+      /** The stage updates its previous outputs with the changed dep files (incremental.ts). */
+      readonly incremental?: boolean;
     }
   | {
       readonly type: 'stage-output';
@@ -194,7 +196,7 @@ function textLine(e: BuildEvent): { stream: 'stdout' | 'stderr'; text: string } 
     case 'stage-start':
       return {
         stream: 'stdout',
-        text: `${e.stage}: running (${e.reasons.map(formatReason).join('; ')})`,
+        text: `${e.stage}: running${e.incremental === true ? ' incrementally' : ''} (${e.reasons.map(formatReason).join('; ')})`,
       };
     case 'stage-output':
       return { stream: e.stream, text: `[${e.stage}] ${e.line}` };

@@ -15,7 +15,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { replaceByRename } from '../util/atomic-write.js';
+import { replaceByRename, writeFileAtomic } from '../util/atomic-write.js';
+import { linkTree } from '../util/link-tree.js';
 import { releaseMemory } from '../util/release-memory.js';
 import {
   lockedPath,
@@ -37,6 +38,7 @@ import { WorkerPool } from '../util/worker-pool.js';
 import type { CacheLookup } from './build-cache.js';
 import type { PathHash } from '../observe/types.js';
 import { emptyRecord } from '../util/records.js';
+import { incrementalVerdict } from './incremental.js';
 
 export const TMP_DIR = '.pipe/tmp';
 
@@ -192,7 +194,15 @@ async function considerStage(
     (await pulledFromRemote(plan, stage, before, record))
   )
     return 'ran';
-  plan.report({ type: 'stage-start', stage: name, reasons });
+  const verdict = plan.forced.has(name)
+    ? ({ kind: 'full' } as const)
+    : incrementalVerdict(stage, entry, before, reasons);
+  plan.report({
+    type: 'stage-start',
+    stage: name,
+    reasons,
+    incremental: verdict.kind === 'incremental',
+  });
   const started = Date.now();
   const tmp = join(plan.workspace, TMP_DIR, `${name}-${randomBytes(4).toString('hex')}`);
   try {
@@ -200,6 +210,14 @@ async function considerStage(
     for (const p of outsTmp.values()) mkdirSync(dirname(p), { recursive: true });
     const metricsFile = join(tmp, 'metrics.json');
     const sourcesFile = await writeSourcesFile(tmp, sources);
+    let incrementalFile: string | undefined;
+    if (verdict.kind === 'incremental') {
+      // The previous outputs, as hard links, for the stage to update; the real ones stay as they
+      // are until the run succeeds, so a failed or killed run leaves them and the lock intact.
+      for (const [declared, to] of outsTmp) await linkTree(join(plan.workspace, declared), to);
+      incrementalFile = join(tmp, 'incremental.json');
+      await writeFileAtomic(incrementalFile, `${JSON.stringify(verdict.changes)}\n`);
+    }
     releaseMemory();
     const exit = await runStageProcess({
       workspace: plan.workspace,
@@ -209,7 +227,7 @@ async function considerStage(
       report: plan.report,
       signal: plan.signal,
       env: {
-        ...plan.baseEnv,
+        ...withoutRunFiles(plan.baseEnv),
         PIPE_WORKSPACE: plan.workspace,
         PIPE_STAGE: name,
         PIPE_DEPS: JSON.stringify(stage.deps.map((d) => d.value)),
@@ -218,6 +236,7 @@ async function considerStage(
         PIPE_PARAMS: JSON.stringify(before.params),
         PIPE_METRICS_FILE: metricsFile,
         ...(sourcesFile === undefined ? {} : { PIPE_SOURCES: sourcesFile }),
+        ...(incrementalFile === undefined ? {} : { PIPE_INCREMENTAL: incrementalFile }),
         ...(PIPE_CLI_PATH === undefined ? {} : { PIPE_CLI: PIPE_CLI_PATH }),
       },
     });
@@ -309,6 +328,15 @@ async function pulledFromRemote(
     durationMs: Date.now() - started,
   });
   return true;
+}
+
+/**
+ * The variables that name one run's files are set per run or not at all: one inherited from the
+ * environment pipe itself runs in would tell a full run it is incremental.
+ */
+function withoutRunFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { PIPE_INCREMENTAL: _i, PIPE_SOURCES: _s, ...rest } = env;
+  return rest;
 }
 
 /**

@@ -26,6 +26,11 @@ export interface Stage {
   readonly nameRange: SourceRange;
   readonly desc: string | undefined;
   /**
+   * The stage updates its previous outputs when only its deps' files changed: the runner then
+   * hands it the changed files and those outputs (docs/stage-contract.md, "Incremental stages").
+   */
+  readonly incremental: boolean;
+  /**
    * What the stage runs (docs/stage-contract.md), one of two kinds told apart by `cmdScript`:
    * - a node script: the workspace-relative POSIX path of one .ts/.mts/.js/.mjs file
    *   (`stages/clean.ts`), normalised like every path; it must exist and no stage may write it.

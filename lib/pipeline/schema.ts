@@ -12,7 +12,7 @@ import { validate as generatedValidate } from './schema-validator.js';
 import { deref, nodeRange, TO_VALUES } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
-export const stageKeys = ['cmd', 'deps', 'outs', 'params', 'env', 'desc'] as const;
+export const stageKeys = ['cmd', 'deps', 'outs', 'params', 'env', 'desc', 'incremental'] as const;
 
 /** The shape of an ajv validate function: true when valid, else `errors` says why. */
 type ValidateFunction = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
@@ -189,5 +189,6 @@ function typeHint(path: readonly string[], found: Node | undefined): string {
   if (field === 'cmd')
     return 'give one line: a script (cmd: stages/clean.ts) or a command (cmd: python3 clean.py)';
   if (field === 'desc') return 'quote it so YAML reads it as a string: desc: "..."';
+  if (field === 'incremental') return 'write true or false, unquoted: incremental: true';
   return `write a list, one entry per item: ${field}: [first, second]`;
 }

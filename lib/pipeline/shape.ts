@@ -33,10 +33,12 @@ export function shapeStages(source: YamlSource): StageDraft[] {
     const field = (key: string): Node | undefined => deref(source, body?.get(key, true));
     const cmdNode = field('cmd');
     const descNode = field('desc');
+    const incrementalNode = field('incremental');
     stages.push({
       name: name as StageName,
       nameRange: nodeRange(source, pair.key as Node),
       desc: isScalar(descNode) && typeof descNode.value === 'string' ? descNode.value : undefined,
+      incremental: isScalar(incrementalNode) && incrementalNode.value === true,
       cmd:
         isScalar(cmdNode) && typeof cmdNode.value === 'string'
           ? locatedCmd(source, cmdNode)

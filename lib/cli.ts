@@ -7,6 +7,7 @@ import { ExitCode } from './util/exit-codes.js';
 import type { CommandOutcome } from './commands/outcome.js';
 import { defineBuild } from './commands/build.js';
 import { defineDag } from './commands/dag.js';
+import { defineKeys } from './commands/keys.js';
 import { definePull } from './commands/pull.js';
 import { definePush } from './commands/push.js';
 import { defineStatus } from './commands/status.js';
@@ -34,6 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     definePush,
     definePull,
     defineVersions,
+    defineKeys,
   ]) {
     define(program, outcome);
   }

@@ -13,6 +13,10 @@ import type { Sha256Hex } from '../lib/util/sha256.js';
 import { backends, walkStore, type Store } from './helpers/remote-backends.js';
 import { GEN_SUM_PIPELINE, GEN_SUM_SOURCES } from './helpers/gen-sum.js';
 import { tempWorkspace, type RunResult, type TempWorkspace } from './helpers/workspace.js';
+import { makeTestKey, signedManifestText } from './helpers/signing.js';
+
+/** Every teammate here signs with the team's key and trusts it (remote-trust.test.ts tries the rest). */
+const team = makeTestKey();
 
 const sha256 = (text: string | Buffer): Sha256Hex =>
   createHash('sha256').update(text).digest('hex') as Sha256Hex;
@@ -33,10 +37,13 @@ for (const backend of backends) {
       words = 'alpha beta gamma',
       extra: Record<string, string> = {},
     ): Promise<TempWorkspace & { run(...args: string[]): Promise<RunResult> }> {
-      const ws = await tempWorkspace({ ...GEN_SUM_SOURCES, 'data/in.txt': `${words}\n` });
-      return Object.assign(ws, {
-        run: (...args: string[]) => ws.pipeWith({ env: { ...store.env, ...extra } }, ...args),
+      const ws = await tempWorkspace({
+        ...GEN_SUM_SOURCES,
+        'data/in.txt': `${words}\n`,
+        'config/trusted-keys/team.pub': team.pubLine('the team'),
       });
+      const env = { ...store.env, PIPE_SIGNING_KEY: team.path, ...extra };
+      return Object.assign(ws, { run: (...args: string[]) => ws.pipeWith({ env }, ...args) });
     }
     async function builtAndPushed(...pushArgs: string[]) {
       const a = await workspace();
@@ -141,7 +148,7 @@ for (const backend of backends) {
           id: string;
           stages: { sum: { files: { path: string }[] } };
         };
-        m.id = id.replace(/_\d{2}-\d{2}-\d{2}_/, `_00-00-0${n}_`);
+        m.id = id.replace(/_\d{2}-\d{2}-\d{2}-\d{3}_/, `_00-00-0${n}-000_`);
         if (n === 3) m.stages.sum.files.push({ ...m.stages.sum.files[0]!, path });
         else m.stages.sum.files[0]!.path = path;
         return m;
@@ -153,7 +160,9 @@ for (const backend of backends) {
         [3, 'stages/gen.mjs', 'not inside any out of stage sum'],
       ] as const) {
         const m = hostile(path, n);
-        expect((await store.remote.putManifest(m.id as never, JSON.stringify(m))).ok).toBe(true);
+        // Signed by the trusted key: trust does not widen where a version may write.
+        const put = await store.remote.putManifest(m.id as never, signedManifestText(m, team));
+        expect(put.ok).toBe(true);
         const r = await b.run('pull', m.id);
         expect(r.code, r.stderr).toBe(6);
         expect(r.stderr).toContain(why);

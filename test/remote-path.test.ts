@@ -13,18 +13,34 @@ import {
   parseVersionId,
   remoteKeys,
   sanitiseNamePart,
+  versionIdTime,
   workspaceDestination,
+  compareVersionIds,
+  type VersionId,
 } from '../lib/remote/remote-path.js';
 import type { Sha256Hex } from '../lib/util/sha256.js';
 
 describe('version IDs', () => {
-  it('are the UTC time, then sanitised host and user', () => {
-    // 2026-11-26 13:05:09.5 in UTC+02:00 is 11:05:09 UTC.
+  it('are the UTC time to the millisecond, then sanitised host and user', () => {
+    // 2026-11-26 13:05:09.5 in UTC+02:00 is 11:05:09.500 UTC.
     const when = new Date('2026-11-26T13:05:09.500+02:00');
     expect(makeVersionId(when, 'Lab-PC.example.org', 'Ana María')).toBe(
-      '2026-11-26_11-05-09_lab-pc-example-org-ana-mar-a',
+      '2026-11-26_11-05-09-500_lab-pc-example-org-ana-mar-a',
     );
-    expect(makeVersionId(when, '', '***')).toBe('2026-11-26_11-05-09_unknown-unknown');
+    expect(makeVersionId(when, '', '***')).toBe('2026-11-26_11-05-09-500_unknown-unknown');
+    expect(versionIdTime(makeVersionId(when, 'h', 'u'))).toEqual(when);
+  });
+
+  it('order by their time, an ID from before milliseconds counting as .000', () => {
+    // Sorted by hand: 09.000 (old form) < 09.001 < 09.500 < 10 (old form).
+    const ids = [
+      '2026-11-26_11-05-10_host-ann',
+      '2026-11-26_11-05-09-500_host-ann',
+      '2026-11-26_11-05-09_zz-top',
+      '2026-11-26_11-05-09-001_host-ann',
+    ] as VersionId[];
+    expect([...ids].sort(compareVersionIds)).toEqual([ids[2], ids[3], ids[1], ids[0]]);
+    expect(ids.every((id) => parseVersionId(id).ok)).toBe(true);
   });
 
   it('sanitises to lower-case letters, digits and single inner dashes, at most 40 characters', () => {
@@ -45,6 +61,8 @@ describe('version IDs', () => {
       '2026-11-26_11-05-09_',
       '2026-11-26 11-05-09_h-u',
       '2026-11-26_11-05-09_h-u\n',
+      '2026-11-26_11-05-09-12_h-u',
+      '2026-11-26_11-05-09-1234_h-u',
     ]) {
       expect(parseVersionId(bad).ok).toBe(false);
     }

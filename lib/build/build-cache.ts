@@ -7,6 +7,8 @@ export interface CacheHit {
   readonly kind: 'hit';
   readonly version: string;
   readonly pushedBy: string;
+  /** Whose key signed the version (the cache reuses only versions a trusted key signed). */
+  readonly signedBy: string;
   readonly metrics?: Readonly<Record<string, unknown>>;
   /** Downloads (verified) and puts the outs in place; the caller then records the lock entry. */
   apply(): Promise<{ ok: true; files: number; bytes: number } | { ok: false; reason: string }>;

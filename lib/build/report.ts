@@ -4,6 +4,7 @@
 import { isSourceDep } from '../graph/stage.js';
 import type { MutexHolder } from './mutex.js';
 import type { StaleReason } from './plan.js';
+import { printable } from '../util/printable.js';
 
 export type BuildEvent =
   | { readonly type: 'mutex-wait'; readonly holder: MutexHolder }
@@ -54,6 +55,7 @@ export type BuildEvent =
       readonly stage: string;
       readonly version: string;
       readonly pushedBy: string;
+      readonly signedBy: string;
       readonly files: number;
       readonly bytes: number;
       readonly durationMs: number;
@@ -227,10 +229,14 @@ function textLine(e: BuildEvent): { stream: 'stdout' | 'stderr'; text: string } 
     case 'stage-pulled':
       return {
         stream: 'stdout',
-        text: `${e.stage}: pulled from version ${e.version} (pushed by ${e.pushedBy}) instead of running: ${e.files} files, ${e.bytes} bytes downloaded in ${seconds(e.durationMs)}`,
+        // Who pushed and the reasons come from a remote: untrusted text, printed escaped.
+        text: `${e.stage}: pulled from version ${e.version} (pushed by ${printable(e.pushedBy)}, signed by ${printable(e.signedBy)}) instead of running: ${e.files} files, ${e.bytes} bytes downloaded in ${seconds(e.durationMs)}`,
       };
     case 'remote-cache-unusable':
-      return { stream: 'stderr', text: `${e.stage}: remote cache not used (${e.reason})` };
+      return {
+        stream: 'stderr',
+        text: `${e.stage}: remote cache not used (${printable(e.reason)})`,
+      };
     case 'stage-interrupted':
       return { stream: 'stderr', text: `${e.stage}: interrupted; nothing recorded` };
     case 'summary': {

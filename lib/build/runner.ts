@@ -201,7 +201,7 @@ async function considerStage(
     type: 'stage-start',
     stage: name,
     reasons,
-    incremental: verdict.kind === 'incremental',
+    ...(verdict.kind === 'incremental' ? { incremental: true } : {}),
   });
   const started = Date.now();
   const tmp = join(plan.workspace, TMP_DIR, `${name}-${randomBytes(4).toString('hex')}`);
@@ -323,6 +323,7 @@ async function pulledFromRemote(
     stage: stage.name,
     version: answer.version,
     pushedBy: answer.pushedBy,
+    signedBy: answer.signedBy,
     files: applied.files,
     bytes: applied.bytes,
     durationMs: Date.now() - started,

@@ -215,18 +215,37 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
   }
 }
 
-/** The remote build cache when PIPE_REMOTE is configured; a bad remote is said, never fatal. */
+/**
+ * The remote build cache when PIPE_REMOTE is configured and config/trusted-keys/ holds a key
+ * (only signed versions are reused); otherwise why not, said once. A bad remote is never fatal.
+ */
 async function openRemoteCache(ws: import('../build/build-state.js').BuildState) {
   if (ws.config.get('PIPE_REMOTE') === undefined) return {};
+  const { NO_TRUSTED_KEYS, remoteCache } = await import('../versions/remote-cache.js');
+  const { readTrustedKeys } = await import('../versions/signing-keys.js');
+  const unusable = (reason: string) => {
+    let told = false;
+    const answer = async () => {
+      if (told) return { kind: 'miss' as const };
+      told = true;
+      return { kind: 'unusable' as const, reason };
+    };
+    return { remoteCache: answer };
+  };
+  const trusted = readTrustedKeys(ws.root);
+  if (!trusted.ok) return unusable(`${trusted.error}; stale stages run locally`);
+  if (trusted.value.length === 0) return unusable(NO_TRUSTED_KEYS);
   const { openConfiguredRemote } = await import('../remote/open.js');
-  const { remoteCache } = await import('../versions/remote-cache.js');
   const opened = await openConfiguredRemote(ws.config, ws.root, undefined, { maxRetries: 0 });
-  if (!opened.ok) {
-    const reason = opened.error;
-    return { remoteCache: async () => ({ kind: 'unusable' as const, reason }) };
-  }
+  if (!opened.ok) return unusable(opened.error);
   const { transferConcurrency } = await import('./remote-command.js');
   return {
-    remoteCache: remoteCache(ws.root, opened.value, transferConcurrency(ws, opened.value)),
+    remoteCache: remoteCache({
+      root: ws.root,
+      remote: opened.value,
+      concurrency: transferConcurrency(ws, opened.value),
+      pipeline: ws.pipeline,
+      trusted: trusted.value,
+    }),
   };
 }

@@ -61,6 +61,12 @@ async function pushCommand(start: string, flags: PushFlags): Promise<ExitCode> {
   if (!opened.ok) return opened.error;
   const { ws, remote } = opened.value;
   const json = flags.json === true;
+  const { pushSigningKey } = await import('../versions/signing-keys.js');
+  const signing = pushSigningKey(ws.config);
+  if (!signing.ok) {
+    process.stderr.write(`pipe push: ${signing.error}\n`);
+    return ExitCode.usage;
+  }
   return withBuildMutex(ws.root, 'pipe push', async () => {
     const result = await push(ws, remote, {
       notes: flags.notes ?? '',
@@ -69,6 +75,7 @@ async function pushCommand(start: string, flags: PushFlags): Promise<ExitCode> {
       ...identity(ws),
       now: new Date(),
       transfer: transferOptions(json, transferConcurrency(ws, remote)),
+      ...(signing.value.key === undefined ? {} : { signer: signing.value.key }),
     });
     switch (result.kind) {
       case 'stale': {
@@ -111,6 +118,11 @@ async function pushCommand(start: string, flags: PushFlags): Promise<ExitCode> {
             : `${r.ref} -> ${r.versionId}${r.result === 'already' ? ' (already)' : ''}`,
         );
         process.stdout.write(`${[head, ...refLines].join('\n')}\n`);
+        if (!result.unchanged) {
+          const { signatureNote } = await import('../versions/signing-keys.js');
+          const note = signatureNote(result.signedWith, signing.value.path);
+          (result.signedWith === null ? process.stderr : process.stdout).write(`${note}\n`);
+        }
         return ExitCode.ok;
       }
     }

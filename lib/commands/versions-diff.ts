@@ -88,8 +88,11 @@ async function diffCommand(
     };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   } else {
+    const { printable } = await import('../util/printable.js');
     const title = `${before.name.label} -> ${after.name.label}`;
-    process.stdout.write(`${title}\n${formatDiffTable(diff, 'A', 'B')}`);
+    // Stage and record names come from manifests: escaped line by line (the newlines are ours).
+    const text = `${title}\n${formatDiffTable(diff, 'A', 'B')}`;
+    process.stdout.write(text.split('\n').map(printable).join('\n'));
   }
   return ExitCode.ok;
 }

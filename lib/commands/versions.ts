@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import type { CommandOutcome } from './outcome.js';
 import { ExitCode } from '../util/exit-codes.js';
 import type { VersionManifest } from '../versions/manifest.js';
+import { printable } from '../util/printable.js';
+import type { Trust } from '../versions/signature.js';
 import { defineVersionsDiff } from './versions-diff.js';
 
 interface VersionsFlags {
@@ -48,6 +50,7 @@ async function listCommand(start: string, flags: VersionsFlags): Promise<ExitCod
   const opened = await openRemoteWorkspace(start, flags.remote);
   if (!opened.ok) return opened.error;
   const { ws, remote } = opened.value;
+  const trustOf = await trustChecker(ws.root);
   const [ids, refs] = await Promise.all([remote.listVersions(), remote.listRefs()]);
   if (!ids.ok || !refs.ok) {
     const error = !ids.ok ? ids.error : !refs.ok ? refs.error : undefined;
@@ -68,7 +71,11 @@ async function listCommand(start: string, flags: VersionsFlags): Promise<ExitCod
       schema: VERSIONS_SCHEMA,
       remote: remote.url,
       refs: Object.fromEntries([...refs.value].map(([name, s]) => [name, s.versionId])),
-      versions: manifests.map((m) => ({ ...summaryOf(m), refs: refsOf(m.id) })),
+      versions: manifests.map((m) => ({
+        ...summaryOf(m),
+        signature: signatureJson(trustOf(m)),
+        refs: refsOf(m.id),
+      })),
       unreadable: broken,
     };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -77,11 +84,12 @@ async function listCommand(start: string, flags: VersionsFlags): Promise<ExitCod
       manifests.length === 0
         ? [`no versions on ${remote.url} yet (publish one with \`pipe push\`)`]
         : [];
-    for (const m of [...manifests].reverse()) lines.push(...describe(m, refsOf(m.id)), '');
+    for (const m of [...manifests].reverse())
+      lines.push(...describe(m, refsOf(m.id), trustOf(m)), '');
     for (const [name, s] of refs.value)
       if (!ids.value.includes(s.versionId))
         lines.push(`ref ${name} -> ${s.versionId}, which is not on the remote`);
-    for (const b of broken) lines.push(`unreadable version ${b}`);
+    for (const b of broken) lines.push(`unreadable version ${printable(b)}`);
     process.stdout.write(`${lines.join('\n').trimEnd()}\n`);
   }
   return broken.length > 0 ? ExitCode.remote : ExitCode.ok;
@@ -95,10 +103,11 @@ async function showCommand(target: string, start: string, flags: VersionsFlags):
   const opened = await openRemoteWorkspace(start, flags.remote);
   if (!opened.ok) return opened.error;
   const { ws, remote } = opened.value;
+  const trustOf = await trustChecker(ws.root);
   const id = await resolveVersion(remote, target);
   const got = id.ok ? await fetchManifest(remote, ws.root, id.value) : id;
   if (!got.ok) {
-    process.stderr.write(`pipe versions show: ${describeVersionError(got.error)}\n`);
+    process.stderr.write(`pipe versions show: ${printable(describeVersionError(got.error))}\n`);
     return got.error.kind === 'invalid' && !id.ok ? ExitCode.usage : ExitCode.remote;
   }
   const refs = await remote.listRefs();
@@ -107,15 +116,15 @@ async function showCommand(target: string, start: string, flags: VersionsFlags):
     : [];
   if (flags.json) {
     process.stdout.write(
-      `${JSON.stringify({ schema: VERSIONS_SCHEMA, remote: remote.url, refs: pointing, manifest: got.value }, null, 2)}\n`,
+      `${JSON.stringify({ schema: VERSIONS_SCHEMA, remote: remote.url, refs: pointing, signature: signatureJson(trustOf(got.value)), manifest: got.value }, null, 2)}\n`,
     );
     return ExitCode.ok;
   }
-  const lines = describe(got.value, pointing);
+  const lines = describe(got.value, pointing, trustOf(got.value));
   for (const [name, stage] of Object.entries(got.value.stages)) {
-    lines.push(`  ${name} files:`);
+    lines.push(`  ${printable(name)} files:`);
     for (const f of stage.files)
-      lines.push(`    ${f.path}  ${formatBytes(f.size)}  sha256 ${f.sha256}`);
+      lines.push(`    ${printable(f.path)}  ${formatBytes(f.size)}  sha256 ${f.sha256}`);
   }
   lines.push(`  objects are stored on ${remote.url} under objects/<first two hex digits>/<sha256>`);
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -145,19 +154,58 @@ function summaryOf(m: VersionManifest) {
   };
 }
 
-function describe(m: VersionManifest, refs: readonly string[]): string[] {
+/** A version in a few lines. Everything in a manifest is untrusted text: printed escaped. */
+function describe(m: VersionManifest, refs: readonly string[], trust: Checked): string[] {
   const s = summaryOf(m);
   const lines = [`${m.id}${refs.length > 0 ? `  <- ${refs.join(', ')}` : ''}`];
   lines.push(
-    `  pushed by ${m.pushedBy} at ${m.pushedAt}${m.gitCommit === undefined ? '' : `, git ${m.gitCommit.slice(0, 12)}`}`,
+    printable(
+      `  pushed by ${m.pushedBy} at ${m.pushedAt}${m.gitCommit === undefined ? '' : `, git ${String(m.gitCommit).slice(0, 12)}`}`,
+    ),
   );
-  if (m.notes !== '') lines.push(`  notes: ${m.notes}`);
+  lines.push(`  signature: ${printable(trust.label)}`);
+  if (m.notes !== '') lines.push(`  notes: ${printable(m.notes)}`);
   for (const [name, st] of Object.entries(s.stages)) {
     const metrics = 'metrics' in st ? `, records ${JSON.stringify(st.metrics)}` : '';
     const time = 'durationMs' in st ? `, ran ${(st.durationMs! / 1000).toFixed(1)}s` : '';
     lines.push(
-      `  ${name}: ${st.outs.join(', ')} (${st.files} files, ${st.bytes} bytes${metrics}${time})`,
+      printable(
+        `  ${name}: ${st.outs.join(', ')} (${st.files} files, ${st.bytes} bytes${metrics}${time})`,
+      ),
     );
   }
   return lines;
+}
+
+/**
+ * How each version's signature stands against config/trusted-keys/. A bad key file is said once
+ * and counts as no trusted keys: listing stays possible, and nothing is called trusted wrongly.
+ */
+async function trustChecker(root: string): Promise<(m: VersionManifest) => Checked> {
+  const { readTrustedKeys } = await import('../versions/signing-keys.js');
+  const { checkTrust, trustLabel } = await import('../versions/signature.js');
+  const keys = readTrustedKeys(root);
+  if (!keys.ok) process.stderr.write(`pipe versions: ${keys.error}; no key is trusted\n`);
+  const trusted = keys.ok ? keys.value : [];
+  return (m) => {
+    const trust = checkTrust(m, trusted);
+    return { trust, label: trustLabel(trust) };
+  };
+}
+
+interface Checked {
+  readonly trust: Trust;
+  readonly label: string;
+}
+
+function signatureJson({ trust }: Checked) {
+  return {
+    status: trust.kind,
+    ...(trust.kind === 'trusted'
+      ? { key: trust.key.name, fingerprint: trust.key.fingerprint }
+      : {}),
+    ...(trust.kind === 'unknown-key' || trust.kind === 'tampered'
+      ? { fingerprint: trust.fingerprint }
+      : {}),
+  };
 }

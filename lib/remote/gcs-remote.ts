@@ -21,6 +21,7 @@ import {
   type RemoteResult,
 } from './remote.js';
 import {
+  compareVersionIds,
   parseRefName,
   remoteKeys,
   versionIdOfFile,
@@ -28,7 +29,14 @@ import {
   type VersionId,
 } from './remote-path.js';
 import { stallTimer, tapped } from './stall.js';
-import { ContentMismatch, verifyingStream, writeVerified } from './verified-file.js';
+import {
+  ContentMismatch,
+  MAX_MANIFEST_BYTES,
+  readCapped,
+  TooLarge,
+  verifyingStream,
+  writeVerified,
+} from './verified-file.js';
 
 /** Below this a single multipart request; above, a resumable upload that survives a dropped connection. */
 const RESUMABLE_FROM_BYTES = 8 * 1024 * 1024;
@@ -148,7 +156,11 @@ export class GcsRemote implements Remote {
     });
   }
 
-  async getObject(sha: Sha256Hex, destPath: string): Promise<RemoteResult<{ size: number }>> {
+  async getObject(
+    sha: Sha256Hex,
+    destPath: string,
+    size?: number,
+  ): Promise<RemoteResult<{ size: number }>> {
     const what = `object ${sha}`;
     // A body cut short in transit fails the md5 or sha256 check: worth another try, like a
     // dropped connection. A stored object that is really corrupt fails every try, and is said.
@@ -162,9 +174,13 @@ export class GcsRemote implements Remote {
         });
         const stall = stallTimer(this.#stallMs, [source]);
         try {
-          const written = await writeVerified(tapped(source, stall), sha, destPath).finally(() =>
-            stall.stop(),
-          );
+          const written = await writeVerified(
+            tapped(source, stall),
+            sha,
+            destPath,
+            undefined,
+            size,
+          ).finally(() => stall.stop());
           if (!written.ok)
             return failed({
               kind: 'corrupt',
@@ -206,7 +222,22 @@ export class GcsRemote implements Remote {
 
   async getManifest(id: VersionId): Promise<RemoteResult<string>> {
     return this.#retrying(`version ${id}`, async () => {
-      return done(await this.#download(this.#file(remoteKeys.version(this.#prefix, id))));
+      const file = this.#file(remoteKeys.version(this.#prefix, id));
+      const source = file.createReadStream();
+      const stall = stallTimer(this.#stallMs, [source]);
+      try {
+        return done(await readCapped(tapped(source, stall), MAX_MANIFEST_BYTES));
+      } catch (error) {
+        if (!(error instanceof TooLarge)) throw error;
+        return failed({
+          kind: 'corrupt',
+          what: `version ${id}`,
+          expected: `a manifest of at most ${error.max} bytes`,
+          actual: 'more; reading stopped there',
+        });
+      } finally {
+        stall.stop();
+      }
     });
   }
 
@@ -214,7 +245,11 @@ export class GcsRemote implements Remote {
     return this.#retrying('versions', async () => {
       const folder = remoteKeys.versionsFolder(this.#prefix);
       const keys = await this.#list(folder);
-      return done(keys.flatMap((key) => versionIdOfFile(key.slice(folder.length)) ?? []).sort());
+      return done(
+        keys
+          .flatMap((key) => versionIdOfFile(key.slice(folder.length)) ?? [])
+          .sort(compareVersionIds),
+      );
     });
   }
 

@@ -27,13 +27,21 @@ import {
   type RemoteResult,
 } from './remote.js';
 import {
+  compareVersionIds,
   parseRefName,
   remoteKeys,
   versionIdOfFile,
   type RefName,
   type VersionId,
 } from './remote-path.js';
-import { tempPathBeside, writeVerified } from './verified-file.js';
+import {
+  MAX_MANIFEST_BYTES,
+  MAX_REF_BYTES,
+  readCapped,
+  TooLarge,
+  tempPathBeside,
+  writeVerified,
+} from './verified-file.js';
 
 const GENERATION_FILE = /^(\d{12})\.json$/;
 /** The temp name verified-file.ts gives a file before it is published: `.<name>.tmp-<pid>-<hex>`. */
@@ -93,11 +101,15 @@ export class LocalRemote implements Remote {
     });
   }
 
-  async getObject(sha: Sha256Hex, destPath: string): Promise<RemoteResult<{ size: number }>> {
+  async getObject(
+    sha: Sha256Hex,
+    destPath: string,
+    size?: number,
+  ): Promise<RemoteResult<{ size: number }>> {
     return this.#guard(async () => {
       const source = this.#path(remoteKeys.object('', sha));
       if (!(await exists(source))) return failed({ kind: 'not-found', what: `object ${sha}` });
-      const written = await writeVerified(createReadStream(source), sha, destPath);
+      const written = await writeVerified(createReadStream(source), sha, destPath, undefined, size);
       if (!written.ok) return failed(corrupt(`object ${sha} at ${source}`, written.error));
       return done({ size: written.value });
     });
@@ -117,9 +129,11 @@ export class LocalRemote implements Remote {
   async getManifest(id: VersionId): Promise<RemoteResult<string>> {
     return this.#guard(async () => {
       try {
-        return done(await readFile(this.#path(remoteKeys.version('', id)), 'utf8'));
+        const path = this.#path(remoteKeys.version('', id));
+        return done(await readCapped(createReadStream(path), MAX_MANIFEST_BYTES));
       } catch (error) {
         if (isErrno(error, 'ENOENT')) return failed({ kind: 'not-found', what: `version ${id}` });
+        if (error instanceof TooLarge) return failed(tooLarge(error, `version ${id}`));
         throw error;
       }
     });
@@ -128,7 +142,7 @@ export class LocalRemote implements Remote {
   async listVersions(): Promise<RemoteResult<VersionId[]>> {
     return this.#guard(async () => {
       const names = await readdirOrEmpty(this.#path(remoteKeys.versionsFolder('')));
-      return done(names.flatMap((name) => versionIdOfFile(name) ?? []).sort());
+      return done(names.flatMap((name) => versionIdOfFile(name) ?? []).sort(compareVersionIds));
     });
   }
 
@@ -181,7 +195,7 @@ export class LocalRemote implements Remote {
     if (latest === undefined) return null;
     const versionId = parseRefBody(
       name,
-      await readFile(join(this.#refFolder(name), latest), 'utf8'),
+      await readCapped(createReadStream(join(this.#refFolder(name), latest)), MAX_REF_BYTES),
     );
     return { versionId, generation: latest.slice(0, -'.json'.length) };
   }
@@ -248,6 +262,7 @@ export class LocalRemote implements Remote {
       return await body();
     } catch (error) {
       if (error instanceof InvalidRef) return failed(error.toError());
+      if (error instanceof TooLarge) return failed(tooLarge(error, 'a ref'));
       if (isErrno(error, 'EACCES') || isErrno(error, 'EPERM') || isErrno(error, 'EROFS')) {
         return failed(this.#error('denied', (error as Error).message));
       }
@@ -272,6 +287,15 @@ async function linkOnce(temp: string, final: string): Promise<boolean> {
     if (isErrno(error, 'EEXIST')) return false;
     throw error;
   }
+}
+
+function tooLarge(error: TooLarge, what: string): RemoteError {
+  return {
+    kind: 'corrupt',
+    what,
+    expected: `at most ${error.max} bytes`,
+    actual: 'more; reading stopped there',
+  };
 }
 
 function corrupt(what: string, mismatch: { expected: string; actual: string }): RemoteError {

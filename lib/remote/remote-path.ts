@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { err, ok, type Result } from '../util/result.js';
 import type { Sha256Hex } from '../util/sha256.js';
 
-/** `YYYY-MM-DD_HH-MM-SS_<host>-<user>` (UTC), host and user sanitised; see makeVersionId. */
+/**
+ * `YYYY-MM-DD_HH-MM-SS-mmm_<host>-<user>` (UTC, milliseconds), host and user sanitised; see
+ * makeVersionId. IDs without `-mmm` (pipe before milliseconds) are still read.
+ */
 export type VersionId = string & { readonly __brand: 'VersionId' };
 /** A movable name on the remote (`current`, a tag). */
 export type RefName = string & { readonly __brand: 'RefName' };
@@ -15,7 +18,8 @@ export type RefName = string & { readonly __brand: 'RefName' };
 /** A checked name or path, or why it was refused (one sentence naming the offending text). */
 export type PathCheck<T> = Result<T, string>;
 
-const VERSION_ID = /^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2}_[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
+const VERSION_ID =
+  /^(\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})(-\d{3})?_[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$/;
 const REF_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -30,18 +34,40 @@ export function sanitiseNamePart(raw: string): string {
   return clean === '' ? 'unknown' : clean;
 }
 
-/** The ID a push made at `when` by `user` on `host` gets. UTC, so teammates' clocks sort. */
+/**
+ * The ID a push whose manifest is written at `when` by `user` on `host` gets. UTC, so teammates'
+ * clocks sort; milliseconds, so one user@host can push many versions a second (push.ts retries a
+ * taken ID at a later millisecond, never ahead of the clock).
+ */
 export function makeVersionId(when: Date, host: string, user: string): VersionId {
   const iso = when.toISOString(); // 2026-11-26T11:51:41.123Z
   const date = iso.slice(0, 10);
-  const time = iso.slice(11, 19).replaceAll(':', '-');
+  const time = `${iso.slice(11, 19).replaceAll(':', '-')}-${iso.slice(20, 23)}`;
   return `${date}_${time}_${sanitiseNamePart(host)}-${sanitiseNamePart(user)}` as VersionId;
 }
 
 export function parseVersionId(raw: string): PathCheck<VersionId> {
   return VERSION_ID.test(raw)
     ? ok(raw as VersionId)
-    : err(`"${raw}" is not a version ID (expected YYYY-MM-DD_HH-MM-SS_<host>-<user>, lower-case)`);
+    : err(
+        `"${raw}" is not a version ID (expected YYYY-MM-DD_HH-MM-SS-mmm_<host>-<user>, lower-case)`,
+      );
+}
+
+/** When the version was published (UTC, the pusher's clock), as its ID says. */
+export function versionIdTime(id: VersionId): Date {
+  const m = VERSION_ID.exec(id)!;
+  const [date, time] = m[1]!.split('_') as [string, string];
+  return new Date(`${date}T${time.replaceAll('-', ':')}.${m[2]?.slice(1) ?? '000'}Z`);
+}
+
+/**
+ * Oldest first: by the time in the ID (an ID without milliseconds counts as .000), then by the
+ * whole ID. Plain string order agrees except between the two ID forms within one second.
+ */
+export function compareVersionIds(a: VersionId, b: VersionId): number {
+  const byTime = versionIdTime(a).getTime() - versionIdTime(b).getTime();
+  return byTime !== 0 ? byTime : a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The version a file in versions/ holds (`<id>.json`); a push's temp file there holds none. */

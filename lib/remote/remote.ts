@@ -95,12 +95,18 @@ export interface Remote {
    * Downloads object `sha` to `destPath` (parent folders created; an existing file is replaced
    * atomically). The sha256 is checked before the file lands (temp file + rename in the same
    * folder); on a mismatch nothing is written. Validate `destPath` first (workspaceDestination).
+   * `size` (from a manifest) caps the download: an object longer than it fails as `corrupt` as
+   * soon as byte size + 1 arrives, so an endless object cannot fill the disk.
    */
-  getObject(sha: Sha256Hex, destPath: string): Promise<RemoteResult<{ readonly size: number }>>;
+  getObject(
+    sha: Sha256Hex,
+    destPath: string,
+    size?: number,
+  ): Promise<RemoteResult<{ readonly size: number }>>;
   /** Create-only. Same bytes already there: 'present'; different bytes: `exists`. */
   putManifest(id: VersionId, json: string): Promise<RemoteResult<'stored' | 'present'>>;
   getManifest(id: VersionId): Promise<RemoteResult<string>>;
-  /** Every version ID, sorted (IDs start with the UTC time, so oldest first). */
+  /** Every version ID, oldest first (compareVersionIds: by the UTC time the ID starts with). */
   listVersions(): Promise<RemoteResult<VersionId[]>>;
   /** null when the ref does not exist. */
   readRef(name: RefName): Promise<RemoteResult<RefState | null>>;

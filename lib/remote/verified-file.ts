@@ -29,6 +29,12 @@ export function verifyingStream(sha: Sha256Hex, size?: number): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      // Past `size` the bytes cannot be right: stop at once (at size + 1 bytes), never reading on.
+      // An object that is a symlink to /dev/zero would otherwise stream until the disk is full.
+      if (size !== undefined && seen + chunk.length > size) {
+        seen = size + 1;
+        return callback(new ContentMismatch(`${size} bytes`, `more: stopped at byte ${size + 1}`));
+      }
       hash.update(chunk);
       seen += chunk.length;
       callback(null, chunk);
@@ -58,12 +64,14 @@ export type VerifiedWrite = Result<number, ContentMismatch>;
  * Streams `source` into a temp file beside `finalPath` through verifyingStream, then hands the
  * temp path to `commit` (rename, or link for create-only). On a mismatch, or any error, the temp
  * file is removed and `finalPath` is untouched. Other errors are rethrown for the caller to map.
+ * `size`, when known (a download named by a manifest), caps the stream: one byte more fails it.
  */
 export async function writeVerified(
   source: Readable,
   sha: Sha256Hex,
   finalPath: string,
   commit: (tempPath: string) => Promise<void> = (temp) => rename(temp, finalPath),
+  maxSize?: number,
 ): Promise<VerifiedWrite> {
   await mkdir(dirname(finalPath), { recursive: true });
   const temp = tempPathBeside(finalPath);
@@ -75,7 +83,12 @@ export async function writeVerified(
     },
   });
   try {
-    await pipeline(source, verifyingStream(sha), counter, createWriteStream(temp, { flags: 'wx' }));
+    await pipeline(
+      source,
+      verifyingStream(sha, maxSize),
+      counter,
+      createWriteStream(temp, { flags: 'wx' }),
+    );
     await commit(temp);
     return ok(size);
   } catch (error) {
@@ -84,4 +97,34 @@ export async function writeVerified(
   } finally {
     await rm(temp, { force: true });
   }
+}
+
+/** A manifest larger than this is refused unread (one for 241,605 files is ~60 MB). */
+export const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
+/** A ref holds one version ID. */
+export const MAX_REF_BYTES = 64 * 1024;
+
+/** What a capped read refused: it stopped at `max + 1` bytes. */
+export class TooLarge extends Error {
+  constructor(readonly max: number) {
+    super(`more than ${max} bytes`);
+  }
+}
+
+/**
+ * The text of `source`, read whole, but never more than `max` bytes: a manifest or ref that is a
+ * symlink to /dev/zero (or just huge) throws TooLarge instead of exhausting memory.
+ */
+export async function readCapped(source: Readable, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let seen = 0;
+  for await (const chunk of source) {
+    seen += (chunk as Buffer).length;
+    if (seen > max) {
+      source.destroy();
+      throw new TooLarge(max);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -21,6 +21,11 @@ export const ExitCode = {
    * `pipe status` cannot call it fresh, and `pipe build` did not start what reads it.
    */
   sourceUnreachable: 8,
+  /**
+   * Refused: the version is not signed by a key config/trusted-keys/ holds (unsigned, another key,
+   * or edited after signing). `pipe pull --accept-untrusted` takes the first two knowingly.
+   */
+  untrusted: 9,
   /** A bug in pipe: "internal error, please report". */
   internal: 70,
   /** Interrupted by Ctrl-C / SIGINT / SIGTERM (128 + SIGINT). */

@@ -36,6 +36,15 @@ export interface VersionStage {
   readonly durationMs?: number;
 }
 
+/** The pusher's ed25519 signature over the rest of the manifest (signature.ts). */
+export interface ManifestSignature {
+  readonly algorithm: 'ed25519';
+  /** base64url of the 32-byte public key. */
+  readonly publicKey: string;
+  /** base64url of the 64-byte signature. */
+  readonly value: string;
+}
+
 export interface VersionManifest {
   readonly format: typeof MANIFEST_FORMAT;
   readonly id: VersionId;
@@ -46,6 +55,8 @@ export interface VersionManifest {
   readonly gitCommit?: string;
   readonly notes: string;
   readonly stages: Readonly<Record<string, VersionStage>>;
+  /** Absent when the pusher had no signing key: such a version is never reused by a build. */
+  readonly signature?: ManifestSignature;
 }
 
 /** A validated manifest, or one sentence naming the version and what is wrong with it. */
@@ -109,6 +120,8 @@ export function parseManifest(id: VersionId, text: string): ManifestCheck {
     return bad('pushedBy, pushedAt and notes must be strings');
   }
   if (!isObject(data.stages)) return bad('"stages" must be an object');
+  if (data.signature !== undefined && !isSignature(data.signature))
+    return bad('"signature" must be {algorithm: "ed25519", publicKey, value} in base64url');
   // The lock entries are checked by the lock file's own validator.
   const locks = parseLock(
     JSON.stringify({
@@ -135,6 +148,14 @@ export function parseManifest(id: VersionId, text: string): ManifestCheck {
   }
   return ok(data as unknown as VersionManifest);
 }
+
+const isSignature = (s: unknown): boolean =>
+  isObject(s) &&
+  s.algorithm === 'ed25519' &&
+  typeof s.publicKey === 'string' &&
+  /^[A-Za-z0-9_-]{43}$/.test(s.publicKey) &&
+  typeof s.value === 'string' &&
+  /^[A-Za-z0-9_-]{86}$/.test(s.value);
 
 function fileProblem(f: unknown): string | undefined {
   if (!isObject(f) || typeof f.path !== 'string') return 'a file entry has no path';

@@ -9,7 +9,7 @@ import type { Sha256Hex } from '../util/sha256.js';
 import { observeStage } from '../build/observe-stage.js';
 import { staleReasons } from '../build/plan.js';
 import type { StageName } from '../graph/stage.js';
-import type { OutPlacement } from './pull.js';
+import type { OutPlacement } from './placement.js';
 import type { VersionManifest } from './manifest.js';
 
 export interface EditedOut {

@@ -1,7 +1,7 @@
 // `pipe pull` and the remote build cache: put a published version's outputs in the workspace.
 //
-//   manifest (validated) ─▶ what the workspace lacks ─▶ objects into .pipe/tmp/pull-*/ (each
-//   sha256-checked as it streams) ─▶ every out assembled there ─▶ paths checked on disk ─▶
+//   manifest (validated, trusted, placement.ts) ─▶ what the workspace lacks ─▶ objects into
+//   .pipe/tmp/pull-*/ (each sha256-checked as it streams, capped at its size) ─▶ every out assembled there ─▶ paths checked on disk ─▶
 //   old outs moved aside, new ones renamed in ─▶ (caller) lock entries written last
 //
 // Nothing reaches an out's final path before every object has been downloaded and verified, so
@@ -11,8 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { replaceByRename } from '../util/atomic-write.js';
-import { isGlob } from '../util/paths.js';
-import { manifestHash } from '../observe/hash.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { LockEntry } from '../build/lockfile.js';
 import { saveManifest } from '../observe/manifest-store.js';
@@ -21,16 +19,9 @@ import { workspaceDestination } from '../remote/remote-path.js';
 import { TMP_DIR } from '../build/runner.js';
 import { runTransfers, type TransferOptions } from '../remote/transfer-progress.js';
 import { err, ok, type Result } from '../util/result.js';
-import type { VersionFile, VersionManifest } from './manifest.js';
+import type { VersionManifest } from './manifest.js';
+import type { OutPlacement } from './placement.js';
 import { invalidVersion, type VersionError } from './version-error.js';
-
-/** One declared out of a stage in a version, with the files that make it up. */
-export interface OutPlacement {
-  readonly stage: string;
-  readonly out: string;
-  readonly kind: 'file' | 'dir' | 'glob';
-  readonly files: readonly VersionFile[];
-}
 
 /** What a pull placed: objects and bytes downloaded, files placed, the lock entries to write. */
 export interface Placed {
@@ -38,44 +29,6 @@ export interface Placed {
   readonly bytes: number;
   readonly placed: number;
   readonly entries: Record<string, LockEntry>;
-}
-
-/**
- * Splits each stage's files over its declared outs and checks that they hash to what its lock
- * entry says, so the lock written after the pull describes exactly the bytes placed. A file that
- * belongs to no declared out is refused: a manifest may only write where the stage writes.
- */
-export function placements(
-  manifest: VersionManifest,
-  stages: readonly string[],
-): Result<OutPlacement[], string> {
-  const result: OutPlacement[] = [];
-  for (const stage of stages) {
-    const entry = manifest.stages[stage]!;
-    const left = new Set(entry.files);
-    for (const [out, locked] of Object.entries(entry.lock.outs)) {
-      const kind = locked.files === undefined ? 'file' : isGlob(out) ? 'glob' : 'dir';
-      const mine = entry.files.filter((f) =>
-        kind === 'file'
-          ? f.path === out
-          : kind === 'dir'
-            ? f.path.startsWith(`${out}/`)
-            : left.has(f),
-      );
-      for (const f of mine) left.delete(f);
-      const sha = kind === 'file' ? mine[0]?.sha256 : manifestHash(mine, kind === 'dir' ? out : '');
-      if ((kind === 'file' && mine.length !== 1) || sha !== locked.sha256) {
-        return err(
-          `version ${manifest.id}: the files of ${stage}'s out ${out} do not hash to its lock entry`,
-        );
-      }
-      result.push({ stage, out, kind, files: mine });
-    }
-    const stray = [...left][0];
-    if (stray !== undefined)
-      return err(`version ${manifest.id}: ${stray.path} is not inside any out of stage ${stage}`);
-  }
-  return ok(result);
 }
 
 export interface PlaceOptions {
@@ -105,7 +58,8 @@ export async function placeOutputs(options: PlaceOptions): Promise<Result<Placed
         size,
         run: async () => {
           const dest = join(tmp, 'objects', sha);
-          const got = await options.remote.getObject(sha, dest);
+          // The manifest's size caps the stream: an endless object stops at size + 1 bytes.
+          const got = await options.remote.getObject(sha, dest, size);
           if (got.ok) source.set(sha, dest);
           return got;
         },

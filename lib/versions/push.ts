@@ -19,6 +19,8 @@ import { observeStage } from '../build/observe-stage.js';
 import { staleReasons, type StaleReason } from '../build/plan.js';
 import type { Remote, RemoteError, RemoteResult } from '../remote/remote.js';
 import { makeVersionId, type RefName, type VersionId } from '../remote/remote-path.js';
+import { signManifest } from './signature.js';
+import type { SigningKey } from './signing-keys.js';
 import { moveRef, type RefMove } from './ref-move.js';
 import { readStageTimes } from '../build/stage-times.js';
 import { runTransfers, type TransferOptions } from '../remote/transfer-progress.js';
@@ -38,6 +40,8 @@ export interface PushOptions {
   readonly host: string;
   readonly now: Date;
   readonly transfer: Omit<TransferOptions, 'verb'>;
+  /** Signs the manifest (signature.ts); absent: an unsigned version, which no build reuses. */
+  readonly signer?: SigningKey;
 }
 
 export type PushOutcome =
@@ -58,6 +62,8 @@ export type PushOutcome =
       readonly uploaded: number;
       readonly bytesSent: number;
       readonly refs: readonly RefMove[];
+      /** The fingerprint of the key the new version is signed with; null: unsigned. */
+      readonly signedWith: string | null;
     };
 
 interface LastPush {
@@ -79,7 +85,9 @@ export async function push(
   for (const f of localFiles) objects.set(f.sha256, { path: join(ws.root, f.path), size: f.size });
 
   const stateDir = remoteStateDir(ws.root, remote.url);
-  const digest = contentDigest(stages);
+  // The key is part of what was published: after `pipe keys create`, the same outputs are
+  // pushed again as a signed version rather than found "unchanged" in an unsigned one.
+  const digest = `${contentDigest(stages)}${options.signer === undefined ? '' : ` ${options.signer.fingerprint}`}`;
   const last = readLastPush(stateDir);
   let unchangedId: VersionId | undefined;
   if (options.notes === '' && last?.digest === digest) {
@@ -105,6 +113,7 @@ export async function push(
       unchanged: unchangedId !== undefined,
       bytesSent: 0,
       refs: [],
+      signedWith: options.signer?.fingerprint ?? null,
       ...summary,
     };
 
@@ -146,6 +155,7 @@ export async function push(
     unchanged: unchangedId !== undefined,
     bytesSent,
     refs,
+    signedWith: options.signer?.fingerprint ?? null,
     ...summary,
   };
 }
@@ -211,16 +221,24 @@ async function objectsToSend(
   return ok(unknown.filter((s) => !present.value.has(s)));
 }
 
-/** Writes the manifest create-only; an ID taken by someone else (same second, same name) moves on a second. */
+/**
+ * Writes the manifest create-only under an ID from the clock at the moment of writing. An ID
+ * already taken (another push by this user@host in the same millisecond) is retried at a later
+ * millisecond, waiting for the clock to reach it: IDs never run ahead of time.
+ */
 async function putNewManifest(
   remote: Remote,
   stages: Record<string, VersionStage>,
   options: PushOptions,
   gitCommit: string | undefined,
 ): Promise<RemoteResult<VersionId>> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const when = new Date(options.now.getTime() + attempt * 1000);
-    const id = makeVersionId(when, options.host, options.user);
+  let last = options.now.getTime() - 1;
+  let id: VersionId | undefined;
+  for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
+    while (Date.now() <= last) await new Promise((r) => setTimeout(r, 1));
+    last = Date.now();
+    const when = new Date(last);
+    id = makeVersionId(when, options.host, options.user);
     const manifest: VersionManifest = {
       format: 1,
       id,
@@ -230,12 +248,16 @@ async function putNewManifest(
       notes: options.notes,
       stages,
     };
-    const put = await remote.putManifest(id, formatManifest(manifest));
+    const signed = options.signer === undefined ? manifest : signManifest(manifest, options.signer);
+    const put = await remote.putManifest(id, formatManifest(signed));
     if (put.ok) return ok(id);
     if (put.error.kind !== 'exists') return err(put.error);
   }
-  return err({ kind: 'exists', what: 'ten version IDs in a row' });
+  return err({ kind: 'exists', what: `version ${id} (and ${MAX_ID_ATTEMPTS - 1} IDs before it)` });
 }
+
+/** Each failed attempt is a round trip in which another push took the millisecond: ample. */
+const MAX_ID_ATTEMPTS = 1000;
 
 function gitHead(workspace: string): string | undefined {
   try {

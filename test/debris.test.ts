@@ -89,6 +89,7 @@ describe('debris of killed commands', () => {
     const pulled = await other.pipeWith(
       { env: { PIPE_REMOTE: `file://${store}` } },
       'pull',
+      '--accept-untrusted',
       versionId,
     );
     expect(pulled.code, pulled.stderr).toBe(0);

@@ -104,7 +104,7 @@ describe('GCS faults with retries on', () => {
       const b = await tempWorkspace({ ...GEN_SUM_SOURCES, 'data/in.txt': 'alpha beta\n' });
       for (const path of [p.refDownload, p.manifestDownload, p.objectDownload])
         await server.injectFailure({ path, mode, count: 2 });
-      const pull = await b.pipeWith({ env }, 'pull', 'current');
+      const pull = await b.pipeWith({ env }, 'pull', '--accept-untrusted', 'current');
       expect(pull.code, pull.stderr).toBe(0);
       expectPulledOutputs(b);
       expect((await b.pipe('status', '--check')).code).toBe(0);
@@ -126,7 +126,7 @@ describe('GCS faults with retries on', () => {
     const log = (await server.requests()).slice(before);
     expect(log.filter((r) => r.status === 412).length).toBe(3);
     const b = await tempWorkspace({ ...GEN_SUM_SOURCES, 'data/in.txt': 'alpha beta\n' });
-    expect((await b.pipeWith({ env }, 'pull', 'current')).code).toBe(0);
+    expect((await b.pipeWith({ env }, 'pull', '--accept-untrusted', 'current')).code).toBe(0);
     expectPulledOutputs(b);
   });
 
@@ -139,7 +139,7 @@ describe('GCS faults with retries on', () => {
     await server.injectFailure({ path: p.objectDownload, mode: 'truncate', count: 2 });
     await server.injectFailure({ path: p.manifestDownload, mode: 'truncate', count: 1 });
     const before = (await server.requests()).length;
-    const pull = await b.pipeWith({ env }, 'pull', 'current');
+    const pull = await b.pipeWith({ env }, 'pull', '--accept-untrusted', 'current');
     expect(pull.code, pull.stderr).toBe(0);
     expectPulledOutputs(b);
     // Three distinct contents (alpha, beta, "2 files"), two of the downloads cut and fetched again.
@@ -155,7 +155,7 @@ describe('GCS faults with retries on', () => {
     pushed(await a.pipeWith({ env }, 'push', '--set-current', '--json'));
     const b = await tempWorkspace({ ...GEN_SUM_SOURCES, 'data/in.txt': 'alpha beta\n' });
     await server.injectFailure({ path: p.objectDownload, mode: 'truncate', count: 1000 });
-    const pull = await b.pipeWith({ env }, 'pull', 'current');
+    const pull = await b.pipeWith({ env }, 'pull', '--accept-untrusted', 'current');
     expect(pull.code).toBe(6); // the remote failed (lib/util/exit-codes.ts)
     expect(pull.stderr).toContain('unreachable');
     expect(b.exists('out/gen')).toBe(false);

@@ -35,6 +35,7 @@ import type { hashPath as HashPath } from '../lib/observe/hash-path.js';
 import type { noHashCache as NoHashCache } from '../lib/observe/types.js';
 import { openDuckDb, sqlString } from '../stages/duckdb.js';
 import { repo, resultPath, workPath } from './paths.js';
+import { tableRelation } from './keystrokes/table-relation.js';
 
 const { values } = parseArgs({
   options: {
@@ -94,15 +95,15 @@ for (const format of values.formats!.split(',')) {
   const copy = (table: string, order = '') =>
     timed(() =>
       db.run(
-        `COPY (SELECT * FROM read_parquet(${sqlString(join(ws, table))}) ${order}) TO ${sqlString(join(scratch, 'out.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
+        `COPY (SELECT * FROM ${tableRelation(ws, table)} ${order}) TO ${sqlString(join(scratch, 'out.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
       ),
     );
   const write =
-    (await copy('data/clean/keystrokes.parquet')) +
-    (await copy('data/keypairs/keypairs.parquet')) +
-    (await copy('data/features/sequences.parquet'));
+    (await copy('data/clean/keystrokes')) +
+    (await copy('data/keypairs/keypairs')) +
+    (await copy('data/features/sequences'));
   const sort = await copy(
-    'data/clean/keystrokes.parquet',
+    'data/clean/keystrokes',
     'ORDER BY source, user_id, session_id, press_ms, source_line',
   );
   db.close();

@@ -1,77 +1,107 @@
-// Stage clean: data/raw -> data/clean/{keystrokes,rejects,sessions}.parquet + summary.json
-// (docs/data-tables.md). TypeScript screens whole files (manifest check, gzip, JSON, schema,
-// duplicates; Latin-1 decoding); DuckDB does the row work in clean.webapp.sql, clean.aalto.sql
-// and clean.sql. Parameters reach the SQL as DuckDB variables, never by editing SQL text.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Stage clean: data/raw -> data/clean/{keystrokes,rejects,sessions}/<part>.parquet, parts/<part>.json
+// and summary.json (docs/data-tables.md). TypeScript screens whole files (manifest check, gzip, JSON,
+// schema, duplicates; Latin-1 decoding); DuckDB does the row work in clean.webapp.sql,
+// clean.aalto.sql and clean.sql, one part at a time (stages/lib/clean-part-build.ts). Parameters
+// reach the SQL as DuckDB variables, never by editing SQL text.
+// Incremental (ctx.incremental set; the out folder holds the last run's outputs as hard links, so
+// every file is replaced by rename or removed, never written into): only the parts the changed
+// uploads touch are built again (stages/lib/clean-plan.ts). A change to anything but data/raw (the
+// upload schema) builds everything from an emptied out folder.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stageContext } from '../lib/stage-api/index.js';
-import { openStageDb, sqlString, type Db } from './duckdb.js';
-import { readRawInput } from './lib/raw-input.js';
-import { screenWebappUploads } from './lib/webapp-screening.js';
-import { loadAalto, loadFileRejects, loadWebapp } from './lib/clean-load.js';
+import { Config, stageContext, type IncrementalRun } from '../lib/stage-api/index.js';
+import { openStageDb } from './duckdb.js';
+import {
+  buildPart,
+  preparePart,
+  type PartEnv,
+  type PartJob,
+  type PreparedPart,
+} from './lib/clean-part-build.js';
+import {
+  PART_TABLES,
+  readParts,
+  removePart,
+  replaceFile,
+  writePart,
+  type PartRecord,
+} from './lib/clean-parts.js';
+import { byPath, planFull, planIncremental, type PartPlan } from './lib/clean-plan.js';
 import { cleanSummary } from './lib/clean-summary.js';
-import { limitCleanMemory } from './lib/clean-memory.js';
+import { checkRawFiles, readManifest } from './lib/raw-input.js';
+import { uploadFormat } from './lib/uploads.js';
+import { ScreeningPool } from './lib/webapp-screening.js';
+
+/**
+ * Raw bytes of uploads per part. A part is what a changed upload costs to rebuild and what one
+ * DuckDB holds at once; each part also costs a fixed ~0.2 s (a DuckDB, its plans, three files) in a
+ * full build and in the stages after clean. 128 MiB is ~16,000 web-app uploads or ~1,600 Aalto
+ * participants: a 10M-keystroke set is 10-16 parts, the 136M Aalto set ~100, and one part
+ * builds in a few seconds well under the memory cap. CLEAN_PART_BYTES (config/.env.*) changes
+ * it: like DUCKDB_THREADS it changes how the rows are split into files, never which rows.
+ */
+const DEFAULT_PART_BYTES = 128 * 2 ** 20;
 
 const ctx = stageContext();
 const rawRoot = join(ctx.workspace, 'data/raw');
 const out = ctx.out('data/clean');
 const staging = mkdtempSync(join(tmpdir(), 'pipe-clean-'));
+const pool = new ScreeningPool();
 try {
   process.exitCode = await clean();
 } finally {
+  await pool.close();
   rmSync(staging, { recursive: true, force: true });
 }
 
 async function clean(): Promise<number> {
-  const raw = readRawInput(rawRoot, staging);
-  if (!raw.ok) {
-    process.stderr.write(
-      `stage ${ctx.stage}: input data/raw/manifest.json fails check "${raw.error.rule}": ${raw.error.detail}\n`,
+  const manifestRead = readManifest(rawRoot);
+  if (!manifestRead.ok) return inputFailure(manifestRead.error);
+  const manifest = manifestRead.value;
+  const uploads = manifest.files.filter((f) => uploadFormat(f.path) !== undefined).sort(byPath);
+  const budget = partBytes();
+  const previous = ctx.incremental === null ? null : incrementalBase(ctx.incremental);
+  let plan: PartPlan;
+  if (previous === null) {
+    // A full build starts from nothing, even where the runner linked the last outputs in.
+    rmSync(out, { recursive: true, force: true });
+    const present = checkRawFiles(rawRoot, manifest, manifest.files);
+    if (!present.ok) return inputFailure(present.error);
+    plan = planFull(uploads, budget);
+  } else {
+    plan = planIncremental(previous.parts, uploads, previous.touched, budget);
+    const present = checkRawFiles(
+      rawRoot,
+      manifest,
+      plan.build.flatMap((j) => j.members),
     );
-    return 1;
+    if (!present.ok) return inputFailure(present.error);
   }
-  const { webapp, aalto, transcoded, manifest } = raw.value;
-  const screening = await screenWebappUploads(
-    rawRoot,
-    webapp,
-    join(ctx.workspace, 'config/upload.schema.json'),
-    staging,
-  );
+  for (const dir of [...PART_TABLES, 'parts']) mkdirSync(join(out, dir), { recursive: true });
+  for (const id of plan.remove) removePart(out, id);
 
+  const env: PartEnv = {
+    workspace: ctx.workspace,
+    stage: ctx.stage,
+    rawRoot,
+    schemaPath: join(ctx.workspace, 'config/upload.schema.json'),
+    out,
+    maxHoldMs: Number(ctx.param<number>('clean.max_hold_ms')),
+    minKeystrokes: Number(ctx.param<number>('clean.min_keystrokes_per_session')),
+    pool,
+  };
+  const parts = await buildParts(env, plan);
+  const ids = [...parts.keys()].sort();
   const db = await openStageDb(ctx.workspace, ctx.stage);
-  await limitCleanMemory(db, staging);
-  await db.run(`SET VARIABLE max_hold_ms = ${Number(ctx.param<number>('clean.max_hold_ms'))}`);
-  await db.run(
-    `SET VARIABLE min_keystrokes_per_session = ${Number(ctx.param<number>('clean.min_keystrokes_per_session'))}`,
+  const summary = await cleanSummary(
+    db,
+    manifest.files.length,
+    ids.map((id) => parts.get(id)!.counts),
+    ids.map((id) => join(out, 'sessions', `${id}.parquet`)),
   );
-  await loadFileRejects(db, screening.rejects);
-  await loadWebapp(db, screening.staged, screening.superseded);
-  await loadAalto(db, aalto);
-  for (const part of ['clean.webapp.sql', 'clean.aalto.sql', 'clean.sql'])
-    await runSqlFile(db, part);
-  mkdirSync(out, { recursive: true });
-  // keystrokes and rejects are views over the whole computation: each streams into its file once,
-  // and from then on the names stand for the written files (sessions and the summary read them).
-  for (const table of ['keystrokes', 'rejects']) {
-    const file = sqlString(join(out, `${table}.parquet`));
-    await db.run(`COPY ${table} TO ${file} (FORMAT parquet, COMPRESSION zstd)`);
-    await db.run(`CREATE OR REPLACE TEMP VIEW ${table} AS SELECT * FROM read_parquet(${file})`);
-  }
-  await runSqlFile(db, 'clean.sessions.sql');
-  await db.run(
-    `COPY sessions TO ${sqlString(join(out, 'sessions.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
-  );
-  const summary = await cleanSummary(db, {
-    filesIn: manifest.files.length,
-    webappFiles: webapp.length,
-    webappEvents: screening.events,
-    aaltoFiles: aalto.size,
-    unknownFields: screening.unknownFields,
-    transcoded,
-  });
-  writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   db.close();
+  replaceFile(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   ctx.writeMetrics({
     records: {
       keystrokes: summary.keystrokes_out,
@@ -80,12 +110,92 @@ async function clean(): Promise<number> {
       users: summary.users_out,
     },
   });
+  const mode = previous === null ? 'all' : `${plan.build.length} changed of`;
   process.stdout.write(
-    `clean: ${summary.keystrokes_out} keystrokes in ${summary.sessions_out} sessions of ${summary.users_out} users; ${summary.rejected_total} rejects\n`,
+    `clean: ${summary.keystrokes_out} keystrokes in ${summary.sessions_out} sessions of ${summary.users_out} users; ${summary.rejected_total} rejects (built ${mode} ${ids.length} parts)\n`,
   );
   return 0;
 }
 
-async function runSqlFile(db: Db, name: string): Promise<void> {
-  await db.run(readFileSync(new URL(name, import.meta.url), 'utf8'));
+/**
+ * Builds the plan's parts one after another (the next one's uploads are screened while DuckDB
+ * builds this one) and returns every part, kept or built. A built part's keys come from its
+ * contents; should one be another part's too (an upload named for one participant or session
+ * holding another's), both are removed and their uploads built again as one part.
+ */
+async function buildParts(env: PartEnv, plan: PartPlan): Promise<Map<string, PartRecord>> {
+  const parts = new Map(plan.keep.map((p) => [p.id, p]));
+  const owner = new Map<string, string>();
+  for (const part of plan.keep) for (const key of part.keys) owner.set(key, part.id);
+  const queue: PartJob[] = [...plan.build];
+  let next: Promise<PreparedPart> | undefined;
+  while (queue.length > 0) {
+    const job = queue.shift()!;
+    const prepared = await (next ?? preparePart(env, staging, job));
+    next = queue.length > 0 ? preparePart(env, staging, queue[0]!) : undefined;
+    // Keep a failed preparation from surfacing as an unhandled rejection before it is awaited.
+    next?.catch(() => {});
+    const built = await buildPart(env, prepared);
+    const clashes = [
+      ...new Set(built.keys.flatMap((k) => owner.get(k) ?? []).filter((id) => id !== job.id)),
+    ];
+    if (clashes.length === 0) {
+      parts.set(job.id, built);
+      for (const key of built.keys) owner.set(key, job.id);
+      writePart(out, built);
+      continue;
+    }
+    const merged = [job.id, ...clashes].sort();
+    const members = [...job.members];
+    for (const id of clashes) {
+      const part = parts.get(id)!;
+      members.push(...part.members);
+      for (const key of part.keys) owner.delete(key);
+      parts.delete(id);
+    }
+    for (const id of merged) removePart(out, id);
+    // At the end of the queue: `next`, if any, is the preparation of the queue's head.
+    queue.push({ id: merged[0]!, members: members.sort(byPath) });
+  }
+  return parts;
+}
+
+/** The last run's parts and the raw files the runner saw change, or null to build from scratch. */
+function incrementalBase(
+  run: IncrementalRun,
+): { parts: PartRecord[]; touched: Set<string> } | null {
+  const touched = new Set<string>();
+  for (const [dep, changes] of Object.entries(run.deps)) {
+    const paths = [...changes.added, ...changes.modified, ...changes.deleted];
+    if (dep !== 'data/raw') {
+      // The upload schema decides which uploads are valid: every part depends on it.
+      if (paths.length > 0) return null;
+      continue;
+    }
+    // The manifest changes with every download run; the uploads it lists are compared one by one.
+    for (const path of paths)
+      if (path !== 'data/raw/manifest.json') touched.add(path.slice('data/raw/'.length));
+  }
+  const parts = readParts(out);
+  return parts === null ? null : { parts, touched };
+}
+
+function partBytes(): number {
+  const value = new Config(ctx.workspace, process.env).get('CLEAN_PART_BYTES')?.value;
+  if (value === undefined) return DEFAULT_PART_BYTES;
+  const bytes = Number(value);
+  if (!Number.isInteger(bytes) || bytes < 1) {
+    process.stderr.write(
+      `stage ${ctx.stage}: CLEAN_PART_BYTES=${value} is not a positive whole number of bytes; fix it in config/.env.local or the environment\n`,
+    );
+    process.exit(1);
+  }
+  return bytes;
+}
+
+function inputFailure(error: { rule: string; detail: string }): number {
+  process.stderr.write(
+    `stage ${ctx.stage}: input data/raw/manifest.json fails check "${error.rule}": ${error.detail}\n`,
+  );
+  return 1;
 }

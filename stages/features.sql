@@ -1,73 +1,18 @@
--- Key pairs -> TypeNet sequences, for stages/features.ts. Reads view `keypairs` and table
--- `keypairs_runs` (its sessions, kept by the input check: see below); variables
--- sequence_length (M) and min_sessions_per_user (params.yaml `features.*`).
--- docs/data-tables.md: keystroke i of a session gives [keyCode_i/255, HL, IL, PL, RL] in
--- seconds (ms/1000), signed, no clipping; N keystrokes give N-1 vectors (one per key pair,
--- position = seq of i); truncated at the end beyond M, zero-padded at the end up to M, padding
--- rows flagged.
+-- Key pairs -> the users TypeNet keeps, for stages/features.ts (docs/data-tables.md). Global: reads
+-- table `all_sessions` (source, user_id, session_id, pairs, part: one row per session with pairs,
+-- over every part, from features' bookkeeping data/features/session-counts/), never the pairs;
+-- variable min_sessions_per_user (params.yaml `features.min_sessions_per_user`). The sequences
+-- themselves are per part (features.part.sql). Tables, not TEMP: the per-part connections read
+-- kept_users.
 
--- Per-user and per-session facts come from `keypairs_runs` (one row per session: source, user_id,
--- session_id, row_count, first_row), which features.ts has the input check keep: it read every
--- pair for them already (stages/lib/file-order.ts), so no pass over the pairs here.
-CREATE OR REPLACE TEMP TABLE user_sessions AS
-SELECT user_id, count(DISTINCT session_id)::INTEGER AS sessions FROM keypairs_runs GROUP BY user_id;
+-- A user's sessions over ALL parts (a user may span parts; a session lives in one).
+CREATE OR REPLACE TABLE user_sessions AS
+SELECT user_id, count(DISTINCT session_id)::INTEGER AS sessions FROM all_sessions GROUP BY user_id;
 
-CREATE OR REPLACE TEMP TABLE kept_sessions AS
-SELECT DISTINCT k.user_id, k.session_id
-FROM keypairs_runs k JOIN user_sessions u USING (user_id)
-WHERE u.sessions >= getvariable('min_sessions_per_user');
-
--- The sequences, in (user_id, session_id, position) order, two ways with the same rows; features.ts
--- picks one by `keypairs_in_user_order`. Both are views that features.ts streams into Parquet.
-
--- 1. When keypairs.parquet already lists the pairs in (user_id, session_id, seq) order, each
---    session one run of one source (true whenever user ids do not interleave across sources), the
---    sequences are the file's pairs with seq < M, each session's last pair followed by its padding
---    positions: a streaming window and unnest, in file order, with no join and no sort (a sort of
---    sessions x M rows held 2 GB at 10M keystrokes).
---    The check found each session one run, in (source, user_id, session_id) order, so the pairs are
---    in (user_id, session_id) order when each session's (user_id, session_id) is above the one of
---    the session before it in the file (a new session's seq is 0, so rows within a run are in order).
-CREATE OR REPLACE TEMP TABLE keypairs_in_user_order AS
-SELECT count(*) FILTER (WHERE NOT coalesce(previous_user_id < user_id OR (previous_user_id = user_id AND previous_session_id < session_id), true)) = 0 AS yes
-FROM (SELECT user_id, session_id, lag(user_id) OVER w AS previous_user_id, lag(session_id) OVER w AS previous_session_id
-      FROM keypairs_runs WINDOW w AS (ORDER BY first_row));
-
-CREATE OR REPLACE TEMP VIEW sequences_in_file_order AS
-SELECT user_id, session_id, position::INTEGER AS position,
-       CASE WHEN position = seq THEN keycode1::DOUBLE / 255 ELSE 0 END::DOUBLE AS keycode_norm,
-       CASE WHEN position = seq THEN hl_ms / 1000 ELSE 0 END::DOUBLE AS hl_s,
-       CASE WHEN position = seq THEN il_ms / 1000 ELSE 0 END::DOUBLE AS il_s,
-       CASE WHEN position = seq THEN pl_ms / 1000 ELSE 0 END::DOUBLE AS pl_s,
-       CASE WHEN position = seq THEN rl_ms / 1000 ELSE 0 END::DOUBLE AS rl_s,
-       position <> seq AS is_padding
-FROM (
-  SELECT *, unnest(CASE WHEN last_of_session THEN range(seq, getvariable('sequence_length')) ELSE [seq] END) AS position
-  FROM (
-    -- The next row continues this session exactly when its seq is this one's + 1 (checked: each
-    -- session one run, seq counting from 0), so one integer window finds each session's end.
-    SELECT *, lead(seq) OVER () IS DISTINCT FROM seq + 1 AS last_of_session
-    FROM keypairs
-  )
-  WHERE seq < getvariable('sequence_length')
-    AND user_id IN (SELECT user_id FROM user_sessions WHERE sessions >= getvariable('min_sessions_per_user'))
-);
-
--- 2. Otherwise: every kept session x positions 0..M-1, its pair at each position or zeros, sorted.
-CREATE OR REPLACE TEMP VIEW sequences_sorted AS
-SELECT s.user_id, s.session_id, p.position::INTEGER AS position,
-       coalesce(k.keycode1::DOUBLE / 255, 0)::DOUBLE AS keycode_norm,
-       coalesce(k.hl_ms / 1000, 0)::DOUBLE AS hl_s,
-       coalesce(k.il_ms / 1000, 0)::DOUBLE AS il_s,
-       coalesce(k.pl_ms / 1000, 0)::DOUBLE AS pl_s,
-       coalesce(k.rl_ms / 1000, 0)::DOUBLE AS rl_s,
-       k.seq IS NULL AS is_padding
-FROM kept_sessions s
-CROSS JOIN range(getvariable('sequence_length')) p(position)
-LEFT JOIN keypairs k ON k.user_id = s.user_id AND k.session_id = s.session_id AND k.seq = p.position
-ORDER BY s.user_id, s.session_id, p.position;
+CREATE OR REPLACE TABLE kept_users AS
+SELECT user_id FROM user_sessions WHERE sessions >= getvariable('min_sessions_per_user');
 
 -- One sequence per kept session, so `sequences` equals `sessions` for every kept user.
-CREATE OR REPLACE TEMP TABLE users AS
-SELECT user_id, count(*)::INTEGER AS sessions, count(*)::INTEGER AS sequences
-FROM kept_sessions GROUP BY user_id ORDER BY user_id;
+CREATE OR REPLACE TABLE users AS
+SELECT user_id, sessions, sessions AS sequences
+FROM user_sessions WHERE sessions >= getvariable('min_sessions_per_user') ORDER BY user_id;

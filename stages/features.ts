@@ -1,11 +1,28 @@
-// Stage features: data/keypairs/keypairs.parquet -> data/features/{sequences,users}.parquet +
-// summary.json (features.sql; shapes in docs/data-tables.md).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Stage features: data/keypairs/keypairs/<part>.parquet -> data/features/sequences/<part>.parquet,
+// data/features/users.parquet and summary.json (features.sql, features.part.sql; shapes in
+// docs/data-tables.md). Bookkeeping beside them, so that an incremental run reads only the changed
+// parts: session-counts/<part>.parquet (each part's sessions and their pair counts: the user filter
+// counts a user's sessions over ALL parts from these, never from the pairs) and part-counts.json
+// (each sequences part's rows and padding rows, counted from the written file).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stageContext } from '../lib/stage-api/index.js';
-import { checkTable, requireTables } from './checks.js';
-import { openStageDb, sqlString } from './duckdb.js';
+import { mapConcurrent, stageContext } from '../lib/stage-api/index.js';
+import { checkTable } from './checks.js';
+import { type Db, openStageDb, sqlString, sqlStringList } from './duckdb.js';
+import {
+  type PartCounts,
+  partFile,
+  planParts,
+  readPartCounts,
+  writePartCounts,
+} from './lib/part-plan.js';
+import { type Part, replaceFile, tableParts, unlink } from './lib/parts.js';
 import { keypairsSpec, sequencesOrderSpec } from './lib/tables.js';
+
+interface SequenceCounts {
+  readonly rows: number;
+  readonly padding: number;
+}
 
 const ctx = stageContext();
 const m = Number(ctx.param<number>('features.sequence_length'));
@@ -21,54 +38,154 @@ for (const [key, value] of [
     process.exit(1);
   }
 }
-const input = join(ctx.workspace, 'data/keypairs/keypairs.parquet');
-const out = ctx.out('data/features');
 const db = await openStageDb(ctx.workspace, ctx.stage);
-// The check keeps the sessions it counted as keypairs_runs, which features.sql reads.
-const spec = keypairsSpec(input, 'keypairs_runs');
-await requireTables(db, ctx.stage, [spec]);
-await db.run(`CREATE VIEW keypairs AS SELECT * FROM ${spec.relation}`);
-await db.run(
-  `SET VARIABLE sequence_length = ${m}; SET VARIABLE min_sessions_per_user = ${minSessions};`,
-);
-await db.run(readFileSync(new URL('features.sql', import.meta.url), 'utf8'));
-// Same rows either way (features.sql); streaming when the pairs are already in the wanted order.
-// That path keeps the file's order through its one join (the kept users) only while the join
-// probes with the pairs; DuckDB's build_side_probe_side optimizer may swap the sides when it
-// misjudges sizes (it does on tiny files), so it is off here. The order is verified below anyway.
-const [order] = await db.rows<{ yes: boolean }>('SELECT yes FROM keypairs_in_user_order');
-const streaming = order?.yes === true;
-if (streaming) await db.run(`SET disabled_optimizers = 'build_side_probe_side'`);
-await db.run(
-  `CREATE TEMP VIEW sequences AS SELECT * FROM ${streaming ? 'sequences_in_file_order' : 'sequences_sorted'}`,
-);
-mkdirSync(out, { recursive: true });
-const sequencesFile = sqlString(join(out, 'sequences.parquet'));
-await db.run(`COPY sequences TO ${sequencesFile} (FORMAT parquet, COMPRESSION zstd)`);
-await db.run(
-  `COPY users TO ${sqlString(join(out, 'users.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
-);
-// Counted from the written file: recounting the view would rebuild the padded tensor. The order
-// check is the input checks' own, on what we wrote: each session's positions one run counting
-// from 0, sessions in (user_id, session_id) order. A failure is a bug here, not bad input.
-const written = await checkTable(db, ctx.stage, sequencesOrderSpec(join(out, 'sequences.parquet')));
-if (!written.ok)
-  throw new Error(
-    `features wrote sequences.parquet out of (user_id, session_id, position) order: ${written.error}`,
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  db.close();
+  process.exit(1);
+}
+const input = tableParts(ctx.workspace, 'data/keypairs/keypairs');
+if (!input.ok) fail(`stage ${ctx.stage}: ${input.error}`);
+const out = ctx.out('data/features');
+const countsFile = join(out, 'part-counts.json');
+const usersFile = join(out, 'users.parquet');
+const plan = planParts({
+  incremental: ctx.incremental,
+  dep: 'data/keypairs',
+  inputTable: 'data/keypairs/keypairs',
+  inputs: input.parts,
+  out,
+  outTables: ['sequences', 'session-counts'],
+  // users.parquet names the users kept last time: an incremental run compares against it.
+  previous: () => (existsSync(usersFile) ? readPartCounts<SequenceCounts>(countsFile) : null),
+});
+const counts: PartCounts<SequenceCounts> = plan.counts;
+for (const id of plan.drop) {
+  unlink(partFile(out, 'sequences', id));
+  unlink(partFile(out, 'session-counts', id));
+  counts.delete(id);
+}
+mkdirSync(join(out, 'sequences'), { recursive: true });
+mkdirSync(join(out, 'session-counts'), { recursive: true });
+
+// The users kept by the previous run, before anything here changes: whose status flips decides
+// which unchanged parts get their sequences written again.
+if (plan.incremental)
+  await db.run(
+    `CREATE TABLE previous_kept AS SELECT user_id FROM read_parquet(${sqlString(usersFile)})`,
   );
+
+/** Phase 1, per changed part: the input check, which also yields the part's sessions. */
+const checked = await mapConcurrent(plan.redo, db.threads, async (part) => {
+  const conn = await db.connect();
+  try {
+    const spec = keypairsSpec(
+      part.path,
+      `data/keypairs/keypairs/${part.id}.parquet`,
+      'keypairs_runs',
+    );
+    const result = await checkTable(conn, ctx.stage, spec);
+    if (!result.ok) return result.error;
+    const sessions = partFile(out, 'session-counts', part.id);
+    unlink(sessions);
+    await conn.run(`COPY (SELECT source, user_id, session_id, row_count::INTEGER AS pairs, first_row
+      FROM keypairs_runs ORDER BY first_row) TO ${sqlString(sessions)} (FORMAT parquet, COMPRESSION zstd)`);
+    return null;
+  } finally {
+    conn.close();
+  }
+});
+const badInput = checked.find((c) => c !== null);
+if (badInput !== undefined) fail(badInput);
+
+/** Phase 2, global: every part's sessions (bookkeeping, not pairs) -> the users kept. */
+const sessionFiles = input.parts.map((p) => partFile(out, 'session-counts', p.id));
+await db.run(`CREATE TABLE all_sessions (source VARCHAR, user_id VARCHAR, session_id VARCHAR,
+  pairs INTEGER, part VARCHAR)`);
+if (sessionFiles.length > 0)
+  await db.run(`INSERT INTO all_sessions
+    SELECT source, user_id, session_id, pairs, regexp_extract(filename, '(part-[0-9]+)\\.parquet$', 1)
+    FROM read_parquet(${sqlStringList(sessionFiles)}, filename = true)`);
+await db.run(`SET VARIABLE min_sessions_per_user = ${minSessions}`);
+await db.run(readFileSync(new URL('features.sql', import.meta.url), 'utf8'));
+
+/** Phase 3, per part whose sequences change: its changed pairs, or a user of it kept or dropped now. */
+const redoIds = new Set(plan.redo.map((p) => p.id));
+if (plan.incremental) {
+  const flipped = await db.rows<{ part: string }>(`
+    WITH flipped AS (
+      (SELECT user_id FROM kept_users EXCEPT SELECT user_id FROM previous_kept)
+      UNION ALL (SELECT user_id FROM previous_kept EXCEPT SELECT user_id FROM kept_users))
+    SELECT DISTINCT part FROM all_sessions SEMI JOIN flipped USING (user_id)`);
+  for (const { part } of flipped) redoIds.add(part);
+}
+const sequenceParts = input.parts.filter((p) => redoIds.has(p.id));
+const partSql = readFileSync(new URL('features.part.sql', import.meta.url), 'utf8');
+const written = await mapConcurrent(sequenceParts, db.threads, async (part) => {
+  const conn = await db.connect();
+  try {
+    return await writeSequences(conn, part);
+  } finally {
+    conn.close();
+  }
+});
+const bug = written.find((w) => w !== null);
+if (bug !== undefined && bug !== null) throw new Error(bug);
+
+async function writeSequences(conn: Db, part: Part): Promise<string | null> {
+  await conn.run(`SET VARIABLE sequence_length = ${m}`);
+  await conn.run(`CREATE OR REPLACE TEMP VIEW keypairs AS SELECT * FROM read_parquet(${sqlString(part.path)});
+    CREATE OR REPLACE TEMP VIEW keypairs_runs AS
+      SELECT * FROM read_parquet(${sqlString(partFile(out, 'session-counts', part.id))});`);
+  await conn.run(partSql);
+  // Same rows either way (features.part.sql); streaming when the pairs are already in the wanted
+  // order. That path keeps the file's order through its one join (the kept users) only while the
+  // join probes with the pairs; DuckDB's build_side_probe_side optimizer may swap the sides when
+  // it misjudges sizes (it does on tiny files), so it is off here. The order is verified below.
+  const [order] = await conn.rows<{ yes: boolean }>('SELECT yes FROM keypairs_in_user_order');
+  const streaming = order?.yes === true;
+  if (streaming) await conn.run(`SET disabled_optimizers = 'build_side_probe_side'`);
+  const output = partFile(out, 'sequences', part.id);
+  unlink(output);
+  await conn.run(
+    `COPY (SELECT * FROM ${streaming ? 'sequences_in_file_order' : 'sequences_sorted'})
+      TO ${sqlString(output)} (FORMAT parquet, COMPRESSION zstd)`,
+  );
+  // Counted from the written file: recounting the view would rebuild the padded tensor. The order
+  // check is the input checks' own, on what we wrote: each session's positions one run counting
+  // from 0, sessions in (user_id, session_id) order. A failure is a bug here, not bad input.
+  const table = `data/features/sequences/${part.id}.parquet`;
+  const check = await checkTable(conn, ctx.stage, sequencesOrderSpec(output, table));
+  if (!check.ok)
+    return `features wrote ${table} out of (user_id, session_id, position) order: ${check.error}`;
+  const [padding] = await conn.rows<{ n: number }>(
+    `SELECT count(*) FILTER (is_padding)::INTEGER AS n FROM read_parquet(${sqlString(output)})`,
+  );
+  counts.set(part.id, { rows: check.value, padding: padding?.n ?? 0 });
+  return null;
+}
+
 const [facts] = await db.rows<{
   kept: number;
   dropped: number;
   sessions_dropped: number;
   sequences: number;
-  padding: number;
 }>(`
-  SELECT (SELECT count(*) FROM users)::INTEGER AS kept,
-         (SELECT count(*) FROM user_sessions WHERE sessions < getvariable('min_sessions_per_user'))::INTEGER AS dropped,
-         (SELECT coalesce(sum(sessions), 0) FROM user_sessions WHERE sessions < getvariable('min_sessions_per_user'))::INTEGER AS sessions_dropped,
-         (SELECT count(*) FROM kept_sessions)::INTEGER AS sequences,
-         (SELECT count(*) FILTER (is_padding) FROM read_parquet(${sequencesFile}))::INTEGER AS padding`);
+  SELECT count(*) FILTER (sessions >= getvariable('min_sessions_per_user'))::INTEGER AS kept,
+         count(*) FILTER (sessions < getvariable('min_sessions_per_user'))::INTEGER AS dropped,
+         coalesce(sum(sessions) FILTER (sessions < getvariable('min_sessions_per_user')), 0)::INTEGER AS sessions_dropped,
+         coalesce(sum(sessions) FILTER (sessions >= getvariable('min_sessions_per_user')), 0)::INTEGER AS sequences
+  FROM user_sessions`);
+unlink(usersFile);
+await db.run(`COPY users TO ${sqlString(usersFile)} (FORMAT parquet, COMPRESSION zstd)`);
 db.close();
+let rows = 0;
+let paddingRows = 0;
+for (const c of counts.values()) {
+  rows += c.rows;
+  paddingRows += c.padding;
+}
+writePartCounts(countsFile, counts);
 const summary = {
   M: m,
   min_sessions_per_user: minSessions,
@@ -76,9 +193,9 @@ const summary = {
   users_dropped: facts?.dropped ?? 0,
   sessions_dropped: facts?.sessions_dropped ?? 0,
   sequences: facts?.sequences ?? 0,
-  padding_share: facts && written.value > 0 ? facts.padding / written.value : 0,
+  padding_share: rows > 0 ? paddingRows / rows : 0,
 };
-writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+replaceFile(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 ctx.writeMetrics({
   records: {
     sequences: summary.sequences,
@@ -87,5 +204,6 @@ ctx.writeMetrics({
   },
 });
 process.stdout.write(
-  `features: ${summary.sequences} sequences of ${m} from ${summary.users_kept} users (${summary.users_dropped} users below ${minSessions} sessions dropped)\n`,
+  `features: ${summary.sequences} sequences of ${m} from ${summary.users_kept} users (${summary.users_dropped} users below ${minSessions} sessions dropped)` +
+    `${plan.incremental ? ` (incremental: ${plan.redo.length} of ${input.parts.length} parts checked, ${sequenceParts.length} written, ${plan.drop.length} removed)` : ''}\n`,
 );

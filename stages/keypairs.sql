@@ -3,7 +3,7 @@
 --   hl = R_i - P_i;  il = P_{i+1} - R_i (negative under rollover: kept, it is normal typing);
 --   pl = P_{i+1} - P_i;  rl = R_{i+1} - R_i.   PL = HL + IL by construction.
 -- Latencies never cross sessions: a pair is kept only when both rows are of one session.
--- keystrokes.parquet holds each session as one run in (source, user_id, session_id, seq) order
+-- Each keystrokes part file holds each session as one run in (source, user_id, session_id, seq) order
 -- (clean writes it so; keypairs.ts checks it first: rules seq_counts_by_press_time and
 -- sessions_in_order), so keystroke i+1 is the file's next row. `lead(...) OVER ()` reads it
 -- with a streaming window in file order: no partitioned sort of the table, and no ORDER BY,

@@ -167,6 +167,32 @@ async function writeParquet(
   instance.closeSync();
 }
 
+/**
+ * The fixture's tables are folders of two part files (docs/data-tables.md), split by session so
+ * that u1's sessions lie in different parts (a user may span parts; a session lives in one):
+ * part-000000 holds s1 and a1, part-000001 every other session. Both parts are always written,
+ * empty ones with the schema, as clean writes them.
+ */
+const firstPartSessions = new Set(['s1', 'a1']);
+
+async function writeParts(
+  dir: string,
+  types: Record<string, string>,
+  rows: readonly object[],
+  part: (row: Record<string, unknown>) => 0 | 1,
+): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const id of [0, 1] as const)
+    await writeParquet(
+      join(dir, `part-00000${id}.parquet`),
+      types,
+      rows.filter((r) => part(r as Record<string, unknown>) === id),
+    );
+}
+
+const bySession = (row: Record<string, unknown>): 0 | 1 =>
+  firstPartSessions.has(String(row.session_id)) ? 0 : 1;
+
 /** A pipeline.lock in the runner's format (lib/build/lockfile.ts) with these stage fingerprints. */
 export function lockWith(fingerprints: Record<string, string>): string {
   const stages = Object.fromEntries(
@@ -179,14 +205,14 @@ export function lockWith(fingerprints: Record<string, string>): string {
 }
 
 export interface FixtureOptions {
-  /** Columns to leave out of keystrokes.parquet, to test the input check. */
+  /** Columns to leave out of data/clean/keystrokes/, to test the input check. */
   dropKeystrokeColumns?: string[];
   lock?: string;
   /** Every upload rejected: keystroke, key pair and sequence tables with no rows. */
   noKeystrokes?: boolean;
   /** More keystrokes after the fixture's (their pairs follow), e.g. to widen a latency range. */
   extraKeystrokes?: Keystroke[];
-  /** Rows of the optional data/clean/sessions.parquet (source, session_id -> typed_text). */
+  /** Rows of the optional data/clean/sessions/ (source, session_id -> typed_text). */
   typedTexts?: { source: string; session_id: string; typed_text: string }[];
 }
 
@@ -213,9 +239,9 @@ export async function writeReportInputs(
   };
   for (const c of opts.dropKeystrokeColumns ?? []) delete ksTypes[c];
   const kept = opts.noKeystrokes ? [] : [...keystrokes, ...(opts.extraKeystrokes ?? [])];
-  await writeParquet(join(workspace, 'data/clean/keystrokes.parquet'), ksTypes, kept);
-  await writeParquet(
-    join(workspace, 'data/clean/rejects.parquet'),
+  await writeParts(join(workspace, 'data/clean/keystrokes'), ksTypes, kept, bySession);
+  await writeParts(
+    join(workspace, 'data/clean/rejects'),
     {
       rule: 'VARCHAR',
       source: 'VARCHAR',
@@ -226,9 +252,10 @@ export async function writeReportInputs(
       detail: 'VARCHAR',
     },
     rejects,
+    (row) => (String(row.source_file).startsWith('aalto/') ? 0 : 1),
   );
-  await writeParquet(
-    join(workspace, 'data/keypairs/keypairs.parquet'),
+  await writeParts(
+    join(workspace, 'data/keypairs/keypairs'),
     {
       source: 'VARCHAR',
       platform: 'VARCHAR',
@@ -243,6 +270,7 @@ export async function writeReportInputs(
       rl_ms: 'DOUBLE',
     },
     keypairsOf(kept),
+    bySession,
   );
   // M = 4, at least 2 sessions per user: only u1 is kept. s1 has 5 pair vectors (truncated to 4),
   // s2 has 1 (then 3 padding rows): 8 rows, 3 of them padding.
@@ -252,8 +280,8 @@ export async function writeReportInputs(
         { user_id: 'u1', session_id: 's1', position, is_padding: false },
         { user_id: 'u1', session_id: 's2', position, is_padding: position >= 1 },
       ]);
-  await writeParquet(
-    join(workspace, 'data/features/sequences.parquet'),
+  await writeParts(
+    join(workspace, 'data/features/sequences'),
     {
       user_id: 'VARCHAR',
       session_id: 'VARCHAR',
@@ -266,6 +294,7 @@ export async function writeReportInputs(
       is_padding: 'BOOLEAN',
     },
     seqRows,
+    bySession,
   );
   await writeParquet(
     join(workspace, 'data/features/users.parquet'),
@@ -302,10 +331,11 @@ export async function writeReportInputs(
     padding_share: 0.375,
   });
   if (opts.typedTexts !== undefined) {
-    await writeParquet(
-      join(workspace, 'data/clean/sessions.parquet'),
+    await writeParts(
+      join(workspace, 'data/clean/sessions'),
       { source: 'VARCHAR', session_id: 'VARCHAR', typed_text: 'VARCHAR' },
       opts.typedTexts,
+      bySession,
     );
   }
   if (opts.lock !== undefined) await writeFile(join(workspace, 'pipeline.lock'), opts.lock);

@@ -298,7 +298,7 @@ describe('report stage input checks', () => {
       const run = runReportStage(ws);
       expect(run.status).toBe(1);
       expect(run.stderr).toBe(
-        'report: data/clean/keystrokes.parquet lacks column(s) keycode; the report reads the columns docs/data-tables.md lists\n',
+        'report: data/clean/keystrokes/ lacks column(s) keycode; the report reads the columns docs/data-tables.md lists\n',
       );
       expect(existsSync(run.outDir)).toBe(false);
     } finally {
@@ -306,7 +306,7 @@ describe('report stage input checks', () => {
     }
   });
 
-  it('takes the typed-text length from data/clean/sessions.parquet where it has the session', async () => {
+  it('takes the typed-text length from data/clean/sessions/ where it has the session', async () => {
     const ws = tempWorkspace();
     try {
       // a1's text "to a." has 5 characters (the estimate from its keystrokes says 4): in 0.6 s that is

@@ -60,7 +60,7 @@ describe('more Aalto files than one parse batch', () => {
       hold: number;
       source_line: number;
     }>(
-      `SELECT user_id, seq, press_ms, release_ms - press_ms AS hold, source_line FROM ${ws.parquet('data/clean/keystrokes.parquet')}`,
+      `SELECT user_id, seq, press_ms, release_ms - press_ms AS hold, source_line FROM ${ws.parquet('data/clean/keystrokes/*.parquet')}`,
     );
     const expected = [];
     // Sessions come out in (source, user_id, session_id) order: user ids sort as strings.
@@ -84,7 +84,7 @@ describe('more Aalto files than one parse batch', () => {
 
   it('rejects exactly the planted lines, one per seventh file, with their line numbers', async () => {
     const rows = await ws.query<{ rule: string; source_file: string; source_line: number }>(
-      `SELECT rule, source_file, source_line FROM ${ws.parquet('data/clean/rejects.parquet')} ORDER BY source_file`,
+      `SELECT rule, source_file, source_line FROM ${ws.parquet('data/clean/rejects/*.parquet')} ORDER BY source_file`,
     );
     const expected = [...Array(FILES).keys()]
       .filter(planted)

@@ -74,7 +74,7 @@ afterAll(() => ws.remove());
 describe('Aalto section texts', () => {
   it("come from each section's first kept line, whatever was rejected or interleaved before it", async () => {
     const rows = await ws.query(
-      `SELECT session_id, prompt, typed_text, keystrokes FROM ${ws.parquet('data/clean/sessions.parquet')} ORDER BY session_id`,
+      `SELECT session_id, prompt, typed_text, keystrokes FROM ${ws.parquet('data/clean/sessions/*.parquet')} ORDER BY session_id`,
     );
     expect(rows).toEqual([
       { session_id: '7001', prompt: 'B', typed_text: 'b', keystrokes: 2 },
@@ -88,7 +88,7 @@ describe('Aalto section texts', () => {
 
   it('leave the rejected lines in rejects at their lines', async () => {
     const rows = await ws.query(
-      `SELECT rule, source_line FROM ${ws.parquet('data/clean/rejects.parquet')} ORDER BY source_line`,
+      `SELECT rule, source_line FROM ${ws.parquet('data/clean/rejects/*.parquet')} ORDER BY source_line`,
     );
     expect(rows).toEqual([
       { rule: 'aalto_bad_number', source_line: 2 },

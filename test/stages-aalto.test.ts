@@ -64,8 +64,8 @@ describe('the Aalto samples', () => {
 describe('the Aalto files through clean', () => {
   it('accounts for every data line of every file: kept or rejected', async () => {
     const rows = await ws.query<{ f: string; n: number }>(`SELECT f, sum(n)::INTEGER AS n FROM (
-        SELECT source_file AS f, count(*) AS n FROM ${ws.parquet('data/clean/keystrokes.parquet')} GROUP BY ALL
-        UNION ALL SELECT source_file, count(*) FROM ${ws.parquet('data/clean/rejects.parquet')} GROUP BY ALL) GROUP BY f ORDER BY f`);
+        SELECT source_file AS f, count(*) AS n FROM ${ws.parquet('data/clean/keystrokes/*.parquet')} GROUP BY ALL
+        UNION ALL SELECT source_file, count(*) FROM ${ws.parquet('data/clean/rejects/*.parquet')} GROUP BY ALL) GROUP BY f ORDER BY f`);
     expect(rows).toEqual(files.map((f) => ({ f: `aalto/${f}`, n: dataLines(f).length })));
     expect(ws.json('data/clean/summary.json').rows_in).toBe(
       files.reduce((sum, f) => sum + dataLines(f).length, 0),
@@ -74,7 +74,7 @@ describe('the Aalto files through clean', () => {
 
   it('rejects exactly the holds the data README lists, and nothing else', async () => {
     const rows = await ws.query(
-      `SELECT rule, source_file, source_line FROM ${ws.parquet('data/clean/rejects.parquet')} ORDER BY source_file, source_line`,
+      `SELECT rule, source_file, source_line FROM ${ws.parquet('data/clean/rejects/*.parquet')} ORDER BY source_file, source_line`,
     );
     expect(rows).toEqual(EXPECTED_REJECTS);
     expect(ws.json('data/clean/summary.json').rejected).toEqual({
@@ -86,7 +86,7 @@ describe('the Aalto files through clean', () => {
 
   it('keeps the traps a careless reader would lose: lone quotes, Latin-1, e-notation, keyCode 0', async () => {
     const rows =
-      await ws.query(`SELECT source_file, source_line, key, release_ms, keycode FROM ${ws.parquet('data/clean/keystrokes.parquet')}
+      await ws.query(`SELECT source_file, source_line, key, release_ms, keycode FROM ${ws.parquet('data/clean/keystrokes/*.parquet')}
       WHERE (source_file, source_line) IN (('aalto/102_keystrokes.txt', 556), ('aalto/2404_keystrokes.txt', 54),
         ('aalto/2917_keystrokes.txt', 33), ('aalto/1628_keystrokes.txt', 459), ('aalto/1371_keystrokes.txt', 350)) ORDER BY source_file`);
     expect(rows).toEqual(
@@ -136,7 +136,7 @@ describe('the Aalto files through keypairs and features', () => {
     // 102_keystrokes.txt lines 2-5 (PRESS_TIME, RELEASE_TIME), minus 1471935800000:
     //   t (9182, 9275)   h (9340, 9419)   BKSP (9886, 9932)   BKSP (10025, 10094)
     const rows =
-      await ws.query(`SELECT keycode1, keycode2, hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs.parquet')}
+      await ws.query(`SELECT keycode1, keycode2, hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs/*.parquet')}
       WHERE session_id = '809' AND seq < 3 ORDER BY seq`);
     expect(rows).toEqual([
       {
@@ -173,7 +173,7 @@ describe('the Aalto files through keypairs and features', () => {
       rollover: number;
     }>(`SELECT count(*)::INTEGER AS n,
       count(*) FILTER (pl_ms <> hl_ms + il_ms)::INTEGER AS broken, count(*) FILTER (il_ms < 0)::INTEGER AS rollover
-      FROM ${ws.parquet('data/keypairs/keypairs.parquet')}`);
+      FROM ${ws.parquet('data/keypairs/keypairs/*.parquet')}`);
     // Independent count in plain JS: per section, rows by press time (the files' order), minus the
     // five rejected rows; a pair rolls over when the next press comes before this release.
     const rejected = new Set(EXPECTED_REJECTS.map((r) => `${r.source_file}:${r.source_line}`));
@@ -208,7 +208,7 @@ describe('the Aalto files through keypairs and features', () => {
     ).toEqual([{ users: 7, lo: 15, hi: 15 }]);
     const [shape] =
       await ws.query(`SELECT count(*)::INTEGER AS n, count(DISTINCT session_id)::INTEGER AS s, max(position) AS maxpos
-      FROM ${ws.parquet('data/features/sequences.parquet')}`);
+      FROM ${ws.parquet('data/features/sequences/*.parquet')}`);
     expect(shape).toEqual({ n: 105 * 50, s: 105, maxpos: 49 });
   });
 });

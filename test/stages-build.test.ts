@@ -57,12 +57,14 @@ describe('pipe build features on the committed samples', () => {
 
   it('does nothing on a second build', () => {
     const lock = readFileSync(join(root, 'pipeline.lock'), 'utf8');
-    const written = statSync(join(root, 'data/features/sequences.parquet')).mtimeMs;
+    const written = statSync(join(root, 'data/features/sequences/part-000000.parquet')).mtimeMs;
     const second = build();
     expect(second.status, second.stderr).toBe(0);
     expect(second.summary).toMatchObject({ ran: 0, fresh: 4, failed: [] });
     expect(readFileSync(join(root, 'pipeline.lock'), 'utf8')).toBe(lock);
-    expect(statSync(join(root, 'data/features/sequences.parquet')).mtimeMs).toBe(written);
+    expect(statSync(join(root, 'data/features/sequences/part-000000.parquet')).mtimeMs).toBe(
+      written,
+    );
   });
 
   it('reruns only features when a features param changes', () => {

@@ -1,5 +1,7 @@
 // Input checks: a stage refuses data it does not understand, naming the stage, the table, the
 // rule and an example row. Each case writes a small bad table with DuckDB and runs the real stage.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { duckDbSettings, openDuckDb } from '../stages/duckdb.js';
 import { runStage, STAGES } from './helpers/run-stage.js';
@@ -15,16 +17,16 @@ let ws: Workspace | undefined;
 afterEach(() => ws?.remove());
 
 async function writeTable(w: Workspace, path: string, select: string): Promise<void> {
-  w.write(`${path}.keep`, '');
+  mkdirSync(dirname(join(w.root, path)), { recursive: true });
   await w.query(`COPY (${select}) TO '${w.root}/${path}' (FORMAT parquet)`);
 }
 
-describe('keypairs checks data/clean/keystrokes.parquet', () => {
+describe('keypairs checks each part of data/clean/keystrokes/', () => {
   it.each([
     [
       'a release before its press',
       `SELECT * REPLACE (900.0::DOUBLE AS release_ms) FROM (SELECT ${KEYSTROKE})`,
-      'input data/clean/keystrokes.parquet fails check "positive_hold": 1 row(s) violate release_ms > press_ms; for example {"source":"webapp","platform":"desktop","user_id":"u1","session_id":"s1","seq":0,"press_ms":1000,"release_ms":900,',
+      'input data/clean/keystrokes/part-000000.parquet fails check "positive_hold": 1 row(s) violate release_ms > press_ms; for example {"source":"webapp","platform":"desktop","user_id":"u1","session_id":"s1","seq":0,"press_ms":1000,"release_ms":900,',
     ],
     [
       'a missing user',
@@ -68,27 +70,27 @@ describe('keypairs checks data/clean/keystrokes.parquet', () => {
     ],
   ])('refuses %s', async (_what, select, message) => {
     ws = tempWorkspace();
-    await writeTable(ws, 'data/clean/keystrokes.parquet', select);
+    await writeTable(ws, 'data/clean/keystrokes/part-000000.parquet', select);
     const run = runStage(ws.root, STAGES.keypairs);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      `stage keypairs: ${message.startsWith('input') ? '' : 'input data/clean/keystrokes.parquet '}${message}`,
+      `stage keypairs: ${message.startsWith('input') ? '' : 'input data/clean/keystrokes/part-000000.parquet '}${message}`,
     );
   });
 });
 
-describe('features checks data/keypairs/keypairs.parquet', () => {
+describe('features checks each part of data/keypairs/keypairs/', () => {
   it('refuses a pair where PL is not HL + IL', async () => {
     ws = tempWorkspace();
     await writeTable(
       ws,
-      'data/keypairs/keypairs.parquet',
+      'data/keypairs/keypairs/part-000000.parquet',
       `SELECT * REPLACE (51.0::DOUBLE AS pl_ms) FROM (SELECT ${KEYPAIR})`,
     );
     const run = runStage(ws.root, STAGES.features);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      'stage features: input data/keypairs/keypairs.parquet fails check "pl_equals_hl_plus_il": 1 row(s) violate abs(pl_ms - (hl_ms + il_ms)) <= 1e-6; for example {',
+      'stage features: input data/keypairs/keypairs/part-000000.parquet fails check "pl_equals_hl_plus_il": 1 row(s) violate abs(pl_ms - (hl_ms + il_ms)) <= 1e-6; for example {',
     );
     expect(run.stderr).toContain('"hl_ms":80,"il_ms":-30,"pl_ms":51');
   });
@@ -112,19 +114,19 @@ describe('features checks data/keypairs/keypairs.parquet', () => {
     ws = tempWorkspace();
     await writeTable(
       ws,
-      'data/keypairs/keypairs.parquet',
+      'data/keypairs/keypairs/part-000000.parquet',
       `SELECT * REPLACE (${replace}) FROM (SELECT ${KEYPAIR})`,
     );
     const run = runStage(ws.root, STAGES.features);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      `stage features: input data/keypairs/keypairs.parquet fails check "${rule}": 1 row(s) violate`,
+      `stage features: input data/keypairs/keypairs/part-000000.parquet fails check "${rule}": 1 row(s) violate`,
     );
   });
 
   it('accepts the same pair when PL = HL + IL (the check can pass)', async () => {
     ws = tempWorkspace();
-    await writeTable(ws, 'data/keypairs/keypairs.parquet', `SELECT ${KEYPAIR}`);
+    await writeTable(ws, 'data/keypairs/keypairs/part-000000.parquet', `SELECT ${KEYPAIR}`);
     const run = runStage(ws.root, {
       ...STAGES.features,
       params: { 'features.sequence_length': 50, 'features.min_sessions_per_user': 1 },

@@ -90,7 +90,7 @@ afterAll(() => {
 describe('one typing, two upload formats', () => {
   it('cleans to the same keystrokes', async () => {
     const sql = (ws: Workspace) =>
-      `SELECT user_id, session_id, seq, press_ms, release_ms, keycode FROM ${ws.parquet('data/clean/keystrokes.parquet')} ORDER BY ALL`;
+      `SELECT user_id, session_id, seq, press_ms, release_ms, keycode FROM ${ws.parquet('data/clean/keystrokes/*.parquet')} ORDER BY ALL`;
     const [a, w] = [await asAalto.query(sql(asAalto)), await asWebapp.query(sql(asWebapp))];
     expect(a.length).toBe(text.split('\n').length - 2); // every data line of 102 (a clean participant) is kept
     expect(w).toEqual(a);
@@ -98,7 +98,7 @@ describe('one typing, two upload formats', () => {
 
   it('gives identical TypeNet sequences and user summaries', async () => {
     const sql = (ws: Workspace) =>
-      `SELECT * FROM ${ws.parquet('data/features/sequences.parquet')} ORDER BY user_id, session_id, position`;
+      `SELECT * FROM ${ws.parquet('data/features/sequences/*.parquet')} ORDER BY user_id, session_id, position`;
     const [a, w] = [await asAalto.query(sql(asAalto)), await asWebapp.query(sql(asWebapp))];
     expect(a.length).toBe(15 * 50);
     expect(w).toEqual(a);

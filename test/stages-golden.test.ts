@@ -130,7 +130,7 @@ describe('clean on hand-made uploads', () => {
   it('pairs each keydown with the next keyup of its code and orders keystrokes by press time', async () => {
     const rows =
       await ws.query(`SELECT session_id, seq, press_ms - 1000000 AS p, release_ms - 1000000 AS r, keycode, source_line
-      FROM ${ws.parquet('data/clean/keystrokes.parquet')} WHERE session_id = 's1' ORDER BY seq`);
+      FROM ${ws.parquet('data/clean/keystrokes/*.parquet')} WHERE session_id = 's1' ORDER BY seq`);
     // A(100,180) B(150,230) C(300,850: the repeat at 800 is not a press) E(1000,1090) D(1400,1480: event 13, not 8)
     expect(rows).toEqual([
       { session_id: 's1', seq: 0, p: 100, r: 180, keycode: 65, source_line: 1 },
@@ -143,7 +143,7 @@ describe('clean on hand-made uploads', () => {
 
   it('reads Aalto rows without quoting, Latin-1 decoded, e-notation numbers accepted', async () => {
     const rows =
-      await ws.query(`SELECT source_line, key, press_ms, release_ms, keycode FROM ${ws.parquet('data/clean/keystrokes.parquet')}
+      await ws.query(`SELECT source_line, key, press_ms, release_ms, keycode FROM ${ws.parquet('data/clean/keystrokes/*.parquet')}
       WHERE source = 'aalto' ORDER BY user_id, seq`);
     expect(rows).toEqual([
       { source_line: 2, key: 'H', press_ms: 1000, release_ms: 1100, keycode: 72 },
@@ -157,7 +157,7 @@ describe('clean on hand-made uploads', () => {
 
   it('puts every removed event, row and session in rejects with its rule and origin', async () => {
     const rows = await ws.query(
-      `SELECT rule, source_file, source_line FROM ${ws.parquet('data/clean/rejects.parquet')} ORDER BY source_file, source_line`,
+      `SELECT rule, source_file, source_line FROM ${ws.parquet('data/clean/rejects/*.parquet')} ORDER BY source_file, source_line`,
     );
     expect(rows).toEqual([
       { rule: 'aalto_field_count', source_file: 'aalto/77_keystrokes.txt', source_line: 5 },
@@ -186,7 +186,7 @@ describe('clean on hand-made uploads', () => {
 
   it('lists each kept session with the text shown and typed', async () => {
     const rows = await ws.query(
-      `SELECT source, user_id, session_id, prompt, typed_text, keystrokes FROM ${ws.parquet('data/clean/sessions.parquet')}`,
+      `SELECT source, user_id, session_id, prompt, typed_text, keystrokes FROM ${ws.parquet('data/clean/sessions/*.parquet')}`,
     );
     expect(rows).toEqual([
       // Aalto: SENTENCE and USER_INPUT of the section's first kept line; 5002 was rejected whole.
@@ -255,7 +255,7 @@ describe('clean on hand-made uploads', () => {
 describe('keypairs and features on hand-made uploads', () => {
   it('computes HL, IL, PL, RL per consecutive pair, rollover as negative IL', async () => {
     const rows =
-      await ws.query(`SELECT seq, keycode1, keycode2, hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs.parquet')}
+      await ws.query(`SELECT seq, keycode1, keycode2, hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs/*.parquet')}
       WHERE session_id = 's1' ORDER BY seq`);
     expect(rows).toEqual([
       // A(100,180) B(150,230): HL 180-100, IL 150-180, PL 150-100, RL 230-180
@@ -271,7 +271,7 @@ describe('keypairs and features on hand-made uploads', () => {
 
   it('pairs Aalto keystrokes across the rejected rows in between', async () => {
     const rows = await ws.query(
-      `SELECT hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs.parquet')} WHERE user_id = '77' ORDER BY seq`,
+      `SELECT hl_ms, il_ms, pl_ms, rl_ms FROM ${ws.parquet('data/keypairs/keypairs/*.parquet')} WHERE user_id = '77' ORDER BY seq`,
     );
     // (1000,1100) (1050,1150) (1300,1400) (1800,1900)
     expect(rows).toEqual([
@@ -285,7 +285,7 @@ describe('keypairs and features on hand-made uploads', () => {
     const rows = await ws.query<
       Record<string, unknown>
     >(`SELECT session_id, position, keycode_norm, hl_s, il_s, pl_s, rl_s, is_padding
-      FROM ${ws.parquet('data/features/sequences.parquet')} ORDER BY session_id, position`);
+      FROM ${ws.parquet('data/features/sequences/*.parquet')} ORDER BY session_id, position`);
     const v = (
       session_id: string,
       position: number,
@@ -345,7 +345,7 @@ describe('keypairs and features on hand-made uploads', () => {
     });
     expect(run.status, run.stderr).toBe(0);
     const rows = await ws.query(
-      `SELECT session_id, position, hl_s FROM ${ws.parquet('data/features/sequences.parquet')} WHERE session_id IN ('s1', '5001') ORDER BY ALL`,
+      `SELECT session_id, position, hl_s FROM ${ws.parquet('data/features/sequences/*.parquet')} WHERE session_id IN ('s1', '5001') ORDER BY ALL`,
     );
     expect(rows).toEqual([
       { session_id: '5001', position: 0, hl_s: 0.1 },

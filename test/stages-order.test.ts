@@ -4,6 +4,8 @@
 // rows of different sessions, and (2) that features gives the same sequences, in (user_id,
 // session_id, position) order, whether or not the pairs file is already in that order (its
 // streaming path, or its sorted path when user ids interleave across sources).
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runStage, STAGES } from './helpers/run-stage.js';
 import { tempWorkspace, type Workspace } from './helpers/stage-workspace.js';
@@ -12,7 +14,7 @@ let ws: Workspace | undefined;
 afterEach(() => ws?.remove());
 
 async function writeTable(w: Workspace, path: string, select: string): Promise<void> {
-  w.write(`${path}.keep`, '');
+  mkdirSync(dirname(join(w.root, path)), { recursive: true });
   await w.query(`COPY (${select}) TO '${w.root}/${path}' (FORMAT parquet)`);
 }
 
@@ -62,11 +64,11 @@ describe('keypairs on a keystrokes file out of order', () => {
     ],
   ])('refuses %s, naming the rule', async (_what, rows, rule, example) => {
     ws = tempWorkspace();
-    await writeTable(ws, 'data/clean/keystrokes.parquet', rows.join(' UNION ALL '));
+    await writeTable(ws, 'data/clean/keystrokes/part-000000.parquet', rows.join(' UNION ALL '));
     const run = runStage(ws.root, STAGES.keypairs);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      `stage keypairs: input data/clean/keystrokes.parquet fails check "${rule}": 1 row(s) violate`,
+      `stage keypairs: input data/clean/keystrokes/part-000000.parquet fails check "${rule}": 1 row(s) violate`,
     );
     expect(run.stderr).toContain(
       `for example {${'"source":"aalto","platform":"desktop","user_id":"7",'}`,
@@ -89,14 +91,14 @@ describe('features on a key pairs file out of order', () => {
     ['sessions out of order', [pairOf('s2', 0), pairOf('s1', 0)], 'sessions_in_order'],
   ])('refuses %s, naming the rule', async (_what, rows, rule) => {
     ws = tempWorkspace();
-    await writeTable(ws, 'data/keypairs/keypairs.parquet', rows.join(' UNION ALL '));
+    await writeTable(ws, 'data/keypairs/keypairs/part-000000.parquet', rows.join(' UNION ALL '));
     const run = runStage(ws.root, {
       ...STAGES.features,
       params: { 'features.sequence_length': 3, 'features.min_sessions_per_user': 1 },
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      `stage features: input data/keypairs/keypairs.parquet fails check "${rule}": 1 row(s) violate`,
+      `stage features: input data/keypairs/keypairs/part-000000.parquet fails check "${rule}": 1 row(s) violate`,
     );
   });
 });
@@ -137,7 +139,7 @@ const EXPECTED = [
   pad('b', 2),
 ];
 
-describe('features, whatever the order of user ids in keypairs.parquet', () => {
+describe('features, whatever the order of user ids in a keypairs part', () => {
   it.each([
     // File order (source, user, session, seq) is also (user, session, seq) order: streaming path.
     [
@@ -151,7 +153,7 @@ describe('features, whatever the order of user ids in keypairs.parquet', () => {
     ],
   ])('writes the same sequences when the pairs are %s', async (_what, rows) => {
     ws = tempWorkspace();
-    await writeTable(ws, 'data/keypairs/keypairs.parquet', rows.join(' UNION ALL '));
+    await writeTable(ws, 'data/keypairs/keypairs/part-000000.parquet', rows.join(' UNION ALL '));
     const run = runStage(ws.root, {
       ...STAGES.features,
       params: { 'features.sequence_length': 3, 'features.min_sessions_per_user': 1 },
@@ -159,7 +161,7 @@ describe('features, whatever the order of user ids in keypairs.parquet', () => {
     expect(run.status, run.stderr).toBe(0);
     // No ORDER BY: the file's own row order is part of what is checked.
     expect(
-      await ws.query(`SELECT * FROM ${ws.parquet('data/features/sequences.parquet')}`),
+      await ws.query(`SELECT * FROM ${ws.parquet('data/features/sequences/*.parquet')}`),
     ).toEqual(EXPECTED);
   });
 });

@@ -45,7 +45,7 @@ describe('the generator', () => {
 describe('clean on the planted faults', () => {
   it('rejects each planted fault by its rule, in the planted number, and nothing more', async () => {
     const byRule = await ws.query<{ rule: string; n: number }>(
-      `SELECT rule, count(*)::INTEGER AS n FROM ${ws.parquet('data/clean/rejects.parquet')} GROUP BY rule ORDER BY rule`,
+      `SELECT rule, count(*)::INTEGER AS n FROM ${ws.parquet('data/clean/rejects/*.parquet')} GROUP BY rule ORDER BY rule`,
     );
     expect(Object.fromEntries(byRule.map((r) => [r.rule, r.n]))).toEqual(planted.rejected);
     expect(ws.json('data/clean/summary.json').rejected).toEqual(planted.rejected);
@@ -57,7 +57,7 @@ describe('clean on the planted faults', () => {
     const original = retry.replace('.retry.session.json', '.session.json');
     const [kept, dropped] = [retry, original].sort();
     const rows =
-      await ws.query(`SELECT rule, source_file, source_line, detail FROM ${ws.parquet('data/clean/rejects.parquet')}
+      await ws.query(`SELECT rule, source_file, source_line, detail FROM ${ws.parquet('data/clean/rejects/*.parquet')}
       WHERE rule IN ('truncated_json', 'schema_mismatch', 'duplicate_upload') ORDER BY rule`);
     expect(rows).toEqual([
       {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDuckDb, sqlString } from '../../stages/duckdb.js';
+import { tableRelation } from './table-relation.js';
 
 export const TOLERANCE = 1e-9;
 
@@ -44,11 +45,10 @@ export async function compareOutputs(workspace: string, pandasOut: string): Prom
   const db = await openDuckDb({ memoryLimit: '2GB', threads: 2 });
   const problems: string[] = [];
   try {
-    const pq = (p: string) => `read_parquet(${sqlString(join(workspace, p))})`;
     const csv = (name: string, columns: string) =>
       `read_csv(${sqlString(join(pandasOut, name))}, header = true, columns = ${columns})`;
-    await db.run(`CREATE VIEW pipe_kp AS SELECT * FROM ${pq('data/keypairs/keypairs.parquet')};
-      CREATE VIEW pipe_seq AS SELECT * FROM ${pq('data/features/sequences.parquet')};
+    await db.run(`CREATE VIEW pipe_kp AS SELECT * FROM ${tableRelation(workspace, 'data/keypairs/keypairs')};
+      CREATE VIEW pipe_seq AS SELECT * FROM ${tableRelation(workspace, 'data/features/sequences')};
       CREATE VIEW pd_kp AS SELECT * FROM ${csv(
         'keypairs.csv',
         `{source: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', seq: 'INTEGER',

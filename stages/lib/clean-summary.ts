@@ -1,64 +1,102 @@
 // data/clean/summary.json: rows in, out and rejected per rule, overall and per source
-// (docs/data-tables.md). Counts come from the tables clean.sql built, so they add up by construction
-// only if the SQL is right; the tests check the sums independently.
+// (docs/data-tables.md), exact over all parts. Counts that add up across parts come from each
+// part's record; sessions and users do not add up (a user may span parts), so they are counted
+// over all parts' sessions files at once (one small row per session). Counts come from the tables
+// clean.sql built, so they add up by construction only if the SQL is right; the tests check the
+// sums independently.
 import type { Db } from '../duckdb.js';
+import { sqlStringList } from '../duckdb.js';
+import type { PartCounts } from './clean-parts.js';
 
-export interface CleanFacts {
-  readonly filesIn: number;
-  readonly webappFiles: number;
-  /** Events in the accepted web-app files (counted while screening them). */
-  readonly webappEvents: number;
-  readonly aaltoFiles: number;
-  readonly unknownFields: Record<string, number>;
-  readonly transcoded: readonly string[];
-}
+type Source = 'webapp' | 'aalto';
+type Rules = Record<string, number>;
 
-type Counts = { files_in: number; keystrokes_out: number; sessions_out: number; users_out: number };
-
-async function one(db: Db, sql: string): Promise<number> {
-  const rows = await db.rows<{ n: number }>(sql);
-  return Number(rows[0]?.n ?? 0);
-}
-
-async function outCounts(db: Db, where: string): Promise<Omit<Counts, 'files_in'>> {
-  const [row] = await db.rows<{ k: number; s: number; u: number }>(`SELECT count(*)::INTEGER AS k,
-    count(DISTINCT (user_id, session_id))::INTEGER AS s, count(DISTINCT user_id)::INTEGER AS u FROM keystrokes WHERE ${where}`);
-  return { keystrokes_out: row?.k ?? 0, sessions_out: row?.s ?? 0, users_out: row?.u ?? 0 };
-}
-
-async function rejectedBy(db: Db, where: string): Promise<Record<string, number>> {
-  const rows = await db.rows<{ rule: string; n: number }>(
-    `SELECT rule, count(*)::INTEGER AS n FROM rejects WHERE ${where} GROUP BY rule ORDER BY rule`,
+/** Keys in code-point order, so the summary's bytes do not depend on how uploads were split into parts. */
+function sortedKeys(counts: Rules): Rules {
+  return Object.fromEntries(
+    Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
-  return Object.fromEntries(rows.map((r) => [r.rule, r.n]));
 }
 
-export async function cleanSummary(db: Db, facts: CleanFacts) {
-  const eventsIn = facts.webappEvents;
-  const rowsIn = await one(db, 'SELECT count(*)::INTEGER AS n FROM aalto_parsed');
-  const all = await outCounts(db, 'true');
-  const rejected = await rejectedBy(db, 'true');
+function addInto(into: Rules, from: Readonly<Rules>): void {
+  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
+}
+
+interface Distinct {
+  sessions: number;
+  users: number;
+}
+
+async function distinctCounts(db: Db, sessionFiles: readonly string[]) {
+  const counts: Record<Source | 'all', Distinct> = {
+    all: { sessions: 0, users: 0 },
+    webapp: { sessions: 0, users: 0 },
+    aalto: { sessions: 0, users: 0 },
+  };
+  if (sessionFiles.length === 0) return counts;
+  const rows = await db.rows<{ source: Source | null; s: number; u: number }>(`
+    SELECT source, count(DISTINCT (user_id, session_id))::INTEGER AS s, count(DISTINCT user_id)::INTEGER AS u
+    FROM read_parquet(${sqlStringList(sessionFiles)}) GROUP BY GROUPING SETS ((source), ())`);
+  for (const row of rows) counts[row.source ?? 'all'] = { sessions: row.s, users: row.u };
+  return counts;
+}
+
+export async function cleanSummary(
+  db: Db,
+  filesIn: number,
+  parts: readonly PartCounts[],
+  sessionFiles: readonly string[],
+) {
+  const distinct = await distinctCounts(db, sessionFiles);
+  const rejected = { webapp: Object.create(null) as Rules, aalto: Object.create(null) as Rules };
+  const unknown = Object.create(null) as Rules;
+  let webappFiles = 0;
+  let aaltoFiles = 0;
+  let eventsIn = 0;
+  let rowsIn = 0;
+  const keystrokes = { webapp: 0, aalto: 0 };
+  const transcoded: string[] = [];
+  for (const part of parts) {
+    webappFiles += part.webapp_files;
+    aaltoFiles += part.aalto_files;
+    eventsIn += part.events_in;
+    rowsIn += part.rows_in;
+    keystrokes.webapp += part.keystrokes.webapp;
+    keystrokes.aalto += part.keystrokes.aalto;
+    addInto(rejected.webapp, part.rejected.webapp);
+    addInto(rejected.aalto, part.rejected.aalto);
+    addInto(unknown, part.unknown_fields);
+    transcoded.push(...part.files_decoded_as_latin1);
+  }
+  const all = Object.create(null) as Rules;
+  addInto(all, rejected.webapp);
+  addInto(all, rejected.aalto);
+  const out = (source: Source | 'all') => ({
+    keystrokes_out: source === 'all' ? keystrokes.webapp + keystrokes.aalto : keystrokes[source],
+    sessions_out: distinct[source].sessions,
+    users_out: distinct[source].users,
+  });
   return {
-    files_in: facts.filesIn,
+    files_in: filesIn,
     events_in: eventsIn,
     rows_in: rowsIn,
-    ...all,
-    rejected,
-    rejected_total: Object.values(rejected).reduce((a, b) => a + b, 0),
+    ...out('all'),
+    rejected: sortedKeys(all),
+    rejected_total: Object.values(all).reduce((a, b) => a + b, 0),
     by_source: {
       webapp: {
-        files_in: facts.webappFiles,
+        files_in: webappFiles,
         events_in: eventsIn,
-        ...(await outCounts(db, `source = 'webapp'`)),
-        rejected: await rejectedBy(db, `source = 'webapp'`),
-        unknown_fields: facts.unknownFields,
+        ...out('webapp'),
+        rejected: sortedKeys(rejected.webapp),
+        unknown_fields: sortedKeys(unknown),
       },
       aalto: {
-        files_in: facts.aaltoFiles,
+        files_in: aaltoFiles,
         rows_in: rowsIn,
-        ...(await outCounts(db, `source = 'aalto'`)),
-        rejected: await rejectedBy(db, `source = 'aalto'`),
-        files_decoded_as_latin1: facts.transcoded,
+        ...out('aalto'),
+        rejected: sortedKeys(rejected.aalto),
+        files_decoded_as_latin1: transcoded.sort(),
       },
     },
   };

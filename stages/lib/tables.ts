@@ -5,7 +5,7 @@ import { sqlString } from '../duckdb.js';
 import type { TableSpec } from '../checks.js';
 
 // keypairs pairs each row with the next row of the file, and features reads pairs the same way
-// (streaming windows, no sort), so both files must hold each session as one run, seq counting 0,
+// (streaming windows, no sort), so each part file of both tables must hold each session as one run, seq counting 0,
 // 1, 2, ... along it, the sessions in (source, user_id, session_id) order, as clean and keypairs
 // write them. lib/file-order.ts checks that without a window over the whole table.
 const SESSION = ['source', 'user_id', 'session_id'];
@@ -19,9 +19,10 @@ const SESSION_COLUMNS = {
   seq: 'INTEGER',
 } as const;
 
-export function keystrokesSpec(path: string): TableSpec {
+/** `table`: the part file as users know it, e.g. `data/clean/keystrokes/part-000000.parquet`. */
+export function keystrokesSpec(path: string, table: string): TableSpec {
   return {
-    table: 'data/clean/keystrokes.parquet',
+    table,
     path,
     relation: `read_parquet(${sqlString(path)})`,
     columns: {
@@ -64,9 +65,9 @@ export function keystrokesSpec(path: string): TableSpec {
 }
 
 /** `keepRunsAs`: keep the sessions the order check counts as that temp table (lib/file-order.ts). */
-export function keypairsSpec(path: string, keepRunsAs?: string): TableSpec {
+export function keypairsSpec(path: string, table: string, keepRunsAs?: string): TableSpec {
   return {
-    table: 'data/keypairs/keypairs.parquet',
+    table,
     path,
     relation: `read_parquet(${sqlString(path)})`,
     columns: {
@@ -113,9 +114,9 @@ export function keypairsSpec(path: string, keepRunsAs?: string): TableSpec {
  * Not an input: what features wrote, checked in the order it promises (features.ts treats a
  * failure as a bug). Every kept session has positions 0 .. M-1, so position counts from 0.
  */
-export function sequencesOrderSpec(path: string): TableSpec {
+export function sequencesOrderSpec(path: string, table: string): TableSpec {
   return {
-    table: 'data/features/sequences.parquet',
+    table,
     path,
     relation: `read_parquet(${sqlString(path)})`,
     columns: { user_id: 'VARCHAR', session_id: 'VARCHAR', position: 'INTEGER' },

@@ -4,19 +4,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from '../../lib/stage-api/index.js';
-import { sqlString, type Db } from '../duckdb.js';
+import type { Db } from '../duckdb.js';
+import { readParts, tableParts } from '../lib/parts.js';
 
-/** Workspace-relative paths, as docs/data-tables.md names them. */
+/** Workspace-relative paths, as docs/data-tables.md names them: tables are folders of parts. */
 export const inputPaths = {
   manifest: 'data/raw/manifest.json',
-  keystrokes: 'data/clean/keystrokes.parquet',
-  rejects: 'data/clean/rejects.parquet',
+  keystrokes: 'data/clean/keystrokes',
+  rejects: 'data/clean/rejects',
   cleanSummary: 'data/clean/summary.json',
-  keypairs: 'data/keypairs/keypairs.parquet',
-  sequences: 'data/features/sequences.parquet',
+  keypairs: 'data/keypairs/keypairs',
+  sequences: 'data/features/sequences',
   featuresSummary: 'data/features/summary.json',
   /** Optional (proposed in docs/data-tables.md): the typed text per session, for exact WPM. */
-  sessions: 'data/clean/sessions.parquet',
+  sessions: 'data/clean/sessions',
 } as const;
 
 /** The columns the report's queries read, per table (a subset of each table's columns). */
@@ -60,9 +61,9 @@ export interface FeaturesSummary {
 }
 
 export interface Inputs {
-  /** Absolute parquet paths, as SQL string literals ready to put in `read_parquet(...)`. */
+  /** Each table as `read_parquet([...])` of its part files (the literal list, sorted). */
   readonly sql: Record<keyof typeof requiredColumns, string>;
-  /** `read_parquet(...)` of data/clean/sessions.parquet when it exists, else null. */
+  /** `read_parquet([...])` of data/clean/sessions/ when it exists, else null. */
   readonly sessionsSql: string | null;
   readonly uploads: number;
   readonly clean: CleanSummary;
@@ -115,14 +116,25 @@ function readNumbers<K extends string>(
   return json.ok ? numbers(rel, json.value, keys) : json;
 }
 
+/** `read_parquet([...])` of a table folder's part files, or why there is none. */
+function partsRelation(workspace: string, rel: string): Result<string, string> {
+  const listed = tableParts(workspace, rel);
+  if (!listed.ok) return listed;
+  if (listed.parts.length === 0)
+    return {
+      ok: false,
+      error: `${rel}/ holds no part files: build the stage that writes it again`,
+    };
+  return { ok: true, value: readParts(listed.parts) };
+}
+
 export async function readInputs(db: Db, workspace: string): Promise<InputsResult> {
   const sql = {} as Record<keyof typeof requiredColumns, string>;
   for (const table of Object.keys(requiredColumns) as (keyof typeof requiredColumns)[]) {
     const rel = inputPaths[table];
-    const abs = join(workspace, rel);
-    if (!existsSync(abs))
-      return { ok: false, error: `${rel} is missing: build the stage that writes it first` };
-    sql[table] = `read_parquet(${sqlString(abs)})`;
+    const parts = partsRelation(workspace, rel);
+    if (!parts.ok) return parts;
+    sql[table] = parts.value;
     const described = await db.rows<{ column_name: string }>(
       `DESCRIBE SELECT * FROM ${sql[table]}`,
     );
@@ -131,14 +143,16 @@ export async function readInputs(db: Db, workspace: string): Promise<InputsResul
     if (missing.length > 0) {
       return {
         ok: false,
-        error: `${rel} lacks column(s) ${missing.join(', ')}; the report reads the columns docs/data-tables.md lists`,
+        error: `${rel}/ lacks column(s) ${missing.join(', ')}; the report reads the columns docs/data-tables.md lists`,
       };
     }
   }
   let sessionsSql: string | null = null;
   const sessionsAbs = join(workspace, inputPaths.sessions);
-  if (existsSync(sessionsAbs)) {
-    sessionsSql = `read_parquet(${sqlString(sessionsAbs)})`;
+  if (existsSync(sessionsAbs) || existsSync(`${sessionsAbs}.parquet`)) {
+    const parts = partsRelation(workspace, inputPaths.sessions);
+    if (!parts.ok) return parts;
+    sessionsSql = parts.value;
     const described = await db.rows<{ column_name: string }>(
       `DESCRIBE SELECT * FROM ${sessionsSql}`,
     );
@@ -147,7 +161,7 @@ export async function readInputs(db: Db, workspace: string): Promise<InputsResul
     if (missing.length > 0)
       return {
         ok: false,
-        error: `${inputPaths.sessions} lacks column(s) ${missing.join(', ')}; the report reads the columns docs/data-tables.md lists`,
+        error: `${inputPaths.sessions}/ lacks column(s) ${missing.join(', ')}; the report reads the columns docs/data-tables.md lists`,
       };
   }
   const manifest = readJson(workspace, inputPaths.manifest);

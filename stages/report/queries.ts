@@ -27,7 +27,7 @@ export interface SessionRow {
   /** Keystrokes with keyCode 8 (Backspace: `BKSP` in the Aalto files, `Backspace` in the web app). */
   readonly backspaces: number;
   /**
-   * Length of the typed text: from data/clean/sessions.parquet's `typed_text` when that table has
+   * Length of the typed text: from data/clean/sessions/'s `typed_text` when that table has
    * the session, else estimated from the keystrokes: keys that type a character minus Backspaces
    * (each deletes one), at least 0, exact when the typist only appends and backspaces.
    */
@@ -45,7 +45,7 @@ export interface SessionRow {
   readonly rl_sum_ms: number;
   /** Pairs whose next press comes before the previous release (IL < 0). */
   readonly rollovers: number;
-  /** Rows of this session in data/features/sequences.parquet (M), or null when features left it out. */
+  /** Rows of this session in data/features/sequences/ (M), or null when features left it out. */
   readonly sequence_rows: number | null;
   /** Of those rows, the padding ones (M minus the session's pairs when it has fewer than M). */
   readonly padding_rows: number | null;
@@ -157,7 +157,8 @@ export interface LatencyGroupRow {
  * values, and count, mean, SD, quartiles, negatives and the histogram all follow from the counts.
  * The quartiles are quantile_cont's (position (n - 1) p between sorted values, interpolated),
  * found as the values whose running count passes floor and ceil of that position: the same
- * numbers without sorting every pair.
+ * numbers without sorting every pair. Mean and SD sum the distinct values in value order, so the
+ * same pairs give the same digits whatever the part layout (see participantLatencies).
  */
 export function latencyGroups(db: Db, t: Inputs['sql']): Promise<LatencyGroupRow[]> {
   const sets = latencyNames.map((l) => `(source, platform, ${l}_ms)`).join(', ');
@@ -177,14 +178,15 @@ export function latencyGroups(db: Db, t: Inputs['sql']): Promise<LatencyGroupRow
     running AS (
       SELECT *, sum(c) OVER (PARTITION BY grp, latency ORDER BY ms ROWS UNBOUNDED PRECEDING) AS upto,
         sum(c) OVER (PARTITION BY grp, latency) AS n,
-        sum(c * ms) OVER (PARTITION BY grp, latency) / sum(c) OVER (PARTITION BY grp, latency) AS mean
+        sum(c * ms) OVER (PARTITION BY grp, latency ORDER BY ms ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+          / sum(c) OVER (PARTITION BY grp, latency) AS mean
       FROM counts),
     bins AS (
       SELECT grp, latency, list({'bin': bin, 'count': count} ORDER BY bin) AS bins
       FROM (SELECT grp, latency, ${binSql('ms')} AS bin, sum(c)::INTEGER AS count FROM counts GROUP BY ALL)
       GROUP BY ALL)
     SELECT latency, grp, n::INTEGER AS n, mean::DOUBLE AS mean_ms,
-      CASE WHEN n > 1 THEN sqrt(sum(c * (ms - mean) ^ 2) / (n - 1)) END::DOUBLE AS sd_ms,
+      CASE WHEN n > 1 THEN sqrt(sum(c * (ms - mean) ^ 2 ORDER BY ms) / (n - 1)) END::DOUBLE AS sd_ms,
       [${[0.25, 0.5, 0.75].map(quartile).join(', ')}]::DOUBLE[] AS quartiles_ms,
       coalesce(sum(c) FILTER (WHERE ms < 0), 0)::INTEGER AS negative,
       any_value(bins.bins) AS bins
@@ -209,12 +211,17 @@ export interface LatencySpread {
   readonly quartiles_ms: Quartiles;
 }
 
-/** Per participant (source, user_id): mean, SD and quartiles of HL, IL, PL, RL; one pass over keypairs. */
+/**
+ * Per participant (source, user_id): mean, SD and quartiles of HL, IL, PL, RL; one pass over
+ * keypairs. Mean and SD add their values in value order: a floating-point sum depends on the order
+ * of its terms, and the order rows arrive in depends on how the table is split into parts and
+ * threads, so without it the same pairs in another part layout differed in the last digits.
+ */
 export function participantLatencies(db: Db, t: Inputs['sql']): Promise<ParticipantLatencyRow[]> {
   const cols = latencyNames
     .map(
       (l) =>
-        `{'mean_ms': avg(${l}_ms)::DOUBLE, 'sd_ms': stddev_samp(${l}_ms)::DOUBLE, 'quartiles_ms': ${quartiles(`${l}_ms`)}} AS ${l}`,
+        `{'mean_ms': avg(${l}_ms ORDER BY ${l}_ms)::DOUBLE, 'sd_ms': stddev_samp(${l}_ms ORDER BY ${l}_ms)::DOUBLE, 'quartiles_ms': ${quartiles(`${l}_ms`)}} AS ${l}`,
     )
     .join(',\n      ');
   return db.rows<ParticipantLatencyRow>(`

@@ -15,11 +15,11 @@ export interface SessionLengths {
 export interface SequenceFit {
   /** features.sequence_length: key-pair vectors per sequence (a session of N keystrokes has N - 1). */
   readonly M: number;
-  /** Sessions in data/features/sequences.parquet (the participants features kept). */
+  /** Sessions in data/features/sequences/ (the participants features kept). */
   readonly sessions: number;
   /** Sessions with more than M pairs: features kept their first M. */
   readonly truncated: number;
-  /** Sessions with fewer than M pairs: features padded them (padding rows in sequences.parquet). */
+  /** Sessions with fewer than M pairs: features padded them (padding rows in sequences/). */
   readonly padded: number;
   /** Sessions with exactly M pairs. */
   readonly exact: number;
@@ -27,7 +27,7 @@ export interface SequenceFit {
   readonly padded_share: number;
   /** Key pairs left out by truncation / all pairs of these sessions. */
   readonly pairs_cut_share: number;
-  /** Padding rows / all rows of sequences.parquet. */
+  /** Padding rows / all rows of sequences/. */
   readonly padding_share: number;
 }
 
@@ -42,7 +42,7 @@ export function sessionLengths(sessions: readonly SessionRow[]): SessionLengths 
 
 /**
  * Truncation and padding at M, for the sessions features wrote: truncated from the session's pair
- * count (sequences.parquet cannot show what it cut), padded from its padding rows (what features
+ * count (sequences/ cannot show what it cut), padded from its padding rows (what features
  * wrote), so the two come from different tables.
  */
 export function sequenceFit(M: number, sessions: readonly SessionRow[]): SequenceFit {

@@ -81,7 +81,7 @@ export interface ReportSummary {
   readonly backspace: BackspaceRates;
   readonly typing: {
     readonly typed_length_method: string;
-    /** Sessions whose typed-text length came from data/clean/sessions.parquet, and estimated ones. */
+    /** Sessions whose typed-text length came from data/clean/sessions/, and estimated ones. */
     readonly typed_length_sessions: { readonly from_text: number; readonly estimated: number };
     readonly all: TypingStats;
     readonly by_source: Readonly<Record<string, TypingStats>>;
@@ -95,7 +95,7 @@ export interface ReportSummary {
     readonly users_kept: number;
     readonly users_dropped: number;
     readonly sequences: number;
-    /** Padding rows / all rows of sequences.parquet. */
+    /** Padding rows / all rows of sequences/. */
     readonly padding_share: number;
   };
   readonly key_frequency: {
@@ -169,7 +169,7 @@ export function keyLabel(key: string | null | undefined): string {
 }
 
 export const typedLengthMethod =
-  'the typed text (data/clean/sessions.parquet) where present, else estimated from keystrokes: keys that type a character minus Backspaces (exact when the typist only appends and backspaces)';
+  'the typed text (data/clean/sessions/) where present, else estimated from keystrokes: keys that type a character minus Backspaces (exact when the typist only appends and backspaces)';
 
 export function assembleSummary(p: SummaryParts): ReportSummary {
   const people = participants(p.sessions);

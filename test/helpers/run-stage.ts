@@ -3,7 +3,18 @@
 // pointing at a fresh temp path whose parent exists, and on exit 0 each out renamed into place
 // (the previous one removed first). On failure nothing is moved and the temp folder is removed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +38,24 @@ export interface StageSpec {
   readonly outs: readonly string[];
   readonly params?: Readonly<Record<string, unknown>>;
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Run it incrementally as the runner does (docs/stage-contract.md, "Incremental stages"): each
+   * temp out path filled with the current outs as hard links, and PIPE_INCREMENTAL naming this
+   * file list per dep. Absent: a run from scratch (temp out paths do not exist).
+   */
+  readonly incremental?: {
+    readonly deps: Record<string, { added: string[]; modified: string[]; deleted: string[] }>;
+  };
+}
+
+/** Hard-links every file under `from` into the same relative path under `to`. */
+function linkTree(from: string, to: string): void {
+  if (statSync(from).isFile()) {
+    linkSync(from, to);
+    return;
+  }
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) linkTree(join(from, name), join(to, name));
 }
 
 export function runStage(workspace: string, spec: StageSpec): StageRun {
@@ -34,6 +63,12 @@ export function runStage(workspace: string, spec: StageSpec): StageRun {
   const outs = Object.fromEntries(spec.outs.map((out, i) => [out, join(temp, `${i}`, out)]));
   for (const path of Object.values(outs)) mkdirSync(dirname(path), { recursive: true });
   const metricsFile = join(temp, 'metrics.json');
+  const incremental: Record<string, string> = {};
+  if (spec.incremental !== undefined) {
+    for (const [declared, path] of Object.entries(outs)) linkTree(join(workspace, declared), path);
+    incremental.PIPE_INCREMENTAL = join(temp, 'incremental.json');
+    writeFileSync(incremental.PIPE_INCREMENTAL, JSON.stringify(spec.incremental));
+  }
   const result = spawnSync('node', ['--import', TSX, join(REPO, spec.cmd)], {
     cwd: workspace,
     encoding: 'utf8',
@@ -47,6 +82,7 @@ export function runStage(workspace: string, spec: StageSpec): StageRun {
       PIPE_OUTS: JSON.stringify(outs),
       PIPE_PARAMS: JSON.stringify(spec.params ?? {}),
       PIPE_METRICS_FILE: metricsFile,
+      ...incremental,
     },
   });
   let metrics: unknown;

@@ -1,0 +1,132 @@
+// clean's part bookkeeping (docs/data-tables.md, data/clean/parts/<part>.json): which uploads a
+// part holds (with their manifest identity), the keys that tie uploads together, and the part's
+// counts for summary.json. A key is what makes one upload's rows depend on another's:
+//   w:<session_id>   a valid web-app upload: duplicate_upload and session_id_conflict compare uploads
+//                    of one session_id, and a kept session is one upload;
+//   a:<user_id>      an Aalto participant with kept rows: a section (session) may span files, and
+//                    its keystroke count, order and texts are computed over all of them.
+// A participant is coarser than a session (user_id, section), which is still correct: uploads that
+// share a key always land in one part, and sharing a participant but not a section only means
+// they are built together. Two parts never share a key, so each part is a pure function of its own
+// uploads, and the union of the parts equals one build over all uploads.
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { uploadFormat, type ManifestFile } from './uploads.js';
+
+/** Per-part counts; summary.json adds them up (sessions and users are counted over all parts). */
+export interface PartCounts {
+  readonly webapp_files: number;
+  readonly aalto_files: number;
+  /** Events of accepted web-app uploads, data lines of Aalto files. */
+  readonly events_in: number;
+  readonly rows_in: number;
+  readonly keystrokes: { readonly webapp: number; readonly aalto: number };
+  readonly rejected: {
+    readonly webapp: Readonly<Record<string, number>>;
+    readonly aalto: Readonly<Record<string, number>>;
+  };
+  readonly unknown_fields: Readonly<Record<string, number>>;
+  readonly files_decoded_as_latin1: readonly string[];
+}
+
+export interface PartRecord {
+  readonly id: string;
+  /** Uploads (paths under data/raw), sorted, each with its identity from data/raw/manifest.json. */
+  readonly members: readonly ManifestFile[];
+  /** Sorted. */
+  readonly keys: readonly string[];
+  readonly counts: PartCounts;
+}
+
+/** The three tables every part writes, one Parquet file each (empty, with the schema, if no rows). */
+export const PART_TABLES = ['keystrokes', 'rejects', 'sessions'] as const;
+
+export function partId(n: number): string {
+  return `part-${String(n).padStart(6, '0')}`;
+}
+
+export function partNumber(id: string): number {
+  return Number(id.slice('part-'.length));
+}
+
+const PART_FILE = /^part-\d{6}\.json$/;
+
+/** The parts recorded in `out` (an incremental run's previous outputs), or null if any is unreadable. */
+export function readParts(out: string): PartRecord[] | null {
+  const dir = join(out, 'parts');
+  if (!existsSync(dir)) return null;
+  const parts: PartRecord[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!PART_FILE.test(name)) return null;
+    const id = name.slice(0, -'.json'.length);
+    try {
+      const record = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Omit<PartRecord, 'id'>;
+      if (!Array.isArray(record.members) || !Array.isArray(record.keys)) return null;
+      for (const table of PART_TABLES)
+        if (!existsSync(join(out, table, `${id}.parquet`))) return null;
+      parts.push({ id, ...record });
+    } catch {
+      return null;
+    }
+  }
+  return parts;
+}
+
+/** Writes a file by rename, never into an existing one: out may hold hard links to the lock's outputs. */
+export function replaceFile(path: string, content: string): void {
+  writeFileSync(`${path}.tmp`, content);
+  renameSync(`${path}.tmp`, path);
+}
+
+export function writePart(out: string, part: PartRecord): void {
+  const { id, ...record } = part;
+  replaceFile(join(out, 'parts', `${id}.json`), `${JSON.stringify(record, null, 1)}\n`);
+}
+
+export function removePart(out: string, id: string): void {
+  for (const table of PART_TABLES) rmSync(join(out, table, `${id}.parquet`), { force: true });
+  rmSync(join(out, 'parts', `${id}.json`), { force: true });
+}
+
+/**
+ * The key an upload's NAME suggests (`<session_id>.session.json[.gz]`, `<participant>_keystrokes.txt`),
+ * used to place it before it is read. Only a guess: after a part is built its keys come from the
+ * contents, and parts that turn out to share one are merged and built again (clean.ts).
+ */
+export function nameKey(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  if (uploadFormat(path) === 'webapp') return `w:${name.replace(/\.session\.json(\.gz)?$/, '')}`;
+  return `a:${name.replace(/_keystrokes\.txt$/, '')}`;
+}
+
+/**
+ * Uploads -> groups of at most about `budget` bytes, in path order, uploads with the same name
+ * key always in one group (a group may pass the budget by its last key's uploads).
+ */
+export function packByName(files: readonly ManifestFile[], budget: number): ManifestFile[][] {
+  const byKey = new Map<string, ManifestFile[]>();
+  for (const file of files) {
+    const key = nameKey(file.path);
+    const same = byKey.get(key);
+    if (same === undefined) byKey.set(key, [file]);
+    else same.push(file);
+  }
+  const groups: ManifestFile[][] = [];
+  let current: ManifestFile[] = [];
+  let bytes = 0;
+  for (const same of byKey.values()) {
+    if (current.length > 0 && bytes + sumSizes(same) > budget) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(...same);
+    bytes += sumSizes(same);
+  }
+  if (current.length > 0) groups.push(current);
+  return groups.map((g) => g.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
+}
+
+function sumSizes(files: readonly ManifestFile[]): number {
+  return files.reduce((n, f) => n + f.size, 0);
+}

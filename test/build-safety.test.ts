@@ -7,7 +7,7 @@
 // fingerprint), prints "HALF pid=<its pid>" and hangs before writing b.txt. With GATE=<file> it
 // marks its start, waits until the test creates that file, and marks its end.
 import { hostname } from 'node:os';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stage, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
 
@@ -66,6 +66,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Exited but not yet reaped (Linux); elsewhere a process kill(pid, 0) finds is running. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 /** The previous build's outputs and lock, unchanged. */
 function expectV1Intact(ws: TempWorkspace, lockV1: string): void {
   expect(ws.read('out/slow/a.txt')).toBe('v1-a\n');
@@ -107,8 +117,11 @@ describe('crash safety', () => {
     const stagePid = pidIn(run.output());
     run.child.kill('SIGKILL');
     await run.done;
-    // The orphaned stage writes only inside .pipe/tmp; stop it so the test leaves nothing behind.
-    process.kill(stagePid, 'SIGKILL');
+    // The stage dies with pipe (its watchdog sees pipe's end of the pipe close): no orphan.
+    const deadline = Date.now() + 10_000;
+    while (alive(stagePid) && !isZombie(stagePid) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(alive(stagePid) && !isZombie(stagePid)).toBe(false);
     expect(ws.exists('.pipe/build.lock')).toBe(true);
     expectV1Intact(ws, lockV1);
     expect((await ws.pipe('status', '--check')).code).toBe(1);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isObject, LOCK_FILE, LOCK_VERSION, lockProblem } from '../pipeline/lock-format.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { emptyRecord, parseJsonRecords, recordFrom } from '../util/records.js';
 import type { Fingerprint } from './fingerprint.js';
 import type { PathHash } from '../observe/types.js';
 import type { Sha256Hex } from '../util/sha256.js';
@@ -54,7 +55,7 @@ export interface LockFile {
 export type LockReadResult = { ok: true; value: LockFile } | { ok: false; message: string };
 
 export function emptyLock(): LockFile {
-  return { version: LOCK_VERSION, stages: {} };
+  return { version: LOCK_VERSION, stages: emptyRecord<LockEntry>() };
 }
 
 export function lockedPath(hash: Exclude<PathHash, { kind: 'missing' }>): LockedPath {
@@ -80,7 +81,7 @@ export function parseLock(text: string): LockReadResult {
   const fix = 'restore it with `git checkout pipeline.lock`, or delete it to rebuild every stage';
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJsonRecords(text);
   } catch (error) {
     return {
       ok: false,
@@ -96,7 +97,7 @@ export function parseLock(text: string): LockReadResult {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (!isObject(value)) return value;
-  const out: Record<string, unknown> = {};
+  const out = emptyRecord<unknown>();
   for (const key of Object.keys(value).sort()) {
     if (value[key] !== undefined) out[key] = sortKeys(value[key]);
   }
@@ -113,7 +114,7 @@ export async function writeLock(workspace: string, lock: LockFile): Promise<void
 
 /** A copy of `lock` with one stage's entry replaced (or removed when `entry` is undefined). */
 export function withEntry(lock: LockFile, stage: string, entry: LockEntry | undefined): LockFile {
-  const stages: Record<string, LockEntry> = { ...lock.stages };
+  const stages = recordFrom(Object.entries(lock.stages));
   if (entry === undefined) delete stages[stage];
   else stages[stage] = entry;
   return { version: LOCK_VERSION, stages };

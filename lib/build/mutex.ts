@@ -4,13 +4,16 @@
 // hard-linked to `.pipe/build.lock`; link(2) fails with EEXIST if the name exists, so exactly one
 // process wins and nobody ever reads a half-written record.
 //
-// A record whose pid is dead on this host (SIGKILL, power loss) is taken over: it is renamed to a
+// A record whose pid is dead on this host (SIGKILL, power loss) is taken over; a zombie or a pid
+// since reused by another process counts as dead (process-liveness.ts): it is renamed to a
 // private name first (only one contender's rename can succeed), checked to be the same dead
 // record, then deleted. On another host we cannot see the pid, so we wait and say so.
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { removeWorkspaceDebris } from './debris.js';
+import { identityOf, isRunningAs, type ProcessIdentity } from './process-liveness.js';
 
 export const MUTEX_FILE = '.pipe/build.lock';
 
@@ -26,6 +29,8 @@ export interface MutexHolder {
   readonly command: string;
   /** ISO 8601 UTC time the holder took the mutex. */
   readonly since: string;
+  /** Which process `pid` was (Linux: boot id and start time), so a reused pid is not the holder. */
+  readonly identity?: ProcessIdentity;
 }
 
 export type AcquireResult =
@@ -40,16 +45,6 @@ export interface AcquireOptions {
   /** Called once, when we first find the mutex held and start waiting. */
   readonly onWait: (holder: MutexHolder) => void;
   readonly signal?: AbortSignal;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readHolder(path: string): MutexHolder | undefined {
@@ -102,11 +97,13 @@ export async function acquireBuildMutex(
   workspace: string,
   options: AcquireOptions,
 ): Promise<AcquireResult> {
+  const identity = identityOf(process.pid);
   const me: MutexHolder = {
     pid: process.pid,
     host: hostname(),
     command: options.command,
     since: new Date().toISOString(),
+    ...(identity === undefined ? {} : { identity }),
   };
   const path = join(workspace, MUTEX_FILE);
   let waiting = false;
@@ -114,6 +111,8 @@ export async function acquireBuildMutex(
   let unreadable = 0;
   for (;;) {
     if (tryTake(workspace, me)) {
+      // Holding the mutex, nothing else of pipe's writes here: what killed runs left is debris.
+      removeWorkspaceDebris(workspace);
       const release = (): void => {
         // Only remove the record if it is still ours (it always should be).
         if (readHolder(path)?.pid === me.pid) rmSync(path, { force: true });
@@ -130,7 +129,7 @@ export async function acquireBuildMutex(
       continue;
     }
     unreadable = 0;
-    if (holder.host === me.host && !isAlive(holder.pid)) {
+    if (holder.host === me.host && !isRunningAs(holder.pid, holder.identity)) {
       if (takeOverDead(workspace, holder)) tookOverFrom = holder;
       continue;
     }

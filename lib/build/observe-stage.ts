@@ -16,6 +16,7 @@ import type { Sha256Hex } from '../util/sha256.js';
 import type { ObservationMemo } from '../observe/memo.js';
 import type { Observed } from './plan.js';
 import type { Stage } from '../graph/stage.js';
+import { emptyRecord, recordFrom } from '../util/records.js';
 
 export interface ObserveContext {
   readonly workspace: string;
@@ -68,7 +69,7 @@ async function hashAll(
       ctx.memo.get(p, isGlob(p), () => hashPath(ctx.workspace, p, ctx.cache, ctx.stats)),
     ),
   );
-  const out: Record<string, PathHash> = {};
+  const out = emptyRecord<PathHash>();
   for (const [i, p] of paths.entries()) out[p] = hashes[i]!;
   return out;
 }
@@ -89,7 +90,7 @@ async function observeCode(
   const closure = await currentClosure(ctx.workspace, script, hashFile);
   const paths = [...new Set([...cmdFiles(ctx.workspace, script), ...Object.keys(closure.files)])];
   const hashes = await hashAll(ctx, paths.sort());
-  const code: Record<string, Sha256Hex> = {};
+  const code = emptyRecord<Sha256Hex>();
   for (const [p, h] of Object.entries(hashes)) {
     if (h.kind === 'file') code[p] = h.sha256;
   }
@@ -116,7 +117,7 @@ export async function observeStage(ctx: ObserveContext, stage: Stage): Promise<O
   ]);
   // Deps keep their declared order (the fingerprint lists them so); a source dep stands as what
   // was seen of it: its manifest, nothing when it could not be looked at, or (offline) the lock's.
-  const deps: Record<string, PathHash> = {};
+  const deps = emptyRecord<PathHash>();
   for (const d of declared) {
     const seen = sources[d];
     if (seen === undefined) deps[d] = paths[d]!;
@@ -129,11 +130,11 @@ export async function observeStage(ctx: ObserveContext, stage: Stage): Promise<O
           : { kind: 'dir', path: seen.url, sha256: was.sha256, size: was.size, files: [] };
     } else deps[d] = { kind: 'missing', path: seen.url };
   }
-  const params: Record<string, unknown> = {};
+  const params = emptyRecord<unknown>();
   for (const p of stage.params) params[p.value] = ctx.param(p.value);
-  const env: Record<string, Sha256Hex | null> = {};
+  const env = emptyRecord<Sha256Hex | null>();
   for (const e of stage.env) env[e.value] = envValueHash(ctx.env(e.value));
-  const depHashes: Record<string, Sha256Hex | null> = {};
+  const depHashes = emptyRecord<Sha256Hex | null>();
   for (const [p, h] of Object.entries(deps)) depHashes[p] = h.kind === 'missing' ? null : h.sha256;
   const fingerprint = computeFingerprint({
     definition: { cmd: stage.cmd.value, deps: Object.keys(deps), outs: Object.keys(outs) },
@@ -151,7 +152,7 @@ async function observeSources(
   declared: readonly string[],
 ): Promise<Record<string, SourceSeen>> {
   const seen = await Promise.all(declared.map((d) => observeSource(ctx, d)));
-  return Object.fromEntries(declared.map((d, i) => [d, seen[i]!]));
+  return recordFrom(declared.map((d, i) => [d, seen[i]!] as const));
 }
 
 /** Re-hashes only the outs (after a stage moved them into place and the memo forgot them). */

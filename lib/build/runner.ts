@@ -37,6 +37,7 @@ import { logPathOf, runStageProcess } from './stage-process.js';
 import { WorkerPool } from '../util/worker-pool.js';
 import type { CacheLookup } from './build-cache.js';
 import type { PathHash } from '../observe/types.js';
+import { emptyRecord } from '../util/records.js';
 import { incrementalVerdict } from './incremental.js';
 
 export const TMP_DIR = '.pipe/tmp';
@@ -412,9 +413,9 @@ async function lockEntryFor(
   outs: Readonly<Record<string, PathHash>>,
   metrics: Record<string, unknown> | undefined,
 ): Promise<LockEntry> {
-  const deps: Record<string, LockedPath> = {};
+  const deps = emptyRecord<LockedPath>();
   for (const [p, h] of Object.entries(before.deps)) deps[p] = await lockedAndSaved(workspace, h);
-  const lockedOuts: Record<string, LockedPath> = {};
+  const lockedOuts = emptyRecord<LockedPath>();
   for (const [p, h] of Object.entries(outs)) lockedOuts[p] = await lockedAndSaved(workspace, h);
   const entry: LockEntry = {
     fingerprint: before.fingerprint,

@@ -1,7 +1,7 @@
 // Starts one stage as a child process (docs/stage-contract.md) with zx's `$`, streams its output
 // line by line to the reporter and to `.pipe/logs/<stage>.log`, and kills its whole process group
 // on abort, so whatever the stage started (duckdb, curl, a command line's background jobs) dies
-// with it.
+// with it; if pipe itself is killed outright, a watchdog kills the group (stage-watch.ts).
 //
 // Both kinds of cmd take this one path, so spawning, streaming, the stderr tail and the kill are
 // written (and tested) once:
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cmdScript } from '../graph/stage.js';
 import type { Reporter } from './report.js';
+import { watchStageGroup } from './stage-watch.js';
 
 /**
  * tsx is resolved from pipe's own node_modules, not the workspace's: a workspace need not have
@@ -94,6 +95,8 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageExit
     return { kind: 'spawn-failed', message: output.cause?.message ?? output.message };
   }
 
+  // If pipe is killed outright (kill -9), the watchdog kills the group (stage-watch.ts).
+  const watchdog = child.pid === undefined ? undefined : watchStageGroup(child.pid);
   const log = createWriteStream(o.logPath);
   const tail: string[] = [];
   const pump = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): Promise<void> =>
@@ -133,6 +136,7 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageExit
   o.signal.removeEventListener('abort', onAbort);
   // The stage exited; make sure nothing it started outlives it, then drain its output.
   killGroup(child.pid, 'SIGKILL');
+  watchdog?.release();
   if (killTimer !== undefined) clearTimeout(killTimer);
   await Promise.all([pumped, running]);
   await new Promise<void>((resolve) => log.end(resolve));

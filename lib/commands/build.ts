@@ -145,6 +145,14 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
     });
     if (!opened.ok) return opened.code;
     const ws = opened.value;
+    // Only build deletes outs: an out holding code a stage imports is refused here (exit 3).
+    const { closureOutClashes } = await import('../build/closure-outs.js');
+    const clashes = await closureOutClashes(ws);
+    if (clashes.length > 0) {
+      const { formatDiagnostics } = await import('../pipeline/diagnostics.js');
+      process.stderr.write(formatDiagnostics(clashes));
+      return ExitCode.invalidPipeline;
+    }
     if (
       !checkStageNames(
         ws.pipeline,

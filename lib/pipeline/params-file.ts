@@ -8,7 +8,7 @@ import type { Diagnostic, SourceFile } from './diagnostics.js';
 import type { Located, StageName } from '../graph/stage.js';
 import { err, ok } from '../util/result.js';
 import type { Result } from '../util/result.js';
-import { parseYamlSource } from './yaml-source.js';
+import { parseYamlSource, TO_VALUES } from './yaml-source.js';
 import { paramsSchemaDiagnostics } from './params-schema.js';
 
 export const paramsFileName = 'params.yaml';
@@ -32,7 +32,7 @@ export async function loadParams(root: string): Promise<Result<Params, Diagnosti
   const file: SourceFile = { path: paramsFileName, text };
   const parsed = parseYamlSource(file);
   if (parsed.errors.length > 0) return err(parsed.errors);
-  const values: unknown = parsed.source.doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const values: unknown = parsed.source.doc.toJS(TO_VALUES) ?? {};
   if (!isRecord(values)) {
     return err([
       error(

@@ -11,7 +11,8 @@ import type { Diagnostic, SourceFile } from './diagnostics.js';
 import type { Pipeline, Stage, StageName } from '../graph/stage.js';
 import { loadParams, missingParamDiagnostics } from './params-file.js';
 import { diskRules } from './disk-rules.js';
-import { cycleRules, outRules, pathRules } from './rules.js';
+import { protectedOutLinks, protectedOutRules } from './protected-outs.js';
+import { cycleRules, outRules, pathRules, reservedNameRules } from './rules.js';
 import { schemaDiagnostics } from './schema.js';
 import { shapeStages } from './shape.js';
 import type { StageDraft } from './shape.js';
@@ -53,8 +54,11 @@ export async function parsePipeline(root: string, file: SourceFile): Promise<Loa
   const found = [
     ...parsed.errors,
     ...schemaDiagnostics(source),
+    ...reservedNameRules(file, stages),
     ...pathRules(file, stages),
     ...outRules(file, stages),
+    ...protectedOutRules(file, stages),
+    ...(await protectedOutLinks(root, file, stages)),
     ...cycleRules(file, stages),
     ...(await diskRules(root, file, stages)),
     ...(await paramRules(root, file, stages)),

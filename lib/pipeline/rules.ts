@@ -47,6 +47,27 @@ function isUsableOut(path: string): boolean {
   return isInsideLexically(path) && !isGlob(path) && path !== '.';
 }
 
+/**
+ * Names every JavaScript object answers to (`constructor`, `toString`, `__proto__`, ...). A stage
+ * name is a key in pipeline.lock, in the stage environment and in many maps inside pipe and the
+ * tools that read its files; as a key of an ordinary object such a name finds an inherited
+ * function instead of nothing, or (`__proto__`) replaces the object's prototype.
+ */
+const RESERVED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+export function reservedNameRules(file: SourceFile, stages: readonly StageDraft[]): Diagnostic[] {
+  return stages
+    .filter((s) => RESERVED_NAMES.has(s.name))
+    .map((s) =>
+      error(
+        file,
+        s.nameRange,
+        `stage name "${s.name}" is reserved (a property every JavaScript object has)`,
+        `rename the stage, e.g. "${s.name.replace(/^_+|_+$/g, '')}_stage"`,
+      ),
+    );
+}
+
 const inside = 'the workspace (the folder that holds pipeline.yaml)';
 
 export function pathRules(file: SourceFile, stages: readonly StageDraft[]): Diagnostic[] {

@@ -9,7 +9,7 @@ import { closest } from '../util/closest.js';
 import { error } from './diagnostics.js';
 import type { Diagnostic } from './diagnostics.js';
 import { validate as generatedValidate } from './schema-validator.js';
-import { deref, nodeRange } from './yaml-source.js';
+import { deref, nodeRange, TO_VALUES } from './yaml-source.js';
 import type { YamlSource } from './yaml-source.js';
 
 export const stageKeys = ['cmd', 'deps', 'outs', 'params', 'env', 'desc', 'incremental'] as const;
@@ -19,7 +19,7 @@ type ValidateFunction = ((data: unknown) => boolean) & { errors?: ErrorObject[] 
 const validate = generatedValidate as unknown as ValidateFunction;
 
 export function schemaDiagnostics(source: YamlSource): Diagnostic[] {
-  if (validate(source.doc.toJS({ maxAliasCount: 100 }) ?? null)) return [];
+  if (validate(source.doc.toJS(TO_VALUES) ?? null)) return [];
   // The inner `pattern` error of a propertyNames check repeats its outer error; keep the outer.
   const relevant = (validate.errors ?? []).filter((e) => !('propertyName' in e));
   // `stage:` instead of `stages:` is one mistake: its "did you mean" says all; skip "no stages".

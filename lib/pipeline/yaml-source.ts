@@ -2,9 +2,17 @@
 // Shared by pipeline-file.ts and params-file.ts so both report problems the same way.
 import { isAlias, isPair, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node, YAMLError } from 'yaml';
+import { ALIAS_BUDGET, aliasOverBudget } from './alias-budget.js';
 import { error, warning } from './diagnostics.js';
 import type { Diagnostic, SourceFile } from './diagnostics.js';
 import type { SourceRange } from '../graph/stage.js';
+
+/**
+ * Options for converting a parsed file to values. yaml's own alias check (maxAliasCount) throws,
+ * and would end pipe with an internal error; alias-budget.ts has already refused any file whose
+ * aliases expand too far, with its place, so the conversion runs unbounded.
+ */
+export const TO_VALUES = { maxAliasCount: -1 } as const;
 
 export interface YamlSource {
   readonly file: SourceFile;
@@ -28,6 +36,9 @@ export function parseYamlSource(file: SourceFile): ParsedYaml {
   const source: YamlSource = { file, doc, lineCounter };
   const errors = doc.errors.map((e) => yamlErrorDiagnostic(source, e, 'error'));
   const warnings = doc.warnings.map((e) => yamlErrorDiagnostic(source, e, 'warning'));
+  const bomb = errors.length === 0 ? aliasBudgetDiagnostic(source) : undefined;
+  if (bomb !== undefined) errors.push(bomb);
+  // A tree whose aliases expand past the budget must never be converted (toJS): not ok either.
   const syntaxOk = errors.length === 0;
   if (syntaxOk) errors.push(...duplicateKeys(source));
   return { source, errors, syntaxOk, warnings };
@@ -80,6 +91,17 @@ function yamlErrorDiagnostic(
   return severity === 'error'
     ? error(source.file, range, `invalid YAML: ${message}`, hint)
     : warning(source.file, range, message, hint);
+}
+
+function aliasBudgetDiagnostic(source: YamlSource): Diagnostic | undefined {
+  const culprit = aliasOverBudget(source.doc, ALIAS_BUDGET);
+  if (culprit === undefined) return undefined;
+  return error(
+    source.file,
+    nodeRange(source, culprit),
+    `YAML aliases here expand to more than ${ALIAS_BUDGET.toLocaleString('en-US')} values`,
+    'write the values out, or share fewer of them through anchors (&name) and aliases (*name);\nan alias of an alias of an alias multiplies: this is how a "billion laughs" file exhausts memory',
+  );
 }
 
 /** Every key written twice in one map: reported at the second, with a note at the first. */

@@ -4,6 +4,7 @@
 // Create-only is `ifGenerationMatch: 0`; a ref moves with `ifGenerationMatch: <generation read>`;
 // the service answers 412 when the condition fails, so two pushes can never clobber each other.
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage, type Bucket, type File, type GetFilesOptions } from '@google-cloud/storage';
 import type { Sha256Hex } from '../util/sha256.js';
@@ -28,6 +29,7 @@ import {
   type RefName,
   type VersionId,
 } from './remote-path.js';
+import { stallTimer, tapped } from './stall.js';
 import {
   ContentMismatch,
   MAX_MANIFEST_BYTES,
@@ -41,6 +43,11 @@ import {
 const RESUMABLE_FROM_BYTES = 8 * 1024 * 1024;
 /** Reading this many fan-out folders one by one costs more requests than listing all objects. */
 const MAX_FOLDER_LISTS = 16;
+/** As the client's own defaults were: 3 retries, waits capped at 64 s. */
+export const DEFAULT_MAX_RETRIES = 3;
+export const DEFAULT_MAX_RETRY_DELAY_MS = 64_000;
+/** A transfer with no byte moved for this long is failed and retried (stall.ts). */
+export const DEFAULT_STALL_MS = 60_000;
 
 export interface GcsRemoteOptions extends RemoteOptions {
   readonly url: string;
@@ -53,15 +60,24 @@ export class GcsRemote implements Remote {
   readonly #bucket: Bucket;
   readonly #prefix: string;
   readonly #pageSize: number;
+  readonly #maxRetries: number;
+  readonly #retryMaxDelayMs: number;
+  readonly #stallMs: number;
 
   constructor(options: GcsRemoteOptions) {
-    const maxRetries = options.maxRetries ?? 3;
+    const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
     const storage = new Storage({
       ...(options.gcsEndpoint === undefined || options.gcsEndpoint === ''
         ? {}
         : { apiEndpoint: options.gcsEndpoint }),
-      retryOptions: { autoRetry: maxRetries > 0, maxRetries },
+      // pipe retries, not the client (see #retrying): the client does not retry an upload
+      // streamed from a file (most of a push), its save() turns autoRetry off for every later
+      // request once a call has no retries, and it cannot wait less than a second.
+      retryOptions: { autoRetry: false },
     });
+    this.#maxRetries = maxRetries;
+    this.#retryMaxDelayMs = options.retryMaxDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS;
+    this.#stallMs = options.stallMs ?? DEFAULT_STALL_MS;
     this.url = options.url;
     this.#bucket = storage.bucket(options.bucket);
     this.#prefix = options.prefix;
@@ -69,7 +85,7 @@ export class GcsRemote implements Remote {
   }
 
   async hasObjects(shas: readonly Sha256Hex[]): Promise<RemoteResult<Set<Sha256Hex>>> {
-    return this.#guard('objects', async () => {
+    return this.#retrying('objects', async () => {
       const wanted = new Set(shas);
       const folders = [...new Set(shas.map((s) => s.slice(0, 2)))];
       const prefixes =
@@ -92,7 +108,7 @@ export class GcsRemote implements Remote {
     localPath: string,
     size: number,
   ): Promise<RemoteResult<'stored' | 'present'>> {
-    return this.#guard(`object ${sha}`, async () => {
+    return this.#retrying(`object ${sha}`, async () => {
       const upload = this.#file(remoteKeys.object(this.#prefix, sha)).createWriteStream({
         resumable: size >= RESUMABLE_FROM_BYTES,
         // md5 (node:crypto, native) rather than the client's JavaScript crc32c: same end-to-end
@@ -104,7 +120,13 @@ export class GcsRemote implements Remote {
       try {
         // The verifier fails before the body's end reaches the client: the service never
         // finalises an object whose bytes are not `sha`.
-        await pipeline(createReadStream(localPath), verifyingStream(sha, size), upload);
+        const source = createReadStream(localPath);
+        const stall = stallTimer(this.#stallMs, [upload], [source]);
+        try {
+          await pipeline(source, verifyingStream(sha, size), upload);
+        } finally {
+          stall.stop();
+        }
         return done('stored');
       } catch (error) {
         if (error instanceof ContentMismatch) {
@@ -141,62 +163,71 @@ export class GcsRemote implements Remote {
     size?: number,
   ): Promise<RemoteResult<{ size: number }>> {
     const what = `object ${sha}`;
-    return this.#guard(what, async () => {
-      // The client checks the md5 from x-goog-hash as it reads; we check sha256 on top, because
-      // that only proves the bytes are what the service stored, not what the name says.
-      const source = this.#file(remoteKeys.object(this.#prefix, sha)).createReadStream({
-        validation: 'md5',
-      });
-      try {
-        const written = await writeVerified(source, sha, destPath, undefined, size);
-        if (!written.ok)
-          return failed({
-            kind: 'corrupt',
-            what,
-            expected: written.error.expected,
-            actual: written.error.actual,
-          });
-        return done({ size: written.value });
-      } catch (error) {
-        if ((error as { code?: unknown }).code === 'CONTENT_DOWNLOAD_MISMATCH') {
-          return failed({
-            kind: 'corrupt',
-            what,
-            expected: 'the crc32c/md5 the service holds',
-            actual: 'different bytes in transit',
-          });
+    // A body cut short in transit fails the md5 or sha256 check: worth another try, like a
+    // dropped connection. A stored object that is really corrupt fails every try, and is said.
+    return this.#retrying(
+      what,
+      async () => {
+        // The client checks the md5 from x-goog-hash as it reads; we check sha256 on top, because
+        // that only proves the bytes are what the service stored, not what the name says.
+        const source = this.#file(remoteKeys.object(this.#prefix, sha)).createReadStream({
+          validation: 'md5',
+        });
+        const stall = stallTimer(this.#stallMs, [source]);
+        try {
+          const written = await writeVerified(
+            tapped(source, stall),
+            sha,
+            destPath,
+            undefined,
+            size,
+          ).finally(() => stall.stop());
+          if (!written.ok)
+            return failed({
+              kind: 'corrupt',
+              what,
+              expected: written.error.expected,
+              actual: written.error.actual,
+            });
+          return done({ size: written.value });
+        } catch (error) {
+          if ((error as { code?: unknown }).code === 'CONTENT_DOWNLOAD_MISMATCH') {
+            return failed({
+              kind: 'corrupt',
+              what,
+              expected: 'the crc32c/md5 the service holds',
+              actual: 'different bytes in transit',
+            });
+          }
+          throw error;
         }
-        throw error;
-      }
-    });
+      },
+      (e) => e.kind === 'corrupt',
+    );
   }
 
   async putManifest(id: VersionId, json: string): Promise<RemoteResult<'stored' | 'present'>> {
     const what = `version ${id}`;
-    return this.#guard(what, async () => {
+    return this.#retrying(what, async () => {
       const file = this.#file(remoteKeys.version(this.#prefix, id));
       try {
-        await file.save(json, {
-          resumable: false,
-          contentType: 'application/json',
-          preconditionOpts: { ifGenerationMatch: 0 },
-        });
+        await this.#save(file, json, 0);
         return done('stored');
       } catch (error) {
         if (httpStatus(error) !== 412) throw error;
-        const [existing] = await file.download();
-        return existing.toString('utf8') === json
-          ? done('present')
-          : failed({ kind: 'exists', what });
+        const existing = await this.#download(file);
+        return existing === json ? done('present') : failed({ kind: 'exists', what });
       }
     });
   }
 
   async getManifest(id: VersionId): Promise<RemoteResult<string>> {
-    return this.#guard(`version ${id}`, async () => {
+    return this.#retrying(`version ${id}`, async () => {
       const file = this.#file(remoteKeys.version(this.#prefix, id));
+      const source = file.createReadStream();
+      const stall = stallTimer(this.#stallMs, [source]);
       try {
-        return done(await readCapped(file.createReadStream(), MAX_MANIFEST_BYTES));
+        return done(await readCapped(tapped(source, stall), MAX_MANIFEST_BYTES));
       } catch (error) {
         if (!(error instanceof TooLarge)) throw error;
         return failed({
@@ -205,12 +236,14 @@ export class GcsRemote implements Remote {
           expected: `a manifest of at most ${error.max} bytes`,
           actual: 'more; reading stopped there',
         });
+      } finally {
+        stall.stop();
       }
     });
   }
 
   async listVersions(): Promise<RemoteResult<VersionId[]>> {
-    return this.#guard('versions', async () => {
+    return this.#retrying('versions', async () => {
       const folder = remoteKeys.versionsFolder(this.#prefix);
       const keys = await this.#list(folder);
       return done(
@@ -222,7 +255,7 @@ export class GcsRemote implements Remote {
   }
 
   async readRef(name: RefName): Promise<RemoteResult<RefState | null>> {
-    const result = await this.#guard(`ref ${name}`, async () => done(await this.#readRef(name)));
+    const result = await this.#retrying(`ref ${name}`, async () => done(await this.#readRef(name)));
     return !result.ok && result.error.kind === 'not-found' ? done(null) : result;
   }
 
@@ -231,14 +264,12 @@ export class GcsRemote implements Remote {
     versionId: VersionId,
     expected: string | null,
   ): Promise<RemoteResult<RefState>> {
-    return this.#guard(`ref ${name}`, async () => {
+    // A retry whose first try landed meets its own precondition (412): reported as `conflict`
+    // with the ref at our version, which versions/ref-move.ts counts as our move.
+    return this.#retrying(`ref ${name}`, async () => {
       const file = this.#file(remoteKeys.ref(this.#prefix, name));
       try {
-        await file.save(refBody(versionId), {
-          resumable: false,
-          contentType: 'application/json',
-          preconditionOpts: { ifGenerationMatch: expected ?? 0 },
-        });
+        await this.#save(file, refBody(versionId), expected ?? 0);
       } catch (error) {
         if (httpStatus(error) !== 412) throw error;
         const current = await this.readRef(name);
@@ -250,7 +281,7 @@ export class GcsRemote implements Remote {
   }
 
   async listRefs(): Promise<RemoteResult<Map<RefName, RefState>>> {
-    return this.#guard('refs', async () => {
+    return this.#retrying('refs', async () => {
       const folder = remoteKeys.refsFolder(this.#prefix);
       const refs = new Map<RefName, RefState>();
       for (const key of (await this.#list(folder)).sort()) {
@@ -301,6 +332,42 @@ export class GcsRemote implements Remote {
     });
   }
 
+  /**
+   * Nothing to remove: an object is created by one request, or by a resumable session that the
+   * service never publishes unfinished and discards after a week. No temp name is ever visible.
+   */
+  async removeStaleTemps(_graceMs: number): Promise<RemoteResult<string[]>> {
+    return done([]);
+  }
+
+  /** A small JSON object, create-only (0) or over `generation`, under the stall timer. */
+  async #save(file: File, text: string, generation: string | number): Promise<void> {
+    const upload = file.createWriteStream({
+      resumable: false,
+      contentType: 'application/json',
+      preconditionOpts: { ifGenerationMatch: generation },
+    });
+    const stall = stallTimer(this.#stallMs, [upload]);
+    try {
+      await pipeline(Readable.from([Buffer.from(text)]), upload);
+    } finally {
+      stall.stop();
+    }
+  }
+
+  /** A small object's text, under the stall timer (the client's download() has none). */
+  async #download(file: File): Promise<string> {
+    const chunks: Buffer[] = [];
+    const stream = file.createReadStream();
+    const stall = stallTimer(this.#stallMs, [stream], [stream]);
+    try {
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+    } finally {
+      stall.stop();
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
   /** Reads a ref's body and its generation in one request (the x-goog-generation header). */
   async #readRef(name: RefName): Promise<RefState> {
     let generation: string | undefined;
@@ -309,7 +376,12 @@ export class GcsRemote implements Remote {
     stream.on('response', (response: { headers: Record<string, string | undefined> }) => {
       generation = response.headers['x-goog-generation'];
     });
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const stall = stallTimer(this.#stallMs, [stream], [stream]);
+    try {
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+    } finally {
+      stall.stop();
+    }
     if (generation === undefined)
       throw new Error(`${this.url}: no x-goog-generation header on ref ${name}`);
     return { versionId: parseRefBody(name, Buffer.concat(chunks).toString('utf8')), generation };
@@ -332,6 +404,28 @@ export class GcsRemote implements Remote {
 
   #file(key: string): File {
     return this.#bucket.file(key);
+  }
+
+  /**
+   * Runs `body` until it succeeds, fails for good, or has been tried 1 + maxRetries times. An
+   * unreachable remote (429, 5xx, a dropped or reset connection) is tried again, as is whatever
+   * `alsoRetry` accepts. Every operation is safe to repeat: objects and manifests are
+   * create-only (a retry finding its own first try is `present`), refs move by
+   * compare-and-swap, and reads change nothing. Waits 1 s, 2 s, 4 s ... with jitter, each capped
+   * at retryMaxDelayMs.
+   */
+  async #retrying<T>(
+    what: string,
+    body: () => Promise<RemoteResult<T>>,
+    alsoRetry: (error: RemoteError) => boolean = () => false,
+  ): Promise<RemoteResult<T>> {
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.#guard(what, body);
+      if (result.ok || attempt >= this.#maxRetries) return result;
+      if (result.error.kind !== 'unreachable' && !alsoRetry(result.error)) return result;
+      const wait = Math.min(this.#retryMaxDelayMs, 1000 * 2 ** attempt);
+      await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random() / 2)));
+    }
   }
 
   /** Maps what the service or network can answer to values; anything else is a bug and throws. */

@@ -45,6 +45,8 @@ import {
 } from './verified-file.js';
 
 const GENERATION_FILE = /^(\d{12})\.json$/;
+/** The temp name verified-file.ts gives a file before it is published: `.<name>.tmp-<pid>-<hex>`. */
+const REMOTE_TEMP = /^\..+\.tmp-\d+-[0-9a-f]{8}$/;
 
 export class LocalRemote implements Remote {
   constructor(
@@ -220,6 +222,29 @@ export class LocalRemote implements Remote {
       await readCapped(createReadStream(join(this.#refFolder(name), latest)), MAX_REF_BYTES),
     );
     return { versionId, generation: latest.slice(0, -'.json'.length) };
+  }
+
+  async removeStaleTemps(graceMs: number): Promise<RemoteResult<string[]>> {
+    return this.#guard(async () => {
+      const removed: string[] = [];
+      const now = Date.now();
+      // Temps sit beside what they publish: objects/<aa>/, versions/ and refs/<name>/.
+      const sweep = async (key: string, depth: number): Promise<void> => {
+        for (const name of await readdirOrEmpty(this.#path(key))) {
+          const child = key === '' ? name : `${key}/${name}`;
+          const info = await stat(this.#path(child)).catch(() => undefined);
+          if (info === undefined) continue;
+          if (info.isDirectory()) {
+            if (depth < 2) await sweep(child, depth + 1);
+          } else if (REMOTE_TEMP.test(name) && now - info.mtimeMs >= graceMs) {
+            await rm(this.#path(child), { force: true });
+            removed.push(child);
+          }
+        }
+      };
+      await sweep('', 0);
+      return done(removed.sort());
+    });
   }
 
   /** Writes `text` to a temp file, then link()s it to `final`. false when `final` already existed. */

@@ -40,6 +40,8 @@ export async function openConfiguredRemote(
   flag?: string,
   extra: Pick<RemoteOptions, 'maxRetries'> = {},
 ): Promise<OpenRemoteResult> {
+  const retries = retrySettings(config);
+  if (!retries.ok) return retries;
   const url = config.get('PIPE_REMOTE', flag);
   if (url === undefined) {
     return err(
@@ -49,8 +51,36 @@ export async function openConfiguredRemote(
   const endpoint = config.get('PIPE_GCS_ENDPOINT')?.value;
   const opened = await openRemote(url.value, {
     ...extra,
+    ...retries.value,
     workspace,
     ...(endpoint === undefined ? {} : { gcsEndpoint: endpoint }),
   });
   return opened.ok ? opened : err(`${opened.error} (PIPE_REMOTE from ${url.source})`);
+}
+
+/**
+ * PIPE_GCS_RETRIES (how many times a failed GCS request is tried again),
+ * PIPE_GCS_RETRY_MAX_DELAY_MS (the longest wait between tries) and PIPE_GCS_STALL_MS (how long
+ * a transfer may move no byte before it is failed and retried), from the config layers. Set, they
+ * win over a command's default (the build cache's 0: a down remote must not slow a build).
+ */
+function retrySettings(
+  config: Config,
+): Result<Pick<RemoteOptions, 'maxRetries' | 'retryMaxDelayMs' | 'stallMs'>, string> {
+  const settings: { maxRetries?: number; retryMaxDelayMs?: number; stallMs?: number } = {};
+  for (const [key, field, max] of [
+    ['PIPE_GCS_RETRIES', 'maxRetries', 100],
+    ['PIPE_GCS_RETRY_MAX_DELAY_MS', 'retryMaxDelayMs', 600_000],
+    ['PIPE_GCS_STALL_MS', 'stallMs', 3_600_000],
+  ] as const) {
+    const set = config.get(key);
+    if (set === undefined) continue;
+    const n = Number(set.value);
+    if (set.value.trim() === '' || !Number.isInteger(n) || n < 0 || n > max)
+      return err(
+        `${key}=${JSON.stringify(set.value)} (from ${set.source}) is not a whole number from 0 to ${max}`,
+      );
+    settings[field] = n;
+  }
+  return ok(settings);
 }

@@ -126,6 +126,11 @@ export interface Remote {
   listObjects(): Promise<RemoteResult<StoredObject[]>>;
   /** Deletes object `sha`; one already gone is not an error (`pipe gc` only). */
   deleteObject(sha: Sha256Hex): Promise<RemoteResult<void>>;
+  /**
+   * Removes temp files a killed writer left (file://: `.<name>.tmp-<pid>-<hex>` beside objects,
+   * manifests and refs) older than `graceMs`; returns their keys. Never touches a published name.
+   */
+  removeStaleTemps(graceMs: number): Promise<RemoteResult<string[]>>;
 }
 
 export interface StoredObject {
@@ -171,4 +176,11 @@ export interface RemoteOptions {
   readonly listPageSize?: number;
   /** Retries of a failed GCS request (default 3); 0 makes an unreachable remote fail fast. */
   readonly maxRetries?: number;
+  /**
+   * The longest wait between two tries of a GCS request, in ms (default 64,000). The client
+   * waits 2^n s plus up to 1 s of jitter before retry n, capped at this.
+   */
+  readonly retryMaxDelayMs?: number;
+  /** A GCS transfer that moves no byte for this long is failed and retried (default 60,000). */
+  readonly stallMs?: number;
 }

@@ -82,6 +82,14 @@ async function gcCommand(start: string, flags: GcFlags): Promise<ExitCode> {
         process.stderr.write(`pipe gc: ${remote.error}\n`);
         return ExitCode.remote;
       }
+      // Temp files of killed pushes (the workspace's own went when this command took the mutex).
+      if (!dryRun) {
+        const { removeDebris } = await import('./debris.js');
+        const { describeRemoteError } = await import('../remote/remote.js');
+        const swept = await removeDebris(ws.root, r.value, flags.grace);
+        if (swept.remote !== undefined && !swept.remote.ok)
+          process.stderr.write(`pipe gc: remote temp files not swept: ${describeRemoteError(swept.remote.error)}\n`);
+      }
     }
     const { formatBytes } = await import('../util/bytes.js');
     if (flags.json) {

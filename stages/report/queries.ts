@@ -213,15 +213,18 @@ export interface LatencySpread {
 
 /**
  * Per participant (source, user_id): mean, SD and quartiles of HL, IL, PL, RL; one pass over
- * keypairs. Mean and SD add their values in value order: a floating-point sum depends on the order
- * of its terms, and the order rows arrive in depends on how the table is split into parts and
- * threads, so without it the same pairs in another part layout differed in the last digits.
+ * keypairs. A floating-point sum depends on the order of its terms, and the order rows arrive in
+ * depends on the part layout and the threads, so mean and SD can differ in the last digits (about
+ * 1e-15 relative) between two layouts of the same pairs. Summing in value order (`avg(x ORDER BY
+ * x)`) removed that but buffered every value of every group eight more times: at 10M pairs the
+ * report ran out of its 1.2 GB (bench/incremental.ts). test/parts-layout.test.ts compares the
+ * numbers to 1e-12 relative instead.
  */
 export function participantLatencies(db: Db, t: Inputs['sql']): Promise<ParticipantLatencyRow[]> {
   const cols = latencyNames
     .map(
       (l) =>
-        `{'mean_ms': avg(${l}_ms ORDER BY ${l}_ms)::DOUBLE, 'sd_ms': stddev_samp(${l}_ms ORDER BY ${l}_ms)::DOUBLE, 'quartiles_ms': ${quartiles(`${l}_ms`)}} AS ${l}`,
+        `{'mean_ms': avg(${l}_ms)::DOUBLE, 'sd_ms': stddev_samp(${l}_ms)::DOUBLE, 'quartiles_ms': ${quartiles(`${l}_ms`)}} AS ${l}`,
     )
     .join(',\n      ');
   return db.rows<ParticipantLatencyRow>(`

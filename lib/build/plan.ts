@@ -114,7 +114,9 @@ export function staleReasons(
   }
   for (const path of unionKeys(entry.deps, now.deps)) {
     if (now.sources?.[path]?.state === 'unreachable') continue;
-    reasons.push(...depReasons(path, entry.deps[path], now.deps[path], manifests));
+    // A loop, not push(...): a folder dep can list hundreds of thousands of changed files, more
+    // arguments than a call can take.
+    for (const r of depReasons(path, entry.deps[path], now.deps[path], manifests)) reasons.push(r);
   }
   if (reasons.length === 0 && entry.fingerprint !== now.fingerprint)
     reasons.push({ kind: 'definition-changed' });

@@ -208,7 +208,7 @@ async function collectStages(ws: BuildState): Promise<Collected> {
     const files: FileHash[] = [];
     for (const out of Object.values(observed.outs)) {
       if (out.kind === 'file') files.push({ path: out.path, sha256: out.sha256, size: out.size });
-      else if (out.kind !== 'missing') files.push(...out.files);
+      else if (out.kind !== 'missing') for (const f of out.files) files.push(f);
     }
     files.sort(byPath);
     const time = times[name];

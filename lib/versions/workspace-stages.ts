@@ -34,7 +34,7 @@ export function workspaceStages(
           `the file list of ${out} (stage ${name}) is not in .pipe/manifests; rebuild it with \`npx pipe build --force-stage ${name}\` to record it`,
         );
       }
-      files.push(...listed);
+      for (const f of listed) files.push(f);
     }
     files.sort(byPath);
     stages[name] = { lock: entry, files };

@@ -88,7 +88,9 @@ async function gcCommand(start: string, flags: GcFlags): Promise<ExitCode> {
         const { describeRemoteError } = await import('../remote/remote.js');
         const swept = await removeDebris(ws.root, r.value, flags.grace);
         if (swept.remote !== undefined && !swept.remote.ok)
-          process.stderr.write(`pipe gc: remote temp files not swept: ${describeRemoteError(swept.remote.error)}\n`);
+          process.stderr.write(
+            `pipe gc: remote temp files not swept: ${describeRemoteError(swept.remote.error)}\n`,
+          );
       }
     }
     const { formatBytes } = await import('../util/bytes.js');

@@ -37,7 +37,12 @@ if (values.peer === undefined) throw new Error('--peer <checkout> is required');
 const peer = resolve(values.peer);
 const size = Number(values.keystrokes);
 const rounds = Number(values.rounds);
-const PARAMS = { 'clean.max_hold_ms': 5000, 'clean.min_keystrokes_per_session': 10 };
+const PARAMS = {
+  'clean.max_hold_ms': 5000,
+  'clean.min_keystrokes_per_session': 10,
+  'clean.max_upload_bytes': 16777216,
+  'clean.max_decompressed_bytes': 16777216,
+};
 
 function stageEnv(ws: string, stage: string, out: string, extra: Record<string, string> = {}) {
   return {

@@ -10,10 +10,13 @@ CREATE OR REPLACE TEMP VIEW candidates AS
 SELECT * FROM webapp_candidates UNION ALL BY NAME SELECT * FROM aalto_candidates;
 
 -- Hold rules. A negative hold is a release paired with another press of the key in the source
--- data; a zero hold is a logging artefact; a very long one a stuck or re-paired key.
+-- data; a zero hold is a logging artefact; a very long one a stuck or re-paired key. A time that is
+-- NaN or infinite (an Aalto `NaN` or `inf`, a web-app time past the range of DOUBLE) is no time at
+-- all: checked first, as DuckDB orders NaN above every number (a NaN hold would be hold_over_max).
 CREATE OR REPLACE TEMP VIEW hold_checked AS
 SELECT *, release_ms - press_ms AS hold_ms,
-       CASE WHEN release_ms - press_ms < 0 THEN 'hold_negative'
+       CASE WHEN NOT (isfinite(press_ms) AND isfinite(release_ms)) THEN 'non_finite_time'
+            WHEN release_ms - press_ms < 0 THEN 'hold_negative'
             WHEN release_ms - press_ms = 0 THEN 'hold_zero'
             WHEN release_ms - press_ms > getvariable('max_hold_ms') THEN 'hold_over_max' END AS rule
 FROM candidates;
@@ -62,7 +65,9 @@ SELECT rule, source, source_file, source_line::INTEGER AS source_line, user_id, 
   UNION ALL SELECT * FROM webapp_event_rejects
   UNION ALL SELECT * FROM aalto_row_rejects
   UNION ALL
-  SELECT rule, source, source_file, source_line, user_id, session_id, printf('hold %s ms (max %s)', hold_ms::VARCHAR, getvariable('max_hold_ms')::VARCHAR)
+  SELECT rule, source, source_file, source_line, user_id, session_id,
+         CASE WHEN rule = 'non_finite_time' THEN printf('press %s ms, release %s ms', press_ms::VARCHAR, release_ms::VARCHAR)
+              ELSE printf('hold %s ms (max %s)', hold_ms::VARCHAR, getvariable('max_hold_ms')::VARCHAR) END
   FROM hold_checked WHERE rule IS NOT NULL
   UNION ALL
   SELECT session_rule, source, source_file, source_line, user_id, session_id,

@@ -89,6 +89,10 @@ async function clean(): Promise<number> {
     out,
     maxHoldMs: Number(ctx.param<number>('clean.max_hold_ms')),
     minKeystrokes: Number(ctx.param<number>('clean.min_keystrokes_per_session')),
+    limits: {
+      maxUploadBytes: Number(ctx.param<number>('clean.max_upload_bytes')),
+      maxDecompressedBytes: Number(ctx.param<number>('clean.max_decompressed_bytes')),
+    },
     pool,
   };
   const parts = await buildParts(env, plan);

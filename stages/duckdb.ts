@@ -110,7 +110,40 @@ export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** A SQL list literal of strings, for read_parquet([...]) and IN (...). */
+/** A SQL list literal of strings, for IN (...) and variables. Paths for readers: sqlPathList. */
 export function sqlStringList(values: readonly string[]): string {
   return `[${values.map(sqlString).join(', ')}]`;
+}
+
+/** The characters that make DuckDB treat a path as a glob (FileSystem::HasGlob). */
+const GLOB_CHARS = /[*?[]/g;
+
+/**
+ * False for a path DuckDB's readers cannot take literally: one with a glob character and a
+ * backslash. DuckDB splits a globbed path at `\` as well as `/`, so no escape reaches such a name;
+ * callers give DuckDB a copy under a plain name instead (stages/lib/raw-input.ts).
+ */
+export function readableByDuckDb(path: string): boolean {
+  return !(path.includes('\\') && /[*?[]/.test(path));
+}
+
+/**
+ * A file path as a SQL string that read_parquet, read_json and read_text take literally. They
+ * expand `*`, `?` and `[...]` in any path as a glob, with no option to turn that off: an upload
+ * named `1*_keystrokes.txt` read every `1..._keystrokes.txt` beside it. In DuckDB's glob a
+ * character class of one character matches that character only, so each glob character is
+ * written as `[*]`, `[?]`, `[[]`; the rows' `filename` is still the real path. Throws, naming
+ * the path, for one readableByDuckDb refuses. Not for COPY ... TO, which never globs.
+ */
+export function sqlPath(path: string): string {
+  if (!readableByDuckDb(path))
+    throw new Error(
+      `DuckDB cannot read ${JSON.stringify(path)} literally: it holds both a glob character (* ? [) and a backslash; move the workspace or temp folder to a path without them`,
+    );
+  return sqlString(path.replace(GLOB_CHARS, (c) => `[${c}]`));
+}
+
+/** A SQL list of paths, each read literally (sqlPath), for read_parquet([...]) and friends. */
+export function sqlPathList(paths: readonly string[]): string {
+  return `[${paths.map(sqlPath).join(', ')}]`;
 }

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mapConcurrent, stageContext } from '../lib/stage-api/index.js';
 import { checkTable } from './checks.js';
-import { type Db, openStageDb, sqlString, sqlStringList } from './duckdb.js';
+import { type Db, openStageDb, sqlPath, sqlPathList, sqlString } from './duckdb.js';
 import {
   type PartCounts,
   partFile,
@@ -72,7 +72,7 @@ mkdirSync(join(out, 'session-counts'), { recursive: true });
 // which unchanged parts get their sequences written again.
 if (plan.incremental)
   await db.run(
-    `CREATE TABLE previous_kept AS SELECT user_id FROM read_parquet(${sqlString(usersFile)})`,
+    `CREATE TABLE previous_kept AS SELECT user_id FROM read_parquet(${sqlPath(usersFile)})`,
   );
 
 /** Phase 1, per changed part: the input check, which also yields the part's sessions. */
@@ -105,7 +105,7 @@ await db.run(`CREATE TABLE all_sessions (source VARCHAR, user_id VARCHAR, sessio
 if (sessionFiles.length > 0)
   await db.run(`INSERT INTO all_sessions
     SELECT source, user_id, session_id, pairs, regexp_extract(filename, '(part-[0-9]+)\\.parquet$', 1)
-    FROM read_parquet(${sqlStringList(sessionFiles)}, filename = true)`);
+    FROM read_parquet(${sqlPathList(sessionFiles)}, filename = true)`);
 await db.run(`SET VARIABLE min_sessions_per_user = ${minSessions}`);
 await db.run(readFileSync(new URL('features.sql', import.meta.url), 'utf8'));
 
@@ -134,9 +134,9 @@ if (bug !== undefined && bug !== null) throw new Error(bug);
 
 async function writeSequences(conn: Db, part: Part): Promise<string | null> {
   await conn.run(`SET VARIABLE sequence_length = ${m}`);
-  await conn.run(`CREATE OR REPLACE TEMP VIEW keypairs AS SELECT * FROM read_parquet(${sqlString(part.path)});
+  await conn.run(`CREATE OR REPLACE TEMP VIEW keypairs AS SELECT * FROM read_parquet(${sqlPath(part.path)});
     CREATE OR REPLACE TEMP VIEW keypairs_runs AS
-      SELECT * FROM read_parquet(${sqlString(partFile(out, 'session-counts', part.id))});`);
+      SELECT * FROM read_parquet(${sqlPath(partFile(out, 'session-counts', part.id))});`);
   await conn.run(partSql);
   // Same rows either way (features.part.sql); streaming when the pairs are already in the wanted
   // order. That path keeps the file's order through its one join (the kept users) only while the
@@ -159,7 +159,7 @@ async function writeSequences(conn: Db, part: Part): Promise<string | null> {
   if (!check.ok)
     return `features wrote ${table} out of (user_id, session_id, position) order: ${check.error}`;
   const [padding] = await conn.rows<{ n: number }>(
-    `SELECT count(*) FILTER (is_padding)::INTEGER AS n FROM read_parquet(${sqlString(output)})`,
+    `SELECT count(*) FILTER (is_padding)::INTEGER AS n FROM read_parquet(${sqlPath(output)})`,
   );
   counts.set(part.id, { rows: check.value, padding: padding?.n ?? 0 });
   return null;

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mapConcurrent, stageContext } from '../lib/stage-api/index.js';
 import { checkTable } from './checks.js';
-import { openStageDb, sqlString } from './duckdb.js';
+import { openStageDb, sqlPath, sqlString } from './duckdb.js';
 import { keystrokesSpec } from './lib/tables.js';
 import {
   type PartCounts,
@@ -69,7 +69,7 @@ const failures = await mapConcurrent(plan.redo, db.threads, async (part) => {
     // (source, user_id, session_id)) hashed three strings per pair (0.8 s of 10M pairs).
     const [row] = await conn.rows<Counts>(
       `SELECT count(*)::INTEGER AS pairs, count(*) FILTER (il_ms < 0)::INTEGER AS rollover,
-              count(*) FILTER (seq = 0)::INTEGER AS sessions FROM read_parquet(${sqlString(output)})`,
+              count(*) FILTER (seq = 0)::INTEGER AS sessions FROM read_parquet(${sqlPath(output)})`,
     );
     counts.set(part.id, row ?? { pairs: 0, rollover: 0, sessions: 0 });
     return null;

@@ -65,7 +65,12 @@ beforeAll(() => {
   });
   const clean = {
     ...STAGES.clean,
-    params: { 'clean.max_hold_ms': 5000, 'clean.min_keystrokes_per_session': 2 },
+    params: {
+      'clean.max_hold_ms': 5000,
+      'clean.min_keystrokes_per_session': 2,
+      'clean.max_upload_bytes': 16777216,
+      'clean.max_decompressed_bytes': 16777216,
+    },
   };
   runStages(ws.root, [{ ...STAGES.download, env: { UPLOADS_URL: 'file://uploads' } }, clean]);
 });

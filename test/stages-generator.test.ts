@@ -38,7 +38,12 @@ beforeAll(() => {
     { ...STAGES.download, env: { UPLOADS_URL: 'file://uploads' } },
     {
       ...STAGES.clean,
-      params: { 'clean.max_hold_ms': 5000, 'clean.min_keystrokes_per_session': 10 },
+      params: {
+        'clean.max_hold_ms': 5000,
+        'clean.min_keystrokes_per_session': 10,
+        'clean.max_upload_bytes': 16777216,
+        'clean.max_decompressed_bytes': 16777216,
+      },
     },
   ]);
 });

@@ -116,7 +116,12 @@ beforeAll(() => {
   const env = { UPLOADS_URL: 'file://uploads' };
   const clean = {
     ...STAGES.clean,
-    params: { 'clean.max_hold_ms': 5000, 'clean.min_keystrokes_per_session': 2 },
+    params: {
+      'clean.max_hold_ms': 5000,
+      'clean.min_keystrokes_per_session': 2,
+      'clean.max_upload_bytes': 16777216,
+      'clean.max_decompressed_bytes': 16777216,
+    },
   };
   const features = {
     ...STAGES.features,

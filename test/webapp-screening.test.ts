@@ -73,6 +73,7 @@ async function screen(slices: number) {
     join(root, 'raw'),
     FILES.map(([p]) => p),
     SCHEMA,
+    { maxUploadBytes: 2 ** 24, maxDecompressedBytes: 2 ** 24 },
     staging,
     slices,
   );

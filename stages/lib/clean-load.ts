@@ -1,10 +1,10 @@
 // Loads clean's inputs into DuckDB tables the clean*.sql files read. Kept apart from the SQL so
 // the SQL never sees file lists; every path goes in as a quoted SQL string literal.
 import { readFileSync } from 'node:fs';
-import { sqlString, sqlStringList, type Db } from '../duckdb.js';
-import type { FileReject } from './webapp-files.js';
+import { sqlPathList, sqlString, type Db } from '../duckdb.js';
+import type { FileReject, UploadLimits } from './file-rejects.js';
 
-/** file_rejects(rule, source, source_file, source_line, user_id, session_id, detail): one row per quarantined file. */
+/** file_rejects(rule, source, source_file, source_line, user_id, session_id, detail): one row per file not read. */
 export async function loadFileRejects(db: Db, rejects: readonly FileReject[]): Promise<void> {
   await db.run(`CREATE TEMP TABLE file_rejects (rule VARCHAR, source VARCHAR, source_file VARCHAR, source_line INTEGER,
     user_id VARCHAR, session_id VARCHAR, detail VARCHAR)`);
@@ -14,7 +14,7 @@ export async function loadFileRejects(db: Db, rejects: readonly FileReject[]): P
       .slice(i, i + 500)
       .map(
         (r) =>
-          `(${lit(r.rule)}, 'webapp', ${lit(r.sourceFile)}, NULL, ${lit(r.userId)}, ${lit(r.sessionId)}, ${lit(r.detail)})`,
+          `(${lit(r.rule)}, ${lit(r.source)}, ${lit(r.sourceFile)}, NULL, ${lit(r.userId)}, ${lit(r.sessionId)}, ${lit(r.detail)})`,
       );
     await db.run(`INSERT INTO file_rejects VALUES ${values.join(', ')}`);
   }
@@ -34,6 +34,7 @@ export async function loadWebapp(
   db: Db,
   staged: { readonly files: readonly string[]; readonly events: readonly string[] },
   superseded: readonly number[],
+  limits: UploadLimits,
 ): Promise<void> {
   await db.run(`CREATE TEMP TABLE webapp_superseded (file_id INTEGER)`);
   for (let i = 0; i < superseded.length; i += 1000) {
@@ -45,15 +46,24 @@ export async function loadWebapp(
     );
   }
   await db.run(`CREATE TEMP TABLE webapp_files AS
-    SELECT * FROM read_json(${sqlStringList(staged.files)}, format = 'newline_delimited',
+    SELECT * FROM read_json(${sqlPathList(staged.files)}, format = 'newline_delimited',
       columns = {file_id: 'INTEGER', source_file: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', platform: 'VARCHAR',
                  prompt: 'VARCHAR', text: 'VARCHAR', time_origin: 'DOUBLE'})
     WHERE file_id NOT IN (SELECT file_id FROM webapp_superseded)`);
   await db.run(`CREATE TEMP VIEW webapp_uploads AS
     SELECT file_id, upload.events AS events
-    FROM read_json(${sqlStringList(staged.events)}, format = 'newline_delimited', maximum_object_size = 33554432,
+    FROM read_json(${sqlPathList(staged.events)}, format = 'newline_delimited', maximum_object_size = ${stagedObjectLimit(limits)},
            columns = {file_id: 'INTEGER', upload: 'STRUCT(events ${EVENT}[])'})
     WHERE file_id NOT IN (SELECT file_id FROM webapp_superseded)`);
+}
+
+/**
+ * DuckDB's cap on one staged line, `{"file_id":N,"upload":<document>}`: the document is the
+ * upload's text (gunzipped), so no larger than the size limits plus the wrapper. At the default
+ * limits the 32 MiB DuckDB had here before; raising a limit raises it.
+ */
+function stagedObjectLimit(limits: UploadLimits): number {
+  return Math.max(32 * 2 ** 20, Math.max(limits.maxUploadBytes, limits.maxDecompressedBytes) + 64);
 }
 
 /** Files per batch: at ~80 KB each, a few tens of MB of text in flight per connection, whatever the total. */
@@ -90,7 +100,8 @@ export async function loadAalto(db: Db, files: ReadonlyMap<string, string>): Pro
   const parseBatches = async (conn: Db): Promise<void> => {
     let viewMade = false;
     for (let b = next++; b < batches.length; b = next++) {
-      await conn.run(`SET VARIABLE aalto_batch_files = ${sqlStringList(batches[b]!)}`);
+      // Escaped for read_text's glob (sqlPath); its `filename` is the real path, as in aalto_files.
+      await conn.run(`SET VARIABLE aalto_batch_files = ${sqlPathList(batches[b]!)}`);
       // A view is bound again at each use, so it reads the batch the variable names now (and
       // can only be made once the variable holds a list).
       if (!viewMade) {

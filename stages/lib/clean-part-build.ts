@@ -5,10 +5,11 @@
 // building it (DuckDB), so clean can prepare the next part while DuckDB builds this one.
 import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openStageDb, sqlString, type Db } from '../duckdb.js';
+import { openStageDb, sqlPath, sqlString, type Db } from '../duckdb.js';
 import { loadAalto, loadFileRejects, loadWebapp } from './clean-load.js';
 import { limitCleanMemory } from './clean-memory.js';
 import { PART_TABLES, type PartCounts, type PartRecord } from './clean-parts.js';
+import type { UploadLimits } from './file-rejects.js';
 import { readableAalto, type ReadableAalto } from './raw-input.js';
 import { uploadFormat, type ManifestFile } from './uploads.js';
 import {
@@ -39,6 +40,7 @@ export interface PartEnv {
   readonly out: string;
   readonly maxHoldMs: number;
   readonly minKeystrokes: number;
+  readonly limits: UploadLimits;
   readonly pool: ScreeningPool;
 }
 
@@ -54,11 +56,12 @@ export async function preparePart(
   mkdirSync(dir, { recursive: true });
   const webapp = job.members.filter((m) => uploadFormat(m.path) === 'webapp').map((m) => m.path);
   const aaltoPaths = job.members.filter((m) => uploadFormat(m.path) === 'aalto').map((m) => m.path);
-  const readable = readableAalto(env.rawRoot, aaltoPaths, dir);
+  const readable = readableAalto(env.rawRoot, aaltoPaths, dir, env.limits.maxUploadBytes);
   const screening = await screenWebappUploads(
     env.rawRoot,
     webapp,
     env.schemaPath,
+    env.limits,
     dir,
     undefined,
     env.pool,
@@ -73,17 +76,19 @@ export async function buildPart(env: PartEnv, part: PreparedPart): Promise<PartR
     await limitCleanMemory(db, part.dir);
     await db.run(`SET VARIABLE max_hold_ms = ${env.maxHoldMs}`);
     await db.run(`SET VARIABLE min_keystrokes_per_session = ${env.minKeystrokes}`);
-    await loadFileRejects(db, part.screening.rejects);
-    await loadWebapp(db, part.screening.staged, part.screening.superseded);
+    await loadFileRejects(db, [...part.screening.rejects, ...part.aaltoRejects]);
+    await loadWebapp(db, part.screening.staged, part.screening.superseded, env.limits);
     await loadAalto(db, part.aalto);
     for (const sql of [WEBAPP_SQL, AALTO_SQL, CLEAN_SQL]) await runSqlFile(db, sql);
     const written = (table: string) => join(env.out, table, `${part.job.id}.parquet.tmp`);
     // keystrokes and rejects are views over the whole computation: each streams into its file
     // once, and from then on the names stand for the written files (sessions and counts read them).
     for (const table of ['keystrokes', 'rejects']) {
-      const file = sqlString(written(table));
-      await db.run(`COPY ${table} TO ${file} (FORMAT parquet, COMPRESSION zstd)`);
-      await db.run(`CREATE OR REPLACE TEMP VIEW ${table} AS SELECT * FROM read_parquet(${file})`);
+      const file = written(table);
+      await db.run(`COPY ${table} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`);
+      await db.run(
+        `CREATE OR REPLACE TEMP VIEW ${table} AS SELECT * FROM read_parquet(${sqlPath(file)})`,
+      );
     }
     await runSqlFile(db, SESSIONS_SQL);
     await db.run(
@@ -118,7 +123,7 @@ async function partCounts(db: Db, part: PreparedPart): Promise<PartCounts> {
   const [rows] = await db.rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM aalto_parsed`);
   return {
     webapp_files: part.webapp.length,
-    aalto_files: part.aalto.size,
+    aalto_files: part.aalto.size + part.aaltoRejects.length,
     events_in: part.screening.events,
     rows_in: rows?.n ?? 0,
     keystrokes,

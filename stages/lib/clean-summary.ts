@@ -5,7 +5,7 @@
 // clean.sql built, so they add up by construction only if the SQL is right; the tests check the
 // sums independently.
 import type { Db } from '../duckdb.js';
-import { sqlStringList } from '../duckdb.js';
+import { sqlPathList } from '../duckdb.js';
 import type { PartCounts } from './clean-parts.js';
 
 type Source = 'webapp' | 'aalto';
@@ -36,7 +36,7 @@ async function distinctCounts(db: Db, sessionFiles: readonly string[]) {
   if (sessionFiles.length === 0) return counts;
   const rows = await db.rows<{ source: Source | null; s: number; u: number }>(`
     SELECT source, count(DISTINCT (user_id, session_id))::INTEGER AS s, count(DISTINCT user_id)::INTEGER AS u
-    FROM read_parquet(${sqlStringList(sessionFiles)}) GROUP BY GROUPING SETS ((source), ())`);
+    FROM read_parquet(${sqlPathList(sessionFiles)}) GROUP BY GROUPING SETS ((source), ())`);
   for (const row of rows) counts[row.source ?? 'all'] = { sessions: row.s, users: row.u };
   return counts;
 }

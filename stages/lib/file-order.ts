@@ -18,7 +18,7 @@
 // the boundaries (within a run the keys are equal). Inside a run counter > 0 exactly when the row
 // before is of the same run, so `counter = 0 OR value >= previous value` is the per-row rule.
 import type { Db } from '../duckdb.js';
-import { sqlString } from '../duckdb.js';
+import { sqlPath } from '../duckdb.js';
 import type { RowRule } from '../checks.js';
 
 export interface FileOrder {
@@ -90,7 +90,7 @@ export async function orderHolds(db: Db, path: string, order: FileOrder): Promis
              AND min(file_row_number - ${counter}) = max(file_row_number - ${counter})
              AND min(${counter}) = 0 AND count(${counter}) = count(*)
              AND ${key.map((k) => `count(${k}) = count(*)`).join(' AND ')} AS one_counted_run
-    FROM read_parquet(${sqlString(path)}, file_row_number = true) GROUP BY ALL`);
+    FROM read_parquet(${sqlPath(path)}, file_row_number = true) GROUP BY ALL`);
   const previous = key.map((k) => `previous_${k}`);
   const [tally] = await db.rows<{ bad: number }>(`
     SELECT count(*) FILTER (WHERE NOT one_counted_run OR NOT coalesce(${lexicographicLess(previous, key)}, true))::INTEGER AS bad
@@ -100,6 +100,6 @@ export async function orderHolds(db: Db, path: string, order: FileOrder): Promis
   if (order.ascending === undefined) return true;
   const [rising] = await db.rows<{ bad: number }>(`
     SELECT count(*) FILTER (WHERE ${counter} <> 0 AND NOT coalesce(${order.ascending} >= previous, false))::INTEGER AS bad
-    FROM (SELECT ${counter}, ${order.ascending}, lag(${order.ascending}) OVER () AS previous FROM read_parquet(${sqlString(path)}))`);
+    FROM (SELECT ${counter}, ${order.ascending}, lag(${order.ascending}) OVER () AS previous FROM read_parquet(${sqlPath(path)}))`);
   return rising?.bad === 0;
 }

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DepChanges } from '../../lib/stage-api/index.js';
-import { sqlStringList } from '../duckdb.js';
+import { sqlPathList } from '../duckdb.js';
 
 /** `part-000000`, `part-000001`, ...: what clean names its parts and every later stage keeps. */
 const PART_ID = /^part-\d{6}$/;
@@ -42,7 +42,7 @@ export function tableParts(workspace: string, rel: string): PartsResult {
 /** `read_parquet([...])` of the parts (an empty list would be an error in DuckDB: say so first). */
 export function readParts(parts: readonly Part[]): string {
   if (parts.length === 0) throw new Error('bug: readParts of no parts (check for none first)');
-  return `read_parquet(${sqlStringList(parts.map((p) => p.path))})`;
+  return `read_parquet(${sqlPathList(parts.map((p) => p.path))})`;
 }
 
 /** The part ids whose file `<rel>/<id>.parquet` the dep's change lists name, as changed or deleted. */

@@ -1,7 +1,7 @@
 // The checks each stage runs on the tables it reads (docs/data-tables.md): columns and types,
 // not-null columns, and the row rules the next stage relies on. One spec per table, shared by
 // every stage that reads it.
-import { sqlString } from '../duckdb.js';
+import { sqlPath } from '../duckdb.js';
 import type { TableSpec } from '../checks.js';
 
 // keypairs pairs each row with the next row of the file, and features reads pairs the same way
@@ -24,7 +24,7 @@ export function keystrokesSpec(path: string, table: string): TableSpec {
   return {
     table,
     path,
-    relation: `read_parquet(${sqlString(path)})`,
+    relation: `read_parquet(${sqlPath(path)})`,
     columns: {
       ...SESSION_COLUMNS,
       press_ms: 'DOUBLE',
@@ -69,7 +69,7 @@ export function keypairsSpec(path: string, table: string, keepRunsAs?: string): 
   return {
     table,
     path,
-    relation: `read_parquet(${sqlString(path)})`,
+    relation: `read_parquet(${sqlPath(path)})`,
     columns: {
       ...SESSION_COLUMNS,
       keycode1: 'INTEGER',
@@ -118,7 +118,7 @@ export function sequencesOrderSpec(path: string, table: string): TableSpec {
   return {
     table,
     path,
-    relation: `read_parquet(${sqlString(path)})`,
+    relation: `read_parquet(${sqlPath(path)})`,
     columns: { user_id: 'VARCHAR', session_id: 'VARCHAR', position: 'INTEGER' },
     notNull: ['user_id', 'session_id', 'position'],
     rules: [],

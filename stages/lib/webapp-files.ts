@@ -1,5 +1,6 @@
 // File-level checks of web-app uploads, before DuckDB reads their events: each file is read
-// (gunzipped), parsed and validated against config/upload.schema.json. A file that fails is
+// (gunzipped) up to the size limits, parsed, checked for keys given twice and validated against
+// config/upload.schema.json; one with no events is empty. A file that fails is
 // quarantined: it becomes one reject (rule per file) and its events are never read. Fields the
 // schema does not know are tolerated and counted. Duplicate uploads (same session id and same
 // content) keep the first by path; the same session id with other content keeps the first too.
@@ -8,26 +9,23 @@
 // decided afterwards, in path order (resolveUploads).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { gunzipCapped, readCapped } from './capped-read.js';
+import { tooLargeDetail, type FileReject, type UploadLimits } from './file-rejects.js';
+import { firstDuplicateKey, keyColons, parsedKeys } from './json-keys.js';
 
-export interface FileReject {
-  readonly rule:
-    | 'unreadable_gzip'
-    | 'truncated_json'
-    | 'invalid_json'
-    | 'schema_mismatch'
-    | 'duplicate_upload'
-    | 'session_id_conflict';
-  readonly sourceFile: string;
-  readonly userId: string | null;
-  readonly sessionId: string | null;
-  readonly detail: string;
-}
+export type { FileReject } from './file-rejects.js';
 
 /** One file's verdict, before duplicates are known. `unknown` counts the fields the schema does not know. */
 export type CheckedUpload =
-  | { readonly kind: 'broken'; readonly rule: FileReject['rule']; readonly detail: string }
+  | {
+      readonly kind: 'broken';
+      readonly rule: FileReject['rule'];
+      readonly detail: string;
+      /** Known when the document was read (empty_upload). */
+      readonly userId?: string;
+      readonly sessionId?: string;
+    }
   | {
       readonly kind: 'valid';
       readonly userId: string;
@@ -67,47 +65,59 @@ function fieldCounts(): Record<string, number> {
   return Object.create(null) as Record<string, number>;
 }
 
+/**
+ * Also returns the number of keys in `value`'s objects (json-keys.ts: a key given twice is found
+ * by comparing it with the text), counted in the same walk rather than a second one.
+ */
 function countUnknown(
   value: unknown,
   schema: SchemaNode,
   path: string,
   counts: Record<string, number>,
-): void {
+): number {
   if (Array.isArray(value) && schema.items) {
     const at = `${path}[]`;
-    for (const item of value) countUnknown(item, schema.items, at, counts);
-    return;
+    let keys = 0;
+    for (const item of value) keys += countUnknown(item, schema.items, at, counts);
+    return keys;
   }
-  if (value === null || typeof value !== 'object' || !schema.properties) return;
+  if (value === null || typeof value !== 'object') return 0;
+  if (!schema.properties) return parsedKeys(value);
   const known = schema.properties;
   const fields = value as Record<string, unknown>;
+  let keys = 0;
   for (const key in fields) {
+    keys++;
     // Own properties only: a field named `constructor` or `toString` is not the schema's.
     const sub = Object.hasOwn(known, key) ? known[key] : undefined;
+    const child = fields[key];
     if (sub === undefined) {
       const at = path === '' ? key : `${path}.${key}`;
       counts[at] = (counts[at] ?? 0) + 1;
+      keys += parsedKeys(child);
       continue;
     }
-    const child = fields[key];
     if (child !== null && typeof child === 'object')
-      countUnknown(child, sub, path === '' ? key : `${path}.${key}`, counts);
+      keys += countUnknown(child, sub, path === '' ? key : `${path}.${key}`, counts);
   }
+  return keys;
 }
 
 export interface UploadChecker {
   readonly validate: ValidateFunction;
   readonly schema: SchemaNode;
   readonly utf8: InstanceType<typeof TextDecoder>;
+  readonly limits: UploadLimits;
 }
 
 /** Compiles the schema once (per thread: ajv's compiled function cannot cross threads). */
-export function uploadChecker(schemaPath: string): UploadChecker {
+export function uploadChecker(schemaPath: string, limits: UploadLimits): UploadChecker {
   const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as SchemaNode;
   return {
     validate: new Ajv({ allErrors: false, strict: false }).compile(schema),
     schema,
     utf8: new TextDecoder('utf-8', { fatal: true }),
+    limits,
   };
 }
 
@@ -127,13 +137,26 @@ export function checkUpload(
   path: string,
   checker: UploadChecker,
 ): { checked: CheckedUpload; text?: string; doc?: ValidUpload } {
-  const broken = (rule: FileReject['rule'], detail: string) => ({
-    checked: { kind: 'broken', rule, detail } as const,
+  const broken = (
+    rule: FileReject['rule'],
+    detail: string,
+    ids: { userId?: string; sessionId?: string } = {},
+  ) => ({
+    checked: { kind: 'broken', rule, detail, ...ids } as const,
   });
-  let bytes = readFileSync(path);
+  const { maxUploadBytes, maxDecompressedBytes } = checker.limits;
+  const stored = readCapped(path, maxUploadBytes);
+  if (!stored.ok) return broken('upload_too_large', tooLargeDetail(stored.size, maxUploadBytes));
+  let bytes = stored.bytes;
   if (path.endsWith('.gz')) {
     try {
-      bytes = gunzipSync(bytes);
+      const inflated = gunzipCapped(bytes, maxDecompressedBytes);
+      if (!inflated.ok)
+        return broken(
+          'decompressed_too_large',
+          `more than clean.max_decompressed_bytes (${maxDecompressedBytes}) after gunzip (${bytes.length} bytes compressed)`,
+        );
+      bytes = inflated.bytes;
     } catch (error) {
       return broken('unreadable_gzip', (error as Error).message);
     }
@@ -157,6 +180,9 @@ export function checkUpload(
     );
   }
   if (!checker.validate(doc)) {
+    // A key given twice explains a mismatch better (JSON.parse kept the last); rare, so scanned.
+    const twice = firstDuplicateKey(text);
+    if (twice !== null) return broken('duplicate_key', duplicateDetail(twice));
     const first = checker.validate.errors?.[0];
     return broken(
       'schema_mismatch',
@@ -165,7 +191,16 @@ export function checkUpload(
   }
   const valid = doc as ValidUpload;
   const unknown = fieldCounts();
-  countUnknown(doc, checker.schema, '', unknown);
+  const keys = countUnknown(doc, checker.schema, '', unknown);
+  if (keyColons(text) !== keys) {
+    const twice = firstDuplicateKey(text);
+    if (twice !== null) return broken('duplicate_key', duplicateDetail(twice));
+  }
+  if (valid.events.length === 0)
+    return broken('empty_upload', 'no events (config/upload.schema.json allows an empty list)', {
+      userId: valid.user_id,
+      sessionId: valid.session_id,
+    });
   const checked = {
     kind: 'valid',
     userId: valid.user_id,
@@ -176,12 +211,22 @@ export function checkUpload(
   return { checked, text, doc: valid };
 }
 
-/** SHA-256 of an upload's content (gunzipped): tells a duplicate (same) from a conflict (other). */
-export function uploadDigest(path: string): string {
-  const bytes = readFileSync(path);
-  return createHash('sha256')
-    .update(path.endsWith('.gz') ? gunzipSync(bytes) : bytes)
-    .digest('hex');
+function duplicateDetail(twice: { pointer: string; key: string }): string {
+  return `key ${JSON.stringify(twice.key)} appears twice in the object at ${twice.pointer} (which one counts is ambiguous)`;
+}
+
+/**
+ * SHA-256 of an upload's content (gunzipped): tells a duplicate (same) from a conflict (other).
+ * Only uploads that passed checkUpload, so within the limits (read capped all the same).
+ */
+export function uploadDigest(path: string, limits: UploadLimits): string {
+  const stored = readCapped(path, limits.maxUploadBytes);
+  const inflated =
+    stored.ok && path.endsWith('.gz')
+      ? gunzipCapped(stored.bytes, limits.maxDecompressedBytes)
+      : stored;
+  if (!inflated.ok) throw new Error(`bug: ${path} passed the size limits once and not now`);
+  return createHash('sha256').update(inflated.bytes).digest('hex');
 }
 
 /**
@@ -207,9 +252,10 @@ export function resolveUploads(
     if (c.kind === 'broken') {
       rejects.push({
         rule: c.rule,
+        source: 'webapp',
         sourceFile: file,
-        userId: null,
-        sessionId: null,
+        userId: c.userId ?? null,
+        sessionId: c.sessionId ?? null,
         detail: c.detail,
       });
       continue;
@@ -220,6 +266,7 @@ export function resolveUploads(
       const same = earlier.digest === digestOf(index);
       rejects.push({
         rule: same ? 'duplicate_upload' : 'session_id_conflict',
+        source: 'webapp',
         sourceFile: file,
         userId: c.userId,
         sessionId: c.sessionId,

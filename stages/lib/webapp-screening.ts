@@ -12,6 +12,7 @@ import {
   type CheckedUpload,
   type WebappScreening,
 } from './webapp-files.js';
+import type { UploadLimits } from './file-rejects.js';
 import { screenSlice, type SliceJob } from './webapp-slice.js';
 
 /** Below this many files per slice a worker's start-up (~0.5 s to load TypeScript) costs more than it saves. */
@@ -26,6 +27,7 @@ export async function screenWebappUploads(
   rawRoot: string,
   files: readonly string[],
   schemaPath: string,
+  limits: UploadLimits,
   stagingDir: string,
   slices = Math.max(
     1,
@@ -40,6 +42,7 @@ export async function screenWebappUploads(
     jobs.push({
       rawRoot,
       schemaPath,
+      limits,
       files: files.slice(first, end),
       firstIndex: first,
       filesPath: join(stagingDir, `webapp-files-${s}.ndjson`),
@@ -56,7 +59,7 @@ export async function screenWebappUploads(
       if (pool === undefined) await threads.close();
     }
   }
-  const digestOf = (index: number) => uploadDigest(join(rawRoot, files[index]!));
+  const digestOf = (index: number) => uploadDigest(join(rawRoot, files[index]!), limits);
   const staged = { files: jobs.map((j) => j.filesPath), events: jobs.map((j) => j.eventsPath) };
   return { ...resolveUploads(files, verdicts.flat(), digestOf), staged };
 }

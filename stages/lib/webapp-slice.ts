@@ -6,11 +6,13 @@
 // thread (webapp-screen-worker.ts) or, for a small list, on the main thread: the same code either way.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { UploadLimits } from './file-rejects.js';
 import { checkUpload, uploadChecker, type CheckedUpload } from './webapp-files.js';
 
 export interface SliceJob {
   readonly rawRoot: string;
   readonly schemaPath: string;
+  readonly limits: UploadLimits;
   /** This slice of the sorted list, and the index of its first file in the whole list. */
   readonly files: readonly string[];
   readonly firstIndex: number;
@@ -25,7 +27,7 @@ const FLUSH_CHARS = 1 << 22; // one write per ~4 MB, not one per file
  *  which copy wins is decided over the whole list (resolveUploads), and the losers are left out
  *  when DuckDB loads the staging (by file_id, the file's index in the sorted list). */
 export function screenSlice(job: SliceJob): CheckedUpload[] {
-  const checker = uploadChecker(job.schemaPath);
+  const checker = uploadChecker(job.schemaPath, job.limits);
   const files = new BufferedFile(job.filesPath);
   const events = new BufferedFile(job.eventsPath);
   const verdicts: CheckedUpload[] = [];

@@ -22,7 +22,12 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { REPO } from './run-stage.js';
 
 const TSX = pathToFileURL(createRequire(join(REPO, 'package.json')).resolve('tsx')).href;
-export const CLEAN_PARAMS = { 'clean.max_hold_ms': 5000, 'clean.min_keystrokes_per_session': 10 };
+export const CLEAN_PARAMS = {
+  'clean.max_hold_ms': 5000,
+  'clean.min_keystrokes_per_session': 10,
+  'clean.max_upload_bytes': 16777216,
+  'clean.max_decompressed_bytes': 16777216,
+};
 export const CLEAN_TABLES = ['keystrokes', 'rejects', 'sessions'] as const;
 
 export interface CleanRun {

@@ -120,7 +120,12 @@ export const STAGES = {
     stage: 'clean',
     cmd: 'stages/clean.ts',
     outs: ['data/clean'],
-    params: { 'clean.max_hold_ms': 5000, 'clean.min_keystrokes_per_session': 10 },
+    params: {
+      'clean.max_hold_ms': 5000,
+      'clean.min_keystrokes_per_session': 10,
+      'clean.max_upload_bytes': 16777216,
+      'clean.max_decompressed_bytes': 16777216,
+    },
   },
   keypairs: { stage: 'keypairs', cmd: 'stages/keypairs.ts', outs: ['data/keypairs'] },
   features: {

@@ -3,7 +3,7 @@
 // `pipe build clean`. A build never fails because of a bad upload, every bad upload is a reject row
 // naming its rule and file, and the good uploads' rows are exactly those of a build without the
 // hostile ones (the independent reference: the same pipeline over the good set alone).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -55,8 +55,15 @@ function dataLines(text: string): number {
 const sampleDoc = (): Record<string, unknown> =>
   JSON.parse(readFileSync(join(WEBAPP, GOOD_WEBAPP[0]!), 'utf8')) as Record<string, unknown>;
 
-/** A workspace over the good uploads plus `extra` (path under the upload root -> bytes), built. */
-function buildWith(extra: Record<string, string | Buffer>): {
+/**
+ * A workspace over the good uploads plus `extra` (path under the upload root -> bytes), built up
+ * to `target`; at `at` (a new folder's path) when given.
+ */
+function buildWith(
+  extra: Record<string, string | Buffer>,
+  target = 'clean',
+  at?: string,
+): {
   root: string;
   status: number | null;
   output: string;
@@ -69,13 +76,17 @@ function buildWith(extra: Record<string, string | Buffer>): {
   for (const f of GOOD_WEBAPP)
     writeFileSync(join(uploads, 'webapp', f), readFileSync(join(WEBAPP, f)));
   for (const [path, body] of Object.entries(extra)) writeFileSync(join(uploads, path), body);
-  const root = copyRepoPipeline('pipe-hostile-ws-');
+  let root = copyRepoPipeline('pipe-hostile-ws-');
   made.push(root);
+  if (at !== undefined) {
+    renameSync(root, at);
+    root = at;
+  }
   writeFileSync(
     join(root, 'config/.env.local'),
     `UPLOADS_URL=file://${uploads}\nPIPE_REMOTE=file://${join(temp, 'remote')}\n`,
   );
-  const r = runPipeIn(root, 'build', 'clean');
+  const r = runPipeIn(root, 'build', target);
   return { root, status: r.status, output: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -286,6 +297,40 @@ describe('hostile uploads through pipe build clean', () => {
     expect(s.by_source.webapp.rejected.empty_upload).toBe(1);
     expect(s.by_source.aalto.rejected.empty_upload).toBe(2);
     expect(await goodRowsChanged(built.root)).toBe(0);
+  }, 300_000);
+
+  it('reads its own tables in a workspace whose path, as a glob, matches another workspace', async () => {
+    // `w[1]` as a glob is `w1`: every stage reading w[1]/data/... must read w[1]'s files, not w1's.
+    const parent = mkdtempSync(join(temp, 'siblings-'));
+    const other = buildWith(
+      { 'aalto/80050_keystrokes.txt': aaltoAs('p-other') },
+      'features',
+      join(parent, 'w1'),
+    );
+    expect(other.status, other.output).toBe(0);
+    const built = buildWith({}, 'features', join(parent, 'w[1]'));
+    expect(built.status, built.output).toBe(0);
+    expect(await goodRowsChanged(built.root)).toBe(0);
+    const users = async (root: string, rel: string) =>
+      (
+        await query<{ u: string }>(
+          `SELECT DISTINCT user_id AS u FROM read_parquet('${join(root, rel)}/*.parquet') ORDER BY u`,
+        )
+      ).map((r) => r.u);
+    // The literal folder names in these test queries hold no glob characters past w[1]: DuckDB
+    // here globs `w[1]`, which is w1, so the test reads w[1]'s files through a renamed view.
+    const own = join(parent, 'own');
+    renameSync(built.root, own);
+    made.push(own);
+    const clean = await users(own, 'data/clean/keystrokes');
+    expect(clean).not.toContain('p-other');
+    expect(await users(own, 'data/keypairs/keypairs')).toEqual(clean);
+    // features keeps users with 15 sessions (params.yaml): here the three Aalto participants.
+    const [kept] = await query<{ users: string[] }>(`SELECT list(user_id ORDER BY user_id) AS users
+      FROM (SELECT user_id FROM read_parquet('${join(own, 'data/clean/sessions')}/*.parquet')
+            GROUP BY user_id HAVING count(*) >= 15)`);
+    expect(kept!.users).toEqual(['102', '1371', '529']);
+    expect(await users(own, 'data/features/sequences')).toEqual(kept!.users);
   }, 300_000);
 
   it('files non-finite times (NaN, inf) as non_finite_time, not hold_over_max', async () => {

@@ -31,6 +31,8 @@ const PARAMS = (maxHold: string, length: string) =>
     'clean:',
     `  max_hold_ms: ${maxHold}`,
     '  min_keystrokes_per_session: 10',
+    '  max_upload_bytes: 16777216',
+    '  max_decompressed_bytes: 16777216',
     'features:',
     `  sequence_length: ${length}`,
     '  min_sessions_per_user: 15',
@@ -54,8 +56,8 @@ describe('params.yaml against config/params.schema.json', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toBe(
       [
-        'params.yaml:5:20: error: param "features.sequence_length" is fifty, but must be a whole number',
-        '    5 |   sequence_length: fifty',
+        'params.yaml:7:20: error: param "features.sequence_length" is fifty, but must be a whole number',
+        '    7 |   sequence_length: fifty',
         '      |                    ^~~~~',
         '  fix: write a whole number from 1 to 100000, e.g. sequence_length: 50',
         '1 error',

@@ -99,10 +99,10 @@ describe('params.yaml against config/params.schema.json', () => {
     const r = await ws.pipe('build');
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(
-      'params.yaml:4:1: error: param "features.min_sessions_per_user" is missing\n',
+      'params.yaml:6:1: error: param "features.min_sessions_per_user" is missing\n',
     );
     expect(r.stderr).toContain(
-      'params.yaml:6:3: error: unknown param "features.min_session_per_user" (not in config/params.schema.json)\n',
+      'params.yaml:8:3: error: unknown param "features.min_session_per_user" (not in config/params.schema.json)\n',
     );
     expect(r.stderr).toContain('  fix: did you mean "min_sessions_per_user"?\n');
   });

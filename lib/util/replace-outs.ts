@@ -5,21 +5,25 @@
 // last: that deletion is the commit point. A journal found later means the replacement never
 // committed (and the lock was never updated for it, since callers write the lock after this
 // returns), so the next mutex holder rolls it back: every out as it was before, which is what the
-// lock still describes.
+// lock still describes. A move may be a whole out or one file inside one (a stage that writes only
+// what changed), and a removal is a move aside with nothing put in its place.
 //
 //   journal written ─▶ old₁ aside, new₁ in ─▶ … ─▶ oldₙ aside, newₙ in ─▶ journal deleted ─▶ old/ deleted
 //   killed anywhere before "journal deleted" ─▶ rollBackReplacement restores old₁…oldₙ
-import { existsSync, lstatSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { isAbsolute, join, normalize, sep } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { replaceByRename, writeFileAtomic } from './atomic-write.js';
 
 const JOURNAL = 'replacing.json';
 
-/** One out: its workspace-relative path and where its new content is staged (also relative). */
+/**
+ * One out (or one file inside an out): its workspace-relative path and where its new content is
+ * staged (also relative); without `staged` it is removed (moved aside with the old ones).
+ */
 export interface Move {
   readonly rel: string;
-  readonly staged: string;
+  readonly staged?: string;
 }
 
 /** Puts every staged out in place as one unit (see above); `tmp` is the caller's temp folder. */
@@ -32,9 +36,23 @@ export async function replaceOuts(
   // Relative paths: a workspace moved or copied after a kill still rolls back within itself.
   await writeFileAtomic(journal, `${JSON.stringify({ moves })}\n`);
   const aside = join(tmp, 'old');
-  for (const m of moves) await replaceByRename(workspace, m.rel, join(workspace, m.staged), aside);
+  for (const m of moves) {
+    if (m.staged !== undefined)
+      await replaceByRename(workspace, m.rel, join(workspace, m.staged), aside);
+    else await moveAside(workspace, m.rel, aside);
+  }
   await rm(journal);
   await rm(aside, { recursive: true, force: true });
+}
+
+async function moveAside(workspace: string, rel: string, aside: string): Promise<void> {
+  const old = join(aside, rel);
+  await mkdir(dirname(old), { recursive: true });
+  try {
+    await rename(join(workspace, rel), old);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 
 function present(path: string): boolean {
@@ -58,7 +76,8 @@ function readMoves(journal: string): Move[] | undefined {
     const parsed = JSON.parse(readFileSync(journal, 'utf8')) as { moves?: unknown };
     if (!Array.isArray(parsed.moves)) return undefined;
     const moves = parsed.moves as { rel?: unknown; staged?: unknown }[];
-    return moves.every((m) => inside(m.rel) && inside(m.staged)) ? (moves as Move[]) : undefined;
+    const valid = moves.every((m) => inside(m.rel) && (m.staged === undefined || inside(m.staged)));
+    return valid ? (moves as Move[]) : undefined;
   } catch {
     return undefined;
   }
@@ -81,9 +100,10 @@ export function rollBackReplacement(workspace: string, tmp: string): string[] {
     const old = join(tmp, 'old', m.rel);
     if (present(old)) {
       rmSync(final, { recursive: true, force: true });
+      mkdirSync(dirname(final), { recursive: true });
       renameSync(old, final);
       restored.push(m.rel);
-    } else if (!present(join(workspace, m.staged)) && present(final)) {
+    } else if (m.staged !== undefined && !present(join(workspace, m.staged)) && present(final)) {
       // Moved in where nothing was before: before the replacement there was no such out.
       rmSync(final, { recursive: true, force: true });
       restored.push(m.rel);

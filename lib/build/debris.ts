@@ -6,9 +6,11 @@
 //   .pipe/tmp/<stage>-<hex>/, .pipe/tmp/pull-<hex>/                    (runner, versions/pull)
 //   .pipe/build.lock.<pid>-<hex>, .pipe/build.lock.dead-<pid>-<hex>    (mutex.ts)
 // Only entries older than a grace period go: a temp file of a command running right now (a
-// `pipe status` saving its caches takes no mutex) is seconds old.
+// `pipe status` saving its caches takes no mutex) is seconds old. A temp folder holding a
+// replacement of outs that never committed is rolled back first (rollBackInterrupted).
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { rollBackReplacement } from '../util/replace-outs.js';
 
 /**
  * An hour: far longer than any rename-into-place takes, and a stage's temp folder belongs to the
@@ -64,6 +66,18 @@ export function removeWorkspaceDebris(
   walk(join(root, PIPE_DIR), 1);
   for (const name of entries(join(root, TMP_DIR))) removeIfOld(join(root, TMP_DIR, name));
   return removed.sort();
+}
+
+/**
+ * Rolls back every replacement of outs a killed run left uncommitted (util/replace-outs.ts), so the
+ * outs are again what the lock describes; returns the outs restored. Before removeWorkspaceDebris:
+ * the old outs wait in those temp folders, and the sweep would delete them.
+ */
+export function rollBackInterrupted(root: string): string[] {
+  const restored: string[] = [];
+  for (const name of entries(join(root, TMP_DIR)))
+    restored.push(...rollBackReplacement(root, join(root, TMP_DIR, name)));
+  return restored;
 }
 
 function isFolder(path: string): boolean {

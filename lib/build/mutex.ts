@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { removeWorkspaceDebris } from './debris.js';
+import { removeWorkspaceDebris, rollBackInterrupted } from './debris.js';
 import { identityOf, isRunningAs, type ProcessIdentity } from './process-liveness.js';
 
 export const MUTEX_FILE = '.pipe/build.lock';
@@ -111,7 +111,9 @@ export async function acquireBuildMutex(
   let unreadable = 0;
   for (;;) {
     if (tryTake(workspace, me)) {
-      // Holding the mutex, nothing else of pipe's writes here: what killed runs left is debris.
+      // Holding the mutex, nothing else of pipe's writes here: what killed runs left is debris,
+      // and a replacement of outs they left half-done is rolled back before the sweep.
+      rollBackInterrupted(workspace);
       removeWorkspaceDebris(workspace);
       const release = (): void => {
         // Only remove the record if it is still ours (it always should be).

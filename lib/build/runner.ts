@@ -6,16 +6,18 @@
 // Each stage waits for its upstream stages, then decides: its fingerprint is computed from the
 // CONTENT of its deps as they are now, so if an upstream re-ran and wrote identical bytes, the
 // stage is still fresh (early cutoff). A stale stage runs in `.pipe/tmp/<stage>-<rand>/`; only
-// when it exits 0 and wrote every out are the outs moved into place (the old ones moved aside
-// first, then deleted) and then, last, its lock entry written atomically. A failure or a kill at
-// any point leaves the previous outs and lock entry, or outs that no longer match the lock
-// (stale): never something that looks fresh.
+// when it exits 0 and wrote every out are the outs moved into place, as one unit (a kill half-way
+// is rolled back by the next mutex holder: util/replace-outs.ts), and then, last, its lock entry
+// written atomically. A failure or a kill at any point leaves the previous outs and lock entry, or
+// (killed between the two steps) new outs that do not match the lock, so stale: never something
+// that looks fresh.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { replaceByRename, writeFileAtomic } from '../util/atomic-write.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { replaceOuts } from '../util/replace-outs.js';
 import { linkTree } from '../util/link-tree.js';
 import { releaseMemory } from '../util/release-memory.js';
 import {
@@ -374,15 +376,14 @@ function exitMessage(code: number, script: string | undefined): string {
   return `exited with code ${code}`;
 }
 
-/** Every out into place (see replaceByRename), then the old ones deleted. */
+/** Every out into place as one unit: a kill half-way is rolled back (util/replace-outs.ts). */
 async function moveIntoPlace(
   workspace: string,
   tmp: string,
   outsTmp: ReadonlyMap<string, string>,
 ): Promise<void> {
-  const aside = join(tmp, 'old');
-  for (const [declared, from] of outsTmp) await replaceByRename(workspace, declared, from, aside);
-  await rm(aside, { recursive: true, force: true });
+  const moves = [...outsTmp].map(([rel, from]) => ({ rel, staged: relative(workspace, from) }));
+  await replaceOuts(workspace, tmp, moves);
 }
 
 function shaOf(h: PathHash | undefined): string | undefined {

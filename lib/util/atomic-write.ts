@@ -30,8 +30,8 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
 
 /**
  * Puts `staged` (a file or folder) at `workspace/rel`, replacing what is there. The old one is moved
- * under `aside` first, by rename, so the path never holds a half-deleted folder; the caller deletes
- * `aside` when every out is in place. Used by the runner (a stage's outs) and by pull (a version's).
+ * under `aside` first, by rename, so the path never holds a half-deleted folder. Only for
+ * replace-outs.ts, which makes a list of these one unit a kill cannot leave half-done.
  * lstat, not exists: a dangling symlink at the target must be moved aside too.
  */
 export async function replaceByRename(

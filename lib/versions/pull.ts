@@ -2,15 +2,17 @@
 //
 //   manifest (validated, trusted, placement.ts) ─▶ what the workspace lacks ─▶ objects into
 //   .pipe/tmp/pull-*/ (each sha256-checked as it streams, capped at its size) ─▶ every out assembled there ─▶ paths checked on disk ─▶
-//   old outs moved aside, new ones renamed in ─▶ (caller) lock entries written last
+//   old outs moved aside, new ones renamed in, as one unit ─▶ (caller) lock entries written last
 //
 // Nothing reaches an out's final path before every object has been downloaded and verified, so
 // a corrupt or truncated object leaves the workspace exactly as it was. A kill during the final
-// renames leaves an out missing or not matching the lock: stale, never something that looks fresh.
+// renames is rolled back by the next command that takes the build mutex (util/replace-outs.ts); a
+// kill after them, before the lock is written, leaves outs not matching the lock: stale, never
+// something that looks fresh.
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { replaceByRename } from '../util/atomic-write.js';
+import { dirname, join, relative } from 'node:path';
+import { replaceOuts } from '../util/replace-outs.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import type { LockEntry } from '../build/lockfile.js';
 import { saveManifest } from '../observe/manifest-store.js';
@@ -89,8 +91,12 @@ export async function placeOutputs(options: PlaceOptions): Promise<Result<Placed
       const dest = await workspaceDestination(root, rel);
       if (!dest.ok) return err(invalidVersion(`version ${manifest.id}: ${dest.error}`));
     }
-    for (const rel of targets)
-      await replaceByRename(root, rel, join(tmp, 'tree', rel), join(tmp, 'old'));
+    const staged = relative(root, join(tmp, 'tree'));
+    await replaceOuts(
+      root,
+      tmp,
+      targets.map((rel) => ({ rel, staged: join(staged, rel) })),
+    );
     const entries: Record<string, LockEntry> = {};
     for (const o of options.outs) {
       if (o.kind !== 'file') await saveManifest(root, o.kind === 'dir' ? o.out : '', o.files);

@@ -208,8 +208,8 @@ describe('hostile uploads through pipe build clean', () => {
     const maxDecompressed = Number(/max_decompressed_bytes: (\d+)/.exec(params)?.[1]);
     expect(maxUpload).toBeGreaterThan(0);
     expect(maxDecompressed).toBeGreaterThan(0);
-    // A valid upload past DuckDB's 32 MiB JSON object limit and past max_upload_bytes: the
-    // sample's events repeated, later copies shifted in time.
+    // A valid upload past max_upload_bytes and past the 32 MiB maximum_object_size clean gave
+    // DuckDB (a 200 MB one made the build exit 4): the sample's events repeated, shifted in time.
     const big = sampleDoc() as { events: { t: number }[] };
     const one = big.events;
     const copies = Math.ceil(Math.max(33 * MIB, maxUpload + MIB) / JSON.stringify(one).length);

@@ -14,8 +14,6 @@ import { gunzipCapped, readCapped } from './capped-read.js';
 import { tooLargeDetail, type FileReject, type UploadLimits } from './file-rejects.js';
 import { firstDuplicateKey, keyColons, parsedKeys } from './json-keys.js';
 
-export type { FileReject } from './file-rejects.js';
-
 /** One file's verdict, before duplicates are known. `unknown` counts the fields the schema does not know. */
 export type CheckedUpload =
   | {

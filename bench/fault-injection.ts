@@ -307,6 +307,11 @@ async function run(s: Scenario): Promise<Row> {
 }
 
 // ── the references ──────────────────────────────────────────────────────────────────────────
+// The commit measured: taken now, since a long run may outlive it.
+const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {
+  cwd: repo,
+  encoding: 'utf8',
+}).stdout.trim();
 const load0 = loadavg()[0]!.toFixed(1);
 const started = Date.now();
 const baseRemote = join(work, 'remote-base');
@@ -468,10 +473,7 @@ rows.push({
 });
 
 // ── the table ───────────────────────────────────────────────────────────────────────────────
-const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {
-  cwd: repo,
-  encoding: 'utf8',
-}).stdout.trim();
+
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 const lines = [
   '# Fault injection (bench/fault-injection.ts)',

@@ -195,8 +195,9 @@ export async function hashBigFolder(
     const digest = trusted ? part.digest : UNTRUSTED;
     entries.push({ digest, files: part.files, size: part.size, bytes: piece.length });
   }
-  const text = Buffer.concat(pieces);
-  const sha256 = createHash('sha256').update(text).digest('hex') as Sha256Hex;
+  const hash = createHash('sha256');
+  for (const piece of pieces) hash.update(piece);
+  const sha256 = hash.digest('hex') as Sha256Hex;
   const entry: FolderEntry = {
     stamps: stampsDigest(
       entries.reduce((n, p) => n + p.files, 0),
@@ -211,8 +212,12 @@ export async function hashBigFolder(
   // that did not change from the manifest store; naming a changed file (plan.ts) reads it too. A
   // build recording this folder would store the same list under the same hash.
   const anyTrusted = entries.some((p) => p.digest !== UNTRUSTED);
-  if (cache.rememberFolder?.(rel, anyTrusted ? entry : undefined, newest, statTimeMs) === true)
-    await saveManifestText(workspace, sha256, text);
+  if (cache.rememberFolder?.(rel, anyTrusted ? entry : undefined, newest, statTimeMs) === true) {
+    await saveManifestText(workspace, sha256, pieces);
+    // The list, if anyone asks, from the store: the old manifest's bytes (95 MB at 1,000,000
+    // files) are not kept alive for it.
+    if (oldText !== undefined) return storedFolder(workspace, rel, entry, cache);
+  }
   // Every part looked up: the list is at hand. Otherwise it is made from the text when read.
   let files: readonly FileHash[] | undefined = oldText === undefined ? out : undefined;
   return {
@@ -221,7 +226,7 @@ export async function hashBigFolder(
     sha256,
     size: entry.size,
     get files(): readonly FileHash[] {
-      files ??= parseManifestText(text.toString('utf8'), `${rel}/`)!;
+      files ??= parseManifestText(Buffer.concat(pieces).toString('utf8'), `${rel}/`)!;
       return files;
     },
   };

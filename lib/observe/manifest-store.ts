@@ -48,11 +48,11 @@ export async function saveManifest(
   return sha;
 }
 
-/** Stores a manifest's text (hash.ts manifestChunks) under `sha`, its hash, unless already stored. */
+/** Stores a manifest's text (hash.ts manifestChunks), in pieces, under `sha`, its hash, unless already stored. */
 export async function saveManifestText(
   workspace: string,
   sha: Sha256Hex,
-  text: Uint8Array,
+  text: readonly Uint8Array[],
 ): Promise<void> {
   const path = manifestPath(workspace, sha);
   if (!existsSync(path)) await writeFileAtomic(path, text);

@@ -18,6 +18,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { repo, resultPath, workPath } from './paths.js';
 
 const pipeBin = join(repo, 'bin', 'pipe.js');
@@ -176,6 +177,8 @@ type Case = (typeof CASES)[number];
 interface Row {
   n: number;
   tool: string;
+  /** 1-minute load average when this N's measuring started and ended (a shared machine). */
+  load: [number, number];
   /** Undefined: not measured at this N (snakemake above SNAKEMAKE_MAX). */
   at?: Record<Case, Timing>;
 }
@@ -192,6 +195,7 @@ interface Tool {
 function measure(n: number): Row[] {
   const snake = n <= SNAKEMAKE_MAX;
   const dir = generate(n, snake);
+  const loadAtStart = loadavg()[0]!;
   const tools: Tool[] = [
     { tool: 'pipe status', cmd: 'node', args: [pipeBin, 'status'], fresh: [0], stale: [0] },
     { tool: 'make -r -q', cmd: 'make', args: ['-r', '-q'], fresh: [0], stale: [1] },
@@ -220,7 +224,8 @@ function measure(n: number): Row[] {
   each('added', (t) => t.stale);
   writeUpload(dir, 0);
   rmSync(addedPath(dir));
-  return tools.map((t) => ({ n, tool: t.tool, at: at.get(t.tool) }));
+  const load: [number, number] = [loadAtStart, loadavg()[0]!];
+  return tools.map((t) => ({ n, tool: t.tool, load, at: at.get(t.tool) }));
 }
 
 const rows = NS.flatMap((n) => {
@@ -258,8 +263,8 @@ lines.push(
   '',
   'Ratios, pipe status over each peer in the same run (below 1 is faster than the peer):',
   '',
-  '| N | no-op wall vs make | CPU vs make | RSS vs make | changed wall vs make / snakemake | added wall vs make / snakemake | no-op wall vs snakemake |',
-  '|---:|---:|---:|---:|---:|---:|---:|',
+  '| N | no-op wall vs make | CPU vs make | RSS vs make | changed wall vs make / snakemake | added wall vs make / snakemake | no-op wall vs snakemake | load average (start → end) |',
+  '|---:|---:|---:|---:|---:|---:|---:|---:|',
 );
 for (const n of NS) {
   const of = (tool: string) => rows.find((r) => r.n === n && r.tool === tool)?.at;
@@ -271,7 +276,11 @@ for (const n of NS) {
       `${ratio(pipe['no-op'].cpu, make['no-op'].cpu)} | ${ratio(pipe['no-op'].rss, make['no-op'].rss)} | ` +
       `${ratio(pipe.changed.wall, make.changed.wall)} / ${ratio(pipe.changed.wall, snake?.changed.wall)} | ` +
       `${ratio(pipe.added.wall, make.added.wall)} / ${ratio(pipe.added.wall, snake?.added.wall)} | ` +
-      `${ratio(pipe['no-op'].wall, snake?.['no-op'].wall)} |`,
+      `${ratio(pipe['no-op'].wall, snake?.['no-op'].wall)} | ` +
+      `${rows
+        .find((r) => r.n === n)!
+        .load.map((l) => l.toFixed(1))
+        .join(' → ')} |`,
   );
 }
 writeFileSync(resultPath('status.md'), `${lines.join('\n')}\n`);

@@ -1,27 +1,30 @@
 // A big folder (WORKER_WALK_MIN files or more) is walked and statted on worker threads
 // (hash-threads.ts), the way git's preloadIndex spreads lstat over threads: at 241,605 uploads a
-// no-op build's walk and stats cost ~1 s on one thread, its whole budget.
+// no-op build's walk and stats cost ~1 s on one thread, its whole budget. The folder is cut into
+// parts (folder-parts.ts); the workers share the parts out and answer, per part, a digest of its
+// files' stamps, plus its paths and stamps only when that digest is not one the folder entry holds.
 //
-//   with a folder entry: ONE worker lists, stats and digests the folder and answers the digest
-//             alone when it equals the entry's: the stored hash, no path or stamp crossed threads
-//             (the no-op case; two big folders run on two workers at once). When it differs the
-//             worker sends its listing and stamp batches too, and we go on at "each file's stamp
-//             looked up" below, without a second walk.
-//   without one (or with a listing already walked):
-//   worker: list ──▶ workers: stat in batches of STAT_BATCH, each with its digest of the stamps
-//   here:   stamps digest = sha256(`<files>\n` + batch digests joined by \n)
-//           == the folder entry's (folder-stamps.ts)?  yes: the stored hash; the file list only
-//                                                       if someone asks (the manifest store)
-//                                                  no: each file's stamp looked up in the state
-//                                                       cache, misses hashed, entry recorded
+//   here:    the folder's top-level names ──▶ parts ──▶ workers: walk, stat, digest each part
+//   every part's digest == the entry's?  yes: the stored hash (a no-op: no path crossed threads,
+//                                              no file looked up, the file list only if asked)
+//                                        no: the parts that differ: each file's stamp looked up in
+//                                              the state cache, misses hashed; the others' manifest
+//                                              lines copied from the stored manifest (the entry
+//                                              says how many bytes each part has there); the new
+//                                              manifest hashed, the entry recorded
 // Either way the answer equals hash.ts hashFiles(listFolder(...)).
+//
+// `pipe status` starts the parts' stats of the folders in .pipe/folders before it has even read
+// pipeline.yaml (prefetchFolders), so they run on the workers while this thread loads the
+// pipeline; the look is claimed here if the folder's entry is still the one it was made for.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { hashMisses } from './hash-files.js';
-import { listFolder, manifestHash, sum } from './hash.js';
+import { folderKeys, listFolder, manifestHash, sum } from './hash.js';
 import {
   noHashCache,
   STAMP_FIELDS,
+  WORKER_WALK_MIN,
   type FileHash,
   type FileStamp,
   type HashCache,
@@ -30,90 +33,208 @@ import {
   type PathHash,
 } from './types.js';
 import type { Sha256Hex } from '../util/sha256.js';
+import { statPartsOnWorkers } from './hash-threads.js';
+import type { PartStamps } from './hash-worker.js';
 import {
-  digestFolderOnWorker,
-  listFolderOnWorker,
-  STAT_BATCH,
-  statOnWorkers,
-} from './hash-threads.js';
-import type { StampBatch } from './hash-worker.js';
-import { stampsDigest, type FolderEntry } from './folder-stamps.js';
-import { loadManifest, saveManifest } from './manifest-store.js';
+  FolderStamps,
+  stampsDigest,
+  UNTRUSTED,
+  type FolderEntry,
+  type PartEntry,
+} from './folder-stamps.js';
+import { splitParts } from './folder-parts.js';
+import {
+  loadManifest,
+  parseManifestText,
+  readStoredManifest,
+  saveManifestText,
+} from './manifest-store.js';
+import { RACY_WINDOW_MS } from './state-cache.js';
 
 type DirHash = Extract<PathHash, { readonly files: readonly FileHash[] }>;
 
-/** `rel` hashed on the workers; `listed`: its listing, if the caller already walked it. */
+/** One look at a folder's parts: their keys, the workers' answers, the clock read before. */
+interface Look {
+  readonly statTimeMs: number;
+  readonly parts: readonly (readonly string[])[];
+  readonly stamps: Promise<PartStamps[]>;
+}
+
+function look(workspace: string, rel: string, known: FolderEntry | undefined, held = true) {
+  const statTimeMs = Date.now();
+  const parts = splitParts(folderKeys(workspace, rel));
+  const digests = (known?.parts ?? []).map((p) => p.digest).filter((d) => d !== UNTRUSTED);
+  const sent = statPartsOnWorkers(workspace, rel, parts, digests, held);
+  return { look: { statTimeMs, parts, stamps: sent.promise } satisfies Look, hold: sent.hold };
+}
+
+/** Looks started by prefetchFolders, by workspace and folder, with the entry each was made for. */
+const prefetched = new Map<string, { stamps: Sha256Hex; look: Look; hold: () => void }>();
+
+/**
+ * Starts the look at every big folder with an entry in `.pipe/folders` of `workspace`, to be
+ * claimed by hashBigFolder. An unclaimed look (the folder is no longer declared, pipeline.yaml is
+ * broken) neither keeps the process alive nor reports anything: the real look reports.
+ */
+export function prefetchFolders(workspace: string): void {
+  const folders = FolderStamps.load(workspace);
+  for (const rel of folders.names()) {
+    const known = folders.get(rel)!;
+    if (known.files < WORKER_WALK_MIN) continue;
+    try {
+      const started = look(workspace, rel, known, false);
+      started.look.stamps.catch(() => {}); // reported when claimed; never unhandled
+      prefetched.set(`${workspace}\0${rel}`, { stamps: known.stamps, ...started });
+    } catch {
+      // The folder went away or cannot be read: the real look says so.
+    }
+  }
+}
+
+function claim(workspace: string, rel: string, known: FolderEntry | undefined): Look | undefined {
+  const key = `${workspace}\0${rel}`;
+  const pre = prefetched.get(key);
+  prefetched.delete(key);
+  if (pre === undefined || known === undefined || pre.stamps !== known.stamps) return undefined;
+  pre.hold();
+  return pre.look;
+}
+
+/** `rel` hashed on the workers. */
 export async function hashBigFolder(
   workspace: string,
   rel: string,
   cache: HashCache,
   stats: HashStats,
-  listed?: readonly string[],
 ): Promise<DirHash> {
   const known = cache.folder?.(rel);
-  const statTimeMs = Date.now();
-  let rels = listed;
-  let batches: StampBatch[] = [];
-  if (known !== undefined && listed === undefined) {
-    // With an entry, one worker walks, stats and digests the folder, answering the digest alone
-    // when it matches (a no-op's whole job) and the listing and stamps when it does not.
-    const quick = await digestFolderOnWorker(workspace, rel, known.stamps);
-    stats.statted += quick.files;
-    if (quick.changed === undefined) return storedFolder(workspace, rel, known, cache);
-    rels = quick.changed.rels;
-    batches = [...quick.changed.batches];
-  } else {
-    rels ??= await listFolderOnWorker(workspace, rel);
-    const listing = rels;
-    await statOnWorkers(
-      workspace,
-      listing,
-      (start, batch) => (batches[start / STAT_BATCH] = batch),
-    );
-    stats.statted += listing.length;
-  }
-  let newest = -Infinity;
-  for (const b of batches) newest = Math.max(newest, b.newestMtimeMs);
-  const stamps = stampsDigest(
-    rels.length,
-    batches.map((b) => b.digest),
-  );
-  if (known !== undefined && known.stamps === stamps)
+  const { statTimeMs, parts, stamps } =
+    claim(workspace, rel, known) ?? look(workspace, rel, known).look;
+  let answers = await stamps;
+  stats.statted += answers.reduce((n, p) => n + p.files, 0);
+  if (
+    known !== undefined &&
+    answers.length === known.parts.length &&
+    answers.every((p, i) => p.changed === undefined && p.digest === known.parts[i]!.digest)
+  )
     return storedFolder(workspace, rel, known, cache);
 
-  const out: FileHash[] = new Array<FileHash>(rels.length);
-  const misses: Miss[] = [];
-  batches.forEach((batch, b) => {
-    for (let k = 0; k < batch.stamps.length / STAMP_FIELDS; k++) {
-      const index = b * STAT_BATCH + k;
-      const path = rels[index]!;
-      const abs = `${workspace}/${path}`;
-      const at = STAMP_FIELDS * k;
-      const stamp = {
-        size: batch.stamps[at]!,
-        mtimeMs: batch.stamps[at + 1]!,
-        ino: batch.stamps[at + 2]!,
-        dev: batch.stamps[at + 3]!,
-      };
-      const sha = cache.lookup(abs, stamp);
-      if (sha !== undefined) out[index] = { path, sha256: sha, size: stamp.size };
-      else misses.push({ index, abs, stamp });
+  // Where each part that did not change has its lines in the stored manifest.
+  const old = new Map<string, { entry: PartEntry; offset: number }>();
+  let offset = 0;
+  for (const entry of known?.parts ?? []) {
+    if (entry.digest !== UNTRUSTED) old.set(entry.digest, { entry, offset });
+    offset += entry.bytes;
+  }
+  let oldText: Buffer | undefined;
+  if (answers.some((p) => p.changed === undefined)) {
+    oldText = readStoredManifest(workspace, known!.sha256);
+    if (oldText?.length !== offset) {
+      // The manifest is gone (or not this entry's): those parts are looked at again, in full.
+      oldText = undefined;
+      const again = await statPartsOnWorkers(workspace, rel, parts, []).promise;
+      answers = answers.map((p, i) => (p.changed === undefined ? again[i]! : p));
     }
-  });
+  }
+
+  // Each changed part's files looked up by stamp; the misses hashed.
+  const rels: string[] = [];
+  const out: FileHash[] = [];
+  const misses: Miss[] = [];
+  for (const part of answers) {
+    if (part.changed === undefined) continue;
+    const s = part.changed.stamps;
+    part.changed.rels.forEach((path, k) => {
+      const at = STAMP_FIELDS * k;
+      const stamp = { size: s[at]!, mtimeMs: s[at + 1]!, ino: s[at + 2]!, dev: s[at + 3]! };
+      const index = rels.push(path) - 1;
+      const sha = cache.lookup(`${workspace}/${path}`, stamp);
+      if (sha !== undefined) out[index] = { path, sha256: sha, size: stamp.size };
+      else misses.push({ index, abs: `${workspace}/${path}`, stamp });
+    });
+  }
   await hashMisses(rels, misses, out, cache, stats, statTimeMs);
+
+  // A name with a character below the tab sorts its manifest lines apart from the path order
+  // (hash.ts manifestChunks): no copying lines by part then, and no entry.
+  if (rels.some(belowTab)) {
+    const all: FileHash[] = [];
+    let at = 0;
+    for (const part of answers) {
+      if (part.changed === undefined) {
+        const was = old.get(part.digest)!;
+        const lines = oldText!.subarray(was.offset, was.offset + was.entry.bytes);
+        for (const f of parseManifestText(lines.toString('utf8'), `${rel}/`)!) all.push(f);
+      } else for (let k = 0; k < part.files; k++) all.push(out[at++]!);
+    }
+    cache.rememberFolder?.(rel, undefined, Infinity, statTimeMs);
+    return { kind: 'dir', path: rel, sha256: manifestHash(all, rel), size: sum(all), files: all };
+  }
+
+  const cut = rel.length + 1;
+  const pieces: Buffer[] = [];
+  const entries: PartEntry[] = [];
+  let next = 0;
+  let newest = -Infinity;
+  for (const part of answers) {
+    if (part.changed === undefined) {
+      const was = old.get(part.digest)!;
+      pieces.push(oldText!.subarray(was.offset, was.offset + was.entry.bytes));
+      entries.push(was.entry);
+      continue;
+    }
+    let text = '';
+    for (let k = 0; k < part.files; k++) {
+      const f = out[next++]!;
+      text += `${f.path.slice(cut)}\t${f.sha256}\t${f.size}\n`;
+    }
+    const piece = Buffer.from(text);
+    pieces.push(piece);
+    const trusted = statTimeMs - part.newestMtimeMs > RACY_WINDOW_MS;
+    if (trusted) newest = Math.max(newest, part.newestMtimeMs);
+    const digest = trusted ? part.digest : UNTRUSTED;
+    entries.push({ digest, files: part.files, size: part.size, bytes: piece.length });
+  }
+  const hash = createHash('sha256');
+  for (const piece of pieces) hash.update(piece);
+  const sha256 = hash.digest('hex') as Sha256Hex;
   const entry: FolderEntry = {
-    stamps,
-    sha256: manifestHash(out, rel),
-    size: sum(out),
-    files: out.length,
+    stamps: stampsDigest(
+      entries.reduce((n, p) => n + p.files, 0),
+      entries.map((p) => p.digest),
+    ),
+    sha256,
+    size: entries.reduce((n, p) => n + p.size, 0),
+    files: entries.reduce((n, p) => n + p.files, 0),
+    parts: entries,
   };
-  // A kept entry lets the next run answer from the digest alone; its file list goes to the manifest
-  // store too, so naming a changed file then (plan.ts) reads the list instead of walking the
-  // folder again on this thread (storedFolder's fallback). A build recording this folder would
-  // store the same list under the same hash: a status run adds nothing a build would not.
-  if (cache.rememberFolder?.(rel, entry, newest, statTimeMs) === true)
-    await saveManifest(workspace, rel, out);
-  return { kind: 'dir' as const, path: rel, sha256: entry.sha256, size: entry.size, files: out };
+  // A kept entry lets the next run answer from the digests alone, and copy the lines of parts
+  // that did not change from the manifest store; naming a changed file (plan.ts) reads it too. A
+  // build recording this folder would store the same list under the same hash.
+  const anyTrusted = entries.some((p) => p.digest !== UNTRUSTED);
+  if (cache.rememberFolder?.(rel, anyTrusted ? entry : undefined, newest, statTimeMs) === true) {
+    await saveManifestText(workspace, sha256, pieces);
+    // The list, if anyone asks, from the store: the old manifest's bytes (95 MB at 1,000,000
+    // files) are not kept alive for it.
+    if (oldText !== undefined) return storedFolder(workspace, rel, entry, cache);
+  }
+  // Every part looked up: the list is at hand. Otherwise it is made from the text when read.
+  let files: readonly FileHash[] | undefined = oldText === undefined ? out : undefined;
+  return {
+    kind: 'dir' as const,
+    path: rel,
+    sha256,
+    size: entry.size,
+    get files(): readonly FileHash[] {
+      files ??= parseManifestText(Buffer.concat(pieces).toString('utf8'), `${rel}/`)!;
+      return files;
+    },
+  };
+}
+
+function belowTab(path: string): boolean {
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) < 9) return true;
+  return false;
 }
 
 /**

@@ -44,11 +44,12 @@ export async function hashPath(
   if (st.isDirectory()) {
     // Big folders on worker threads (hash-folder.ts): known big from their folder entry (then even
     // the walk runs there), or found big by walking here.
-    const big = async (listed?: string[]) =>
-      (await import('./hash-folder.js')).hashBigFolder(workspace, declared, cache, stats, listed);
+    // A folder found big by walking here is walked again there, in parts: once, on its first look.
+    const big = async () =>
+      (await import('./hash-folder.js')).hashBigFolder(workspace, declared, cache, stats);
     if ((cache.folder?.(declared)?.files ?? 0) >= WORKER_WALK_MIN) return big();
     const rels = listFolder(workspace, declared);
-    if (rels.length >= WORKER_WALK_MIN && cache.folder !== undefined) return big(rels);
+    if (rels.length >= WORKER_WALK_MIN && cache.folder !== undefined) return big();
     const files = await hashFiles(workspace, rels, cache, stats);
     return {
       kind: 'dir',

@@ -2,36 +2,27 @@
 //   hash: sha256 of a batch of files, one after another, read in 1 MiB chunks with synchronous
 //         reads (this thread has nothing else to do, and for small files a sync open/read/close
 //         costs a fraction of a promise-based readFile's thread-pool round trips);
-//   list: the sorted files under a folder (hash.ts listFolder);
-//   stat: the stamps of a chunk of files, as [size, mtimeMs, ino, dev] per file in a Float64Array
-//         handed over without copying, with the chunk's stamp digest (hash-folder.ts) and its
-//         newest mtime;
-//   digest: a whole folder listed and statted here, answering only its stamps digest (as
-//         hash-folder.ts combines the stat batches' digests) and its newest mtime: no path or
-//         stamp crosses threads, so on a no-op build each big folder costs one worker's walk.
+//   parts: some parts of a big folder (folder-parts.ts) walked and statted here, each answering
+//         its stamps digest, file count, size and newest mtime, and, only when its digest is not
+//         one of those `known` (the folder entry's), its paths and stamps as well: on a no-op
+//         build no path or stamp crosses threads.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { stampsDigest } from './folder-stamps.js';
-import { listFolder, walkFolder } from './hash.js';
-import { STAMP_FIELDS } from './types.js';
+import { walkKeys } from './hash.js';
 
 export type Request =
   | { readonly id: number; readonly op: 'hash'; readonly paths: readonly string[] }
-  | { readonly id: number; readonly op: 'list'; readonly workspace: string; readonly rel: string }
   | {
       readonly id: number;
-      readonly op: 'stat';
+      readonly op: 'parts';
       readonly workspace: string;
-      readonly rels: readonly string[];
-    }
-  | {
-      readonly id: number;
-      readonly op: 'digest';
-      readonly workspace: string;
+      /** The folder, workspace-relative. */
       readonly rel: string;
-      readonly batch: number;
-      readonly expected: string;
+      /** Per part, its top-level keys (hash.ts folderKeys) under `rel`. */
+      readonly parts: readonly (readonly string[])[];
+      /** Part digests the caller already has the files of. */
+      readonly known: readonly string[];
     };
 
 const buffer = Buffer.allocUnsafe(1 << 20);
@@ -48,116 +39,78 @@ function hashOne(path: string): string {
   return hash.digest('hex');
 }
 
-export interface StampBatch {
-  readonly stamps: Float64Array;
-  /** sha256 over `<rel>\t<size>\t<mtime ms>\t<inode>\n` per file, in order. */
+/** One part of a folder as statted. */
+export interface PartStamps {
+  readonly files: number;
+  readonly size: number;
+  /** sha256 over `<rel>\t<size>\t<mtime ms>\t<inode>\n` per file, in path order. */
   readonly digest: string;
   readonly newestMtimeMs: number;
-}
-
-function stampBatch(workspace: string, rels: readonly string[]): StampBatch {
-  const stamps = new StampLines(workspace, rels.length);
-  for (const rel of rels) stamps.add(rel);
-  return stamps.done();
-}
-
-/** One batch's stamps and the lines its digest is taken over, file by file. */
-class StampLines {
-  readonly #workspace: string;
-  readonly #stamps: Float64Array;
-  #count = 0;
-  #lines = '';
-  #newestMtimeMs = -Infinity;
-
-  constructor(workspace: string, capacity: number) {
-    this.#workspace = workspace;
-    this.#stamps = new Float64Array(capacity * STAMP_FIELDS);
-  }
-
-  get full(): boolean {
-    return this.#count * STAMP_FIELDS === this.#stamps.length;
-  }
-
-  add(rel: string): void {
-    // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
-    const st = statSync(`${this.#workspace}/${rel}`);
-    const at = STAMP_FIELDS * this.#count++;
-    this.#stamps[at] = st.size;
-    this.#stamps[at + 1] = st.mtimeMs;
-    this.#stamps[at + 2] = st.ino;
-    this.#stamps[at + 3] = st.dev;
-    if (st.mtimeMs > this.#newestMtimeMs) this.#newestMtimeMs = st.mtimeMs;
-    this.#lines += `${rel}\t${st.size}\t${st.mtimeMs}\t${st.ino}\n`;
-  }
-
-  done(): StampBatch {
-    return {
-      stamps: this.#stamps.subarray(0, this.#count * STAMP_FIELDS),
-      digest: createHash('sha256').update(this.#lines).digest('hex'),
-      newestMtimeMs: this.#newestMtimeMs,
-    };
-  }
-}
-
-export interface FolderDigest {
-  readonly files: number;
-  /** stampsDigest over the folder's batches of `batch` files, in path order. */
-  readonly stamps: string;
-  /** Only when `stamps` is not the digest expected: the listing and its stamp batches, so the
-   *  caller looks the files up without walking the folder a second time. */
-  readonly changed?: { readonly rels: readonly string[]; readonly batches: readonly StampBatch[] };
+  /** Only when `digest` is not known: the part's paths, and [size, mtimeMs, ino, dev] per file. */
+  readonly changed?: { readonly rels: readonly string[]; readonly stamps: Float64Array };
 }
 
 /**
- * Walks, stats and digests in one pass, each file as the walk finds it (hash.ts walkFolder, in
- * sorted order), so no sorted copy of the listing is made and a batch's lines are dropped once
- * digested.
+ * Walks, stats and digests one part. Its paths and stamps are kept only when asked (`keep`): a
+ * part whose digest turns out unknown is walked a second time to keep them, which costs less than
+ * keeping 100,000 paths alive on every no-op (they would outlive the young generation).
  */
-function digestFolder(
+function statPart(
   workspace: string,
   rel: string,
-  batch: number,
-  expected: string,
-): FolderDigest {
+  keys: readonly string[],
+  known: ReadonlySet<string>,
+  keep: boolean,
+): PartStamps {
   const rels: string[] = [];
-  const batches: StampBatch[] = [];
-  let open = new StampLines(workspace, batch);
-  walkFolder(workspace, rel, (path) => {
-    rels.push(path);
-    open.add(path);
-    if (open.full) {
-      batches.push(open.done());
-      open = new StampLines(workspace, batch);
+  const stamps: number[] = [];
+  let files = 0;
+  let lines = '';
+  let size = 0;
+  let newestMtimeMs = -Infinity;
+  const hash = createHash('sha256');
+  walkKeys(workspace, rel, keys, (path) => {
+    // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
+    const st = statSync(`${workspace}/${path}`);
+    files++;
+    if (keep) {
+      rels.push(path);
+      stamps.push(st.size, st.mtimeMs, st.ino, st.dev);
+    }
+    size += st.size;
+    if (st.mtimeMs > newestMtimeMs) newestMtimeMs = st.mtimeMs;
+    lines += `${path}\t${st.size}\t${st.mtimeMs}\t${st.ino}\n`;
+    // Hashed in ~64 KB pieces: one flat string per piece, not a rope of 100,000 lines.
+    if (lines.length > 1 << 16) {
+      hash.update(lines);
+      lines = '';
     }
   });
-  if (rels.length % batch !== 0) batches.push(open.done());
-  const stamps = stampsDigest(
-    rels.length,
-    batches.map((b) => b.digest),
-  );
-  return stamps === expected
-    ? { files: rels.length, stamps }
-    : { files: rels.length, stamps, changed: { rels, batches } };
+  const digest = hash.update(lines).digest('hex');
+  const part = { files, size, digest, newestMtimeMs };
+  if (known.has(digest)) return part;
+  // The digest and the kept stamps come from the same pass: what is looked up is what is digested.
+  if (!keep) return statPart(workspace, rel, keys, known, true);
+  return { ...part, changed: { rels, stamps: Float64Array.from(stamps) } };
 }
 
 parentPort!.on('message', (request: Request) => {
   try {
     if (request.op === 'hash')
       parentPort!.postMessage({ id: request.id, result: request.paths.map(hashOne) });
-    else if (request.op === 'list')
-      parentPort!.postMessage({
-        id: request.id,
-        result: listFolder(request.workspace, request.rel),
-      });
-    else if (request.op === 'digest') {
-      const result = digestFolder(request.workspace, request.rel, request.batch, request.expected);
+    else {
+      const known = new Set(request.known);
+      // Nothing known (a first look): every part is kept in the one pass.
+      const keep = known.size === 0;
+      const result = request.parts.map((keys) =>
+        statPart(request.workspace, request.rel, keys, known, keep),
+      );
       parentPort!.postMessage(
         { id: request.id, result },
-        (result.changed?.batches ?? []).map((b) => b.stamps.buffer as ArrayBuffer),
+        result.flatMap((p) =>
+          p.changed === undefined ? [] : [p.changed.stamps.buffer as ArrayBuffer],
+        ),
       );
-    } else {
-      const result = stampBatch(request.workspace, request.rels);
-      parentPort!.postMessage({ id: request.id, result }, [result.stamps.buffer as ArrayBuffer]);
     }
   } catch (error) {
     parentPort!.postMessage({

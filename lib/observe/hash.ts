@@ -104,25 +104,41 @@ export function listFolder(workspace: string, rel: string): string[] {
  * found sorting a folder at a time (at 1,000,000 files the full sort was seconds of a no-op).
  */
 export function walkFolder(workspace: string, rel: string, each: (path: string) => void): void {
-  const walk = (dir: string): void => {
-    const keys: string[] = [];
-    for (const e of readdirSync(`${workspace}/${dir}`, { withFileTypes: true })) {
-      if (e.isFile()) keys.push(e.name);
-      else if (e.isDirectory()) keys.push(`${e.name}/`);
-      else if (
-        e.isSymbolicLink() &&
-        statSync(`${workspace}/${dir}/${e.name}`, { throwIfNoEntry: false })?.isFile()
-      ) {
-        keys.push(e.name);
-      }
+  walkKeys(workspace, rel, folderKeys(workspace, rel), each);
+}
+
+/**
+ * The entries of one workspace-relative folder as walkFolder orders them: a file (or a symlink to
+ * one) as `name`, a folder as `name/`, sorted; anything else left out.
+ */
+export function folderKeys(workspace: string, dir: string): string[] {
+  const keys: string[] = [];
+  for (const e of readdirSync(`${workspace}/${dir}`, { withFileTypes: true })) {
+    if (e.isFile()) keys.push(e.name);
+    else if (e.isDirectory()) keys.push(`${e.name}/`);
+    else if (
+      e.isSymbolicLink() &&
+      statSync(`${workspace}/${dir}/${e.name}`, { throwIfNoEntry: false })?.isFile()
+    ) {
+      keys.push(e.name);
     }
-    keys.sort();
-    for (const key of keys) {
-      if (key.endsWith('/')) walk(`${dir}/${key.slice(0, -1)}`);
-      else each(`${dir}/${key}`);
-    }
-  };
-  walk(rel);
+  }
+  return keys.sort();
+}
+
+/** walkFolder over some of `dir`'s keys (folderKeys, in their order): a part of the folder. */
+export function walkKeys(
+  workspace: string,
+  dir: string,
+  keys: readonly string[],
+  each: (path: string) => void,
+): void {
+  for (const key of keys) {
+    if (key.endsWith('/')) {
+      const sub = `${dir}/${key.slice(0, -1)}`;
+      walkKeys(workspace, sub, folderKeys(workspace, sub), each);
+    } else each(`${dir}/${key}`);
+  }
 }
 
 export function sum(files: readonly FileHash[]): number {

@@ -48,6 +48,16 @@ export async function saveManifest(
   return sha;
 }
 
+/** Stores a manifest's text (hash.ts manifestChunks), in pieces, under `sha`, its hash, unless already stored. */
+export async function saveManifestText(
+  workspace: string,
+  sha: Sha256Hex,
+  text: readonly Uint8Array[],
+): Promise<void> {
+  const path = manifestPath(workspace, sha);
+  if (!existsSync(path)) await writeFileAtomic(path, text);
+}
+
 /**
  * The files of a stored manifest, made workspace-relative again by prefixing `base`, in its line
  * order (path order, unless a path continues another with a character below the tab); undefined when it is not stored, unreadable or does not hash to `sha`.
@@ -60,7 +70,7 @@ export function loadManifest(
   const prefix = base === '' ? '' : `${base}/`;
   if (!existsSync(manifestPath(workspace, sha))) return loadJsonManifest(workspace, sha, base);
   const bytes = readStoredManifest(workspace, sha);
-  return bytes === undefined ? undefined : parseManifest(bytes.toString('utf8'), prefix);
+  return bytes === undefined ? undefined : parseManifestText(bytes.toString('utf8'), prefix);
 }
 
 /** The text of stored manifest `sha`; undefined when it is not stored, unreadable or not its hash. */
@@ -75,7 +85,7 @@ export function readStoredManifest(workspace: string, sha: Sha256Hex): Buffer | 
 }
 
 /** Lines `<path>\t<sha256>\t<size>\n` to files, `prefix` put before each path. */
-function parseManifest(text: string, prefix: string): FileHash[] | undefined {
+export function parseManifestText(text: string, prefix: string): FileHash[] | undefined {
   const files: FileHash[] = [];
   for (let pos = 0; pos < text.length; ) {
     const tab = text.indexOf('\t', pos);

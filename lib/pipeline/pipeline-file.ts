@@ -19,7 +19,9 @@ import type { StageDraft } from './shape.js';
 import { parseYamlSource } from './yaml-source.js';
 import { err, ok, type Result } from '../util/result.js';
 
-export const pipelineFileName = 'pipeline.yaml';
+import { pipelineFileName } from './workspace-root.js';
+
+export { pipelineFileName };
 
 /** A valid pipeline and the warnings to print with it. */
 export interface LoadedPipeline {

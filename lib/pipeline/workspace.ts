@@ -1,21 +1,15 @@
 // Finds the workspace (the folder holding pipeline.yaml) and loads its pipeline for a command,
 // printing diagnostics. Commands call this first; a false `ok` carries the exit code to return.
-import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { statSync } from 'node:fs';
 import { error, formatDiagnostics } from './diagnostics.js';
 import { ExitCode } from '../util/exit-codes.js';
 import type { Pipeline } from '../graph/stage.js';
 import { loadPipeline, pipelineFileName, starterHint } from './pipeline-file.js';
+import { findWorkspace } from './workspace-root.js';
 import { err, ok } from '../util/result.js';
 import type { Result } from '../util/result.js';
 
-/** The nearest folder at or above `start` that holds pipeline.yaml, like git finds .git. */
-export function findWorkspace(start: string): string | undefined {
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, pipelineFileName))) return dir;
-    if (dirname(dir) === dir) return undefined;
-  }
-}
+export { findWorkspace };
 
 /** Loads the pipeline of the workspace around `start`; prints warnings and errors to `stderr`. */
 export async function openWorkspace(

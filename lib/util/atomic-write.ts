@@ -2,10 +2,17 @@
 // temp file beside the target (same filesystem, so rename is atomic), flush it, then rename.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { lstat, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, lstat, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
+/**
+ * `content` may come in pieces, written one after another: a 100 MB cache file written from the
+ * slices it is made of is never joined into one more 100 MB string.
+ */
+export async function writeFileAtomic(
+  path: string,
+  content: string | Uint8Array | readonly (string | Uint8Array)[],
+): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
   // The temp name starts with the target's so a leftover (after SIGKILL) is easy to recognise.
   const temp = join(
@@ -14,7 +21,9 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   );
   const handle = await open(temp, 'w');
   try {
-    await handle.writeFile(content);
+    if (typeof content === 'string' || content instanceof Uint8Array)
+      await handle.writeFile(content);
+    else for (const piece of content) await writePiece(handle, piece);
     // Flush before rename: otherwise a power loss can leave the new name pointing at empty data.
     await handle.sync();
   } finally {
@@ -25,6 +34,21 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
+  }
+}
+
+/** Characters of a string piece encoded at a time: a 100 MB slice is not one 100 MB Buffer. */
+const STRING_CHUNK = 1 << 22;
+
+async function writePiece(handle: FileHandle, piece: string | Uint8Array): Promise<void> {
+  if (typeof piece !== 'string') return handle.writeFile(piece);
+  for (let from = 0; from < piece.length; ) {
+    let to = Math.min(piece.length, from + STRING_CHUNK);
+    // Never between the two halves of a surrogate pair: each half alone would encode as U+FFFD.
+    const last = piece.charCodeAt(to - 1);
+    if (to < piece.length && last >= 0xd800 && last <= 0xdbff) to--;
+    await handle.writeFile(piece.slice(from, to));
+    from = to;
   }
 }
 

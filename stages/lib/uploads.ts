@@ -46,3 +46,18 @@ export function sameIdentity(listed: ManifestFile, before: ManifestFile | undefi
     listed.generation === before.generation
   );
 }
+
+/**
+ * The previous manifest's files after an incremental run: `gone` removed, `placed` (new or
+ * replaced uploads) put in, sorted by path as a from-scratch listing is.
+ */
+export function manifestAfter(
+  before: readonly ManifestFile[],
+  placed: readonly ManifestFile[],
+  gone: readonly string[],
+): ManifestFile[] {
+  const replaced = new Set([...gone, ...placed.map((f) => f.path)]);
+  return [...before.filter((f) => !replaced.has(f.path)), ...placed].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+  );
+}

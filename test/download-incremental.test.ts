@@ -24,7 +24,7 @@ import { startGcsServer, type GcsServer } from './gcs-server/index.js';
 import { copyRepoPipeline } from './helpers/repo-copy.js';
 import { REPO } from './helpers/run-stage.js';
 
-const STEPS = 8;
+const STEPS = 10;
 /** Upload names, by the rule docs/data-tables.md states (not stages/lib/uploads.ts's code). */
 const UPLOAD = /(\.session\.json(\.gz)?|_keystrokes\.txt)$/;
 
@@ -61,7 +61,13 @@ interface Store {
   downloads?(): Promise<number>;
 }
 
-/** One random change; returns what it did and how many uploads it wrote (added or replaced). */
+/** Uploads deleted by a step so far, for a later step to bring back. */
+const deletedPaths: string[] = [];
+
+/** The first steps' kinds, so every kind is covered whatever the seed; random after these. */
+const SCHEDULE = ['add', 'replace', 'delete', 're-add', 'delete-with-notes'] as const;
+
+/** One change (random target and bytes); returns what it did and how many uploads it wrote. */
 async function randomStep(
   random: () => number,
   store: Store,
@@ -69,8 +75,11 @@ async function randomStep(
 ): Promise<{ did: string; written: number }> {
   const present = Object.keys(await store.list()).filter((p) => UPLOAD.test(p));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-  const roll = random();
-  if (present.length < 2 || roll < 0.35) {
+  let op =
+    n < SCHEDULE.length ? SCHEDULE[n]! : pick(['add', 'replace', 'delete', 're-add'] as const);
+  if (present.length < 2) op = 'add';
+  if (op === 're-add' && deletedPaths.length === 0) op = 'replace';
+  if (op === 'add') {
     const path = pick([
       `web/s${n}.session.json`,
       `aalto/${n}_keystrokes.txt`,
@@ -79,13 +88,20 @@ async function randomStep(
     await store.put(path, `upload ${n} ${random()}`);
     return { did: `add ${path}`, written: 1 };
   }
+  if (op === 're-add') {
+    // A deleted upload that comes back leaves the manifest's deleted list.
+    const back = deletedPaths.pop()!;
+    await store.put(back, `back at ${n}`);
+    return { did: `re-add ${back}`, written: 1 };
+  }
   const path = pick(present);
-  if (roll < 0.6) {
+  if (op === 'replace') {
     await store.put(path, `replaced at ${n} ${random()}`);
     return { did: `replace ${path}`, written: 1 };
   }
   await store.remove(path);
-  if (roll < 0.85) return { did: `delete ${path}`, written: 0 };
+  deletedPaths.push(path);
+  if (op === 'delete') return { did: `delete ${path}`, written: 0 };
   // A file that is not an upload changes the dep but must not reach data/raw.
   await store.put(`notes-${n}.md`, 'not an upload');
   return { did: `delete ${path}, add notes-${n}.md (not an upload)`, written: 0 };
@@ -99,14 +115,17 @@ async function checkSteps(store: Store, env: string): Promise<void> {
     return root;
   }) as [string, string];
   const random = seededRandom(20261205);
+  deletedPaths.length = 0;
   for (let n = 0; n < 4; n++) await store.put(`web/first${n}.session.json`, `first ${n}`);
   await store.put('aalto/1_keystrokes.txt', 'PARTICIPANT_ID\n1\n');
   const first = await pipeIn(a, 'build', 'download');
   expect(first.status, first.stderr).toBe(0);
   const history: string[] = [];
+  const ops = new Set<string>();
   for (let n = 0; n < STEPS; n++) {
     const { did, written } = await randomStep(random, store, n);
     history.push(did);
+    ops.add(did.split(' ')[0]!);
     const context = history.join('\n');
     const downloadsBefore = await store.downloads?.();
     const inc = await pipeIn(a, 'build', 'download');
@@ -122,6 +141,8 @@ async function checkSteps(store: Store, env: string): Promise<void> {
     expect(withoutManifest(incremental), context).toEqual(expectedMirror(await store.list()));
     expect((await pipeIn(a, 'status', 'download')).stdout, context).toContain('fresh');
   }
+  // Every kind of change came (else the steps prove less than they say).
+  expect([...ops].sort(), history.join('\n')).toEqual(['add', 'delete', 're-add', 'replace']);
 }
 
 /**

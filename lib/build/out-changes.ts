@@ -4,26 +4,20 @@
 // applied to the real outs:
 //
 //   .pipe/tmp/<stage>-x/outs/data/raw/b.json ──rename──▶ data/raw/b.json   (new or replaced)
-//   removals.json {"data/raw": ["a.json"]}   ──unlink──▶ data/raw/a.json   (and emptied folders)
+//   removals.json {"data/raw": ["a.json"]}   ──aside───▶ data/raw/a.json   (and emptied folders)
+//
+// as one unit (util/replace-outs.ts: a journal, each file's old version moved aside; a kill
+// half-way is rolled back by the next mutex holder).
 //
 // WHY: hard-linking the previous outputs into the temp path and renaming the whole folder into
 // place (`incremental: true`) costs a link per file, and an unlink per file when the old folder
-// goes: at 241,605 uploads that is 11-18 s of link(2) and 7-15 s of unlink(2) on this machine's
-// disk (each changes the inode's link count), for one new upload. Applying the changes costs what
-// changed. The previous outputs are untouched while the stage runs (a failed or killed run
-// leaves them and the lock entry); once applying starts, a kill leaves outs that no longer match
-// the lock, which makes the stage stale and rebuilds it from scratch: never fresh-looking.
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmdirSync,
-  unlinkSync,
-} from 'node:fs';
-import { dirname, join } from 'node:path';
+// goes: at 241,605 uploads that is 11-18 s of link(2) and 7-15 s of unlink(2) on the bench
+// machine's disk (each changes the inode's link count), for one new upload. Applying the changes
+// costs what changed. The previous outputs are untouched while the stage runs, so a failed or
+// killed run leaves them and the lock entry as they were.
+import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { replaceOuts, type Move } from '../util/replace-outs.js';
 import { err, ok, type Result } from '../util/result.js';
 
 /** The file a stage writes its removals to (PIPE_REMOVALS), in its temp folder. */
@@ -39,27 +33,24 @@ export interface AppliedChanges {
  * `removalsFile` to the outs under `workspace`. Everything is checked before anything is touched;
  * an error says what the stage did wrong.
  */
-export function applyOutChanges(
+export async function applyOutChanges(
   workspace: string,
+  tmp: string,
   outsTmp: ReadonlyMap<string, string>,
   removalsFile: string,
-): Result<AppliedChanges, string> {
+): Promise<Result<AppliedChanges, string>> {
   const removals = readRemovals(workspace, removalsFile, outsTmp);
   if (!removals.ok) return removals;
-  const writes: { from: string; to: string; rel: string }[] = [];
+  const writes: Move[] = [];
   for (const [declared, temp] of outsTmp) {
     const st = lstatSync(temp, { throwIfNoEntry: false });
     if (st === undefined) continue; // a file out left as it was
     if (!st.isDirectory()) {
-      writes.push({ from: temp, to: join(workspace, declared), rel: declared });
+      writes.push({ rel: declared, staged: relative(workspace, temp) });
       continue;
     }
     for (const rel of filesUnder(temp))
-      writes.push({
-        from: join(temp, rel),
-        to: join(workspace, declared, rel),
-        rel: `${declared}/${rel}`,
-      });
+      writes.push({ rel: `${declared}/${rel}`, staged: relative(workspace, join(temp, rel)) });
   }
   const removed = new Set(removals.value.map((r) => r.rel));
   const both = writes.find((w) => removed.has(w.rel));
@@ -67,21 +58,12 @@ export function applyOutChanges(
     return err(`it both wrote ${both.rel} and listed it in PIPE_REMOVALS; do one or the other`);
   try {
     // Removals first: a file may give way to a folder of the same name.
-    for (const r of removals.value) {
-      try {
-        unlinkSync(r.abs);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
-      pruneEmptyFolders(dirname(r.abs), r.outRoot);
-    }
-    for (const w of writes) {
-      mkdirSync(dirname(w.to), { recursive: true });
-      renameSync(w.from, w.to);
-    }
+    await replaceOuts(workspace, tmp, [...removals.value.map((r) => ({ rel: r.rel })), ...writes]);
   } catch (error) {
     return err(`applying its changes to the outs failed: ${(error as Error).message}`);
   }
+  // After the commit: a kill here leaves only empty folders, which no hash sees.
+  for (const r of removals.value) pruneEmptyFolders(dirname(r.abs), r.outRoot);
   return ok({ written: writes.length, removed: removals.value.length });
 }
 

@@ -283,7 +283,7 @@ async function considerStage(
     try {
       if (removalsFile === undefined) await moveIntoPlace(plan.workspace, tmp, outsTmp);
       else {
-        const applied = applyOutChanges(plan.workspace, outsTmp, removalsFile);
+        const applied = await applyOutChanges(plan.workspace, tmp, outsTmp, removalsFile);
         if (!applied.ok) return fail(applied.error);
       }
     } finally {

@@ -216,7 +216,9 @@ arrives (build, push), then N more (build, push). Times are wall seconds of \`pi
 with the share of the full build in the same run; push bytes are what the file:// remote grew by,
 with the share of the first push. Then a from-scratch build of the same uploads in a second
 workspace, and every table compared with the incremental workspace's as multisets of rows. Peak RSS
-is the process tree's, sampled every 100 ms. Load: 1-minute load average before → after.
+is the process tree's, sampled every 100 ms. Load: 1-minute load average before → after. The +1
+cell lists each stage's own time (\`--log-format json\` stage-done durationMs; incr. = it ran
+incrementally): pipe's start and each stage's observation of its inputs come on top.
 
 | date | format | keystrokes | uploads (initial) | full build, peak RSS | +1 upload | +N uploads | first push | push +1 | push +N | from scratch (all) | incremental = full | load |
 |---|---|---:|---:|---|---|---|---:|---|---|---|---|---|

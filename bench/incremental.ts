@@ -71,6 +71,42 @@ function pipe(cwd: string, ...args: string[]): Promise<Measured> {
   return measure(cwd, 'node', [pipeBin, ...args], env);
 }
 
+/** One build's stages as `--log-format json` reported them: wall ms and whether incremental. */
+interface StageTime {
+  readonly stage: string;
+  readonly ms: number;
+  readonly incremental: boolean;
+}
+
+function build(cwd: string): Promise<Measured> {
+  return pipe(cwd, 'build', 'features', '--log-format', 'json');
+}
+
+function stageTimes(m: Measured): StageTime[] {
+  const incremental = new Set<string>();
+  const times: StageTime[] = [];
+  for (const line of m.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const e = JSON.parse(line) as {
+      type?: string;
+      stage?: string;
+      incremental?: boolean;
+      durationMs?: number;
+    };
+    if (e.type === 'stage-start' && e.incremental === true) incremental.add(e.stage!);
+    if (e.type === 'stage-done')
+      times.push({ stage: e.stage!, ms: e.durationMs!, incremental: incremental.has(e.stage!) });
+  }
+  return times;
+}
+
+/** `download 0.4 s, clean 1.1 s incr., ...`: where an incremental build's time went. */
+function describeStages(times: readonly StageTime[]): string {
+  return times
+    .map((t) => `${t.stage} ${(t.ms / 1000).toFixed(2)} s${t.incremental ? ' incr.' : ''}`)
+    .join(', ');
+}
+
 function must(m: Measured, what: string): Measured {
   if (m.code !== 0) throw new Error(`${what} exited ${m.code}:\n${m.stdout}\n${m.stderr}`);
   return m;
@@ -115,16 +151,16 @@ const arrive = (few: readonly string[]) => {
 
 const load = () => loadavg()[0]!.toFixed(1);
 const loads: string[] = [load()];
-const full = must(await pipe(ws, 'build', 'features'), 'full build');
+const full = must(await build(ws), 'full build');
 loads.push(load());
 const firstPush = await pushed(ws, 'bench: first');
 
 arrive(later.slice(0, 1));
-const one = must(await pipe(ws, 'build', 'features'), '+1 build');
+const one = must(await build(ws), '+1 build');
 const onePush = await pushed(ws, 'bench: +1');
 
 arrive(later.slice(1));
-const many = must(await pipe(ws, 'build', 'features'), `+${batch} build`);
+const many = must(await build(ws), `+${batch} build`);
 const manyPush = await pushed(ws, `bench: +${batch}`);
 loads.push(load());
 
@@ -144,7 +180,7 @@ if (!values['no-verify']) {
 }
 
 const incrementalOf = (m: Measured) =>
-  m.stdout.includes('clean: running incrementally') ? '' : ' (NOT incremental)';
+  stageTimes(m).some((t) => t.stage === 'clean' && t.incremental) ? '' : ' (NOT incremental)';
 const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)} %`;
 const mib = (b: number) => (Number.isNaN(b) ? 'not pushed' : `${(b / 2 ** 20).toFixed(1)} MiB`);
 const row = {
@@ -155,7 +191,9 @@ const row = {
   fullSeconds: full.seconds,
   fullPeakRss: full.peakTreeRss,
   oneSeconds: one.seconds,
+  oneStages: stageTimes(one),
   manySeconds: many.seconds,
+  manyStages: stageTimes(many),
   batch,
   firstPush,
   onePush,
@@ -165,7 +203,7 @@ const row = {
   load: loads.join(' → '),
   cores: availableParallelism(),
 };
-const md = `| ${row.date} | ${format} | ${set.keystrokes.toLocaleString('en')} | ${names.length.toLocaleString('en')} | ${full.seconds.toFixed(1)} s, ${mib(full.peakTreeRss)} | ${one.seconds.toFixed(2)} s (${pct(one.seconds, full.seconds)})${incrementalOf(one)} | +${batch}: ${many.seconds.toFixed(2)} s (${pct(many.seconds, full.seconds)})${incrementalOf(many)} | ${mib(firstPush)} | ${mib(onePush)} (${pct(onePush, firstPush)}) | +${batch}: ${mib(manyPush)} (${pct(manyPush, firstPush)}) | ${scratch === undefined ? '-' : `${scratch.seconds.toFixed(1)} s`} | ${verified} | ${row.load} |`;
+const md = `| ${row.date} | ${format} | ${set.keystrokes.toLocaleString('en')} | ${names.length.toLocaleString('en')} | ${full.seconds.toFixed(1)} s, ${mib(full.peakTreeRss)} | ${one.seconds.toFixed(2)} s (${pct(one.seconds, full.seconds)})${incrementalOf(one)}: ${describeStages(stageTimes(one))} | +${batch}: ${many.seconds.toFixed(2)} s (${pct(many.seconds, full.seconds)})${incrementalOf(many)} | ${mib(firstPush)} | ${mib(onePush)} (${pct(onePush, firstPush)}) | +${batch}: ${mib(manyPush)} (${pct(manyPush, firstPush)}) | ${scratch === undefined ? '-' : `${scratch.seconds.toFixed(1)} s`} | ${verified} | ${row.load} |`;
 
 const table = resultPath('incremental.md');
 if (!existsSync(table))
@@ -178,7 +216,9 @@ arrives (build, push), then N more (build, push). Times are wall seconds of \`pi
 with the share of the full build in the same run; push bytes are what the file:// remote grew by,
 with the share of the first push. Then a from-scratch build of the same uploads in a second
 workspace, and every table compared with the incremental workspace's as multisets of rows. Peak RSS
-is the process tree's, sampled every 100 ms. Load: 1-minute load average before → after.
+is the process tree's, sampled every 100 ms. Load: 1-minute load average before → after. The +1
+cell lists each stage's own time (\`--log-format json\` stage-done durationMs; incr. = it ran
+incrementally): pipe's start and each stage's observation of its inputs come on top.
 
 | date | format | keystrokes | uploads (initial) | full build, peak RSS | +1 upload | +N uploads | first push | push +1 | push +N | from scratch (all) | incremental = full | load |
 |---|---|---:|---:|---|---|---|---:|---|---|---|---|---|

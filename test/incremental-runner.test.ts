@@ -3,7 +3,7 @@
 // and finds its previous outputs in its temp out paths, only when nothing but its deps' files
 // changed; everything else runs it from scratch. The stage here writes `out/<name>.len` (the
 // file's length) per input file: the expected folder is computed in the test from the inputs.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STAGE_PRELUDE, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
@@ -140,5 +140,84 @@ describe('incremental stages: the runner', () => {
       0,
     );
     expect(ws.runs()).toEqual(['lengths full', 'lengths full']);
+  });
+});
+
+// `incremental: changes`: the temp out starts empty, the stage writes only new and changed files
+// there and names the ones to remove in PIPE_REMOVALS; the runner applies both to the real out.
+const CHANGES = `${STAGE_PRELUDE}
+const dir = out('out');
+const inc = process.env.PIPE_INCREMENTAL ? JSON.parse(fs.readFileSync(process.env.PIPE_INCREMENTAL, 'utf8')) : null;
+const put = (f) => fs.writeFileSync(path.join(dir, path.basename(f) + '.len'), String(fs.readFileSync(f).length));
+if (inc === null) {
+  fs.mkdirSync(dir);
+  for (const f of fs.readdirSync('in').sort()) put(path.join('in', f));
+  mark('full');
+} else {
+  const c = inc.deps['in'];
+  mark('changes ' + inc.outs + ' temp out holds ' + JSON.stringify(fs.readdirSync(dir)));
+  for (const f of [...c.added, ...c.modified]) put(f);
+  const removals = c.deleted.map((f) => path.basename(f) + '.len');
+  if (fs.existsSync('in/ESCAPE')) removals.push('../pipeline.yaml');
+  fs.writeFileSync(process.env.PIPE_REMOVALS, JSON.stringify({ out: removals }));
+  if (fs.existsSync('in/FAIL')) process.exit(1);
+}
+`;
+
+async function changesWorkspace(): Promise<TempWorkspace> {
+  return tempWorkspace({
+    'pipeline.yaml': PIPELINE.replace('incremental: true', 'incremental: changes'),
+    'params.yaml': 'scale: 0\n',
+    'stages/lengths.mjs': CHANGES,
+    'in/a.txt': 'a',
+    'in/b.txt': 'bb',
+    'in/c.txt': 'ccc',
+  });
+}
+
+describe('incremental: changes: only new and changed files are written, removals listed', () => {
+  it('applies what the stage wrote and removed; unchanged outputs are not touched', async () => {
+    const ws = await changesWorkspace();
+    expect((await ws.pipe('build')).code).toBe(0);
+    const untouched = statSync(ws.path('out/c.txt.len')).ino;
+    ws.write('in/d.txt', 'dddd');
+    ws.write('in/b.txt', 'bbbbb');
+    ws.remove('in/a.txt');
+    const r = await ws.pipe('build');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('lengths: running incrementally');
+    // The previous outputs were not linked in: the stage found its temp out empty.
+    expect(ws.runs().at(-1)).toBe('lengths changes changes temp out holds []');
+    expect(outFolder(ws)).toEqual(expectedOut(ws, 0));
+    expect(statSync(ws.path('out/c.txt.len')).ino).toBe(untouched);
+    expect((await ws.pipe('status')).code).toBe(0);
+  });
+
+  it('a failed run, or removals outside the out, leave the previous outputs and lock entry', async () => {
+    const ws = await changesWorkspace();
+    expect((await ws.pipe('build')).code).toBe(0);
+    const outBefore = outFolder(ws);
+    const lockBefore = ws.read('pipeline.lock');
+    ws.remove('in/b.txt');
+    ws.write('in/c.txt', 'changed');
+    ws.write('in/FAIL', '');
+    expect((await ws.pipe('build')).code).not.toBe(0);
+    expect(ws.runs().at(-1)).toMatch(/^lengths changes /);
+    expect(outFolder(ws)).toEqual(outBefore);
+    expect(ws.read('pipeline.lock')).toBe(lockBefore);
+
+    ws.remove('in/FAIL');
+    ws.write('in/ESCAPE', '');
+    const escaped = await ws.pipe('build');
+    expect(escaped.code).not.toBe(0);
+    expect(escaped.stderr).toContain(
+      'PIPE_REMOVALS: "../pipeline.yaml" under out is not a plain relative path',
+    );
+    expect(outFolder(ws)).toEqual(outBefore);
+    expect(ws.read('pipeline.lock')).toBe(lockBefore);
+
+    ws.remove('in/ESCAPE');
+    expect((await ws.pipe('build')).code).toBe(0);
+    expect(outFolder(ws)).toEqual(expectedOut(ws, 0));
   });
 });

@@ -13,8 +13,12 @@ import type { LockEntry } from './lockfile.js';
 import type { Observed, StaleReason } from './plan.js';
 import type { Stage } from '../graph/stage.js';
 import type { Sha256Hex } from '../util/sha256.js';
+import type { SourceSeen } from './source-deps.js';
 
-/** One dep's files that changed, workspace-relative, sorted. */
+/**
+ * One dep's files that changed, sorted: workspace-relative, or for an upload-source dep relative
+ * to its folder or bucket prefix (as PIPE_SOURCES names them).
+ */
 export interface DepFileChanges {
   readonly added: string[];
   readonly modified: string[];
@@ -56,7 +60,9 @@ export function incrementalVerdict(
     if (dep === undefined || seen === undefined || seen.kind === 'missing') return { kind: 'full' };
     // A folder or glob dep names the file; without one, only a single-file dep that changed
     // content is understood (a folder whose old file list is not stored is not).
-    const file = r.file ?? (seen.kind === 'file' && r.kind === 'dep-modified' ? r.path : undefined);
+    const named =
+      r.file ?? (seen.kind === 'file' && r.kind === 'dep-modified' ? r.path : undefined);
+    const file = named === undefined ? undefined : inSource(named, now.sources?.[r.path]);
     if (file === undefined) return { kind: 'full' };
     if (r.kind === 'dep-added') dep.added.push(file);
     else if (r.kind === 'dep-modified') dep.modified.push(file);
@@ -69,6 +75,18 @@ export function incrementalVerdict(
     changes.deleted.sort();
   }
   return { kind: 'incremental', changes: { deps } };
+}
+
+/**
+ * An upload-source dep's file by its path inside the folder or bucket prefix, as PIPE_SOURCES
+ * names it (the observation keys it by the folder's path from the workspace, or the bucket URL);
+ * any other dep's file as it is. Undefined when it is not under the source (never expected).
+ */
+function inSource(file: string, seen: SourceSeen | undefined): string | undefined {
+  if (seen === undefined) return file;
+  if (seen.state !== 'observed') return undefined;
+  const prefix = `${seen.target.kind === 'folder' ? seen.target.rel : seen.target.url}/`;
+  return file.startsWith(prefix) ? file.slice(prefix.length) : undefined;
 }
 
 function sameDefinitionAndFormat(stage: Stage, entry: LockEntry): boolean {

@@ -41,6 +41,7 @@ import type { CacheLookup } from './build-cache.js';
 import type { PathHash } from '../observe/types.js';
 import { emptyRecord } from '../util/records.js';
 import { incrementalVerdict } from './incremental.js';
+import { applyOutChanges, REMOVALS_FILE } from './out-changes.js';
 
 export const TMP_DIR = '.pipe/tmp';
 
@@ -161,10 +162,10 @@ async function considerStage(
   const before = await observeStage(plan.observe, stage);
   const entry = plan.lock.stages[name];
   const sources = before.sources ?? {};
-  const reasons: StaleReason[] = nameSourceFiles(
-    plan.forced.has(name) ? [{ kind: 'forced' }] : staleReasons(entry, before, plan.manifests),
-    sources,
-  );
+  const ownReasons: StaleReason[] = plan.forced.has(name)
+    ? [{ kind: 'forced' }]
+    : staleReasons(entry, before, plan.manifests);
+  const reasons = nameSourceFiles(ownReasons, sources);
   // An upload source that could not be looked at: what the stage would read is unknown, so it
   // does not run (forced or not), and neither does anything below it.
   const blind = Object.values(sources).find((s) => s.state === 'unreachable');
@@ -212,7 +213,7 @@ async function considerStage(
     return 'ran';
   const verdict = plan.forced.has(name)
     ? ({ kind: 'full' } as const)
-    : incrementalVerdict(stage, entry, before, reasons);
+    : incrementalVerdict(stage, entry, before, ownReasons);
   plan.report({
     type: 'stage-start',
     stage: name,
@@ -227,12 +228,20 @@ async function considerStage(
     const metricsFile = join(tmp, 'metrics.json');
     const sourcesFile = await writeSourcesFile(tmp, sources);
     let incrementalFile: string | undefined;
+    // `incremental: changes`: only new and changed files go to the temp outs, removals are
+    // listed (out-changes.ts); the previous outputs are read where they are.
+    const changesOnly = verdict.kind === 'incremental' && stage.incrementalOuts === 'changes';
+    const removalsFile = changesOnly ? join(tmp, REMOVALS_FILE) : undefined;
     if (verdict.kind === 'incremental') {
       // The previous outputs, as hard links, for the stage to update; the real ones stay as they
       // are until the run succeeds, so a failed or killed run leaves them and the lock intact.
-      for (const [declared, to] of outsTmp) await linkTree(join(plan.workspace, declared), to);
+      for (const [declared, to] of outsTmp) {
+        if (!changesOnly) await linkTree(join(plan.workspace, declared), to);
+        else if (before.outs[declared]?.kind === 'dir') mkdirSync(to);
+      }
       incrementalFile = join(tmp, 'incremental.json');
-      await writeFileAtomic(incrementalFile, `${JSON.stringify(verdict.changes)}\n`);
+      const changes = { ...verdict.changes, outs: changesOnly ? 'changes' : 'linked' };
+      await writeFileAtomic(incrementalFile, `${JSON.stringify(changes)}\n`);
     }
     releaseMemory();
     const exit = await runStageProcess({
@@ -253,6 +262,7 @@ async function considerStage(
         PIPE_METRICS_FILE: metricsFile,
         ...(sourcesFile === undefined ? {} : { PIPE_SOURCES: sourcesFile }),
         ...(incrementalFile === undefined ? {} : { PIPE_INCREMENTAL: incrementalFile }),
+        ...(removalsFile === undefined ? {} : { PIPE_REMOVALS: removalsFile }),
         ...(PIPE_CLI_PATH === undefined ? {} : { PIPE_CLI: PIPE_CLI_PATH }),
       },
     });
@@ -263,14 +273,19 @@ async function considerStage(
     if (exit.kind === 'spawn-failed') return fail(`could not start: ${exit.message}`);
     if (exit.kind === 'signalled') return fail(`killed by ${exit.signal}`, exit.tail);
     if (exit.code !== 0) return fail(exitMessage(exit.code, script), exit.tail);
-    const unwritten = [...outsTmp].find(([, p]) => !existsSync(p));
+    // With only changes written, an out left alone is the previous one.
+    const unwritten = changesOnly ? undefined : [...outsTmp].find(([, p]) => !existsSync(p));
     if (unwritten !== undefined) {
       return fail(
         `exited 0 but did not write out ${unwritten[0]} (write it to the path PIPE_OUTS gives)`,
       );
     }
     try {
-      await moveIntoPlace(plan.workspace, tmp, outsTmp);
+      if (removalsFile === undefined) await moveIntoPlace(plan.workspace, tmp, outsTmp);
+      else {
+        const applied = await applyOutChanges(plan.workspace, tmp, outsTmp, removalsFile);
+        if (!applied.ok) return fail(applied.error);
+      }
     } finally {
       plan.observe.memo.forget([...outsTmp.keys()]);
     }
@@ -355,7 +370,7 @@ async function pulledFromRemote(
  * environment pipe itself runs in would tell a full run it is incremental.
  */
 function withoutRunFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { PIPE_INCREMENTAL: _i, PIPE_SOURCES: _s, ...rest } = env;
+  const { PIPE_INCREMENTAL: _i, PIPE_SOURCES: _s, PIPE_REMOVALS: _r, ...rest } = env;
   return rest;
 }
 

@@ -31,6 +31,13 @@ export interface Stage {
    */
   readonly incremental: boolean;
   /**
+   * How an incremental run gets its previous outputs: 'linked' (`incremental: true`), as hard
+   * links in its temp out paths to update; 'changes' (`incremental: changes`), read where they
+   * are, with only new and changed files written to the temp outs and removals listed. Absent
+   * means 'linked'.
+   */
+  readonly incrementalOuts?: 'linked' | 'changes';
+  /**
    * What the stage runs (docs/stage-contract.md), one of two kinds told apart by `cmdScript`:
    * - a node script: the workspace-relative POSIX path of one .ts/.mts/.js/.mjs file
    *   (`stages/clean.ts`), normalised like every path; it must exist and no stage may write it.

@@ -193,6 +193,7 @@ function typeHint(path: readonly string[], found: Node | undefined): string {
   if (field === 'cmd')
     return 'give one line: a script (cmd: stages/clean.ts) or a command (cmd: python3 clean.py)';
   if (field === 'desc') return 'quote it so YAML reads it as a string: desc: "..."';
-  if (field === 'incremental') return 'write true or false, unquoted: incremental: true';
+  if (field === 'incremental')
+    return 'write true, false or changes, unquoted: incremental: true (see docs/stage-contract.md)';
   return `write a list, one entry per item: ${field}: [first, second]`;
 }

@@ -38,7 +38,12 @@ export function shapeStages(source: YamlSource): StageDraft[] {
       name: name as StageName,
       nameRange: nodeRange(source, pair.key as Node),
       desc: isScalar(descNode) && typeof descNode.value === 'string' ? descNode.value : undefined,
-      incremental: isScalar(incrementalNode) && incrementalNode.value === true,
+      incremental:
+        isScalar(incrementalNode) &&
+        (incrementalNode.value === true || incrementalNode.value === 'changes'),
+      ...(isScalar(incrementalNode) && incrementalNode.value === 'changes'
+        ? { incrementalOuts: 'changes' as const }
+        : {}),
       cmd:
         isScalar(cmdNode) && typeof cmdNode.value === 'string'
           ? locatedCmd(source, cmdNode)

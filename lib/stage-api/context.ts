@@ -16,8 +16,19 @@ export interface DepChanges {
  * rename it over, or delete); never write into one: they are hard links to the current outputs.
  */
 export interface IncrementalRun {
-  /** Every declared dep (as written) -> its changed files; a dep with no change lists none. */
+  /**
+   * Every declared dep (as written) -> its changed files; a dep with no change lists none. An
+   * upload-source dep's files are named as PIPE_SOURCES names them: relative to the folder or
+   * bucket prefix.
+   */
   readonly deps: Readonly<Record<string, DepChanges>>;
+  /**
+   * 'linked' (`incremental: true`): each temp out path holds the previous outputs as hard links,
+   * to update. 'changes' (`incremental: changes`): the temp out paths start empty (a folder out
+   * as an empty folder); write only new and changed files there, read the previous outputs at
+   * their workspace paths, and name the files to remove with removeFromOut().
+   */
+  readonly outs: 'linked' | 'changes';
 }
 
 export interface StageContext {
@@ -34,6 +45,11 @@ export interface StageContext {
   param<T>(key: string): T;
   /** Record counts and other small facts about this run, kept in the lock entry. */
   writeMetrics(metrics: Record<string, unknown>): void;
+  /**
+   * An `incremental: changes` run: files (paths inside the out `declared`) of the previous
+   * outputs that the runner removes when the run succeeds. Calls add up.
+   */
+  removeFromOut(declared: string, paths: readonly string[]): void;
 }
 
 function jsonVar<T>(env: NodeJS.ProcessEnv, name: string, fallback: T): T {
@@ -49,6 +65,8 @@ export function stageContext(env: NodeJS.ProcessEnv = process.env): StageContext
   const outs = jsonVar<Record<string, string>>(env, 'PIPE_OUTS', {});
   const params = jsonVar<Record<string, unknown>>(env, 'PIPE_PARAMS', {});
   const metricsFile = env.PIPE_METRICS_FILE;
+  const removalsFile = env.PIPE_REMOVALS;
+  const removals: Record<string, string[]> = {};
   const incrementalFile = env.PIPE_INCREMENTAL;
   const incremental =
     incrementalFile === undefined || incrementalFile === ''
@@ -80,6 +98,20 @@ export function stageContext(env: NodeJS.ProcessEnv = process.env): StageContext
     },
     writeMetrics(metrics) {
       if (metricsFile !== undefined) writeFileSync(metricsFile, JSON.stringify(metrics));
+    },
+    removeFromOut(declared, paths) {
+      if (removalsFile === undefined || removalsFile === '')
+        throw new Error(
+          `stage ${stage} removes files from ${declared}, but this is not an incremental: changes run (no PIPE_REMOVALS)`,
+        );
+      if (outs[declared] === undefined)
+        throw new Error(
+          `stage ${stage} removes files from ${declared}, but pipeline.yaml does not list it in outs`,
+        );
+      const listed = removals[declared] ?? [];
+      for (const p of paths) listed.push(p);
+      removals[declared] = listed;
+      writeFileSync(removalsFile, JSON.stringify(removals));
     },
   };
 }

@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { query } from './helpers/clean-rig.js';
 import { REPO } from './helpers/run-stage.js';
 import { copyRepoPipeline, runPipeIn } from './helpers/repo-copy.js';
 
@@ -88,17 +88,6 @@ function buildWith(
   );
   const r = runPipeIn(root, 'build', target);
   return { root, status: r.status, output: `${r.stdout}\n${r.stderr}` };
-}
-
-async function query<T>(sql: string): Promise<T[]> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJson() as T[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
 }
 
 const table = (root: string, name: string) =>

@@ -101,20 +101,21 @@ int renameat2(int a, const char *from, int b, const char *to, unsigned flags) {
   return r;
 }
 
-int fsync(int fd) {
-  REAL(fsync, sync_fn);
+// fsync and fdatasync: the same counting around the real call, named by the file's path.
+static int synced(const char *call, sync_fn real, int fd) {
   char path[4096];
-  long n = is_target() ? before_call("fsync", fd_path(fd, path, sizeof path)) : 0;
-  int r = real_fsync(fd);
+  long n = is_target() ? before_call(call, fd_path(fd, path, sizeof path)) : 0;
+  int r = real(fd);
   after_call(n);
   return r;
 }
 
+int fsync(int fd) {
+  REAL(fsync, sync_fn);
+  return synced("fsync", real_fsync, fd);
+}
+
 int fdatasync(int fd) {
   REAL(fdatasync, sync_fn);
-  char path[4096];
-  long n = is_target() ? before_call("fdatasync", fd_path(fd, path, sizeof path)) : 0;
-  int r = real_fdatasync(fd);
-  after_call(n);
-  return r;
+  return synced("fdatasync", real_fdatasync, fd);
 }

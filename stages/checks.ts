@@ -4,7 +4,7 @@
 // example row, so the fix is obvious.
 import { err, ok, type Result } from '../lib/stage-api/index.js';
 import type { Db } from './duckdb.js';
-import { orderHolds, orderRules, type FileOrder } from './lib/file-order.js';
+import { orderHolds, orderRules, type FileOrder } from './shared/file-order.js';
 
 export interface RowRule {
   /** Short name printed on failure, e.g. `pl_equals_hl_plus_il`. */
@@ -84,7 +84,7 @@ export async function checkTable(db: Db, stage: string, spec: TableSpec): Promis
 /**
  * The row count when every rule holds, else undefined: exact, and cheap when all is well. The
  * row rules are one parallel scan (not-null as count(column), the rest as one AND), and the order
- * rules their whole-table form (lib/file-order.ts), so no rule reads the table through a window.
+ * rules their whole-table form (shared/file-order.ts), so no rule reads the table through a window.
  */
 async function allHold(db: Db, spec: TableSpec): Promise<number | undefined> {
   const nonNull = spec.notNull.map((column, i) => `count("${column}")::BIGINT = count(*) AS c${i}`);
@@ -155,7 +155,7 @@ async function explain(
     stage,
     spec.table,
     'checks_agree',
-    'the whole-table check failed but no rule names a row (a bug in stages/checks.ts or stages/lib/file-order.ts)',
+    'the whole-table check failed but no rule names a row (a bug in stages/checks.ts or stages/shared/file-order.ts)',
   );
 }
 

@@ -1,5 +1,5 @@
 -- One batch of Aalto files -> one row per data line appended to aalto_parsed, for loadAalto
--- (stages/lib/clean-load.ts), which creates the table and runs this once per batch of files, with
+-- (stages/shared/clean-load.ts), which creates the table and runs this once per batch of files, with
 -- aalto_text reading just that batch. Batches bound the memory of the parse (each
 -- file's text, its list of lines, each line's list of fields) to a few hundred files at a time,
 -- and what is kept per line is only what later steps read. clean.aalto.sql reads the result.

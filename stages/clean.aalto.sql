@@ -1,6 +1,6 @@
 -- Aalto 136M participant files -> keystroke candidates, for stages/clean.ts.
 -- In:  aalto_files(file_id, read_path, source_file), and aalto_parsed, one row per data line
---      (clean.aalto-batch.sql, run by loadAalto in stages/lib/clean-load.ts a batch of files at a
+--      (clean.aalto-batch.sql, run by loadAalto in stages/shared/clean-load.ts a batch of files at a
 --      time): its rule (NULL: kept) and detail, and `carries` with prompt and typed_text on lines
 --      whose first four fields differ from the line before's.
 -- Out: aalto_candidates, aalto_row_rejects, aalto_session_texts (SENTENCE and USER_INPUT per

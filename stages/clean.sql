@@ -47,7 +47,7 @@ WHERE h.rule IS NULL;
 -- 15.4 s -> 12.5 s for this COPY at 10M.) The sorted subquery names only the columns written, so
 -- the sort does not carry the rule columns along. Should DuckDB ever hand the window the rows out of
 -- order, seq would not count 0, 1, 2 by press time and keypairs' input check
--- seq_counts_by_press_time would stop the build (stages/lib/tables.ts).
+-- seq_counts_by_press_time would stop the build (stages/shared/tables.ts).
 CREATE OR REPLACE TEMP VIEW keystrokes AS
 SELECT source, platform, user_id, session_id,
        (row_number() OVER () - 1 - first_row)::INTEGER AS seq,

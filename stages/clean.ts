@@ -1,11 +1,11 @@
 // Stage clean: data/raw -> data/clean/{keystrokes,rejects,sessions}/<part>.parquet, parts/<part>.json
 // and summary.json (docs/data-tables.md). TypeScript screens whole files (manifest check, gzip, JSON,
 // schema, duplicates; Latin-1 decoding); DuckDB does the row work in clean.webapp.sql,
-// clean.aalto.sql and clean.sql, one part at a time (stages/lib/clean-part-build.ts). Parameters
+// clean.aalto.sql and clean.sql, one part at a time (stages/shared/clean-part-build.ts). Parameters
 // reach the SQL as DuckDB variables, never by editing SQL text.
 // Incremental (ctx.incremental set; the out folder holds the last run's outputs as hard links, so
 // every file is replaced by rename or removed, never written into): only the parts the changed
-// uploads touch are built again (stages/lib/clean-plan.ts). A change to anything but data/raw (the
+// uploads touch are built again (stages/shared/clean-plan.ts). A change to anything but data/raw (the
 // upload schema) builds everything from an emptied out folder.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import {
   type PartEnv,
   type PartJob,
   type PreparedPart,
-} from './lib/clean-part-build.js';
+} from './shared/clean-part-build.js';
 import {
   PART_TABLES,
   readParts,
@@ -26,12 +26,12 @@ import {
   replaceFile,
   writePart,
   type PartRecord,
-} from './lib/clean-parts.js';
-import { byPath, planFull, planIncremental, type PartPlan } from './lib/clean-plan.js';
-import { cleanSummary } from './lib/clean-summary.js';
-import { checkRawFiles, readManifest } from './lib/raw-input.js';
-import { uploadFormat } from './lib/uploads.js';
-import { ScreeningPool } from './lib/webapp-screening.js';
+} from './shared/clean-parts.js';
+import { byPath, planFull, planIncremental, type PartPlan } from './shared/clean-plan.js';
+import { cleanSummary } from './shared/clean-summary.js';
+import { checkRawFiles, readManifest } from './shared/raw-input.js';
+import { uploadFormat } from './shared/uploads.js';
+import { ScreeningPool } from './shared/webapp-screening.js';
 
 /**
  * Raw bytes of uploads per part. A part is what a changed upload costs to rebuild and what one

@@ -2,7 +2,7 @@
 // data/raw/manifest.json. Two ways, the same data/raw (test/download-incremental.test.ts):
 //
 //   from scratch (first run, --force, UPLOADS_URL changed): every upload pipe observed is placed
-//     in the empty temp data/raw by the source (stages/lib/upload-source.ts): a file:// upload is
+//     in the empty temp data/raw by the source (stages/shared/upload-source.ts): a file:// upload is
 //     hard-linked from the upload folder (or, across filesystems, from the previous data/raw when
 //     its sha256 matches the previous manifest); a gs:// object whose generation + md5 match is
 //     linked from the previous data/raw, and only new or changed objects are downloaded.
@@ -16,7 +16,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Config, stageContext } from '../lib/stage-api/index.js';
-import { observedSource, openUploadSource, type ObservedSource } from './lib/upload-source.js';
+import { observedSource, openUploadSource, type ObservedSource } from './shared/upload-source.js';
 import {
   manifestAfterChanges,
   manifestFromScratch,
@@ -24,7 +24,7 @@ import {
   uploadFormat,
   type ManifestFile,
   type RawManifest,
-} from './lib/uploads.js';
+} from './shared/uploads.js';
 
 /** The dep in pipeline.yaml that names the uploads. */
 const UPLOADS_DEP = `\${UPLOADS_URL}`;

@@ -121,7 +121,7 @@ const GLOB_CHARS = /[*?[]/g;
 /**
  * False for a path DuckDB's readers cannot take literally: one with a glob character and a
  * backslash. DuckDB splits a globbed path at `\` as well as `/`, so no escape reaches such a name;
- * callers give DuckDB a copy under a plain name instead (stages/lib/raw-input.ts).
+ * callers give DuckDB a copy under a plain name instead (stages/shared/raw-input.ts).
  */
 export function readableByDuckDb(path: string): boolean {
   return !(path.includes('\\') && /[*?[]/.test(path));

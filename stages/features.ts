@@ -15,9 +15,9 @@ import {
   planParts,
   readPartCounts,
   writePartCounts,
-} from './lib/part-plan.js';
-import { type Part, replaceFile, tableParts, unlink } from './lib/parts.js';
-import { keypairsSpec, sequencesOrderSpec } from './lib/tables.js';
+} from './shared/part-plan.js';
+import { type Part, replaceFile, tableParts, unlink } from './shared/parts.js';
+import { keypairsSpec, sequencesOrderSpec } from './shared/tables.js';
 
 interface SequenceCounts {
   readonly rows: number;

@@ -8,15 +8,15 @@ import { join } from 'node:path';
 import { mapConcurrent, stageContext } from '../lib/stage-api/index.js';
 import { checkTable } from './checks.js';
 import { openStageDb, sqlPath, sqlString } from './duckdb.js';
-import { keystrokesSpec } from './lib/tables.js';
+import { keystrokesSpec } from './shared/tables.js';
 import {
   type PartCounts,
   partFile,
   planParts,
   readPartCounts,
   writePartCounts,
-} from './lib/part-plan.js';
-import { tableParts, unlink } from './lib/parts.js';
+} from './shared/part-plan.js';
+import { tableParts, unlink } from './shared/parts.js';
 
 interface Counts {
   readonly pairs: number;

@@ -114,12 +114,12 @@ describe("the keystroke pipeline's code deps", () => {
     expect(expectedCode('stages/clean.ts')).toEqual(
       expect.arrayContaining([
         'stages/duckdb.ts',
-        'stages/lib/webapp-screen-worker.ts',
+        'stages/shared/webapp-screen-worker.ts',
         'stages/clean.aalto-batch.sql',
         'lib/stage-api/context.ts',
       ]),
     );
-    expect(expectedCode('stages/download.ts')).toContain('stages/lib/file-mirror-thread.ts');
+    expect(expectedCode('stages/download.ts')).toContain('stages/shared/file-mirror-thread.ts');
   });
 
   it('a comment in any file of a stage makes that stage stale naming it, and none above it', () => {

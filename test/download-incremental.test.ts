@@ -25,7 +25,7 @@ import { copyRepoPipeline } from './helpers/repo-copy.js';
 import { REPO } from './helpers/run-stage.js';
 
 const STEPS = 10;
-/** Upload names, by the rule docs/data-tables.md states (not stages/lib/uploads.ts's code). */
+/** Upload names, by the rule docs/data-tables.md states (not stages/shared/uploads.ts's code). */
 const UPLOAD = /(\.session\.json(\.gz)?|_keystrokes\.txt)$/;
 
 /** Every file under `root`: relative path -> its bytes in base64. */

@@ -1,4 +1,4 @@
-// The order checks have two forms (stages/lib/file-order.ts): per-row windows, which define the
+// The order checks have two forms (stages/shared/file-order.ts): per-row windows, which define the
 // rules and name a failing row, and a whole-table test (runs grouped by key), which checks.ts
 // relies on to pass a table. If the whole-table test passed a table the per-row rules reject, a
 // stage would run on data it does not understand. So both forms are compared here with a third,
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb, type Db } from '../stages/duckdb.js';
-import { orderHolds, orderRules, type FileOrder } from '../stages/lib/file-order.js';
+import { orderHolds, orderRules, type FileOrder } from '../stages/shared/file-order.js';
 
 interface Row {
   source: string;

@@ -1,7 +1,7 @@
-// stages/lib/json-keys.ts: a key given twice in any object of a JSON text, found exactly, and the
+// stages/shared/json-keys.ts: a key given twice in any object of a JSON text, found exactly, and the
 // cheap count that decides whether to look. Expected values are written out by hand from the texts.
 import { describe, expect, it } from 'vitest';
-import { firstDuplicateKey, keyColons, parsedKeys } from '../stages/lib/json-keys.js';
+import { firstDuplicateKey, keyColons, parsedKeys } from '../stages/shared/json-keys.js';
 
 describe('firstDuplicateKey', () => {
   it.each([

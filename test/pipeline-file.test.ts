@@ -149,14 +149,14 @@ describe('pipeline.yaml errors, verbatim', () => {
 
   it('YAML anchors: an x- key may hold shared values; an alias is located where it is used', async () => {
     const shared = lines(
-      'x-inputs: &inputs [samples, stages/lib]', // x-... keys are free for anchors
+      'x-inputs: &inputs [samples, stages/shared]', // x-... keys are free for anchors
       'stages:',
       '  download:',
       '    cmd: stages/download.mjs',
       '    deps: *inputs',
       '    outs: [data/raw]',
     );
-    const files = { 'samples/a.json': '{}', 'stages/lib/util.mjs': '' };
+    const files = { 'samples/a.json': '{}', 'stages/shared/util.mjs': '' };
     const ok = tempWorkspace({ ...scripts, ...files, 'pipeline.yaml': shared });
     const { loadPipeline } = await import('../lib/pipeline/pipeline-file.js');
     const loaded = await loadPipeline(ok.dir);
@@ -166,7 +166,7 @@ describe('pipeline.yaml errors, verbatim', () => {
         loaded.value.pipeline.stages
           .get('download' as never)
           ?.deps.map((d) => `${d.value}@${d.range.line}:${d.range.column}`),
-    ).toEqual(['samples@1:20', 'stages/lib@1:29']);
+    ).toEqual(['samples@1:20', 'stages/shared@1:29']);
     const nested = shared.replace('deps: *inputs', 'deps: [*inputs]'); // line 5: the alias at column 12
     expect(refused(nested, files)).toBe(
       lines(

@@ -84,7 +84,7 @@ describe('outs that would clobber the workspace', () => {
   it("an out holding a file another stage's script imports is refused by build (exit 3)", () => {
     const ws = tempWorkspace({
       'stages/a.mjs': "import { word } from './lib/words.mjs';\nconsole.log(word);\n",
-      'stages/lib/words.mjs': "export const word = 'safe';\n",
+      'stages/shared/words.mjs': "export const word = 'safe';\n",
       'stages/b.mjs': "import fs from 'node:fs';\nfs.writeFileSync('ran-b', '1');\n",
       'pipeline.yaml': lines(
         'stages:',
@@ -93,15 +93,15 @@ describe('outs that would clobber the workspace', () => {
         '    outs: [data/a]',
         '  b:',
         '    cmd: stages/b.mjs',
-        '    outs: [stages/lib]',
+        '    outs: [stages/shared]',
       ),
     });
     const r = ws.pipe('build');
     expect(r.code).toBe(3);
     expect(r.stderr.split('\n')[0]).toBe(
-      'pipeline.yaml:7:12: error: out "stages/lib" of stage "b" holds "stages/lib/words.mjs", code that stage "a" runs',
+      'pipeline.yaml:7:12: error: out "stages/shared" of stage "b" holds "stages/shared/words.mjs", code that stage "a" runs',
     );
-    expect(readFileSync(join(ws.dir, 'stages/lib/words.mjs'), 'utf8')).toBe(
+    expect(readFileSync(join(ws.dir, 'stages/shared/words.mjs'), 'utf8')).toBe(
       "export const word = 'safe';\n",
     );
     expect(existsSync(join(ws.dir, 'ran-b'))).toBe(false);

@@ -57,7 +57,7 @@ describe("the stage API's reach into lib/", () => {
         `${stage}: lib/ files outside the allowed list`,
       ).toEqual([]);
     }
-    // The GCS client is a package of the download stage's own code (stages/lib/upload-source.ts),
+    // The GCS client is a package of the download stage's own code (stages/shared/upload-source.ts),
     // and of no stage that does not read a bucket itself.
     for (const stage of ['clean', 'keypairs', 'features', 'report'])
       expect(Object.keys(lock.stages[stage]!.packages ?? {}), stage).not.toContain(

@@ -1,5 +1,5 @@
 // Many Aalto files through clean: more files than one parse batch holds (256 per batch,
-// stages/lib/clean-load.ts), so the batches run on several DuckDB connections at once and append to
+// stages/shared/clean-load.ts), so the batches run on several DuckDB connections at once and append to
 // one table. Every line of every file must land exactly once, kept or rejected, whatever order the
 // batches finish in. The files are written here, so the expected rows are known without DuckDB:
 //   file i (i = 0..599): participant 5000+i, one section 7000+i, 12 keystrokes, key k pressed at

@@ -1,4 +1,4 @@
-// Web-app screening split over worker threads (stages/lib/webapp-screening.ts) must decide exactly
+// Web-app screening split over worker threads (stages/shared/webapp-screening.ts) must decide exactly
 // as one pass in path order: the first upload of a session wins even when its duplicate was checked
 // by another thread, and unknown fields are counted in kept files only, keys in first-seen order.
 // The expected verdicts are written out by hand from the files this test makes.
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { screenWebappUploads } from '../stages/lib/webapp-screening.js';
+import { screenWebappUploads } from '../stages/shared/webapp-screening.js';
 import { REPO } from './helpers/run-stage.js';
 
 const SCHEMA = join(REPO, 'config/upload.schema.json');

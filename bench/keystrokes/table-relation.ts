@@ -1,6 +1,6 @@
 // A pipeline table as one DuckDB relation for the benches: the literal list of its part files
 // (docs/data-tables.md), or the single file of the layout before parts.
-import { readParts, tableParts } from '../../stages/lib/parts.js';
+import { readParts, tableParts } from '../../stages/shared/parts.js';
 
 export function tableRelation(workspace: string, table: string): string {
   const listed = tableParts(workspace, table);

@@ -1,6 +1,6 @@
 // An out must not hold code a stage runs. pipeline.yaml's rules refuse an out that holds a stage's
 // script (pipeline/rules.ts), but a script's imports are found only by walking its closure
-// (code-deps.ts): an out `stages/lib` would let one stage replace the helpers another stage
+// (code-deps.ts): an out `stages/shared` would let one stage replace the helpers another stage
 // imports, and the next build would run them. Checked before any stage runs, each located at
 // the out with the stage whose code it holds.
 import { readFile } from 'node:fs/promises';

@@ -10,7 +10,7 @@
 // entered: their installed version stands for them), takes milliseconds for the ~60 files of a
 // stage, and needs no extra dependency at run time.
 //
-//   stages/clean.ts ──import──▶ stages/lib/clean-load.ts ──new URL──▶ stages/clean.aalto-batch.sql
+//   stages/clean.ts ──import──▶ stages/shared/clean-load.ts ──new URL──▶ stages/clean.aalto-batch.sql
 //                   ──import──▶ lib/stage-api/index.ts ──▶ lib/pipeline/config.ts ──▶ ...
 //                   ──import──▶ @duckdb/node-api          (a package: its version, not its files)
 import { createHash } from 'node:crypto';

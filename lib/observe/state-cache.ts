@@ -24,7 +24,7 @@
 // folder entries then never reads the big file. Both are caches keyed by stamp: any entry whose
 // stamp matches may answer (a persistent entry is never racy), so the two cannot disagree.
 //
-// HARD LINKS. Stage download links each upload into data/raw (stages/lib/file-mirror.ts): the
+// HARD LINKS. Stage download links each upload into data/raw (stages/shared/file-mirror.ts): the
 // runner hashes the uploads folder as download's dep, then data/raw as its out, the same inodes
 // under other paths (241,605 files, 2.4 GB at 10M keystrokes). Device + inode names the file
 // itself, whatever the path, so a file this process hashed with a trusted (not racy) stamp also

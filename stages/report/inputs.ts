@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from '../../lib/stage-api/index.js';
 import type { Db } from '../duckdb.js';
-import { readParts, tableParts } from '../lib/parts.js';
+import { readParts, tableParts } from '../shared/parts.js';
 
 /** Workspace-relative paths, as docs/data-tables.md names them: tables are folders of parts. */
 export const inputPaths = {

@@ -133,7 +133,7 @@ async function partCounts(db: Db, part: PreparedPart): Promise<PartCounts> {
   };
 }
 
-/** The keys this part's rows depend on (stages/lib/clean-parts.ts), from the contents. */
+/** The keys this part's rows depend on (stages/shared/clean-parts.ts), from the contents. */
 async function partKeys(db: Db): Promise<string[]> {
   const rows = await db.rows<{ key: string }>(`
     SELECT DISTINCT 'w:' || session_id AS key FROM webapp_files

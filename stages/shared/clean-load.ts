@@ -24,7 +24,7 @@ const EVENT =
   'STRUCT(t DOUBLE, "type" VARCHAR, "key" VARCHAR, code VARCHAR, "keyCode" INTEGER, "repeat" BOOLEAN, composing BOOLEAN)';
 
 /**
- * From the staging (stages/lib/webapp-slice.ts): webapp_files(file_id, source_file, user_id,
+ * From the staging (stages/shared/webapp-slice.ts): webapp_files(file_id, source_file, user_id,
  * session_id, platform, prompt, text, time_origin), a small table, one row per accepted upload; and
  * webapp_uploads(file_id, events[]), a view over the staged documents (read once, by the pairing;
  * unknown fields are not read). `superseded` are the file_ids of valid uploads that lost to an

@@ -1,5 +1,5 @@
 // Which parts clean builds, keeps and removes: all of them from scratch, or, on an incremental run,
-// only those its changed uploads touch (stages/lib/clean-parts.ts says what ties uploads together).
+// only those its changed uploads touch (stages/shared/clean-parts.ts says what ties uploads together).
 import { nameKey, packByName, partId, partNumber, type PartRecord } from './clean-parts.js';
 import type { PartJob } from './clean-part-build.js';
 import { sameIdentity, type ManifestFile } from './uploads.js';

@@ -7,7 +7,7 @@ import type { TableSpec } from '../checks.js';
 // keypairs pairs each row with the next row of the file, and features reads pairs the same way
 // (streaming windows, no sort), so each part file of both tables must hold each session as one run, seq counting 0,
 // 1, 2, ... along it, the sessions in (source, user_id, session_id) order, as clean and keypairs
-// write them. lib/file-order.ts checks that without a window over the whole table.
+// write them. file-order.ts checks that without a window over the whole table.
 const SESSION = ['source', 'user_id', 'session_id'];
 
 /** The columns keystrokes and key pairs both start with: whose session, and the row's seq in it. */
@@ -64,7 +64,7 @@ export function keystrokesSpec(path: string, table: string): TableSpec {
   };
 }
 
-/** `keepRunsAs`: keep the sessions the order check counts as that temp table (lib/file-order.ts). */
+/** `keepRunsAs`: keep the sessions the order check counts as that temp table (file-order.ts). */
 export function keypairsSpec(path: string, table: string, keepRunsAs?: string): TableSpec {
   return {
     table,

@@ -83,7 +83,7 @@ describe('outs that would clobber the workspace', () => {
 
   it("an out holding a file another stage's script imports is refused by build (exit 3)", () => {
     const ws = tempWorkspace({
-      'stages/a.mjs': "import { word } from './lib/words.mjs';\nconsole.log(word);\n",
+      'stages/a.mjs': "import { word } from './shared/words.mjs';\nconsole.log(word);\n",
       'stages/shared/words.mjs': "export const word = 'safe';\n",
       'stages/b.mjs': "import fs from 'node:fs';\nfs.writeFileSync('ran-b', '1');\n",
       'pipeline.yaml': lines(

@@ -206,3 +206,56 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
     expect(recorded()).toBe(expected());
   });
 });
+
+describe('a big dep folder with few top-level names (uploads/webapp/<241,605 files>)', () => {
+  const nested = (i: number): string => `data/nest/all/f${String(i).padStart(5, '0')}.txt`;
+
+  it('is cut into parts below its one subfolder: one edit looks up one part, not every file', async () => {
+    const ws = await tempWorkspace({
+      'pipeline.yaml':
+        'stages:\n  count:\n    cmd: stages/count.mjs\n    deps: [data/nest]\n    outs: [out/count.txt]\n',
+      'stages/count.mjs': stage`
+        let sum = 0;
+        for (const n of fs.readdirSync('data/nest/all')) sum += Number(fs.readFileSync('data/nest/all/' + n, 'utf8'));
+        fs.writeFileSync(out('out/count.txt'), String(sum) + '\\n');`,
+    });
+    mkdirSync(ws.path('data/nest/all'), { recursive: true });
+    const past = Date.now() / 1000 - 60;
+    for (let i = 0; i < N; i++) {
+      writeFileSync(ws.path(nested(i)), '1\n');
+      utimesSync(ws.path(nested(i)), past, past);
+    }
+    ws.age('stages/count.mjs', 60);
+    expect((await ws.pipe('build')).code).toBe(0);
+    await status(ws);
+
+    // Same size, an older mtime than before (still old enough to be trusted): a new stamp.
+    writeFileSync(ws.path(nested(12_345)), '5\n');
+    utimesSync(ws.path(nested(12_345)), past - 10, past - 10);
+    // Without the per-file cache every file looked up would be hashed again: what is hashed is
+    // what was looked up. The other parts' lines come from the stored manifest.
+    rmSync(ws.path('.pipe/state'));
+    const one = await status(ws);
+    expect(one.stages[0]!.reasons).toEqual([
+      { kind: 'dep-modified', path: 'data/nest', file: nested(12_345) },
+    ]);
+    expect(one.hashing.statted).toBeGreaterThanOrEqual(N);
+    expect(one.hashing.hashed).toBeLessThan(N / 20);
+
+    // The folder hash recorded is the one computed here from every file's content.
+    const expected = createHash('sha256')
+      .update(
+        Array.from({ length: N }, (_, i) => {
+          const c = i === 12_345 ? '5\n' : '1\n';
+          const sha = createHash('sha256').update(c).digest('hex');
+          return `all/f${String(i).padStart(5, '0')}.txt\t${sha}\t${c.length}\n`;
+        }).join(''),
+      )
+      .digest('hex');
+    const recorded = readFileSync(ws.path('.pipe/folders'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('data/nest\t'))
+      ?.split('\t')[2];
+    expect(recorded).toBe(expected);
+  });
+});

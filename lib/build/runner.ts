@@ -28,7 +28,7 @@ import {
   type LockFile,
   type LockedPath,
 } from './lockfile.js';
-import { saveManifest } from '../observe/manifest-store.js';
+import { manifestStored, saveManifest } from '../observe/manifest-store.js';
 import { nameSourceFiles } from './source-names.js';
 import { writeSourcesFile } from './sources-file.js';
 import { observeOuts, observeStage, type ObserveContext } from './observe-stage.js';
@@ -419,7 +419,10 @@ function readMetrics(path: string): Record<string, unknown> | undefined {
 
 async function lockedAndSaved(workspace: string, h: PathHash): Promise<LockedPath> {
   if (h.kind === 'missing') throw new Error(`internal: ${h.path} vanished while recording it`);
-  if (h.kind !== 'file') await saveManifest(workspace, h.kind === 'glob' ? '' : h.path, h.files);
+  // A manifest is stored under its own hash: one already there (the observation stored it, or an
+  // earlier build) is not listed and written again (241,605 lines for data/raw).
+  if (h.kind !== 'file' && !manifestStored(workspace, h.sha256))
+    await saveManifest(workspace, h.kind === 'glob' ? '' : h.path, h.files);
   return lockedPath(h);
 }
 

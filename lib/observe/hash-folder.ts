@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { hashMisses } from './hash-files.js';
-import { folderKeys, listFolder, manifestHash, sum } from './hash.js';
+import { listFolder, manifestHash, sum } from './hash.js';
 import {
   noHashCache,
   STAMP_FIELDS,
@@ -42,7 +42,7 @@ import {
   type FolderEntry,
   type PartEntry,
 } from './folder-stamps.js';
-import { splitParts } from './folder-parts.js';
+import { partKeys, splitParts } from './folder-parts.js';
 import {
   loadManifest,
   parseManifestText,
@@ -62,7 +62,7 @@ interface Look {
 
 function look(workspace: string, rel: string, known: FolderEntry | undefined, held = true) {
   const statTimeMs = Date.now();
-  const parts = splitParts(folderKeys(workspace, rel));
+  const parts = splitParts(partKeys(workspace, rel));
   const digests = (known?.parts ?? []).map((p) => p.digest).filter((d) => d !== UNTRUSTED);
   const sent = statPartsOnWorkers(workspace, rel, parts, digests, held);
   return { look: { statTimeMs, parts, stamps: sent.promise } satisfies Look, hold: sent.hold };

@@ -19,7 +19,7 @@ export type Request =
       readonly workspace: string;
       /** The folder, workspace-relative. */
       readonly rel: string;
-      /** Per part, its top-level keys (hash.ts folderKeys) under `rel`. */
+      /** Per part, its keys under `rel` (folder-parts.ts partKeys). */
       readonly parts: readonly (readonly string[])[];
       /** Part digests the caller already has the files of. */
       readonly known: readonly string[];

@@ -48,6 +48,11 @@ export async function saveManifest(
   return sha;
 }
 
+/** Whether manifest `sha` is in the store (its bytes are checked when read, not here). */
+export function manifestStored(workspace: string, sha: Sha256Hex): boolean {
+  return existsSync(manifestPath(workspace, sha));
+}
+
 /** Stores a manifest's text (hash.ts manifestChunks), in pieces, under `sha`, its hash, unless already stored. */
 export async function saveManifestText(
   workspace: string,

@@ -1,8 +1,9 @@
 -- Key pairs -> TypeNet sequences of ONE part, for stages/features.ts. Reads view `keypairs` (the
 -- part's pairs), view `keypairs_runs` (its sessions in file order: source, user_id, session_id,
--- first_row, kept by the input check as data/features/session-counts/<part>.parquet) and table
--- `kept_users` (features.sql, over all parts); variable sequence_length (M, params.yaml
--- `features.sequence_length`).
+-- first_row, kept by the input check as data/features/session-counts/<part>.parquet) and view
+-- `write_users`: the users whose sessions this file holds (features.ts: table `kept_users` of
+-- features.sql for a whole part, or only the users kept since the part was written for an added
+-- file); variable sequence_length (M, params.yaml `features.sequence_length`).
 -- docs/data-tables.md: keystroke i of a session gives [keyCode_i/255, HL, IL, PL, RL] in
 -- seconds (ms/1000), signed, no clipping; N keystrokes give N-1 vectors (one per key pair,
 -- position = seq of i); truncated at the end beyond M, zero-padded at the end up to M, padding
@@ -41,13 +42,13 @@ FROM (
     FROM keypairs
   )
   WHERE seq < getvariable('sequence_length')
-    AND user_id IN (SELECT user_id FROM kept_users)
+    AND user_id IN (SELECT user_id FROM write_users)
 );
 
 -- 2. Otherwise: every kept session x positions 0..M-1, its pair at each position or zeros, sorted.
 CREATE OR REPLACE TEMP VIEW sequences_sorted AS
 WITH kept_sessions AS (
-  SELECT DISTINCT user_id, session_id FROM keypairs_runs WHERE user_id IN (SELECT user_id FROM kept_users))
+  SELECT DISTINCT user_id, session_id FROM keypairs_runs WHERE user_id IN (SELECT user_id FROM write_users))
 SELECT s.user_id, s.session_id, p.position::INTEGER AS position,
        coalesce(k.keycode1::DOUBLE / 255, 0)::DOUBLE AS keycode_norm,
        coalesce(k.hl_ms / 1000, 0)::DOUBLE AS hl_s,

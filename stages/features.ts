@@ -3,7 +3,14 @@
 // docs/data-tables.md). Bookkeeping beside them, so that an incremental run reads only the changed
 // parts: session-counts/<part>.parquet (each part's sessions and their pair counts: the user filter
 // counts a user's sessions over ALL parts from these, never from the pairs) and part-counts.json
-// (each sequences part's rows and padding rows, counted from the written file).
+// (each sequences part's rows and padding rows, counted from the written files).
+//
+// A user who becomes kept (their min_sessions_per_user-th session arrived) has sessions in parts
+// that did not change. Those parts are not rewritten for them: their sessions' sequences go to an
+// ADDED file beside each such part, sequences/<part>+<n>.parquet, so one new upload writes a few
+// small files instead of every part its user ever typed in. A part is rewritten whole (its added
+// files removed) when its pairs change, when a user in it is dropped, or at MAX_ADDED added files.
+// Invariant, kept by every run: a part's files hold exactly its sessions of the users kept now.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mapConcurrent, stageContext } from '../lib/stage-api/index.js';
@@ -23,6 +30,9 @@ interface SequenceCounts {
   readonly rows: number;
   readonly padding: number;
 }
+
+/** Added files a part may gather before the next one rewrites it whole instead. */
+const MAX_ADDED = 8;
 
 const ctx = stageContext();
 const m = Number(ctx.param<number>('features.sequence_length'));
@@ -56,13 +66,29 @@ const plan = planParts({
   inputs: input.parts,
   out,
   outTables: ['sequences', 'session-counts'],
+  tablesWithAdded: ['sequences'],
   // users.parquet names the users kept last time: an incremental run compares against it.
   previous: () => (existsSync(usersFile) ? readPartCounts<SequenceCounts>(countsFile) : null),
 });
 const counts: PartCounts<SequenceCounts> = plan.counts;
+/** The added files of each part, from the previous run (none after a full plan emptied `out`). */
+const addedFiles = new Map<string, Part[]>();
+if (plan.incremental) {
+  const listed = tableParts(out, 'sequences', true);
+  if (!listed.ok) fail(`stage ${ctx.stage}: ${listed.error}`);
+  for (const p of listed.parts)
+    if (p.added !== undefined)
+      addedFiles.set(p.added.to, [...(addedFiles.get(p.added.to) ?? []), p]);
+}
+/** Removes a part's added files: it is about to be written whole, or is gone. */
+function dropAdded(id: string): void {
+  for (const p of addedFiles.get(id) ?? []) unlink(p.path);
+  addedFiles.delete(id);
+}
 for (const id of plan.drop) {
   unlink(partFile(out, 'sequences', id));
   unlink(partFile(out, 'session-counts', id));
+  dropAdded(id);
   counts.delete(id);
 }
 mkdirSync(join(out, 'sequences'), { recursive: true });
@@ -109,22 +135,41 @@ if (sessionFiles.length > 0)
 await db.run(`SET VARIABLE min_sessions_per_user = ${minSessions}`);
 await db.run(readFileSync(new URL('features.sql', import.meta.url), 'utf8'));
 
-/** Phase 3, per part whose sequences change: its changed pairs, or a user of it kept or dropped now. */
+/**
+ * Phase 3, per part whose sequences change: written whole when its pairs changed or a user of it
+ * is dropped now (or it has MAX_ADDED added files); else, when a user of it is kept now, only
+ * that user's sessions, in a new added file.
+ */
 const redoIds = new Set(plan.redo.map((p) => p.id));
+const addIds = new Set<string>();
 if (plan.incremental) {
-  const flipped = await db.rows<{ part: string }>(`
-    WITH flipped AS (
-      (SELECT user_id FROM kept_users EXCEPT SELECT user_id FROM previous_kept)
-      UNION ALL (SELECT user_id FROM previous_kept EXCEPT SELECT user_id FROM kept_users))
-    SELECT DISTINCT part FROM all_sessions SEMI JOIN flipped USING (user_id)`);
-  for (const { part } of flipped) redoIds.add(part);
+  await db.run(`CREATE TABLE kept_now AS
+    SELECT user_id FROM kept_users EXCEPT SELECT user_id FROM previous_kept`);
+  const partsOf = (users: string) =>
+    db.rows<{ part: string }>(
+      `SELECT DISTINCT part FROM all_sessions SEMI JOIN (${users}) USING (user_id) ORDER BY part`,
+    );
+  const dropped = 'SELECT user_id FROM previous_kept EXCEPT SELECT user_id FROM kept_users';
+  for (const { part } of await partsOf(dropped)) redoIds.add(part);
+  for (const { part } of await partsOf('SELECT user_id FROM kept_now')) {
+    if (redoIds.has(part)) continue;
+    if ((addedFiles.get(part)?.length ?? 0) >= MAX_ADDED) redoIds.add(part);
+    else addIds.add(part);
+  }
 }
 const sequenceParts = input.parts.filter((p) => redoIds.has(p.id));
+for (const p of sequenceParts) dropAdded(p.id);
 const partSql = readFileSync(new URL('features.part.sql', import.meta.url), 'utf8');
-const written = await mapConcurrent(sequenceParts, db.threads, async (part) => {
+const jobs = [
+  ...sequenceParts.map((part) => ({ part, users: 'kept_users', added: false })),
+  ...input.parts
+    .filter((p) => addIds.has(p.id))
+    .map((part) => ({ part, users: 'kept_now', added: true })),
+];
+const written = await mapConcurrent(jobs, db.threads, async (job) => {
   const conn = await db.connect();
   try {
-    return await writeSequences(conn, part);
+    return await writeSequences(conn, job.part, job.users, job.added);
   } finally {
     conn.close();
   }
@@ -132,8 +177,18 @@ const written = await mapConcurrent(sequenceParts, db.threads, async (part) => {
 const bug = written.find((w) => w !== null);
 if (bug !== undefined && bug !== null) throw new Error(bug);
 
-async function writeSequences(conn: Db, part: Part): Promise<string | null> {
+/**
+ * Writes the sequences of `users` (a table) in `part`: its whole file, or (`added`) its next added
+ * file, whose counts add to the part's.
+ */
+async function writeSequences(
+  conn: Db,
+  part: Part,
+  users: string,
+  added: boolean,
+): Promise<string | null> {
   await conn.run(`SET VARIABLE sequence_length = ${m}`);
+  await conn.run(`CREATE OR REPLACE TEMP VIEW write_users AS SELECT user_id FROM ${users}`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW keypairs AS SELECT * FROM read_parquet(${sqlPath(part.path)});
     CREATE OR REPLACE TEMP VIEW keypairs_runs AS
       SELECT * FROM read_parquet(${sqlPath(partFile(out, 'session-counts', part.id))});`);
@@ -145,7 +200,9 @@ async function writeSequences(conn: Db, part: Part): Promise<string | null> {
   const [order] = await conn.rows<{ yes: boolean }>('SELECT yes FROM keypairs_in_user_order');
   const streaming = order?.yes === true;
   if (streaming) await conn.run(`SET disabled_optimizers = 'build_side_probe_side'`);
-  const output = partFile(out, 'sequences', part.id);
+  const n = Math.max(0, ...(addedFiles.get(part.id) ?? []).map((p) => p.added!.n)) + 1;
+  const id = added ? `${part.id}+${n}` : part.id;
+  const output = partFile(out, 'sequences', id);
   unlink(output);
   await conn.run(
     `COPY (SELECT * FROM ${streaming ? 'sequences_in_file_order' : 'sequences_sorted'})
@@ -154,14 +211,19 @@ async function writeSequences(conn: Db, part: Part): Promise<string | null> {
   // Counted from the written file: recounting the view would rebuild the padded tensor. The order
   // check is the input checks' own, on what we wrote: each session's positions one run counting
   // from 0, sessions in (user_id, session_id) order. A failure is a bug here, not bad input.
-  const table = `data/features/sequences/${part.id}.parquet`;
+  const table = `data/features/sequences/${id}.parquet`;
   const check = await checkTable(conn, ctx.stage, sequencesOrderSpec(output, table));
   if (!check.ok)
     return `features wrote ${table} out of (user_id, session_id, position) order: ${check.error}`;
   const [padding] = await conn.rows<{ n: number }>(
     `SELECT count(*) FILTER (is_padding)::INTEGER AS n FROM read_parquet(${sqlPath(output)})`,
   );
-  counts.set(part.id, { rows: check.value, padding: padding?.n ?? 0 });
+  const before = added ? counts.get(part.id) : undefined;
+  if (added && before === undefined) return `features has no counts of ${part.id} to add to`;
+  counts.set(part.id, {
+    rows: (before?.rows ?? 0) + check.value,
+    padding: (before?.padding ?? 0) + (padding?.n ?? 0),
+  });
   return null;
 }
 
@@ -205,5 +267,5 @@ ctx.writeMetrics({
 });
 process.stdout.write(
   `features: ${summary.sequences} sequences of ${m} from ${summary.users_kept} users (${summary.users_dropped} users below ${minSessions} sessions dropped)` +
-    `${plan.incremental ? ` (incremental: ${plan.redo.length} of ${input.parts.length} parts checked, ${sequenceParts.length} written, ${plan.drop.length} removed)` : ''}\n`,
+    `${plan.incremental ? ` (incremental: ${plan.redo.length} of ${input.parts.length} parts checked, ${sequenceParts.length} written, ${addIds.size} added to, ${plan.drop.length} removed)` : ''}\n`,
 );

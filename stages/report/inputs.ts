@@ -118,7 +118,8 @@ function readNumbers<K extends string>(
 
 /** `read_parquet([...])` of a table folder's part files, or why there is none. */
 function partsRelation(workspace: string, rel: string): Result<string, string> {
-  const listed = tableParts(workspace, rel);
+  // Sequences parts may have added files (rows of users kept later): part of the table too.
+  const listed = tableParts(workspace, rel, rel === inputPaths.sequences);
   if (!listed.ok) return listed;
   if (listed.parts.length === 0)
     return {

@@ -22,6 +22,8 @@ export interface PartPlanInput<C> {
   readonly out: string;
   /** Folders under `out` holding one `<part>.parquet` per input part. */
   readonly outTables: readonly string[];
+  /** Those of outTables whose parts may also have added files (`<part>+<n>.parquet`). */
+  readonly tablesWithAdded?: readonly string[];
   /** The previous run's per-part counts, or null when absent or unreadable. */
   readonly previous: () => PartCounts<C> | null;
 }
@@ -49,9 +51,10 @@ export function planParts<C>(input: PartPlanInput<C>): PartPlan<C> {
   if (counts === null) return full();
   const previousIds = new Set(counts.keys());
   for (const table of input.outTables) {
-    const written = tableParts(input.out, table);
+    const written = tableParts(input.out, table, input.tablesWithAdded?.includes(table));
     if (!written.ok) return full();
-    if (!sameIds(new Set(written.parts.map((p) => p.id)), previousIds)) return full();
+    const whole = written.parts.filter((p) => p.added === undefined);
+    if (!sameIds(new Set(whole.map((p) => p.id)), previousIds)) return full();
   }
   const { changed, deleted } = changedParts(changes, input.inputTable);
   const expected = new Set([...previousIds].filter((id) => !deleted.has(id)));

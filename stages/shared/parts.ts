@@ -8,34 +8,50 @@ import { sqlPathList } from '../duckdb.js';
 
 /** `part-000000`, `part-000001`, ...: what clean names its parts and every later stage keeps. */
 const PART_ID = /^part-\d{6}$/;
+/**
+ * `part-000003+1`, `+2`, ...: rows ADDED to part-000003 after it was written, in a table that
+ * allows them (features' sequences: the sessions of users kept since, docs/data-tables.md).
+ */
+const ADDED_ID = /^(part-\d{6})\+([1-9]\d*)$/;
 
 export interface Part {
   /** The part id, e.g. `part-000003`: the file name without `.parquet`. */
   readonly id: string;
   /** Absolute path of the part file. */
   readonly path: string;
+  /** For an added file (`part-000003+1`): the part it adds to, and its number. */
+  readonly added?: { readonly to: string; readonly n: number };
 }
 
 export type PartsResult = { ok: true; parts: Part[] } | { ok: false; error: string };
 
 /**
  * The part files of table folder `rel` (workspace-relative, e.g. `data/clean/keystrokes`), sorted
- * by id. A file in the folder that is not `<part id>.parquet` is an error naming it.
+ * by id. A file in the folder that is not `<part id>.parquet` is an error naming it; so is an
+ * added file (`<part id>+<n>.parquet`) unless `withAdded`, and then one whose part has no file.
  */
-export function tableParts(workspace: string, rel: string): PartsResult {
+export function tableParts(workspace: string, rel: string, withAdded = false): PartsResult {
   const dir = join(workspace, rel);
   if (!existsSync(dir))
     return { ok: false, error: `${rel}/ is missing: build the stage that writes it first` };
   const parts: Part[] = [];
+  const notAPart = (name: string): PartsResult => ({
+    ok: false,
+    error: `${rel}/${name} is not a part file (<part-NNNNNN>.parquet${withAdded ? ' or <part-NNNNNN>+<n>.parquet' : ''}); remove it or rebuild the stage that writes ${rel}/`,
+  });
   for (const name of readdirSync(dir).sort()) {
     const id = name.endsWith('.parquet') ? name.slice(0, -'.parquet'.length) : name;
-    if (!PART_ID.test(id) || id === name)
-      return {
-        ok: false,
-        error: `${rel}/${name} is not a part file (<part-NNNNNN>.parquet); remove it or rebuild the stage that writes ${rel}/`,
-      };
-    parts.push({ id, path: join(dir, name) });
+    if (id === name) return notAPart(name);
+    const added = withAdded ? ADDED_ID.exec(id) : null;
+    if (added !== null)
+      parts.push({ id, path: join(dir, name), added: { to: added[1]!, n: Number(added[2]) } });
+    else if (PART_ID.test(id)) parts.push({ id, path: join(dir, name) });
+    else return notAPart(name);
   }
+  const whole = new Set(parts.filter((p) => p.added === undefined).map((p) => p.id));
+  const orphan = parts.find((p) => p.added !== undefined && !whole.has(p.added.to));
+  if (orphan !== undefined)
+    return notAPart(`${orphan.id}.parquet (no ${orphan.added!.to}.parquet)`);
   return { ok: true, parts };
 }
 

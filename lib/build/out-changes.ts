@@ -24,8 +24,9 @@ import { err, ok, type Result } from '../util/result.js';
 export const REMOVALS_FILE = 'removals.json';
 
 export interface AppliedChanges {
-  readonly written: number;
-  readonly removed: number;
+  /** Workspace-relative paths of the files moved into place, and of what was removed. */
+  readonly written: readonly string[];
+  readonly removed: readonly string[];
 }
 
 /**
@@ -64,7 +65,7 @@ export async function applyOutChanges(
   }
   // After the commit: a kill here leaves only empty folders, which no hash sees.
   for (const r of removals.value) pruneEmptyFolders(dirname(r.abs), r.outRoot);
-  return ok({ written: writes.length, removed: removals.value.length });
+  return ok({ written: writes.map((w) => w.rel), removed: removals.value.map((r) => r.rel) });
 }
 
 interface Removal {

@@ -42,6 +42,7 @@ import type { PathHash } from '../observe/types.js';
 import { emptyRecord } from '../util/records.js';
 import { incrementalVerdict } from './incremental.js';
 import { applyOutChanges, REMOVALS_FILE } from './out-changes.js';
+import { outsAfterChanges } from './outs-after-changes.js';
 
 export const TMP_DIR = '.pipe/tmp';
 
@@ -226,11 +227,23 @@ async function considerStage(
     const outsTmp = new Map(stage.outs.map((o) => [o.value, join(tmp, 'outs', o.value)]));
     for (const p of outsTmp.values()) mkdirSync(dirname(p), { recursive: true });
     const metricsFile = join(tmp, 'metrics.json');
-    const sourcesFile = await writeSourcesFile(tmp, sources);
     let incrementalFile: string | undefined;
     // `incremental: changes`: only new and changed files go to the temp outs, removals are
-    // listed (out-changes.ts); the previous outputs are read where they are.
+    // listed (out-changes.ts); the previous outputs are read where they are. The sources file
+    // then lists only the source files it may place: the added and modified ones.
     const changesOnly = verdict.kind === 'incremental' && stage.incrementalOuts === 'changes';
+    const sourcesFile = await writeSourcesFile(
+      tmp,
+      sources,
+      changesOnly
+        ? Object.fromEntries(
+            Object.keys(sources).map((d) => {
+              const c = verdict.changes.deps[d];
+              return [d, new Set([...(c?.added ?? []), ...(c?.modified ?? [])])];
+            }),
+          )
+        : undefined,
+    );
     const removalsFile = changesOnly ? join(tmp, REMOVALS_FILE) : undefined;
     if (verdict.kind === 'incremental') {
       // The previous outputs, as hard links, for the stage to update; the real ones stay as they
@@ -280,15 +293,27 @@ async function considerStage(
         `exited 0 but did not write out ${unwritten[0]} (write it to the path PIPE_OUTS gives)`,
       );
     }
+    let known: Record<string, PathHash> | undefined;
     try {
       if (removalsFile === undefined) await moveIntoPlace(plan.workspace, tmp, outsTmp);
       else {
         const applied = await applyOutChanges(plan.workspace, tmp, outsTmp, removalsFile);
         if (!applied.ok) return fail(applied.error);
+        const declared = [...outsTmp.keys()];
+        known = await outsAfterChanges(
+          plan.workspace,
+          declared,
+          before.outs,
+          applied.value,
+          plan.observe.cache,
+        );
       }
     } finally {
       plan.observe.memo.forget([...outsTmp.keys()]);
     }
+    // Outs the applied changes account for are not walked again (outs-after-changes.ts).
+    for (const [declared, h] of Object.entries(known ?? {}))
+      void plan.observe.memo.get(declared, false, () => Promise.resolve(h));
     const outs = await observeOuts(plan.observe, stage);
     await record(name, await lockEntryFor(plan.workspace, before, outs, readMetrics(metricsFile)));
     plan.observe.memo.settle(plan.workspace, plan.observe.cache, [

@@ -20,6 +20,7 @@ import { observedSource, openUploadSource, type ObservedSource } from './shared/
 import {
   manifestAfterChanges,
   manifestFromScratch,
+  manifestText,
   sameIdentity,
   uploadFormat,
   type ManifestFile,
@@ -92,7 +93,7 @@ const fetched = placed.filter((file) => !sameIdentity(file, known.get(file.path)
 const uploads = manifest.files.length;
 const reused = uploads - fetched;
 const deleted = manifest.deleted;
-writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+writeFileSync(join(out, 'manifest.json'), manifestText(manifest));
 ctx.writeMetrics({ records: { uploads, fetched, reused, deleted: deleted.length } });
 process.stdout.write(
   `download: ${uploads} uploads (${fetched} fetched, ${reused} unchanged), ${deleted.length} deleted upstream\n`,

@@ -21,6 +21,16 @@ export interface RawManifest {
   readonly deleted: readonly string[];
 }
 
+/**
+ * The manifest's text: valid JSON with one upload per line. WHY not JSON.stringify's indentation:
+ * at 241,605 uploads that was 41.5 MB, written by every download run and read by clean and the
+ * report; a line per upload is ~30 % less and still diffs line by line.
+ */
+export function manifestText(manifest: RawManifest): string {
+  const files = manifest.files.map((f) => JSON.stringify(f)).join(',\n');
+  return `{"source":${JSON.stringify(manifest.source)},"files":[\n${files}\n],"deleted":${JSON.stringify(manifest.deleted)}}\n`;
+}
+
 export interface ManifestFile {
   /** POSIX path relative to the upload root, and to data/raw. */
   readonly path: string;

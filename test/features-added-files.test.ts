@@ -12,8 +12,8 @@ import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  asRunnerWould,
   compareTables,
-  diffFiles,
   fileHashes,
   type KeystrokeRow,
   partId,
@@ -54,12 +54,7 @@ const seen = new Map<string, Map<string, string>>();
 function runIncremental(spec: StageSpec, dep: string): string {
   const now = fileHashes(inc.root, dep);
   const before = seen.get(spec.stage);
-  const run = runStage(
-    inc.root,
-    before === undefined
-      ? spec
-      : { ...spec, incremental: { deps: { [dep]: diffFiles(before, now) } } },
-  );
+  const run = runStage(inc.root, asRunnerWould(spec, dep, before, now));
   expect(run.status, run.stderr).toBe(0);
   seen.set(spec.stage, now);
   return run.stdout;

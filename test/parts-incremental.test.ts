@@ -12,6 +12,7 @@ import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  asRunnerWould,
   compareTables,
   diffFiles,
   fileHashes,
@@ -184,12 +185,7 @@ function runIncremental(spec: StageSpec, dep: string, out: string): StageRun {
   rmSync(guard, { recursive: true, force: true });
   const outputs = existsSync(join(inc.root, out)) ? fileHashes(inc.root, out) : new Map();
   if (before !== undefined) linkCopy(join(inc.root, out), join(guard, out));
-  const run = runStage(
-    inc.root,
-    before === undefined
-      ? spec
-      : { ...spec, incremental: { deps: { [dep]: diffFiles(before, now) } } },
-  );
+  const run = runStage(inc.root, asRunnerWould(spec, dep, before, now));
   expect(run.status, run.stderr).toBe(0);
   if (before !== undefined) {
     // The previous outputs, reached through the guard's links, are byte for byte as they were.

@@ -13,6 +13,7 @@ import {
   statSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { StageSpec } from './run-stage.js';
 import type { Workspace } from './stage-workspace.js';
 
 const quote = (value: string) => `'${value.replaceAll("'", "''")}'`;
@@ -137,6 +138,21 @@ export function diffFiles(
     .sort();
   const deleted = [...before.keys()].filter((p) => !after.has(p)).sort();
   return { added, modified, deleted };
+}
+
+/**
+ * `spec` as the runner would start it once `dep`'s files went from `before` to `now`: from scratch
+ * when it never ran (`before` undefined), else incrementally, told what changed.
+ */
+export function asRunnerWould(
+  spec: StageSpec,
+  dep: string,
+  before: ReadonlyMap<string, string> | undefined,
+  now: ReadonlyMap<string, string>,
+): StageSpec {
+  return before === undefined
+    ? spec
+    : { ...spec, incremental: { deps: { [dep]: diffFiles(before, now) } } };
 }
 
 /** The Parquet files of a table folder, sorted (a literal list, as the stages read them). */

@@ -261,6 +261,7 @@ async function considerStage(
       workspace: plan.workspace,
       stage: name,
       cmd: stage.cmd.value,
+      code: before.cmd,
       logPath: logPathOf(plan.workspace, name),
       report: plan.report,
       signal: plan.signal,

@@ -5,7 +5,11 @@
 //
 // Both kinds of cmd take this one path, so spawning, streaming, the stderr tail and the kill are
 // written (and tested) once:
-//   stages/clean.ts              -> node --import tsx 'stages/clean.ts'   (words quoted by zx)
+//   stages/clean.ts              -> node --enable-source-maps '<ws>/.pipe/compiled/<key>/stages/clean.js'
+//                                   (its closure compiled, compiled-stage.ts; words quoted by zx)
+//                                   or, when it cannot be compiled faithfully,
+//                                   node --import tsx 'stages/clean.ts'
+//   stages/lint.mjs              -> node 'stages/lint.mjs'
 //   python3 train.py --fast      -> python3 train.py --fast               (the line as declared)
 // zx runs either through bash with `set -euo pipefail;` in front; bash execs a single command, so
 // the stage's own process is the group leader's image and its exit code or signal is reported
@@ -15,6 +19,8 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cmdScript } from '../graph/stage.js';
+import type { Sha256Hex } from '../util/sha256.js';
+import { stageLaunch } from './compiled-stage.js';
 import type { Reporter } from './report.js';
 import { watchStageGroup } from './stage-watch.js';
 
@@ -35,6 +41,11 @@ export interface StageProcessOptions {
   /** The stage's cmd as declared: a node script's path, or a command line. */
   readonly cmd: string;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * The stage's code as observed (path -> sha256): a TypeScript script runs compiled from it
+   * (compiled-stage.ts). Absent: it runs under tsx.
+   */
+  readonly code?: Readonly<Record<string, Sha256Hex>>;
   readonly logPath: string;
   readonly report: Reporter;
   readonly signal: AbortSignal;
@@ -46,10 +57,14 @@ export type StageExit =
   | { readonly kind: 'aborted' }
   | { readonly kind: 'spawn-failed'; readonly message: string };
 
-function nodeArgs(script: string): string[] {
-  return script.endsWith('.ts') || script.endsWith('.mts')
-    ? ['--import', TSX_LOADER, script]
-    : [script];
+async function nodeArgs(o: StageProcessOptions, script: string): Promise<string[]> {
+  if (!script.endsWith('.ts') && !script.endsWith('.mts')) return [script];
+  if (o.code !== undefined) {
+    const launch = await stageLaunch(o.workspace, script, o.code, o.env);
+    // Source maps: a stack trace names stages/x.ts and its line, as under tsx (which enables them).
+    if (launch.kind === 'compiled') return ['--enable-source-maps', launch.entry];
+  }
+  return ['--import', TSX_LOADER, script];
 }
 
 let zxCore: Promise<typeof import('zx/core')> | undefined;
@@ -88,7 +103,9 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageExit
   });
   const script = cmdScript(o.cmd);
   const running =
-    script === undefined ? shell(verbatim(o.cmd)) : shell`${process.execPath} ${nodeArgs(script)}`;
+    script === undefined
+      ? shell(verbatim(o.cmd))
+      : shell`${process.execPath} ${await nodeArgs(o, script)}`;
   const child = running.child;
   if (child === undefined) {
     const output = await running;

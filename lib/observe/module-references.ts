@@ -289,3 +289,22 @@ export function moduleReferences(text: string): ModuleReference[] {
   }
   return found;
 }
+
+/**
+ * Whether `text` may load code other than by the specifiers moduleReferences finds and resolves
+ * from the file's own place: an `import(...)` or `require(...)` whose argument is not a literal,
+ * or a `require` of a relative path (a `createRequire(base)` require resolves from its base, not
+ * from the file). build/compiled-stage.ts runs such a file under tsx, where it behaves as written.
+ */
+export function loadsBeyondReferences(text: string): boolean {
+  const tokens = lex(text);
+  for (let k = 0; k < tokens.length; k++) {
+    const tok = tokens[k]!;
+    if (tok.t !== 'id' || isP(tokens[k - 1], '.') || !isP(tokens[k + 1], '(')) continue;
+    if (tok.v !== 'import' && tok.v !== 'require') continue;
+    const literal = literalArgument(tokens, k + 1);
+    if (literal === undefined) return true;
+    if (tok.v === 'require' && (literal.startsWith('.') || literal.startsWith('/'))) return true;
+  }
+  return false;
+}

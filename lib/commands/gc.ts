@@ -2,6 +2,8 @@
 //
 // Local (always): `.pipe/manifests/<sha>.{txt,json}` (the file lists behind folder hashes) that
 // pipeline.lock no longer names; each build adds one per changed folder, so they grow forever.
+// And `.pipe/compiled/<key>/` trees (TypeScript stages compiled, build/compiled-stage.ts) that no
+// stage's code in pipeline.lock was compiled from: each code edit adds one.
 // Remote (--remote): objects that no version on the remote names. Versions are never deleted, so
 // nothing a ref or a version needs is touched; a version that cannot be read stops the remote
 // part (what it needs is unknown). The grace period covers a push in flight: it uploads objects
@@ -46,7 +48,8 @@ export function defineGc(program: Command, outcome: CommandOutcome): void {
     .option('--json', 'print a JSON document instead of text')
     .addHelpText(
       'after',
-      '\nLocal: .pipe/manifests entries pipeline.lock does not name. Remote: objects no version names.\n' +
+      '\nLocal: .pipe/manifests entries pipeline.lock does not name, and .pipe/compiled trees of code it\n' +
+        'does not record. Remote: objects no version names.\n' +
         'Versions and refs are never deleted. Run it when no push is in flight on the remote.\n' +
         'Exit codes: 0 ok, 2 usage, 3 invalid pipeline.yaml, 5 busy, 6 remote error.',
     )
@@ -67,6 +70,12 @@ async function gcCommand(start: string, flags: GcFlags): Promise<ExitCode> {
   return withBuildMutex(ws.root, 'pipe gc', async () => {
     const { collectLocal } = await import('../versions/gc.js');
     const local = await collectLocal(ws.root, ws.lock, { now, graceMs: flags.grace, dryRun });
+    const { collectCompiled } = await import('../build/compiled-gc.js');
+    const compiled = await collectCompiled(ws.root, ws.lock, {
+      now,
+      graceMs: flags.grace,
+      dryRun,
+    });
     let remote: Awaited<ReturnType<typeof import('../versions/gc.js').collectRemote>> | undefined;
     if (flags.remote !== undefined && flags.remote !== false) {
       const { openConfiguredRemote } = await import('../remote/open.js');
@@ -100,6 +109,7 @@ async function gcCommand(start: string, flags: GcFlags): Promise<ExitCode> {
         dryRun,
         graceMs: flags.grace,
         local,
+        compiled,
         ...(remote?.ok ? { remote: remote.value } : {}),
       };
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -108,6 +118,7 @@ async function gcCommand(start: string, flags: GcFlags): Promise<ExitCode> {
     const verb = dryRun ? 'would remove' : 'removed';
     const lines = [
       `local: ${verb} ${local.removed.length} of ${local.removed.length + local.kept} file lists in .pipe/manifests (${formatBytes(local.bytes)}); ${local.young} unused but younger than the grace period kept`,
+      `local: ${verb} ${compiled.removed.length} of ${compiled.removed.length + compiled.kept + compiled.young} compiled stage trees in .pipe/compiled; ${compiled.young} unused but younger than the grace period kept`,
     ];
     if (remote?.ok) {
       const r = remote.value;

@@ -2,7 +2,7 @@
 // specifiers written in it as real references (by construction of the text), in source order;
 // every look-alike in a comment, string, template or regular expression must be skipped.
 import { describe, expect, it } from 'vitest';
-import { moduleReferences } from '../lib/observe/module-references.js';
+import { loadsBeyondReferences, moduleReferences } from '../lib/observe/module-references.js';
 
 const specs = (text: string) => moduleReferences(text).map((r) => `${r.kind} ${r.specifier}`);
 
@@ -75,5 +75,22 @@ const t2 = \`\${ await import('./in-substitution.js') }\`;
 
   it('a no-substitution template is a literal specifier', () => {
     expect(specs('await import(`./tpl.js`);')).toEqual(['import ./tpl.js']);
+  });
+
+  it('tells code that loads more than its literal references (computed import, relative require)', () => {
+    // Literal imports and package requires are all moduleReferences needs.
+    expect(
+      loadsBeyondReferences("import a from './a.js'; await import('./b.js'); require('pkg');"),
+    ).toBe(false);
+    // Look-alikes in strings, comments and member calls are no loads.
+    expect(
+      loadsBeyondReferences(
+        'const s = `import(${x})`; // import(y)\nobj.import(z); obj.require(w);',
+      ),
+    ).toBe(false);
+    expect(loadsBeyondReferences('await import(name);')).toBe(true);
+    expect(loadsBeyondReferences('await import(`./plugins/${name}.js`);')).toBe(true);
+    expect(loadsBeyondReferences("const m = require('./m.cjs');")).toBe(true);
+    expect(loadsBeyondReferences('const m = require(name);')).toBe(true);
   });
 });

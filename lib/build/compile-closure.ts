@@ -15,10 +15,10 @@
 //
 // What this cannot reproduce is refused (Refusal), and the stage runs under tsx as before: a
 // relative import of anything but another compiled file (`./x`, `./x.ts`, `./data.json`), a
-// `#` or absolute specifier, a computed `import(...)`, a relative `require`, `import.meta`
+// `#` or absolute specifier, a package whose entry is TypeScript, a computed `import(...)`, a relative `require`, `import.meta`
 // used whole.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, posix } from 'node:path';
 import { loadsBeyondReferences, moduleReferences } from '../observe/module-references.js';
 
@@ -50,6 +50,8 @@ export function esbuildVersion(): string {
 export const TARGET = `node${process.versions.node}`;
 
 export interface CompileInput {
+  /** Absolute path of the workspace the sources are in. */
+  readonly workspace: string;
   /** Workspace-relative path -> source text, for every module of the closure. */
   readonly sources: ReadonlyMap<string, string>;
   /** The stage's script (one of `sources`): its compiled file also sets process.argv[1]. */
@@ -95,6 +97,7 @@ export async function compileClosure(input: CompileInput): Promise<Map<string, s
       });
       if (!result.code.startsWith(head)) throw new Refusal(`${path}: esbuild moved the banner`);
       checkCompiled(path, out, result.code.slice(head.length), outputs);
+      checkPackages(input.workspace, path, result.code);
       compiled.set(out, result.code);
     }),
   );
@@ -111,6 +114,28 @@ function banner(toSource: string, isScript: boolean): string {
   // As under tsx, the script's own path is process.argv[1].
   if (isScript) lines.push(`process.argv[1] = ${META_FILENAME};`);
   return lines.join('\n');
+}
+
+const TS_FILE = /\.(ts|mts|cts|tsx)$/;
+
+/**
+ * Refuses a package that ships TypeScript for node to load (a workspace-linked package): tsx
+ * compiles it on the fly, plain node cannot. Resolved as `require` would from the source file;
+ * a package that resolution cannot find is left to node (as it is under tsx).
+ */
+function checkPackages(workspace: string, path: string, code: string): void {
+  const require = createRequire(join(workspace, path));
+  for (const ref of moduleReferences(code)) {
+    const s = ref.specifier;
+    if (ref.kind !== 'import' || s.startsWith('.') || isBuiltin(s)) continue;
+    let resolved: string;
+    try {
+      resolved = require.resolve(s);
+    } catch {
+      continue;
+    }
+    if (TS_FILE.test(resolved)) throw new Refusal(`${path} imports ${s}, which is TypeScript`);
+  }
 }
 
 /** Refuses compiled code that would not load or find what its source does under tsx. */

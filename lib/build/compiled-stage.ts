@@ -83,6 +83,7 @@ export async function stageLaunch(
     if (entry !== undefined) return { kind: 'compiled', entry };
     if (existsSync(dir)) await discard(dir, key);
     const compiled = await compileClosure({
+      workspace,
       sources,
       script,
       depth: COMPILED_DIR.split('/').length + 1,

@@ -85,11 +85,11 @@ const t2 = \`\${ await import('./in-substitution.js') }\`;
     // Look-alikes in strings, comments and member calls are no loads.
     expect(
       loadsBeyondReferences(
-        'const s = `import(${x})`; // import(y)\nobj.import(z); obj.require(w);',
+        `const s = \`import(\${x})\`; // import(y)\nobj.import(z); obj.require(w);`,
       ),
     ).toBe(false);
     expect(loadsBeyondReferences('await import(name);')).toBe(true);
-    expect(loadsBeyondReferences('await import(`./plugins/${name}.js`);')).toBe(true);
+    expect(loadsBeyondReferences(`await import(\`./plugins/\${name}.js\`);`)).toBe(true);
     expect(loadsBeyondReferences("const m = require('./m.cjs');")).toBe(true);
     expect(loadsBeyondReferences('const m = require(name);')).toBe(true);
   });

@@ -6,25 +6,40 @@
 //   order, as the runner starts it (same env, fresh temp outs):
 //     tsx:       node --import tsx stages/<name>.ts
 //     compiled:  node --enable-source-maps .pipe/compiled/<key>/stages/<name>.js
+//     (and, to price the source maps, the same tree with its inline maps cut, without the flag)
 //   and `node -e 0` for the floor; medians of the N wall times per stage and way.
 //
 // The stage work on this input is small, so the difference is start-up (tsx's loader thread, that
 // every import crosses). Both ways run in the same rounds: a shared machine's load hits both alike.
-// Run:  npm run bench:startup -- [--rounds 15]
+// Run:  npm run bench:startup -- [--rounds 15] [--stages clean,keypairs,features]
 // Writes BENCH_RESULTS/stage-startup.md.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stageLaunch } from '../lib/build/compiled-stage.js';
 import type { Sha256Hex } from '../lib/util/sha256.js';
 import { repo, resultPath, scratchDir } from './paths.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '15' },
+    stages: { type: 'string', default: 'clean,keypairs,features' },
+  },
+});
 const rounds = Number(values.rounds);
-const STAGES = ['clean', 'keypairs', 'features'] as const;
+const STAGES = values.stages.split(',');
 const TSX = createRequire(join(repo, 'package.json')).resolve('tsx');
 const pipeBin = join(repo, 'bin/pipe.js');
 
@@ -58,14 +73,39 @@ const lock = JSON.parse(readFileSync(join(root, 'pipeline.lock'), 'utf8')) as {
   stages: Record<string, LockEntry>;
 };
 
+type Way = 'tsx' | 'compiled' | 'no-maps';
+const WAYS: readonly Way[] = ['tsx', 'compiled', 'no-maps'];
+
+/**
+ * A copy of the compiled tree at the same depth (its files find their sources by relative URLs)
+ * with every inline source map cut; returns the copy's entry.
+ */
+function withoutMaps(entry: string): string {
+  const key = relative(join(root, '.pipe/compiled'), entry).split('/')[0]!;
+  const tree = join(root, '.pipe/compiled', key);
+  const copy = join(root, '.pipe/compiled-no-maps', key);
+  const cut = (from: string, to: string): void => {
+    if (statSync(from).isDirectory()) {
+      mkdirSync(to, { recursive: true });
+      for (const name of readdirSync(from)) cut(join(from, name), join(to, name));
+    } else {
+      const text = readFileSync(from, 'utf8');
+      writeFileSync(to, text.replace(/\n\/\/# sourceMappingURL=data:[^\n]*\n?$/, '\n'));
+    }
+  };
+  cut(tree, copy);
+  return join(copy, relative(tree, entry));
+}
+
 /** The argv of each way to start `stage`. */
-async function ways(stage: string): Promise<Record<'tsx' | 'compiled', string[]>> {
+async function ways(stage: string): Promise<Record<Way, string[]>> {
   const script = `stages/${stage}.ts`;
   const launch = await stageLaunch(root, script, lock.stages[stage]!.cmd, process.env);
   if (launch.kind !== 'compiled') throw new Error(`${stage} does not compile: ${launch.why}`);
   return {
     tsx: ['--import', TSX, script],
     compiled: ['--enable-source-maps', launch.entry],
+    'no-maps': [withoutMaps(launch.entry)],
   };
 }
 
@@ -105,17 +145,17 @@ function median(xs: readonly number[]): number {
 }
 
 const argvOf = Object.fromEntries(await Promise.all(STAGES.map(async (s) => [s, await ways(s)])));
-const times: Record<string, { tsx: number[]; compiled: number[] }> = {};
+const times: Record<string, Record<Way, number[]>> = {};
 const floor: number[] = [];
-for (const s of STAGES) times[s] = { tsx: [], compiled: [] };
+for (const s of STAGES) times[s] = { tsx: [], compiled: [], 'no-maps': [] };
 const loadBefore = loadavg()[0]!;
 for (let round = 0; round < rounds; round++) {
   const t = process.hrtime.bigint();
   spawnSync(process.execPath, ['-e', '0']);
   floor.push(Number(process.hrtime.bigint() - t) / 1e6);
   for (const s of STAGES) {
-    // Alternate which way goes first, so neither always runs on a warmer cache.
-    const order = round % 2 === 0 ? (['tsx', 'compiled'] as const) : (['compiled', 'tsx'] as const);
+    // Rotate which way goes first, so none always runs on a warmer cache.
+    const order = WAYS.map((_, i) => WAYS[(i + round) % WAYS.length]!);
     for (const way of order) times[s]![way].push(timeRun(s, argvOf[s]![way]));
   }
 }
@@ -125,17 +165,19 @@ const ms = (x: number) => `${Math.round(x)} ms`;
 const rows = STAGES.map((s) => {
   const tsx = median(times[s]!.tsx);
   const compiled = median(times[s]!.compiled);
-  return `| ${s} | ${ms(tsx)} | ${ms(compiled)} | ${ms(tsx - compiled)} | ${Math.round((100 * (tsx - compiled)) / tsx)} % |`;
+  const noMaps = median(times[s]!['no-maps']);
+  return `| ${s} | ${ms(tsx)} | ${ms(compiled)} | ${ms(tsx - compiled)} | ${Math.round((100 * (tsx - compiled)) / tsx)} % | ${ms(noMaps)} |`;
 });
 const table = `# Stage start-up: tsx vs compiled (\`npm run bench:startup\`)
 
 Each stage of the keystroke pipeline run from scratch on the committed samples/ (tiny), as the
-runner starts it, ${rounds} rounds, both ways in the same round in alternating order; medians
-of the wall time of the stage process. \`node -e 0\`: ${ms(median(floor))}.
+runner starts it, ${rounds} rounds, every way in each round in rotating order; medians of the
+wall time of the stage process. The last column prices the source maps: the same compiled tree with
+its inline maps cut, run without \`--enable-source-maps\`. \`node -e 0\`: ${ms(median(floor))}.
 ${availableParallelism()} cores, load ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after; node ${process.versions.node}.
 
-| stage | tsx (\`node --import tsx\`) | compiled (\`node --enable-source-maps\`) | saved | saved share |
-|---|---|---|---|---|
+| stage | tsx (\`node --import tsx\`) | compiled (\`node --enable-source-maps\`) | saved | saved share | compiled, no source maps |
+|---|---|---|---|---|---|
 ${rows.join('\n')}
 `;
 writeFileSync(resultPath('stage-startup.md'), table);

@@ -33,7 +33,7 @@ import {
   type PathHash,
 } from './types.js';
 import type { Sha256Hex } from '../util/sha256.js';
-import { statPartsOnWorkers } from './hash-threads.js';
+import { startWorkers, statPartsOnWorkers } from './hash-threads.js';
 import type { PartStamps } from './hash-worker.js';
 import {
   FolderStamps,
@@ -78,6 +78,7 @@ const prefetched = new Map<string, { stamps: Sha256Hex; look: Look; hold: () => 
  */
 export function prefetchFolders(workspace: string): void {
   const folders = FolderStamps.load(workspace);
+  if (folders.names().some((rel) => folders.get(rel)!.files >= WORKER_WALK_MIN)) startWorkers();
   for (const rel of folders.names()) {
     const known = folders.get(rel)!;
     if (known.files < WORKER_WALK_MIN) continue;

@@ -3,8 +3,9 @@
 //     1.1 GB/s), and for many small files the cost is the open/read/close, which a worker does
 //     synchronously, with no promise and thread-pool round trip per call. One big file (>= 16 MiB)
 //     per request, or batches of small ones (a download's 241,605 uploads after it ran);
-//   - walking and statting a very big folder (hash-folder.ts), a few of its parts per request: the
-//     way git's preloadIndex spreads lstat over threads, so a no-op's stats run on both cores.
+//   - walking and statting a very big folder (hash-folder.ts), its parts claimed one by one by
+//     every worker: the way git's preloadIndex spreads lstat over threads, so a no-op's stats run
+//     on both cores.
 // Workers start as requests need them (a request goes to an idle worker, a new one while there
 // are fewer than cores): one request never pays for starting a second worker (~40 ms of CPU).
 // Batches, not single files, per message: the round trip (~0.1 ms) is paid once per batch, and
@@ -12,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Sha256Hex } from '../util/sha256.js';
-import type { PartStamps, Request } from './hash-worker.js';
+import type { ClaimedPart, PartStamps, Request } from './hash-worker.js';
 
 type Reply = { id: number; result?: unknown; error?: string; code?: string };
 type Body = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
@@ -29,8 +30,6 @@ const pending = new Map<
 
 /** Paths per hash message: ~10 ms of work for 10 KB files, small next to the round trip. */
 const HASH_BATCH = 256;
-/** Requests per worker a folder's parts are spread over: enough that none idles at the end. */
-const PART_REQUESTS_PER_WORKER = 4;
 /**
  * Workers idle this long are stopped: each holds tens of MB (its heap after 241,605 stats), and a
  * build's workers are idle for minutes while a stage runs. Starting them again costs ~30 ms.
@@ -64,6 +63,15 @@ function start(): Worker {
   });
   w.unref(); // idle workers never keep pipe alive
   return w;
+}
+
+/**
+ * Starts one worker per core now, idle, for requests about to come: a worker takes ~40 ms to
+ * start, which then passes while the caller lists the folder it is about to send.
+ */
+export function startWorkers(): void {
+  workers ??= [];
+  while (workers.length < availableParallelism()) workers.push(start());
 }
 
 /** An idle worker; else a new one while there are fewer than cores; else the next in turn. */
@@ -142,9 +150,14 @@ export function hashFilesOnWorkers(
 }
 
 /**
- * The parts of a big folder (folder-parts.ts), statted on the workers a few parts per request:
- * per part its stamps digest, and its paths and stamps when the digest is not in `known`. In part
- * order. `held` false: the requests do not keep the process alive until `hold()` is called.
+ * The parts of a big folder (folder-parts.ts), statted on the workers: per part its stamps
+ * digest, and its paths and stamps when the digest is not in `known`. In part order. `held` false:
+ * the requests do not keep the process alive until `hold()` is called.
+ *
+ * Every worker gets the whole list and claims parts from one shared counter, biggest first (by
+ * key count; a part's files are not known before it is walked): parts differ in size tenfold
+ * (their ends are content-defined), and a fixed share per worker left one worker statting a third
+ * of the folder alone while the other sat idle.
  */
 export function statPartsOnWorkers(
   workspace: string,
@@ -153,17 +166,20 @@ export function statPartsOnWorkers(
   known: readonly string[],
   held = true,
 ): { promise: Promise<PartStamps[]>; hold: () => void } {
-  const per = Math.max(
-    1,
-    Math.ceil(parts.length / (PART_REQUESTS_PER_WORKER * availableParallelism())),
+  const order = parts.map((_, i) => i).sort((a, b) => parts[b]!.length - parts[a]!.length || a - b);
+  const next = new SharedArrayBuffer(4);
+  const body = { op: 'parts', workspace, rel, parts, known, order, next };
+  const sent = Array.from({ length: Math.min(parts.length, availableParallelism()) }, () =>
+    send<ClaimedPart[]>(body as Body, held),
   );
-  const sent: { promise: Promise<PartStamps[]>; hold: () => void }[] = [];
-  for (let from = 0; from < parts.length; from += per) {
-    const body = { op: 'parts', workspace, rel, parts: parts.slice(from, from + per), known };
-    sent.push(send<PartStamps[]>(body as Body, held));
-  }
   return {
-    promise: Promise.all(sent.map((s) => s.promise)).then((results) => results.flat()),
+    promise: Promise.all(sent.map((s) => s.promise)).then((answers) => {
+      const found: PartStamps[] = [];
+      for (const { index, part } of answers.flat()) found[index] = part;
+      for (let i = 0; i < parts.length; i++)
+        if (found[i] === undefined) throw new Error(`bug: part ${i} of ${rel} was not statted`);
+      return found;
+    }),
     hold: () => {
       for (const s of sent) s.hold();
     },

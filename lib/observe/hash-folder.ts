@@ -78,10 +78,10 @@ const prefetched = new Map<string, { stamps: Sha256Hex; look: Look; hold: () => 
  */
 export function prefetchFolders(workspace: string): void {
   const folders = FolderStamps.load(workspace);
-  if (folders.names().some((rel) => folders.get(rel)!.files >= WORKER_WALK_MIN)) startWorkers();
-  for (const rel of folders.names()) {
+  const big = folders.names().filter((rel) => folders.get(rel)!.files >= WORKER_WALK_MIN);
+  startWorkers(big.reduce((n, rel) => n + folders.get(rel)!.files, 0));
+  for (const rel of big) {
     const known = folders.get(rel)!;
-    if (known.files < WORKER_WALK_MIN) continue;
     try {
       const started = look(workspace, rel, known, false);
       started.look.stamps.catch(() => {}); // reported when claimed; never unhandled

@@ -65,13 +65,18 @@ function start(): Worker {
   return w;
 }
 
+/** Files statted in about the CPU time a worker's start costs (~30 ms): fewer do not pay for one. */
+const FILES_PER_WORKER_START = 10_000;
+
 /**
- * Starts one worker per core now, idle, for requests about to come: a worker takes ~40 ms to
- * start, which then passes while the caller lists the folder it is about to send.
+ * Starts workers now, idle, for a folder of about `files` files about to be sent: one per core,
+ * but none that would get fewer files than its start costs. A worker takes ~30 ms to start,
+ * which then passes while the caller lists the folder.
  */
-export function startWorkers(): void {
+export function startWorkers(files: number): void {
+  const wanted = Math.min(availableParallelism(), Math.ceil(files / FILES_PER_WORKER_START));
   workers ??= [];
-  while (workers.length < availableParallelism()) workers.push(start());
+  while (workers.length < wanted) workers.push(start());
 }
 
 /** An idle worker; else a new one while there are fewer than cores; else the next in turn. */

@@ -12,7 +12,9 @@
 // snakemake is skipped above SNAKEMAKE_MAX inputs (default 100000: at 1,000,000 its dry run
 // takes minutes, and its first build longer). BENCH_REUSE=1 keeps a generated tree of the same N
 // (its changed file restored, the added one removed) instead of writing N files again.
-// BENCH_RUNS (default 5): runs per median.
+// BENCH_RUNS (default 5): runs per median. BENCH_BASE=<another checkout, built> also times that
+// checkout's `pipe status` (row "pipe status (base)"), e.g. main's, on the same tree in the same
+// run: a shared machine's load changes between runs, so compare versions within one.
 // Needs make, snakemake (apt-get install snakemake) and GNU time (/usr/bin/time) on the machine.
 // Writes status.md under BENCH_RESULTS (bench/paths.ts); work trees under BENCH_WORK.
 import { spawnSync } from 'node:child_process';
@@ -28,6 +30,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES_PER_USER = 100;
 const SNAKEMAKE_MAX = Number(process.env.SNAKEMAKE_MAX ?? 100_000);
 const REUSE = process.env.BENCH_REUSE === '1';
+const BASE = process.env.BENCH_BASE;
 
 /**
  * Wall time and CPU time (user + sys, from GNU time) in ms, peak RSS in MB. CPU time is what a
@@ -198,6 +201,17 @@ function measure(n: number): Row[] {
   const loadAtStart = loadavg()[0]!;
   const tools: Tool[] = [
     { tool: 'pipe status', cmd: 'node', args: [pipeBin, 'status'], fresh: [0], stale: [0] },
+    ...(BASE === undefined
+      ? []
+      : [
+          {
+            tool: 'pipe status (base)',
+            cmd: 'node',
+            args: [join(BASE, 'bin', 'pipe.js'), 'status'],
+            fresh: [0],
+            stale: [0],
+          },
+        ]),
     { tool: 'make -r -q', cmd: 'make', args: ['-r', '-q'], fresh: [0], stale: [1] },
     {
       tool: 'snakemake -n',
@@ -268,20 +282,23 @@ lines.push(
 );
 for (const n of NS) {
   const of = (tool: string) => rows.find((r) => r.n === n && r.tool === tool)?.at;
-  const pipe = of('pipe status')!;
   const make = of('make -r -q')!;
   const snake = of('snakemake -n');
-  lines.push(
-    `| ${n.toLocaleString('en')} | ${ratio(pipe['no-op'].wall, make['no-op'].wall)} | ` +
-      `${ratio(pipe['no-op'].cpu, make['no-op'].cpu)} | ${ratio(pipe['no-op'].rss, make['no-op'].rss)} | ` +
-      `${ratio(pipe.changed.wall, make.changed.wall)} / ${ratio(pipe.changed.wall, snake?.changed.wall)} | ` +
-      `${ratio(pipe.added.wall, make.added.wall)} / ${ratio(pipe.added.wall, snake?.added.wall)} | ` +
-      `${ratio(pipe['no-op'].wall, snake?.['no-op'].wall)} | ` +
-      `${rows
-        .find((r) => r.n === n)!
-        .load.map((l) => l.toFixed(1))
-        .join(' → ')} |`,
-  );
+  for (const tool of ['pipe status', 'pipe status (base)']) {
+    const pipe = of(tool);
+    if (pipe === undefined) continue;
+    lines.push(
+      `| ${n.toLocaleString('en')}${tool === 'pipe status' ? '' : ' (base)'} | ${ratio(pipe['no-op'].wall, make['no-op'].wall)} | ` +
+        `${ratio(pipe['no-op'].cpu, make['no-op'].cpu)} | ${ratio(pipe['no-op'].rss, make['no-op'].rss)} | ` +
+        `${ratio(pipe.changed.wall, make.changed.wall)} / ${ratio(pipe.changed.wall, snake?.changed.wall)} | ` +
+        `${ratio(pipe.added.wall, make.added.wall)} / ${ratio(pipe.added.wall, snake?.added.wall)} | ` +
+        `${ratio(pipe['no-op'].wall, snake?.['no-op'].wall)} | ` +
+        `${rows
+          .find((r) => r.n === n)!
+          .load.map((l) => l.toFixed(1))
+          .join(' → ')} |`,
+    );
+  }
 }
 writeFileSync(resultPath('status.md'), `${lines.join('\n')}\n`);
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -2,38 +2,19 @@
 //   hash: sha256 of a batch of files, one after another, read in 1 MiB chunks with synchronous
 //         reads (this thread has nothing else to do, and for small files a sync open/read/close
 //         costs a fraction of a promise-based readFile's thread-pool round trips);
-//   parts: parts of a big folder (folder-parts.ts), claimed one at a time from a counter all
-//         workers share, each walked and statted here, answering its stamps digest, file count,
-//         size and newest mtime, and, only when its digest is not one of those `known` (the
-//         folder entry's), its paths and stamps as well: on a no-op build no path or stamp
-//         crosses threads.
+//   parts: parts of a big folder (folder-parts.ts), claimed one at a time from a counter the
+//         threads given the folder share, each walked and statted here (part-stamps.ts),
+//         answering its stamps digest, file count, size and newest mtime, and, only when its
+//         digest is not one of those `known` (the folder entry's), its paths and stamps as well:
+//         on a no-op build no path or stamp crosses threads.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { isAbsolute, relative } from 'node:path';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { walkKeys } from './hash.js';
+import { claimParts, type PartsJob } from './part-stamps.js';
 
 export type Request =
   | { readonly id: number; readonly op: 'hash'; readonly paths: readonly string[] }
-  | {
-      readonly id: number;
-      readonly op: 'parts';
-      readonly workspace: string;
-      /** The folder, workspace-relative. */
-      readonly rel: string;
-      /** Per part, its keys under `rel` (folder-parts.ts partKeys). */
-      readonly parts: readonly (readonly string[])[];
-      /** Part digests the caller already has the files of. */
-      readonly known: readonly string[];
-      /** The order parts are claimed in (biggest first), as indexes into `parts`. */
-      readonly order: readonly number[];
-      /**
-       * One Int32 shared by every worker given this folder: the next position in `order` to claim.
-       * Each worker claims parts until none are left, so a worker that started late or drew small
-       * parts does not leave the other idle while it finishes a fixed share.
-       */
-      readonly next: SharedArrayBuffer;
-    };
+  | ({ readonly id: number; readonly op: 'parts' } & PartsJob);
 
 const buffer = Buffer.allocUnsafe(1 << 20);
 
@@ -49,96 +30,12 @@ function hashOne(path: string): string {
   return hash.digest('hex');
 }
 
-/** One part of a folder as statted. */
-export interface PartStamps {
-  readonly files: number;
-  readonly size: number;
-  /** sha256 over `<rel>\t<size>\t<mtime ms>\t<inode>\n` per file, in path order. */
-  readonly digest: string;
-  readonly newestMtimeMs: number;
-  /** Only when `digest` is not known: the part's paths, and [size, mtimeMs, ino, dev] per file. */
-  readonly changed?: { readonly rels: readonly string[]; readonly stamps: Float64Array };
-}
-
-/**
- * Walks, stats and digests one part. Its paths and stamps are kept only when asked (`keep`): a
- * part whose digest turns out unknown is walked a second time to keep them, which costs less than
- * keeping 100,000 paths alive on every no-op (they would outlive the young generation).
- */
-function statPart(
-  /** The workspace, as a path to reach it by (fromCwd). */
-  workspace: string,
-  rel: string,
-  keys: readonly string[],
-  known: ReadonlySet<string>,
-  keep: boolean,
-): PartStamps {
-  const rels: string[] = [];
-  const stamps: number[] = [];
-  let files = 0;
-  let lines = '';
-  let size = 0;
-  let newestMtimeMs = -Infinity;
-  const hash = createHash('sha256');
-  walkKeys(workspace, rel, keys, (path) => {
-    // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
-    const st = statSync(`${workspace}/${path}`);
-    files++;
-    if (keep) {
-      rels.push(path);
-      stamps.push(st.size, st.mtimeMs, st.ino, st.dev);
-    }
-    size += st.size;
-    if (st.mtimeMs > newestMtimeMs) newestMtimeMs = st.mtimeMs;
-    lines += `${path}\t${st.size}\t${st.mtimeMs}\t${st.ino}\n`;
-    // Hashed in ~64 KB pieces: one flat string per piece, not a rope of 100,000 lines.
-    if (lines.length > 1 << 16) {
-      hash.update(lines);
-      lines = '';
-    }
-  });
-  const digest = hash.update(lines).digest('hex');
-  const part = { files, size, digest, newestMtimeMs };
-  if (known.has(digest)) return part;
-  // The digest and the kept stamps come from the same pass: what is looked up is what is digested.
-  if (!keep) return statPart(workspace, rel, keys, known, true);
-  return { ...part, changed: { rels, stamps: Float64Array.from(stamps) } };
-}
-
-/**
- * The workspace as a path from the process's cwd when it is at or below it (`.`, `sub/ws`):
- * the kernel then looks up 3 path components per upload instead of 6 or more, a tenth of a
- * stat's cost. pipe never changes its cwd. Elsewhere: the absolute path.
- */
-function fromCwd(workspace: string): string {
-  const rel = relative(process.cwd(), workspace);
-  if (rel === '') return '.';
-  return rel.startsWith('..') || isAbsolute(rel) ? workspace : rel;
-}
-
-/** A part this worker claimed: its index in the folder's parts, and what it found. */
-export interface ClaimedPart {
-  readonly index: number;
-  readonly part: PartStamps;
-}
-
 parentPort!.on('message', (request: Request) => {
   try {
     if (request.op === 'hash')
       parentPort!.postMessage({ id: request.id, result: request.paths.map(hashOne) });
     else {
-      const known = new Set(request.known);
-      // Nothing known (a first look): every part is kept in the one pass.
-      const keep = known.size === 0;
-      const root = fromCwd(request.workspace);
-      const next = new Int32Array(request.next);
-      const result: ClaimedPart[] = [];
-      for (let at = Atomics.add(next, 0, 1); at < request.order.length; ) {
-        const index = request.order[at]!;
-        const keys = request.parts[index]!;
-        result.push({ index, part: statPart(root, request.rel, keys, known, keep) });
-        at = Atomics.add(next, 0, 1);
-      }
+      const result = claimParts(request);
       parentPort!.postMessage(
         { id: request.id, result },
         result.flatMap(({ part }) =>

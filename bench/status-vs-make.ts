@@ -3,7 +3,8 @@
 // (`uploads/<user>/<session>.json`, a few hundred bytes) feeding a 4-stage chain. Medians of RUNS
 // runs, wall and CPU seconds and peak RSS, all tools in the same run (a shared machine is noisy;
 // compare within a run).
-// Peers: GNU `make -r -q` (mtime only, the floor) and `snakemake -n` (also mtime-based).
+// Peers: GNU `make -r -q` (mtime only, the floor) and `snakemake -n` (also mtime-based). The
+// tools' runs are interleaved (one of each per round).
 //
 //   uploads/** ──▶ s1 ──▶ s2 ──▶ s3 ──▶ s4        (pipe: out/, make: make-out/, snakemake: snake-out/)
 //
@@ -12,11 +13,21 @@
 // snakemake is skipped above SNAKEMAKE_MAX inputs (default 100000: at 1,000,000 its dry run
 // takes minutes, and its first build longer). BENCH_REUSE=1 keeps a generated tree of the same N
 // (its changed file restored, the added one removed) instead of writing N files again.
-// BENCH_RUNS (default 5): runs per median.
+// BENCH_RUNS (default 5): runs per median. BENCH_BASE=<another checkout, built> also times that
+// checkout's `pipe status` (row "pipe status (base)"), e.g. main's, on the same tree in the same
+// run: a shared machine's load changes between runs, so compare versions within one.
 // Needs make, snakemake (apt-get install snakemake) and GNU time (/usr/bin/time) on the machine.
 // Writes status.md under BENCH_RESULTS (bench/paths.ts); work trees under BENCH_WORK.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { repo, resultPath, workPath } from './paths.js';
@@ -28,6 +39,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const FILES_PER_USER = 100;
 const SNAKEMAKE_MAX = Number(process.env.SNAKEMAKE_MAX ?? 100_000);
 const REUSE = process.env.BENCH_REUSE === '1';
+const BASE = process.env.BENCH_BASE;
 
 /**
  * Wall time and CPU time (user + sys, from GNU time) in ms, peak RSS in MB. CPU time is what a
@@ -67,14 +79,26 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function timed(cwd: string, cmd: string, args: string[], okCodes: number[]): Timing {
-  run(cwd, cmd, args, okCodes); // warm-up: page cache, and pipe's state cache settles
-  const runs = Array.from({ length: RUNS }, () => run(cwd, cmd, args, okCodes));
-  return {
-    wall: median(runs.map((r) => r.wall)),
-    cpu: median(runs.map((r) => r.cpu)),
-    rss: median(runs.map((r) => r.rss)),
-  };
+/**
+ * Each tool's median of RUNS runs after one warm-up each (page cache, and pipe's state cache
+ * settles). The runs are interleaved, one of each tool per round: a shared machine's load drifts
+ * over a minute, and runs back to back would hand one tool a quiet stretch and the next a busy one.
+ */
+function timedTogether(
+  cwd: string,
+  tools: readonly { cmd: string; args: string[]; codes: number[] }[],
+): Timing[] {
+  for (const t of tools) run(cwd, t.cmd, t.args, t.codes);
+  const runs: Timing[][] = tools.map(() => []);
+  for (let round = 0; round < RUNS; round++)
+    tools.forEach((t, i) => {
+      runs[i]!.push(run(cwd, t.cmd, t.args, t.codes));
+    });
+  return runs.map((rs) => ({
+    wall: median(rs.map((r) => r.wall)),
+    cpu: median(rs.map((r) => r.cpu)),
+    rss: median(rs.map((r) => r.rss)),
+  }));
 }
 
 const STAGE = (
@@ -87,6 +111,11 @@ writeFileSync(outs['out/s${n}.txt'], ${prev === undefined ? "'s1\\n'" : `readFil
 
 /** An hour ago: outside pipe's racy window, and older than every tool's outputs. */
 const OLD = Date.now() / 1000 - 3600;
+/**
+ * The mtime uploads are (re)written with: OLD, or in a reused tree its uploads' own, since "an
+ * hour ago" is by then newer than the outputs built with the tree (make would call them stale).
+ */
+let uploadTime = OLD;
 
 function userOf(i: number): string {
   return `user${String(Math.floor(i / FILES_PER_USER)).padStart(5, '0')}`;
@@ -109,7 +138,7 @@ function writeUpload(dir: string, i: number): void {
   );
   const file = uploadPath(dir, i);
   writeFileSync(file, `{"user":"${userOf(i)}","session":${i},"keystrokes":[${keys.join(',')}]}\n`);
-  utimesSync(file, OLD, OLD);
+  utimesSync(file, uploadTime, uploadTime);
 }
 
 /** The file the "added" case adds: a new session of the first user. */
@@ -119,6 +148,7 @@ function generate(n: number, snake: boolean): string {
   const dir = workPath(`status-${n}`);
   const ready = join(dir, '.bench-ready');
   if (REUSE && existsSync(ready)) {
+    uploadTime = statSync(uploadPath(dir, 1)).mtimeMs / 1000;
     writeUpload(dir, 0);
     rmSync(addedPath(dir), { force: true });
     return dir;
@@ -198,6 +228,17 @@ function measure(n: number): Row[] {
   const loadAtStart = loadavg()[0]!;
   const tools: Tool[] = [
     { tool: 'pipe status', cmd: 'node', args: [pipeBin, 'status'], fresh: [0], stale: [0] },
+    ...(BASE === undefined
+      ? []
+      : [
+          {
+            tool: 'pipe status (base)',
+            cmd: 'node',
+            args: [join(BASE, 'bin', 'pipe.js'), 'status'],
+            fresh: [0],
+            stale: [0],
+          },
+        ]),
     { tool: 'make -r -q', cmd: 'make', args: ['-r', '-q'], fresh: [0], stale: [1] },
     {
       tool: 'snakemake -n',
@@ -212,7 +253,13 @@ function measure(n: number): Row[] {
     measured.map((t) => [t.tool, {} as Record<Case, Timing>]),
   );
   const each = (c: Case, codes: (t: Tool) => number[]): void => {
-    for (const t of measured) at.get(t.tool)![c] = timed(dir, t.cmd, t.args, codes(t));
+    const timings = timedTogether(
+      dir,
+      measured.map((t) => ({ cmd: t.cmd, args: t.args, codes: codes(t) })),
+    );
+    measured.forEach((t, i) => {
+      at.get(t.tool)![c] = timings[i]!;
+    });
   };
   each('no-op', (t) => t.fresh);
   // One upload's content changes (and, as any edit does, its mtime).
@@ -240,7 +287,7 @@ const os = await import('node:os');
 const lines = [
   `# pipe status vs make -r -q vs snakemake -n`,
   '',
-  `N small files in uploads/ feed a 4-stage chain. Median of ${RUNS} runs after one warm-up: ` +
+  `N small files in uploads/ feed a 4-stage chain. Median of ${RUNS} runs after one warm-up, the tools' runs interleaved: ` +
     'wall-clock seconds; CPU seconds (user + sys from GNU time), which a shared, loaded machine ' +
     "distorts least; peak RSS in MB (GNU time; pipe's worker threads included). Cases: no-op; " +
     'one upload changed; one upload added (the changed one put back).',
@@ -268,20 +315,23 @@ lines.push(
 );
 for (const n of NS) {
   const of = (tool: string) => rows.find((r) => r.n === n && r.tool === tool)?.at;
-  const pipe = of('pipe status')!;
   const make = of('make -r -q')!;
   const snake = of('snakemake -n');
-  lines.push(
-    `| ${n.toLocaleString('en')} | ${ratio(pipe['no-op'].wall, make['no-op'].wall)} | ` +
-      `${ratio(pipe['no-op'].cpu, make['no-op'].cpu)} | ${ratio(pipe['no-op'].rss, make['no-op'].rss)} | ` +
-      `${ratio(pipe.changed.wall, make.changed.wall)} / ${ratio(pipe.changed.wall, snake?.changed.wall)} | ` +
-      `${ratio(pipe.added.wall, make.added.wall)} / ${ratio(pipe.added.wall, snake?.added.wall)} | ` +
-      `${ratio(pipe['no-op'].wall, snake?.['no-op'].wall)} | ` +
-      `${rows
-        .find((r) => r.n === n)!
-        .load.map((l) => l.toFixed(1))
-        .join(' → ')} |`,
-  );
+  for (const tool of ['pipe status', 'pipe status (base)']) {
+    const pipe = of(tool);
+    if (pipe === undefined) continue;
+    lines.push(
+      `| ${n.toLocaleString('en')}${tool === 'pipe status' ? '' : ' (base)'} | ${ratio(pipe['no-op'].wall, make['no-op'].wall)} | ` +
+        `${ratio(pipe['no-op'].cpu, make['no-op'].cpu)} | ${ratio(pipe['no-op'].rss, make['no-op'].rss)} | ` +
+        `${ratio(pipe.changed.wall, make.changed.wall)} / ${ratio(pipe.changed.wall, snake?.changed.wall)} | ` +
+        `${ratio(pipe.added.wall, make.added.wall)} / ${ratio(pipe.added.wall, snake?.added.wall)} | ` +
+        `${ratio(pipe['no-op'].wall, snake?.['no-op'].wall)} | ` +
+        `${rows
+          .find((r) => r.n === n)!
+          .load.map((l) => l.toFixed(1))
+          .join(' → ')} |`,
+    );
+  }
 }
 writeFileSync(resultPath('status.md'), `${lines.join('\n')}\n`);
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -4,11 +4,13 @@
 // sees every kind of change, and that a stage recording the folder gets its full file list.
 //
 //   data/many/f00000.txt .. f19999.txt (20,000 files) ──▶ count ──▶ out/count.txt
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WORKER_WALK_MIN } from '../lib/observe/types.js';
-import { stage, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
+import { pipeBin, stage, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
 
 const N = WORKER_WALK_MIN;
 const name = (i: number): string => `data/many/f${String(i).padStart(5, '0')}.txt`;
@@ -204,6 +206,36 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
     expect(two.stale).toEqual(['count']);
     expect(two.hashing.hashed).toBe(1);
     expect(recorded()).toBe(expected());
+  });
+});
+
+describe('a big dep folder looked at from another folder than the workspace', () => {
+  // The workers stat by a path from the cwd when the workspace is at or below it
+  // (hash-worker.ts fromCwd): from the workspace ('.'), from its parent ('ws'), and from a
+  // subfolder ('..', so the absolute path) each must see the same stamps and the same edit.
+  it('is fresh from the digest, and names an edit, from a subfolder and from its parent with -C', async () => {
+    const ws = await built();
+    await status(ws);
+    expect((await status(ws)).hashing.hashed).toBe(0);
+    const parent = dirname(ws.root);
+    const from = (cwd: string, ...args: string[]): StatusJson => {
+      const r = spawnSync(process.execPath, [pipeBin, ...args, 'status', '--json'], {
+        cwd,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME, CI: 'true' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as StatusJson;
+    };
+    for (const quiet of [from(ws.path('data')), from(parent, '-C', 'ws')]) {
+      expect(quiet).toMatchObject({ stale: [], hashing: { hashed: 0 } });
+      expect(quiet.hashing.statted).toBeGreaterThanOrEqual(N);
+    }
+    writeFileSync(ws.path(name(4321)), '6\n');
+    for (const edited of [from(ws.path('data')), from(parent, '-C', 'ws')])
+      expect(edited.stages[0]!.reasons).toEqual([
+        { kind: 'dep-modified', path: 'data/many', file: name(4321) },
+      ]);
   });
 });
 

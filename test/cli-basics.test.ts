@@ -2,6 +2,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { commandNamed } from '../lib/cli.js';
 
 const bin = new URL('../bin/pipe.js', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -18,6 +19,38 @@ describe('pipe CLI shell', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("unknown command 'frobnicate'");
     expect(r.stderr).toContain('--help');
+  });
+});
+
+describe('loading only the command named', () => {
+  it('finds the command after the global options, and none when an unknown word or option comes first', () => {
+    expect(commandNamed(['status', '--json'])).toBe('status');
+    expect(commandNamed(['-C', 'build', 'status'])).toBe('status'); // a folder named build
+    expect(commandNamed(['--cwd', 'x', 'gc'])).toBe('gc');
+    expect(commandNamed(['--cwd=x', '-Cy', 'dag'])).toBe('dag');
+    expect(commandNamed(['--help', 'push'])).toBe('push');
+    expect(commandNamed(['stauts', 'status'])).toBeUndefined(); // commander suggests "status"
+    expect(commandNamed(['--frob', 'status'])).toBeUndefined();
+    expect(commandNamed(['help', 'status'])).toBeUndefined();
+    expect(commandNamed([])).toBeUndefined();
+    expect(commandNamed(['constructor'])).toBeUndefined();
+  });
+
+  it('gives each command --help lists the same help as `pipe help <command>` (every command loaded)', () => {
+    const listed = /Commands:\n([\s\S]*)/.exec(
+      execFileSync('node', [bin, '--help'], { encoding: 'utf8' }),
+    )![1]!;
+    const names = [...listed.matchAll(/^ {2}(\w+)/gm)]
+      .map((m) => m[1]!)
+      .filter((n) => n !== 'help');
+    expect(names.length).toBeGreaterThanOrEqual(9);
+    for (const name of names) {
+      const alone = spawnSync('node', [bin, name, '--help'], { encoding: 'utf8' });
+      expect(alone.status).toBe(0);
+      expect(alone.stdout).toMatch(new RegExp(`^Usage: pipe ${name}\\b`));
+      // `help <command>` names no command first, so every command is loaded for it.
+      expect(alone.stdout).toBe(execFileSync('node', [bin, 'help', name], { encoding: 'utf8' }));
+    }
   });
 });
 

@@ -33,8 +33,8 @@ import {
   type PathHash,
 } from './types.js';
 import type { Sha256Hex } from '../util/sha256.js';
-import { statPartsOnWorkers } from './hash-threads.js';
-import type { PartStamps } from './hash-worker.js';
+import { startWorkers, statPartsOnWorkers } from './hash-threads.js';
+import type { PartStamps } from './part-stamps.js';
 import {
   FolderStamps,
   stampsDigest,
@@ -58,6 +58,8 @@ interface Look {
   readonly statTimeMs: number;
   readonly parts: readonly (readonly string[])[];
   readonly stamps: Promise<PartStamps[]>;
+  /** Claims parts on this thread too (hash-threads.ts), while it would only wait. */
+  readonly help: () => Promise<void>;
 }
 
 function look(workspace: string, rel: string, known: FolderEntry | undefined, held = true) {
@@ -65,7 +67,8 @@ function look(workspace: string, rel: string, known: FolderEntry | undefined, he
   const parts = splitParts(partKeys(workspace, rel));
   const digests = (known?.parts ?? []).map((p) => p.digest).filter((d) => d !== UNTRUSTED);
   const sent = statPartsOnWorkers(workspace, rel, parts, digests, held);
-  return { look: { statTimeMs, parts, stamps: sent.promise } satisfies Look, hold: sent.hold };
+  const started: Look = { statTimeMs, parts, stamps: sent.promise, help: sent.help };
+  return { look: started, hold: sent.hold };
 }
 
 /** Looks started by prefetchFolders, by workspace and folder, with the entry each was made for. */
@@ -78,9 +81,10 @@ const prefetched = new Map<string, { stamps: Sha256Hex; look: Look; hold: () => 
  */
 export function prefetchFolders(workspace: string): void {
   const folders = FolderStamps.load(workspace);
-  for (const rel of folders.names()) {
+  const big = folders.names().filter((rel) => folders.get(rel)!.files >= WORKER_WALK_MIN);
+  startWorkers(big.reduce((n, rel) => n + folders.get(rel)!.files, 0));
+  for (const rel of big) {
     const known = folders.get(rel)!;
-    if (known.files < WORKER_WALK_MIN) continue;
     try {
       const started = look(workspace, rel, known, false);
       started.look.stamps.catch(() => {}); // reported when claimed; never unhandled
@@ -108,8 +112,9 @@ export async function hashBigFolder(
   stats: HashStats,
 ): Promise<DirHash> {
   const known = cache.folder?.(rel);
-  const { statTimeMs, parts, stamps } =
+  const { statTimeMs, parts, stamps, help } =
     claim(workspace, rel, known) ?? look(workspace, rel, known).look;
+  await help();
   let answers = await stamps;
   stats.statted += answers.reduce((n, p) => n + p.files, 0);
   if (
@@ -132,8 +137,10 @@ export async function hashBigFolder(
     if (oldText?.length !== offset) {
       // The manifest is gone (or not this entry's): those parts are looked at again, in full.
       oldText = undefined;
-      const again = await statPartsOnWorkers(workspace, rel, parts, []).promise;
-      answers = answers.map((p, i) => (p.changed === undefined ? again[i]! : p));
+      const again = statPartsOnWorkers(workspace, rel, parts, []);
+      await again.help();
+      const whole = await again.promise;
+      answers = answers.map((p, i) => (p.changed === undefined ? whole[i]! : p));
     }
   }
 

@@ -3,8 +3,9 @@
 //     1.1 GB/s), and for many small files the cost is the open/read/close, which a worker does
 //     synchronously, with no promise and thread-pool round trip per call. One big file (>= 16 MiB)
 //     per request, or batches of small ones (a download's 241,605 uploads after it ran);
-//   - walking and statting a very big folder (hash-folder.ts), a few of its parts per request: the
-//     way git's preloadIndex spreads lstat over threads, so a no-op's stats run on both cores.
+//   - walking and statting a very big folder (hash-folder.ts), its parts claimed one by one by
+//     every worker: the way git's preloadIndex spreads lstat over threads, so a no-op's stats run
+//     on both cores.
 // Workers start as requests need them (a request goes to an idle worker, a new one while there
 // are fewer than cores): one request never pays for starting a second worker (~40 ms of CPU).
 // Batches, not single files, per message: the round trip (~0.1 ms) is paid once per batch, and
@@ -12,7 +13,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Sha256Hex } from '../util/sha256.js';
-import type { PartStamps, Request } from './hash-worker.js';
+import type { Request } from './hash-worker.js';
+import { claimParts, type ClaimedPart, type PartStamps } from './part-stamps.js';
 
 type Reply = { id: number; result?: unknown; error?: string; code?: string };
 type Body = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
@@ -29,8 +31,6 @@ const pending = new Map<
 
 /** Paths per hash message: ~10 ms of work for 10 KB files, small next to the round trip. */
 const HASH_BATCH = 256;
-/** Requests per worker a folder's parts are spread over: enough that none idles at the end. */
-const PART_REQUESTS_PER_WORKER = 4;
 /**
  * Workers idle this long are stopped: each holds tens of MB (its heap after 241,605 stats), and a
  * build's workers are idle for minutes while a stage runs. Starting them again costs ~30 ms.
@@ -64,6 +64,30 @@ function start(): Worker {
   });
   w.unref(); // idle workers never keep pipe alive
   return w;
+}
+
+/** Files statted in about the CPU time a worker's start costs (~30 ms): fewer do not pay for one. */
+const FILES_PER_WORKER_START = 10_000;
+
+/**
+ * Workers a big folder's parts are sent to: one per core but one, since the main thread claims
+ * parts too once it waits for them (statPartsOnWorkers). A worker of its own for that core
+ * would cost its start and its heap (~30 ms, ~10 MB), and on a loaded machine the third thread
+ * on two cores only competes with the others.
+ */
+function partWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/**
+ * Starts workers now, idle, for a folder of about `files` files about to be sent: partWorkers,
+ * but none that would get fewer files than its start costs. A worker takes ~30 ms to start,
+ * which then passes while the caller lists the folder.
+ */
+export function startWorkers(files: number): void {
+  const wanted = Math.min(partWorkers(), Math.ceil(files / FILES_PER_WORKER_START));
+  workers ??= [];
+  while (workers.length < wanted) workers.push(start());
 }
 
 /** An idle worker; else a new one while there are fewer than cores; else the next in turn. */
@@ -141,10 +165,28 @@ export function hashFilesOnWorkers(
   );
 }
 
+/** The look at a big folder's parts that statPartsOnWorkers started. */
+export interface PartsLook {
+  /** Per part its stamps, in part order, once every part is statted. */
+  readonly promise: Promise<PartStamps[]>;
+  /** Makes the requests keep the process alive (a prefetch's are not, until claimed). */
+  readonly hold: () => void;
+  /**
+   * Claims parts on this thread too until none are left, one per macrotask: for a caller about
+   * to wait for `promise`, whose thread would otherwise idle.
+   */
+  readonly help: () => Promise<void>;
+}
+
 /**
- * The parts of a big folder (folder-parts.ts), statted on the workers a few parts per request:
- * per part its stamps digest, and its paths and stamps when the digest is not in `known`. In part
- * order. `held` false: the requests do not keep the process alive until `hold()` is called.
+ * The parts of a big folder (folder-parts.ts), statted on the workers and, once `help` is called,
+ * on this thread: per part its stamps digest, and its paths and stamps when the digest is not in
+ * `known`. `held` false: the requests do not keep the process alive until `hold()` is called.
+ *
+ * Every thread claims parts from one shared counter, biggest first (by key count; a part's files
+ * are not known before it is walked): parts differ in size tenfold (their ends are
+ * content-defined), and a fixed share per worker left one worker statting a third of the folder
+ * alone while the other sat idle.
  */
 export function statPartsOnWorkers(
   workspace: string,
@@ -152,20 +194,42 @@ export function statPartsOnWorkers(
   parts: readonly (readonly string[])[],
   known: readonly string[],
   held = true,
-): { promise: Promise<PartStamps[]>; hold: () => void } {
-  const per = Math.max(
-    1,
-    Math.ceil(parts.length / (PART_REQUESTS_PER_WORKER * availableParallelism())),
+): PartsLook {
+  const order = parts.map((_, i) => i).sort((a, b) => parts[b]!.length - parts[a]!.length || a - b);
+  const job = { workspace, rel, parts, known, order, next: new SharedArrayBuffer(4) };
+  const sent = Array.from({ length: Math.min(parts.length, partWorkers()) }, () =>
+    send<ClaimedPart[]>({ op: 'parts', ...job }, held),
   );
-  const sent: { promise: Promise<PartStamps[]>; hold: () => void }[] = [];
-  for (let from = 0; from < parts.length; from += per) {
-    const body = { op: 'parts', workspace, rel, parts: parts.slice(from, from + per), known };
-    sent.push(send<PartStamps[]>(body as Body, held));
-  }
+  // A part this thread claims is statted within the macrotask that claims it: by the time the
+  // last worker's answer is handled, every part claimed here is in `here`.
+  const here: ClaimedPart[] = [];
+  let failed: unknown;
   return {
-    promise: Promise.all(sent.map((s) => s.promise)).then((results) => results.flat()),
+    promise: Promise.all(sent.map((s) => s.promise)).then((answers) => {
+      if (failed !== undefined) throw failed;
+      const found: PartStamps[] = [];
+      for (const { index, part } of [...answers.flat(), ...here]) found[index] = part;
+      for (let i = 0; i < parts.length; i++)
+        if (found[i] === undefined) throw new Error(`bug: part ${i} of ${rel} was not statted`);
+      return found;
+    }),
     hold: () => {
       for (const s of sent) s.hold();
+    },
+    help: async () => {
+      while (failed === undefined) {
+        let claimed: ClaimedPart[];
+        try {
+          claimed = claimParts(job, true);
+        } catch (error) {
+          failed = error; // the part is lost: `promise` says why, once the workers are done
+          return;
+        }
+        if (claimed.length === 0) return;
+        here.push(...claimed);
+        // Let the workers' answers and other I/O in between parts.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     },
   };
 }

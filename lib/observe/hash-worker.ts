@@ -2,28 +2,19 @@
 //   hash: sha256 of a batch of files, one after another, read in 1 MiB chunks with synchronous
 //         reads (this thread has nothing else to do, and for small files a sync open/read/close
 //         costs a fraction of a promise-based readFile's thread-pool round trips);
-//   parts: some parts of a big folder (folder-parts.ts) walked and statted here, each answering
-//         its stamps digest, file count, size and newest mtime, and, only when its digest is not
-//         one of those `known` (the folder entry's), its paths and stamps as well: on a no-op
-//         build no path or stamp crosses threads.
+//   parts: parts of a big folder (folder-parts.ts), claimed one at a time from a counter the
+//         threads given the folder share, each walked and statted here (part-stamps.ts),
+//         answering its stamps digest, file count, size and newest mtime, and, only when its
+//         digest is not one of those `known` (the folder entry's), its paths and stamps as well:
+//         on a no-op build no path or stamp crosses threads.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { walkKeys } from './hash.js';
+import { claimParts, type PartsJob } from './part-stamps.js';
 
 export type Request =
   | { readonly id: number; readonly op: 'hash'; readonly paths: readonly string[] }
-  | {
-      readonly id: number;
-      readonly op: 'parts';
-      readonly workspace: string;
-      /** The folder, workspace-relative. */
-      readonly rel: string;
-      /** Per part, its keys under `rel` (folder-parts.ts partKeys). */
-      readonly parts: readonly (readonly string[])[];
-      /** Part digests the caller already has the files of. */
-      readonly known: readonly string[];
-    };
+  | ({ readonly id: number; readonly op: 'parts' } & PartsJob);
 
 const buffer = Buffer.allocUnsafe(1 << 20);
 
@@ -39,76 +30,16 @@ function hashOne(path: string): string {
   return hash.digest('hex');
 }
 
-/** One part of a folder as statted. */
-export interface PartStamps {
-  readonly files: number;
-  readonly size: number;
-  /** sha256 over `<rel>\t<size>\t<mtime ms>\t<inode>\n` per file, in path order. */
-  readonly digest: string;
-  readonly newestMtimeMs: number;
-  /** Only when `digest` is not known: the part's paths, and [size, mtimeMs, ino, dev] per file. */
-  readonly changed?: { readonly rels: readonly string[]; readonly stamps: Float64Array };
-}
-
-/**
- * Walks, stats and digests one part. Its paths and stamps are kept only when asked (`keep`): a
- * part whose digest turns out unknown is walked a second time to keep them, which costs less than
- * keeping 100,000 paths alive on every no-op (they would outlive the young generation).
- */
-function statPart(
-  workspace: string,
-  rel: string,
-  keys: readonly string[],
-  known: ReadonlySet<string>,
-  keep: boolean,
-): PartStamps {
-  const rels: string[] = [];
-  const stamps: number[] = [];
-  let files = 0;
-  let lines = '';
-  let size = 0;
-  let newestMtimeMs = -Infinity;
-  const hash = createHash('sha256');
-  walkKeys(workspace, rel, keys, (path) => {
-    // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
-    const st = statSync(`${workspace}/${path}`);
-    files++;
-    if (keep) {
-      rels.push(path);
-      stamps.push(st.size, st.mtimeMs, st.ino, st.dev);
-    }
-    size += st.size;
-    if (st.mtimeMs > newestMtimeMs) newestMtimeMs = st.mtimeMs;
-    lines += `${path}\t${st.size}\t${st.mtimeMs}\t${st.ino}\n`;
-    // Hashed in ~64 KB pieces: one flat string per piece, not a rope of 100,000 lines.
-    if (lines.length > 1 << 16) {
-      hash.update(lines);
-      lines = '';
-    }
-  });
-  const digest = hash.update(lines).digest('hex');
-  const part = { files, size, digest, newestMtimeMs };
-  if (known.has(digest)) return part;
-  // The digest and the kept stamps come from the same pass: what is looked up is what is digested.
-  if (!keep) return statPart(workspace, rel, keys, known, true);
-  return { ...part, changed: { rels, stamps: Float64Array.from(stamps) } };
-}
-
 parentPort!.on('message', (request: Request) => {
   try {
     if (request.op === 'hash')
       parentPort!.postMessage({ id: request.id, result: request.paths.map(hashOne) });
     else {
-      const known = new Set(request.known);
-      // Nothing known (a first look): every part is kept in the one pass.
-      const keep = known.size === 0;
-      const result = request.parts.map((keys) =>
-        statPart(request.workspace, request.rel, keys, known, keep),
-      );
+      const result = claimParts(request);
       parentPort!.postMessage(
         { id: request.id, result },
-        result.flatMap((p) =>
-          p.changed === undefined ? [] : [p.changed.stamps.buffer as ArrayBuffer],
+        result.flatMap(({ part }) =>
+          part.changed === undefined ? [] : [part.changed.stamps.buffer as ArrayBuffer],
         ),
       );
     }

@@ -14,23 +14,15 @@
 // Run:  npm run bench:startup -- [--rounds 15] [--stages clean,keypairs,features]
 // Writes BENCH_RESULTS/stage-startup.md.
 import { spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stageLaunch } from '../lib/build/compiled-stage.js';
 import type { Sha256Hex } from '../lib/util/sha256.js';
-import { repo, resultPath, scratchDir } from './paths.js';
+import { copyRepoPipeline } from '../test/helpers/repo-copy.js';
+import { benchWork, repo, resultPath } from './paths.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,19 +42,8 @@ interface LockEntry {
   readonly deps: Record<string, unknown>;
 }
 
-const root = scratchDir('stage-startup-');
-for (const path of [
-  'pipeline.yaml',
-  'params.yaml',
-  'package.json',
-  'config',
-  'stages',
-  'samples',
-  'lib',
-])
-  cpSync(join(repo, path), join(root, path), { recursive: true });
-rmSync(join(root, 'config/.env.local'), { force: true });
-symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
+mkdirSync(benchWork, { recursive: true });
+const root = copyRepoPipeline('stage-startup-', benchWork);
 const built = spawnSync('node', [pipeBin, 'build', 'features', '--no-remote-cache'], {
   cwd: root,
   encoding: 'utf8',

@@ -314,7 +314,7 @@ async function considerStage(
     }
     // Outs the applied changes account for are not walked again (outs-after-changes.ts).
     for (const [declared, h] of Object.entries(known ?? {}))
-      void plan.observe.memo.get(declared, false, () => Promise.resolve(h));
+      plan.observe.memo.remember(declared, h);
     const outs = await observeOuts(plan.observe, stage);
     await record(name, await lockEntryFor(plan.workspace, before, outs, readMetrics(metricsFile)));
     plan.observe.memo.settle(plan.workspace, plan.observe.cache, [

@@ -36,6 +36,16 @@ export class ObservationMemo {
     return made;
   }
 
+  /**
+   * Remembers `h` as the observation of `declared`, made by the caller without a walk (the runner
+   * after applying an incremental run's changes: build/outs-after-changes.ts).
+   */
+  remember(declared: string, h: PathHash): void {
+    const made = Promise.resolve(h);
+    this.#seen.set(declared, made);
+    this.#done.set(declared, h);
+  }
+
   readonly #globs = new Set<string>();
   /** Resolved observations, so settle() can slim them. */
   readonly #done = new Map<string, PathHash>();

@@ -17,9 +17,12 @@ const COPIED = [
   'lib',
 ];
 
-/** Makes the copy in a new temp folder named after `prefix`; the caller removes it. */
-export function copyRepoPipeline(prefix: string): string {
-  const root = mkdtempSync(join(tmpdir(), prefix));
+/**
+ * Makes the copy in a new folder named after `prefix` under `parent` (the system's temp folder
+ * unless given: a bench puts it under BENCH_WORK); the caller removes it.
+ */
+export function copyRepoPipeline(prefix: string, parent = tmpdir()): string {
+  const root = mkdtempSync(join(parent, prefix));
   for (const path of COPIED) cpSync(join(REPO, path), join(root, path), { recursive: true });
   rmSync(join(root, 'config/.env.local'), { force: true });
   symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'));

@@ -136,8 +136,9 @@ export class ScreeningPool {
 }
 
 /**
- * Stage scripts run as TypeScript through tsx (`node --import tsx`; stages/ is never compiled),
- * and on Node 20 a worker thread does not inherit that loader: its entry is loaded through tsx's API.
+ * A stage's main thread runs compiled or under tsx (docs/stage-contract.md, "How a TypeScript
+ * stage runs"); its worker threads get neither on Node 20, so the .ts entry is loaded through
+ * tsx's API.
  */
 function startWorker(): Worker {
   const here = import.meta.url;

@@ -1,5 +1,6 @@
-// A benchmark workspace: the repo's pipeline, params, config and stages copied (so a bench may patch
-// them), lib and node_modules linked (stage scripts import ../lib/*.js and their packages), and a
+// A benchmark workspace: the repo's pipeline, params, config, stages and lib copied (so a bench may
+// patch them, and so stages run compiled as in a clone: a stage whose closure is reached through a
+// symlink runs under tsx), node_modules linked (the stages' packages), and a
 // generated set's uploads hard-linked in as samples/<format> (a real folder of real files at no
 // disk cost, read by download as file://samples). Shared by every bench/*.ts that builds one.
 import { spawnSync } from 'node:child_process';
@@ -15,10 +16,9 @@ export function prepareBenchWorkspace(
 ): void {
   rmSync(ws, { recursive: true, force: true });
   mkdirSync(join(ws, 'samples'), { recursive: true });
-  for (const item of ['pipeline.yaml', 'params.yaml', 'config', 'stages'])
+  for (const item of ['pipeline.yaml', 'params.yaml', 'config', 'stages', 'lib'])
     cpSync(join(repo, item), join(ws, item), { recursive: true });
   rmSync(join(ws, 'config/.env.local'), { force: true });
-  symlinkSync(join(repo, 'lib'), join(ws, 'lib'));
   symlinkSync(join(repo, 'node_modules'), join(ws, 'node_modules'));
   writeFileSync(join(ws, 'package.json'), '{ "private": true, "type": "module" }\n');
   const linked = spawnSync('cp', ['-al', uploads, join(ws, 'samples', format)], {

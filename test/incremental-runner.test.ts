@@ -199,9 +199,17 @@ describe('incremental: changes: only new and changed files are written, removals
       .map(([name, text]) => `${name}\t${sha256(text)}\t${Buffer.byteLength(text)}\n`)
       .join('');
     const lock = JSON.parse(ws.read('pipeline.lock')) as {
-      stages: Record<string, { outs: Record<string, { sha256: string }> }>;
+      stages: Record<
+        string,
+        { outs: Record<string, { sha256: string; size: number; files: number }> }
+      >;
     };
-    expect(lock.stages.lengths!.outs.out!.sha256).toBe(sha256(manifest));
+    const files = Object.values(outFolder(ws));
+    expect(lock.stages.lengths!.outs.out).toEqual({
+      sha256: sha256(manifest),
+      size: files.reduce((n, text) => n + Buffer.byteLength(text), 0),
+      files: files.length,
+    });
     expect((await ws.pipe('status', '--check')).code).toBe(0);
   });
 

@@ -11,7 +11,7 @@ import { isObject, LOCK_FILE, LOCK_VERSION, lockProblem } from '../pipeline/lock
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { emptyRecord, parseJsonRecords, recordFrom } from '../util/records.js';
 import type { Fingerprint } from './fingerprint.js';
-import type { PathHash } from '../observe/types.js';
+import { fileCount, type PathHash } from '../observe/types.js';
 import type { Sha256Hex } from '../util/sha256.js';
 
 export { LOCK_FILE, LOCK_VERSION } from '../pipeline/lock-format.js';
@@ -61,7 +61,7 @@ export function emptyLock(): LockFile {
 export function lockedPath(hash: Exclude<PathHash, { kind: 'missing' }>): LockedPath {
   return hash.kind === 'file'
     ? { sha256: hash.sha256, size: hash.size }
-    : { sha256: hash.sha256, size: hash.size, files: hash.files.length };
+    : { sha256: hash.sha256, size: hash.size, files: fileCount(hash) };
 }
 
 /** Reads and validates pipeline.lock; a missing file is an empty lock (nothing built yet). */

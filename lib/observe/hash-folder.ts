@@ -122,7 +122,7 @@ export async function hashBigFolder(
     answers.length === known.parts.length &&
     answers.every((p, i) => p.changed === undefined && p.digest === known.parts[i]!.digest)
   )
-    return storedFolder(workspace, rel, known, cache);
+    return storedFolder(workspace, rel, { ...known, count: known.files }, cache);
 
   // Where each part that did not change has its lines in the stored manifest.
   const old = new Map<string, { entry: PartEntry; offset: number }>();
@@ -223,7 +223,8 @@ export async function hashBigFolder(
     await saveManifestText(workspace, sha256, pieces);
     // The list, if anyone asks, from the store: the old manifest's bytes (95 MB at 1,000,000
     // files) are not kept alive for it.
-    if (oldText !== undefined) return storedFolder(workspace, rel, entry, cache);
+    if (oldText !== undefined)
+      return storedFolder(workspace, rel, { ...entry, count: entry.files }, cache);
   }
   // Every part looked up: the list is at hand. Otherwise it is made from the text when read.
   let files: readonly FileHash[] | undefined = oldText === undefined ? out : undefined;
@@ -232,6 +233,7 @@ export async function hashBigFolder(
     path: rel,
     sha256,
     size: entry.size,
+    count: entry.files,
     get files(): readonly FileHash[] {
       files ??= parseManifestText(Buffer.concat(pieces).toString('utf8'), `${rel}/`)!;
       return files;
@@ -252,7 +254,7 @@ function belowTab(path: string): boolean {
 export function storedFolder(
   workspace: string,
   rel: string,
-  known: { readonly sha256: Sha256Hex; readonly size: number },
+  known: { readonly sha256: Sha256Hex; readonly size: number; readonly count?: number },
   cache: HashCache = noHashCache,
 ): DirHash {
   const h: DirHash = {
@@ -260,6 +262,7 @@ export function storedFolder(
     path: rel,
     sha256: known.sha256,
     size: known.size,
+    ...(known.count === undefined ? {} : { count: known.count }),
     get files(): readonly FileHash[] {
       // loadManifest checks the list against its hash.
       return loadManifest(workspace, known.sha256, rel) ?? hashFolderSync(workspace, rel, cache);

@@ -11,7 +11,7 @@
 // A stage that reads an out waits for its writer (graph.ts adds the edge), so it can never see an
 // observation taken before the rewrite. What the memo does NOT see: someone else editing the
 // workspace while a build runs; the next build sees it (nothing is memoised across processes).
-import { WORKER_WALK_MIN, type HashCache, type PathHash } from './types.js';
+import { fileCount, WORKER_WALK_MIN, type HashCache, type PathHash } from './types.js';
 import { isStoredFolder, storedFolder } from './hash-folder.js';
 
 export class ObservationMemo {
@@ -63,10 +63,11 @@ export class ObservationMemo {
         h === undefined ||
         h.kind !== 'dir' ||
         isStoredFolder(h) ||
-        h.files.length < WORKER_WALK_MIN
+        fileCount(h) < WORKER_WALK_MIN
       )
         continue;
-      const slim = storedFolder(workspace, p, h, cache);
+      const known = { sha256: h.sha256, size: h.size, count: fileCount(h) };
+      const slim = storedFolder(workspace, p, known, cache);
       this.#done.set(p, slim);
       this.#seen.set(p, Promise.resolve(slim));
     }

@@ -4,7 +4,8 @@
 // what follows only; a failed look is never fresh (exit 8, nothing started); --offline says what
 // it skips; an unset or malformed ${VAR} is a located error. The expected names are the files and
 // objects this test creates, spelt out here, not read back from pipe.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +77,63 @@ describe('a folder outside the workspace', () => {
     expect((await ws.pipe('build')).code).toBe(0);
     expect(ws.runs().sort()).toEqual(['after', 'copy']);
     expect(ws.read('data/list.txt')).toMatch(/^a\.session\.json [0-9a-f]{64}\nc\.session\.json /);
+  });
+
+  it('hands an incremental: changes run only its added and modified files, with their hashes', async () => {
+    // A big folder (20,000 uploads: observed on the workers, its manifest stored as it is
+    // observed), so the listed files come from lines found in that manifest, not a full list.
+    const uploads = join(tmpRoot(), 'changes');
+    mkdirSync(uploads, { recursive: true });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const put = (name: string, text: string) => {
+      writeFileSync(join(uploads, name), text);
+      utimesSync(join(uploads, name), hourAgo, hourAgo);
+    };
+    for (let i = 0; i < 20_000; i++) put(`u${String(i).padStart(5, '0')}.json`, `{"u":${i}}`);
+    put('a.session.json', '{"a":1}');
+    put('b.session.json', '{"b":1}');
+    const ws = await tempWorkspace({
+      'pipeline.yaml': `stages:
+  mirror:
+    cmd: stages/mirror.mjs
+    deps:
+      - \${UPLOADS_URL}
+    env: [UPLOADS_URL]
+    incremental: changes
+    outs: [data/seen]
+`,
+      // Each run appends the files it was handed to data-log (beside the outs, for this test);
+      // an incremental one writes a file per file handed, a full one only their count.
+      'stages/mirror.mjs': stage`
+const files = JSON.parse(fs.readFileSync(process.env.PIPE_SOURCES, 'utf8')).sources['\${UPLOADS_URL}'].files;
+const dir = out('data/seen');
+fs.mkdirSync(dir, { recursive: true });
+if (process.env.PIPE_REMOVALS) {
+  fs.appendFileSync('data-log', JSON.stringify(files) + '\\n');
+  for (const f of files) fs.writeFileSync(path.join(dir, f.path), f.sha256);
+  fs.writeFileSync(process.env.PIPE_REMOVALS, JSON.stringify({ 'data/seen': ['b.session.json'] }));
+} else fs.writeFileSync(path.join(dir, 'count'), String(files.length));`,
+      'config/.env.local': `UPLOADS_URL=file://${uploads}\n`,
+    });
+    const first = await ws.pipe('build');
+    expect(first.code, first.stderr).toBe(0);
+    expect(ws.read('data/seen/count')).toBe('20002');
+    put('a.session.json', '{"a":22}');
+    rmSync(join(uploads, 'b.session.json'));
+    put('c.session.json', '{"c":333}');
+    const r = await ws.pipe('build');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('mirror: running incrementally');
+    const file = (path: string, text: string) => ({
+      path,
+      size: Buffer.byteLength(text),
+      sha256: createHash('sha256').update(text).digest('hex'),
+    });
+    expect(JSON.parse(ws.read('data-log'))).toEqual([
+      file('a.session.json', '{"a":22}'),
+      file('c.session.json', '{"c":333}'),
+    ]);
+    expect((await ws.pipe('status', '--check')).code).toBe(0);
   });
 
   it('that is gone makes status exit 8 naming it, and build start nothing that reads it', async () => {

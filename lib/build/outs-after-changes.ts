@@ -5,7 +5,7 @@
 //     - the files the run removed  + the files it wrote (statted and hashed here: a few)
 //     = data/raw now: the same file list and manifest hash a walk would give
 //
-// made from the stored manifest's bytes, the changed lines cut and put (manifest-splice.ts), when
+// made from the stored manifest's bytes, the changed lines cut and put (manifest-text.ts), when
 // it can be; else from the file list.
 //
 // WHY: the walk is a readdir and a stat of every file, and the manifest lines copied again: about
@@ -16,7 +16,7 @@
 import { statSync } from 'node:fs';
 import type { FileHash, HashCache, PathHash } from '../observe/types.js';
 import { hashFile, manifestHash, sum } from '../observe/hash.js';
-import { spliceManifest } from '../observe/manifest-splice.js';
+import { spliceManifest } from '../observe/manifest-text.js';
 import {
   parseManifestText,
   readStoredManifest,
@@ -85,7 +85,7 @@ export async function outsAfterChanges(
 
 /**
  * The out's new hash from its stored manifest's bytes, with the removed and written files' lines
- * cut and put (observe/manifest-splice.ts), and that manifest stored; its file list is made only
+ * cut and put (observe/manifest-text.ts), and that manifest stored; its file list is made only
  * if someone reads it. Undefined when the old manifest is not stored or cannot be spliced.
  */
 async function splicedOut(

@@ -233,6 +233,7 @@ async function considerStage(
     // then lists only the source files it may place: the added and modified ones.
     const changesOnly = verdict.kind === 'incremental' && stage.incrementalOuts === 'changes';
     const sourcesFile = await writeSourcesFile(
+      plan.workspace,
       tmp,
       sources,
       changesOnly

@@ -8,6 +8,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceSeen } from './source-deps.js';
+import { manifestLinesOf } from '../observe/manifest-text.js';
+import { readStoredManifest } from '../observe/manifest-store.js';
+import type { FileHash, PathHash } from '../observe/types.js';
 
 export const SOURCES_FILE_VERSION = 1;
 
@@ -17,6 +20,7 @@ export const SOURCES_FILE_VERSION = 1;
  * added and modified ones; at 241,605 uploads the whole listing cost ~0.5 s to write and parse).
  */
 export async function writeSourcesFile(
+  workspace: string,
   tmp: string,
   sources: Readonly<Record<string, SourceSeen>>,
   only?: Readonly<Record<string, ReadonlySet<string>>>,
@@ -49,7 +53,7 @@ export async function writeSourcesFile(
       parts.push(`${JSON.stringify(head).slice(0, -1)},"files":[`);
       const cut = hash.kind === 'file' ? 0 : target.rel.length + 1;
       const keep = only?.[declared];
-      const files = hash.kind === 'file' ? [] : hash.files;
+      const files = hash.kind === 'file' ? [] : filesToList(workspace, hash, keep);
       let k = 0;
       for (const f of files) {
         const path = f.path.slice(cut);
@@ -64,4 +68,21 @@ export async function writeSourcesFile(
   parts.push('}}\n');
   await writeFile(path, parts.join(''));
   return path;
+}
+
+/**
+ * The folder's files to list: with `keep` (a few added and modified paths), their lines found in
+ * its stored manifest by binary search (manifest-text.ts), so a lazy list of 241,605 files is not
+ * made for one new upload; else, or when the manifest cannot say, the whole list.
+ */
+function filesToList(
+  workspace: string,
+  hash: Extract<PathHash, { readonly files: readonly FileHash[] }>,
+  keep: ReadonlySet<string> | undefined,
+): readonly FileHash[] {
+  if (keep === undefined || hash.kind !== 'dir') return hash.files;
+  const text = readStoredManifest(workspace, hash.sha256);
+  const sorted = [...keep].sort();
+  const found = text === undefined ? undefined : manifestLinesOf(text, sorted, `${hash.path}/`);
+  return found ?? hash.files;
 }

@@ -1,11 +1,11 @@
-// Splicing a stored manifest's bytes (lib/observe/manifest-splice.ts) against an independent
+// Splicing a stored manifest's bytes (lib/observe/manifest-text.ts) against an independent
 // method: the new file list made as a Map (removed paths and everything under a removed folder
 // deleted, added paths set), sorted, and hashed by hash.ts manifestHash, the function a walk of
 // the folder uses. Seeded random lists over names that sort next to each other in the ways a
 // byte search can get wrong: a name and its prefix, `a` beside `a/`, `a.b`, `a-b`, `a0`, `a b`.
 import { describe, expect, it } from 'vitest';
 import { manifestChunks, manifestHash } from '../lib/observe/hash.js';
-import { spliceManifest } from '../lib/observe/manifest-splice.js';
+import { manifestLinesOf, spliceManifest } from '../lib/observe/manifest-text.js';
 import { parseManifestText } from '../lib/observe/manifest-store.js';
 import type { FileHash } from '../lib/observe/types.js';
 import type { Sha256Hex } from '../lib/util/sha256.js';
@@ -80,6 +80,15 @@ describe('manifest splice', () => {
       expect(spliced.count).toBe(expected.length);
       const lines = parseManifestText(Buffer.concat(spliced.pieces).toString('utf8'), `${base}/`);
       expect(lines).toEqual(expected);
+
+      // Finding lines by path: each asked-for file as the map has it; a path with no line, none.
+      const newText = Buffer.concat(spliced.pieces);
+      const asked = expected.filter(() => next() < 0.3);
+      const rels = asked.map((f) => f.path.slice(base.length + 1));
+      expect(manifestLinesOf(newText, rels, `${base}/`)).toEqual(asked);
+      const absent = randomPath();
+      if (!after.has(absent))
+        expect(manifestLinesOf(newText, [...rels, absent], `${base}/`)).toBeUndefined();
     }
     // The rounds did cut whole folders, not only single files.
     expect(checkedFolderCuts).toBeGreaterThan(30);

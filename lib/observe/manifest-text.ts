@@ -1,6 +1,9 @@
-// A stored manifest's text (manifest-store.ts) with a few files taken out and a few put in, made by
-// cutting the old bytes at the changed lines instead of parsing every line into an object and
-// printing every line again:
+// Reading and changing a few lines of a stored manifest's text (manifest-store.ts) without making
+// an object of every line: the lines are sorted, so a binary search over the bytes finds them.
+//
+// spliceManifest: the text with a few files taken out and a few put in, made by cutting the old
+// bytes at the changed lines instead of parsing every line into an object and printing every line
+// again:
 //
 //   old text   line line line | line line | line line ...        (sorted by `<path>\t`)
 //                             ^ a removed file's lines cut out, found by binary search
@@ -16,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import { isAscii } from 'node:buffer';
 import type { Sha256Hex } from '../util/sha256.js';
+import type { FileHash } from './types.js';
 
 const NL = 10;
 const TAB = 9;
@@ -105,6 +109,33 @@ export function spliceManifest(
   const hash = createHash('sha256');
   for (const piece of pieces) hash.update(piece);
   return { pieces, sha256: hash.digest('hex') as Sha256Hex, size, count };
+}
+
+/**
+ * The lines of `rels` (paths relative to the manifest's base) in `text`, as files under `prefix`;
+ * undefined when byte order may not be line order, or a path has no line.
+ */
+export function manifestLinesOf(
+  text: Buffer,
+  rels: Iterable<string>,
+  prefix: string,
+): FileHash[] | undefined {
+  if (!isAscii(text)) return undefined;
+  const files: FileHash[] = [];
+  for (const rel of rels) {
+    if (!plainPath(rel)) return undefined;
+    const start = lowerBound(text, `${rel}\t`);
+    const end = text.indexOf(NL, start);
+    if (start >= text.length || end === -1) return undefined;
+    const tab = start + rel.length;
+    if (text[tab] !== TAB || text.toString('latin1', start, tab) !== rel) return undefined;
+    files.push({
+      path: prefix + rel,
+      sha256: text.toString('latin1', tab + 1, tab + 65) as Sha256Hex,
+      size: Number(text.toString('latin1', tab + 66, end)),
+    });
+  }
+  return files;
 }
 
 /** Printable ASCII only: no tab or newline to break a line, nothing below the tab to reorder it. */

@@ -2,7 +2,15 @@
 // changes merged into the sorted loaded lines, which are copied, not rebuilt. The expected files are
 // written out here by hand from the format (`<path>\t<size>\t<mtime ms>\t<inode>\t<sha256>`,
 // sorted by path; state-small: the lines outside the big folders of .pipe/folders).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -100,5 +108,43 @@ describe('.pipe/state rewritten after a few changes', () => {
       );
     expect(readFileSync(join(dir, '.pipe/state'), 'utf8')).toBe(withStages(EXPECTED_STATE));
     expect(readFileSync(join(dir, '.pipe/state-small'), 'utf8')).toBe(withStages(EXPECTED_SMALL));
+  });
+
+  it('trusts the order of a file it wrote, and checks one edited since', async () => {
+    const dir = workspace([
+      line('out/x', 1, '1'),
+      line('stages/s.mjs', 6, '0'),
+      line('up/a', 3, '3'),
+      line('up/b', 2, '2'),
+      line('up/c', 4, '4'),
+    ]);
+    await changeAndSave(dir, false);
+    const state = join(dir, '.pipe/state');
+    const st = statSync(state);
+    // The stamp of the file as written: whoever loads it next skips the check of its order.
+    expect(readFileSync(join(dir, '.pipe/state-sorted'), 'utf8')).toBe(
+      `${st.size}\t${st.mtimeMs}\t${st.ino}\n`,
+    );
+    // Edited by hand since: two lines swapped (the same size), so the stamp no longer matches.
+    const lines = readFileSync(state, 'utf8').split('\n');
+    [lines[1], lines[2]] = [lines[2]!, lines[1]!];
+    writeFileSync(state, lines.join('\n'));
+    utimesSync(state, new Date(5_000), new Date(5_000));
+    const cache = StateCache.load(dir);
+    cache.remember(
+      join(dir, 'up/ab'),
+      { size: 11, mtimeMs: 1000, ino: 11, dev: 1 },
+      sha('b'),
+      LATER,
+    );
+    await cache.save();
+    const expected = EXPECTED_STATE.replace(
+      `${line('up/aa', 8, '8')}\n`,
+      `${line('up/aa', 8, '8')}\n${line('up/ab', 11, 'b')}\n`,
+    ).replace(
+      `${line('out/x', 1, '1')}\n`,
+      `${line('out/x', 1, '1')}\n${line('stages/s.mjs', 6, '0')}\n`,
+    );
+    expect(readFileSync(state, 'utf8')).toBe(expected);
   });
 });

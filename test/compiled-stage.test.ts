@@ -208,4 +208,56 @@ export function greet(name: Name, options: Options = { loud: false }): string {
     await build(ws, '--force');
     expect(trees(ws)).toEqual(current);
   });
+
+  it("starts its worker from the worker entry's compiled module (the stage API's compiledWorkerEntry)", async () => {
+    // The worker entry has a TypeScript annotation: plain node runs it only compiled. The stage
+    // API's module is copied in beside the stage (these workspaces have no lib/).
+    const POOL = `import { Worker } from 'node:worker_threads';
+import { writeFileSync } from 'node:fs';
+import { compiledWorkerEntry } from './shared/worker-entry.js';
+
+const source = new URL('./shared/square.ts', import.meta.url);
+const compiled = compiledWorkerEntry(source);
+const outs = JSON.parse(process.env.PIPE_OUTS!) as Record<string, string>;
+let squared: number | null = null;
+if (compiled !== undefined) {
+  const worker = new Worker(compiled, { workerData: 7 });
+  squared = await new Promise<number>((resolve, reject) => {
+    worker.on('message', resolve);
+    worker.on('error', reject);
+  });
+  await worker.terminate();
+}
+writeFileSync(outs['out/square.json']!, JSON.stringify({ entry: compiled?.href ?? null, squared }));
+`;
+    const SQUARE = `import { parentPort, workerData } from 'node:worker_threads';
+const n: number = workerData as number;
+parentPort!.postMessage(n * n);
+`;
+    const ws = await tempWorkspace({
+      'pipeline.yaml': `stages:
+  pool:
+    cmd: stages/pool.ts
+    outs: [out/square.json]
+`,
+      'package.json': '{ "type": "module" }\n',
+      'stages/pool.ts': POOL,
+      'stages/shared/square.ts': SQUARE,
+      'stages/shared/worker-entry.ts': readFileSync(
+        join(import.meta.dirname, '../lib/stage-api/worker-entry.ts'),
+        'utf8',
+      ),
+    });
+    await build(ws);
+    const [tree] = trees(ws);
+    expect(JSON.parse(ws.read('out/square.json'))).toEqual({
+      entry: `file://${ws.path(`.pipe/compiled/${tree}/stages/shared/square.js`)}`,
+      squared: 49,
+    });
+
+    // Under tsx there is no compiled module to start (the stage then starts the .ts through tsx).
+    ws.write('tsconfig.json', '{ "compilerOptions": { "experimentalDecorators": true } }\n');
+    await build(ws, '--force');
+    expect(JSON.parse(ws.read('out/square.json'))).toEqual({ entry: null, squared: null });
+  });
 });

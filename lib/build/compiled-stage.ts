@@ -46,7 +46,12 @@ export interface TreeManifest {
 }
 
 export type StageLaunch =
-  | { readonly kind: 'compiled'; readonly entry: string }
+  | {
+      readonly kind: 'compiled';
+      readonly entry: string;
+      /** The tree's absolute folder: the stage's worker entries map into it (PIPE_COMPILED). */
+      readonly tree: string;
+    }
   | { readonly kind: 'tsx'; readonly why: string };
 
 /** Extensions whose module semantics a compiled ES module tree would not keep. */
@@ -80,7 +85,7 @@ export async function stageLaunch(
     );
     const dir = join(workspace, COMPILED_DIR, key);
     const entry = verifiedEntry(dir, key);
-    if (entry !== undefined) return { kind: 'compiled', entry };
+    if (entry !== undefined) return { kind: 'compiled', entry, tree: dir };
     if (existsSync(dir)) await discard(dir, key);
     const compiled = await compileClosure({
       workspace,
@@ -96,7 +101,7 @@ export async function stageLaunch(
       sources: hashes,
       outputs: Object.fromEntries([...compiled].map(([p, text]) => [p, sha256(text)])),
     };
-    return { kind: 'compiled', entry: await place(dir, key, compiled, manifest) };
+    return { kind: 'compiled', entry: await place(dir, key, compiled, manifest), tree: dir };
   } catch (e) {
     return { kind: 'tsx', why: e instanceof Error ? e.message : String(e) };
   }

@@ -57,14 +57,19 @@ export type StageExit =
   | { readonly kind: 'aborted' }
   | { readonly kind: 'spawn-failed'; readonly message: string };
 
-async function nodeArgs(o: StageProcessOptions, script: string): Promise<string[]> {
-  if (!script.endsWith('.ts') && !script.endsWith('.mts')) return [script];
+/** How node starts `script`, and the compiled tree it runs from (PIPE_COMPILED) if any. */
+async function nodeArgs(
+  o: StageProcessOptions,
+  script: string,
+): Promise<{ args: string[]; tree?: string }> {
+  if (!script.endsWith('.ts') && !script.endsWith('.mts')) return { args: [script] };
   if (o.code !== undefined) {
     const launch = await stageLaunch(o.workspace, script, o.code, o.env);
     // Source maps: a stack trace names stages/x.ts and its line, as under tsx (which enables them).
-    if (launch.kind === 'compiled') return ['--enable-source-maps', launch.entry];
+    if (launch.kind === 'compiled')
+      return { args: ['--enable-source-maps', launch.entry], tree: launch.tree };
   }
-  return ['--import', TSX_LOADER, script];
+  return { args: ['--import', TSX_LOADER, script] };
 }
 
 let zxCore: Promise<typeof import('zx/core')> | undefined;
@@ -90,9 +95,13 @@ function discard(): string[] {
 export async function runStageProcess(o: StageProcessOptions): Promise<StageExit> {
   const { $ } = await loadZx();
   mkdirSync(join(o.logPath, '..'), { recursive: true });
+  const script = cmdScript(o.cmd);
+  const launch = script === undefined ? undefined : await nodeArgs(o, script);
+  // PIPE_COMPILED names this run's compiled tree, or is unset (never one inherited from outside).
+  const { PIPE_COMPILED: _inherited, ...env } = o.env;
   const shell = $({
     cwd: o.workspace,
-    env: o.env,
+    env: launch?.tree === undefined ? env : { ...env, PIPE_COMPILED: launch.tree },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: we signal -pid to reach every process the stage started.
     detached: true,
@@ -101,11 +110,10 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageExit
     verbose: false,
     store: { stdout: discard(), stderr: discard(), stdall: discard() },
   });
-  const script = cmdScript(o.cmd);
   const running =
-    script === undefined
+    launch === undefined
       ? shell(verbatim(o.cmd))
-      : shell`${process.execPath} ${await nodeArgs(o, script)}`;
+      : shell`${process.execPath} ${launch.args}`;
   const child = running.child;
   if (child === undefined) {
     const output = await running;

@@ -46,6 +46,10 @@ export {
   type StoreUrlError,
 } from '../remote/store-url.js';
 export {
+  /** A worker entry's compiled module when the stage runs compiled; undefined: start it via tsx. */
+  compiledWorkerEntry,
+} from './worker-entry.js';
+export {
   /** A bounded parallel map with results in input order; rejects on the first error. */
   mapConcurrent,
 } from '../util/worker-pool.js';

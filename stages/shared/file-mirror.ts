@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { err, ok } from '../../lib/stage-api/index.js';
+import { compiledWorkerEntry, err, ok } from '../../lib/stage-api/index.js';
 import { mirrorClaimedUploads, type MirrorJob, type ThreadReport } from './file-mirror-thread.js';
 import type { MirrorResult, MirrorTarget } from './upload-source.js';
 import { uploadFormat, type ManifestFile } from './uploads.js';
@@ -106,14 +106,18 @@ function listUploads(root: string): Listing {
 }
 
 /**
- * One worker thread running mirrorClaimedUploads over `job`. The stage runs under tsx, whose
- * loader does not reach worker threads on Node 20 (tsx issue #354), so a two-line bootstrap
- * registers tsx in the worker before importing the .ts module.
+ * One worker thread running mirrorClaimedUploads over `job`: from the module compiled with the
+ * stage when it runs compiled; else under tsx, whose loader does not reach worker threads on
+ * Node 20 (tsx issue #354), so a two-line bootstrap registers tsx in the worker first.
  */
 function runThread(job: MirrorJob): Promise<ThreadReport> {
-  const module = new URL('./file-mirror-thread.ts', import.meta.url).href;
+  const source = new URL('./file-mirror-thread.ts', import.meta.url);
+  const compiled = compiledWorkerEntry(source);
   const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module)}); }).then((m) => m.workerMain());`;
+  const bootstrap =
+    compiled !== undefined
+      ? `import(${JSON.stringify(compiled.href)}).then((m) => m.workerMain());`
+      : `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source.href)}); }).then((m) => m.workerMain());`;
   return new Promise((resolve, reject) => {
     let report: { value: ThreadReport } | undefined;
     const worker = new Worker(bootstrap, { eval: true, workerData: job });

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { compiledWorkerEntry } from '../../lib/stage-api/index.js';
 import {
   resolveUploads,
   uploadDigest,
@@ -137,11 +138,13 @@ export class ScreeningPool {
 
 /**
  * A stage's main thread runs compiled or under tsx (docs/stage-contract.md, "How a TypeScript
- * stage runs"); its worker threads get neither on Node 20, so the .ts entry is loaded through
- * tsx's API.
+ * stage runs"). Its worker runs the entry compiled with it; under tsx (whose loader does not reach
+ * worker threads on Node 20) the .ts entry is loaded through tsx's API.
  */
 function startWorker(): Worker {
   const here = import.meta.url;
+  const compiled = compiledWorkerEntry(new URL('./webapp-screen-worker.ts', here));
+  if (compiled !== undefined) return new Worker(compiled);
   const entry = new URL('./webapp-screen-worker.ts', here).href;
   const api = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(here)}))`;

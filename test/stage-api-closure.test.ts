@@ -20,6 +20,7 @@ const ALLOWED_LIB = [
   'lib/stage-api/context.ts', // stageContext
   'lib/stage-api/lock-fingerprints.ts', // readLockFingerprints (reads the lock as documented JSON)
   'lib/stage-api/published-version.ts', // compareWithPrevious (asks PIPE_CLI)
+  'lib/stage-api/worker-entry.ts', // compiledWorkerEntry (reads PIPE_COMPILED)
   'lib/pipeline/config.ts', // Config
   'lib/pipeline/lock-format.ts', // the lock's documented shape, checked by readLockFingerprints
   'lib/remote/store-url.ts', // parseStoreUrl, describeStoreUrlError (re-exported from util)

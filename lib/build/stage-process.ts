@@ -111,9 +111,7 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageExit
     store: { stdout: discard(), stderr: discard(), stdall: discard() },
   });
   const running =
-    launch === undefined
-      ? shell(verbatim(o.cmd))
-      : shell`${process.execPath} ${launch.args}`;
+    launch === undefined ? shell(verbatim(o.cmd)) : shell`${process.execPath} ${launch.args}`;
   const child = running.child;
   if (child === undefined) {
     const output = await running;

@@ -136,7 +136,13 @@ describe("README's commands, as pasted in a fresh checkout", () => {
   signingKey = team.path;
 
   it("`npx pipe` runs this checkout's own bin (the real npx)", () => {
-    const r = spawnSync('npx', ['pipe', '--version'], { cwd: repoRoot, encoding: 'utf8' });
+    // Without ignore-scripts, npx's first install of a checkout at a new path (a fresh clone in
+    // CI) runs its `prepare`: tsc rewrites dist/ while the other test files import from it.
+    const r = spawnSync('npx', ['pipe', '--version'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_ignore_scripts: 'true' },
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(
       (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string })

@@ -13,6 +13,8 @@ import { WORKER_WALK_MIN } from '../lib/observe/types.js';
 import { pipeBin, stage, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
 
 const N = WORKER_WALK_MIN;
+/** The one file the nested-folder case edits: any file but the first or last. */
+const EDITED = Math.floor(N / 2) + 345;
 const name = (i: number): string => `data/many/f${String(i).padStart(5, '0')}.txt`;
 
 interface StatusJson {
@@ -191,10 +193,11 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
       contents[i] = text;
     };
 
-    edit(15_000, '7\n');
+    const late = Math.floor((N * 3) / 4);
+    edit(late, '7\n');
     const one = await status(ws);
     expect(one.stages[0]!.reasons).toEqual([
-      { kind: 'dep-modified', path: 'data/many', file: name(15_000) },
+      { kind: 'dep-modified', path: 'data/many', file: name(late) },
     ]);
     expect(one.hashing.hashed).toBe(1);
     expect(recorded()).toBe(expected());
@@ -262,14 +265,14 @@ describe('a big dep folder with few top-level names (uploads/webapp/<241,605 fil
     await status(ws);
 
     // Same size, an older mtime than before (still old enough to be trusted): a new stamp.
-    writeFileSync(ws.path(nested(12_345)), '5\n');
-    utimesSync(ws.path(nested(12_345)), past - 10, past - 10);
+    writeFileSync(ws.path(nested(EDITED)), '5\n');
+    utimesSync(ws.path(nested(EDITED)), past - 10, past - 10);
     // Without the per-file cache every file looked up would be hashed again: what is hashed is
     // what was looked up. The other parts' lines come from the stored manifest.
     rmSync(ws.path('.pipe/state'));
     const one = await status(ws);
     expect(one.stages[0]!.reasons).toEqual([
-      { kind: 'dep-modified', path: 'data/nest', file: nested(12_345) },
+      { kind: 'dep-modified', path: 'data/nest', file: nested(EDITED) },
     ]);
     expect(one.hashing.statted).toBeGreaterThanOrEqual(N);
     expect(one.hashing.hashed).toBeLessThan(N / 20);
@@ -278,7 +281,7 @@ describe('a big dep folder with few top-level names (uploads/webapp/<241,605 fil
     const expected = createHash('sha256')
       .update(
         Array.from({ length: N }, (_, i) => {
-          const c = i === 12_345 ? '5\n' : '1\n';
+          const c = i === EDITED ? '5\n' : '1\n';
           const sha = createHash('sha256').update(c).digest('hex');
           return `all/f${String(i).padStart(5, '0')}.txt\t${sha}\t${c.length}\n`;
         }).join(''),

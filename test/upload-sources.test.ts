@@ -9,6 +9,7 @@ import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WORKER_WALK_MIN } from '../lib/observe/types.js';
 import { startGcsServer, type GcsServer } from './gcs-server/index.js';
 import { stage, tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
 
@@ -80,8 +81,8 @@ describe('a folder outside the workspace', () => {
   });
 
   it('hands an incremental: changes run only its added and modified files, with their hashes', async () => {
-    // A big folder (20,000 uploads: observed on the workers, its manifest stored as it is
-    // observed), so the listed files come from lines found in that manifest, not a full list.
+    // A big folder (WORKER_WALK_MIN uploads: observed on the workers, its manifest stored as it
+    // is observed), so the listed files come from lines found in that manifest, not a full list.
     const uploads = join(tmpRoot(), 'changes');
     mkdirSync(uploads, { recursive: true });
     const hourAgo = new Date(Date.now() - 3_600_000);
@@ -89,7 +90,8 @@ describe('a folder outside the workspace', () => {
       writeFileSync(join(uploads, name), text);
       utimesSync(join(uploads, name), hourAgo, hourAgo);
     };
-    for (let i = 0; i < 20_000; i++) put(`u${String(i).padStart(5, '0')}.json`, `{"u":${i}}`);
+    for (let i = 0; i < WORKER_WALK_MIN; i++)
+      put(`u${String(i).padStart(5, '0')}.json`, `{"u":${i}}`);
     put('a.session.json', '{"a":1}');
     put('b.session.json', '{"b":1}');
     const ws = await tempWorkspace({
@@ -117,7 +119,7 @@ if (process.env.PIPE_REMOVALS) {
     });
     const first = await ws.pipe('build');
     expect(first.code, first.stderr).toBe(0);
-    expect(ws.read('data/seen/count')).toBe('20002');
+    expect(ws.read('data/seen/count')).toBe(String(WORKER_WALK_MIN + 2));
     put('a.session.json', '{"a":22}');
     rmSync(join(uploads, 'b.session.json'));
     put('c.session.json', '{"c":333}');

@@ -2,7 +2,7 @@
 // uploads, hashing a folder leaves hundreds of MB of garbage in the runner's heap; V8 collects it
 // on its own schedule, which for a process that then sits idle for minutes (waiting on a stage
 // with DuckDB inside) may be never, and the benchmark's peak sums the RSS of both processes.
-// A full collection here costs ~10-50 ms, once per stage that runs.
+// A full collection here costs ~10-50 ms, once per stage that runs from scratch (runner.ts).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 

@@ -107,6 +107,31 @@ describe.runIf(linux)('kill -9 of pipe build', () => {
     expect(ws.read('out/slow.txt')).toBe('v1\n');
   });
 
+  it('kills the group of a later stage too: one watchdog watches each stage in turn', async () => {
+    // `first` runs and ends (its group released), then `slow` hangs: the kill must reach it.
+    const ws = await tempWorkspace({
+      ...FILES,
+      'pipeline.yaml': `stages:
+  first:
+    cmd: stages/first.mjs
+    outs: [data/in.txt]
+  slow:
+    cmd: stages/slow.mjs
+    deps: [data/in.txt]
+    outs: [out/slow.txt]
+`,
+      'stages/first.mjs': stage`fs.writeFileSync(out('data/in.txt'), 'v1\\n');`,
+    });
+    const run = ws.start(['build'], { env: { HANG: '1' } });
+    const [stagePid, grandchildPid] = await stagePids(ws);
+    expect(ws.read('data/in.txt')).toBe('v1\n');
+    run.child.kill('SIGKILL');
+    await run.done;
+    await until('the later stage and its grandchild to die', () =>
+      [stagePid!, grandchildPid!].every((p) => stateOf(p) !== 'running'),
+    );
+  });
+
   it('a zombie holder of the mutex is not alive: the next build --no-wait takes over', async () => {
     const ws = await tempWorkspace(FILES);
     const parent = buildUnderNonReapingParent(ws);

@@ -32,6 +32,7 @@ const WATCHDOG = [
   'while read -r word pgid; do',
   '  case "$word" in',
   '    watch) groups="$groups$pgid " ;;',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: sh parameter expansion, not a template.
   '    done) case "$groups" in *" $pgid "*) groups="${groups%% $pgid *} ${groups#* $pgid }" ;; esac ;;',
   '  esac',
   'done',

@@ -57,7 +57,10 @@ describe('manifest splice', () => {
       const added = new Map<string, FileHash>();
       for (let i = 0; i < Math.floor(next() * 4); i++) {
         const rel = next() < 0.3 && before.size > 0 ? pick([...before.keys()]) : randomPath();
-        added.set(rel, { path: `${base}/${rel}`, sha256: sha(), size: Math.floor(next() * 1e6) });
+        // Sometimes put back with the content it had: a line rewritten, but no change.
+        const same = before.get(rel) !== undefined && next() < 0.3;
+        const content = same ? before.get(rel)!.sha256 : sha();
+        added.set(rel, { path: `${base}/${rel}`, sha256: content, size: Math.floor(next() * 1e6) });
       }
 
       const after = new Map(before);
@@ -80,6 +83,16 @@ describe('manifest splice', () => {
       expect(spliced.count).toBe(expected.length);
       const lines = parseManifestText(Buffer.concat(spliced.pieces).toString('utf8'), `${base}/`);
       expect(lines).toEqual(expected);
+      // What changed, as the two maps say, path by path.
+      const diff = [...new Set([...before.keys(), ...after.keys()])].sort().flatMap((rel) => {
+        const a = before.get(rel)?.sha256;
+        const b = after.get(rel)?.sha256;
+        if (a === b) return [];
+        return [
+          { change: a === undefined ? 'added' : b === undefined ? 'deleted' : 'modified', rel },
+        ];
+      });
+      expect(spliced.changes).toEqual(diff);
 
       // Finding lines by path: each asked-for file as the map has it; a path with no line, none.
       const newText = Buffer.concat(spliced.pieces);

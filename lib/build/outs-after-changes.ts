@@ -17,6 +17,7 @@ import { statSync } from 'node:fs';
 import type { FileHash, HashCache, PathHash } from '../observe/types.js';
 import { hashFile, manifestHash, sum } from '../observe/hash.js';
 import { spliceManifest } from '../observe/manifest-text.js';
+import { rememberManifestDiff } from '../observe/manifest-diff.js';
 import {
   parseManifestText,
   readStoredManifest,
@@ -106,6 +107,10 @@ async function splicedOut(
   );
   if (spliced === undefined) return undefined;
   await saveManifestText(workspace, spliced.sha256, spliced.pieces);
+  // The next stage's changes in this out are these: no diff of the two manifests to make.
+  const prefix = `${declared}/`;
+  const changes = spliced.changes.map((c) => ({ change: c.change, file: prefix + c.rel }));
+  rememberManifestDiff(workspace, was.sha256, spliced.sha256, declared, changes);
   let files: readonly FileHash[] | undefined;
   const { pieces } = spliced;
   return {

@@ -15,6 +15,26 @@ export interface FileChange {
 const TAB = 9;
 const NL = 10;
 
+/** Diffs this process already knows (one it made by splicing `from` into `to`), by their key. */
+const known = new Map<string, FileChange[]>();
+
+const knownKey = (workspace: string, from: Sha256Hex, to: Sha256Hex, base: string): string =>
+  `${workspace}\0${from}\0${to}\0${base}`;
+
+/**
+ * Records what differs from manifest `from` to `to` when the caller made `to` from `from` and
+ * knows (build/outs-after-changes.ts): storedManifestDiff then answers without reading either.
+ */
+export function rememberManifestDiff(
+  workspace: string,
+  from: Sha256Hex,
+  to: Sha256Hex,
+  base: string,
+  changes: readonly FileChange[],
+): void {
+  known.set(knownKey(workspace, from, to, base), [...changes]);
+}
+
 /**
  * The files added, modified and deleted from manifest `from` to manifest `to` (paths relative to
  * `base`, '' for a glob), in manifest order; undefined when either is not stored (or not checked
@@ -27,6 +47,8 @@ export function storedManifestDiff(
   to: Sha256Hex,
   base: string,
 ): FileChange[] | undefined {
+  const remembered = known.get(knownKey(workspace, from, to, base));
+  if (remembered !== undefined) return [...remembered];
   const a = readStoredManifest(workspace, from);
   const b = a === undefined ? undefined : readStoredManifest(workspace, to);
   if (a === undefined || b === undefined || !isAscii(a) || !isAscii(b)) return undefined;

@@ -38,6 +38,14 @@ export interface Spliced {
   /** The new manifest's total size and file count, from the old ones and the lines cut and put. */
   readonly size: number;
   readonly count: number;
+  /**
+   * What differs from the old manifest, in path order (manifest-diff.ts's answer for the two,
+   * made from the lines cut and put): a file put in with its old content is no change.
+   */
+  readonly changes: readonly {
+    readonly change: 'added' | 'modified' | 'deleted';
+    readonly rel: string;
+  }[];
 }
 
 /**
@@ -65,6 +73,7 @@ export function spliceManifest(
   const merged = mergeRanges(cuts);
   let size = old.size;
   let count = old.count;
+  const was = new Map<string, string>();
   for (const [from, to] of merged) {
     for (let s = from; s < to; ) {
       const e = text.indexOf(NL, s);
@@ -72,9 +81,18 @@ export function spliceManifest(
       // `path \t 64 hex \t size \n`: the size is after the second tab.
       size -= Number(text.toString('latin1', tab + 66, e));
       count -= 1;
+      was.set(text.toString('latin1', s, tab), text.toString('latin1', tab + 1, tab + 65));
       s = e + 1;
     }
   }
+  const now = new Map(added.map((f) => [f.rel, f.sha256 as string]));
+  const changes = [...new Set([...was.keys(), ...now.keys()])].sort().flatMap((rel) => {
+    const a = was.get(rel);
+    const b = now.get(rel);
+    if (a === b) return [];
+    const change = a === undefined ? 'added' : b === undefined ? 'deleted' : 'modified';
+    return [{ change, rel } as const];
+  });
   const inserts = added
     .map((f) => ({
       at: lowerBound(text, `${f.rel}\t`),
@@ -108,7 +126,7 @@ export function spliceManifest(
   keepUntil(text.length);
   const hash = createHash('sha256');
   for (const piece of pieces) hash.update(piece);
-  return { pieces, sha256: hash.digest('hex') as Sha256Hex, size, count };
+  return { pieces, sha256: hash.digest('hex') as Sha256Hex, size, count, changes };
 }
 
 /**

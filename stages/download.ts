@@ -15,7 +15,15 @@
 //     (stages/shared/manifest-lines.ts), never parsed whole.
 // Uploads deleted upstream are not carried over: they disappear from data/raw and are listed in
 // the manifest's `deleted` (kept across runs until a path reappears).
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Config, stageContext, type DepChanges } from '../lib/stage-api/index.js';
 import { observedSource, openUploadSource, type ObservedSource } from './shared/upload-source.js';
@@ -103,7 +111,13 @@ async function afterChanges(changes: DepChanges): Promise<Counts> {
   const next = previous.afterChanges(url!, placed, gone);
   // Removed from data/raw by the runner once this run succeeds (PIPE_REMOVALS).
   ctx.removeFromOut('data/raw', gone);
-  writeFileSync(join(out, 'manifest.json'), next.text);
+  const fd = openSync(join(out, 'manifest.json'), 'w');
+  try {
+    for (const piece of next.pieces)
+      for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at);
+  } finally {
+    closeSync(fd);
+  }
   const fetched = countFetched(placed, known);
   return {
     uploads: next.uploads,

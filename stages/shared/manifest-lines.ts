@@ -94,7 +94,12 @@ export class ManifestLines {
     source: string,
     placed: readonly ManifestFile[],
     gone: readonly string[],
-  ): { readonly text: Buffer; readonly uploads: number; readonly deleted: readonly string[] } {
+  ): {
+    /** The text in pieces, to write one after another (joining them copied 30 MB for nothing). */
+    readonly pieces: readonly Buffer[];
+    readonly uploads: number;
+    readonly deleted: readonly string[];
+  } {
     const { text, start, end } = this.files;
     const edits = [
       ...placed.map((file) => ({ path: file.path, line: JSON.stringify(file) })),
@@ -122,11 +127,14 @@ export class ManifestLines {
     copy(at, end);
     const back = new Set(placed.map((f) => f.path));
     const deleted = [...new Set([...this.deleted.filter((p) => !back.has(p)), ...gone])].sort();
-    // No uploads: the header's '\n' and the tail's make the one empty line manifestText writes.
-    let body = Buffer.concat(pieces);
-    if (uploads > 0) body = body.subarray(0, -2);
-    const tail = Buffer.from(`\n],"deleted":${JSON.stringify(deleted)}}\n`);
-    return { text: Buffer.concat([body, tail]), uploads, deleted };
+    // The last entry's ",\n" goes (no uploads: the header's '\n' and the tail's make the one empty
+    // line manifestText writes).
+    if (uploads > 0) {
+      const last = pieces.pop()!;
+      if (last.length > 2) pieces.push(last.subarray(0, -2));
+    }
+    pieces.push(Buffer.from(`\n],"deleted":${JSON.stringify(deleted)}}\n`));
+    return { pieces, uploads, deleted };
   }
 }
 

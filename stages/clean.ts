@@ -135,10 +135,9 @@ async function clean(): Promise<number> {
  * keys are looked up in its record, and only for keys the built part did not hold before.
  */
 async function buildParts(env: PartEnv, plan: PartPlan): Promise<Map<string, PartCounts>> {
-  const kept = new Map(plan.keep.map((p) => [p.id, p]));
+  const kept = plan.keep;
   const built = new Map<string, PartRecord>();
   const owner = new Map<string, string>();
-  const keptOwner = (key: string) => [...kept.values()].find((part) => part.hasKey(key))?.id;
   const queue: PartJob[] = [...plan.build];
   let next: Promise<PreparedPart> | undefined;
   while (queue.length > 0) {
@@ -150,7 +149,7 @@ async function buildParts(env: PartEnv, plan: PartPlan): Promise<Map<string, Par
     const part = await buildPart(env, prepared);
     const clashes = new Set<string>();
     for (const key of part.keys) {
-      const other = owner.get(key) ?? (job.knownKeys?.has(key) ? undefined : keptOwner(key));
+      const other = owner.get(key) ?? (job.knownKeys?.has(key) ? undefined : kept.ownerOf(key));
       if (other !== undefined && other !== job.id) clashes.add(other);
     }
     if (clashes.size === 0) {

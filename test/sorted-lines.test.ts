@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PartLookup } from '../stages/shared/clean-lookup.js';
 import { PartFile, writePart, type PartRecord } from '../stages/shared/clean-parts.js';
 import { ManifestLines } from '../stages/shared/manifest-lines.js';
 import { manifestFromScratch, manifestText, type ManifestFile } from '../stages/shared/uploads.js';
@@ -130,6 +131,41 @@ describe('PartFile', () => {
       expect(back.members.map((m) => JSON.stringify(m)).sort()).toEqual(
         members.map(({ path, ...rest }) => JSON.stringify({ path, ...rest })).sort(),
       );
+    }
+  });
+});
+
+describe('PartLookup', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pipe-part-lookup-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'parts'));
+
+  it('names the same holder by binary search and from records read whole, parts taken out or not', () => {
+    const random = prng(11);
+    const ids = ['part-000000', 'part-000001', 'part-000002', 'part-000003'];
+    // Each name in at most one part, as clean keeps them; expected holders from this plain map.
+    const holder = new Map<string, string>();
+    for (const name of NAMES) {
+      const r = Math.floor(random() * (ids.length + 1));
+      if (r < ids.length) holder.set(name, ids[r]!);
+    }
+    for (const id of ids) {
+      const names = NAMES.filter((n) => holder.get(n) === id);
+      const members = names.map((path) => ({ path, size: 1, sha256: 'x' }));
+      const counts = { webapp_files: names.length } as unknown as PartRecord['counts'];
+      writePart(dir, { id, members, keys: names.map((n) => `a:${n}`), counts });
+    }
+    const parts = ids.map((id) => PartFile.read(dir, id)!);
+    for (const limit of [0, Number.POSITIVE_INFINITY]) {
+      const lookup = new PartLookup(parts, limit);
+      for (const name of NAMES) expect(lookup.holderOf(name)).toBe(holder.get(name));
+      lookup.delete('part-000002');
+      for (const name of NAMES) {
+        const expected = holder.get(name) === 'part-000002' ? undefined : holder.get(name);
+        expect(lookup.holderOf(name), `${limit} ${JSON.stringify(name)}`).toBe(expected);
+        expect(lookup.ownerOf(`a:${name}`), `${limit} key ${JSON.stringify(name)}`).toBe(expected);
+        expect(lookup.ownerOf(`w:${name}`)).toBeUndefined();
+      }
     }
   });
 });

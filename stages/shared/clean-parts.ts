@@ -59,6 +59,8 @@ const PART_FILE = /^part-\d{6}\.json$/;
  * and mapped every upload (~0.5 s) to learn which of 16 parts one new upload touches.
  */
 export class PartFile {
+  private parsed: PartRecord | undefined;
+
   private constructor(
     readonly id: string,
     readonly counts: PartCounts,
@@ -92,12 +94,14 @@ export class PartFile {
     return seekLine(this.members, path, pathOfLine).found;
   }
 
-  /** The whole record (parses it). */
+  /** The whole record (parsed once). */
   record(): PartRecord {
+    if (this.parsed !== undefined) return this.parsed;
     const record = JSON.parse(this.text.toString('utf8')) as Omit<PartRecord, 'id'>;
     if (!Array.isArray(record.members) || !Array.isArray(record.keys))
       throw new Error(`parts/${this.id}.json has no "members" and "keys" arrays`);
-    return { id: this.id, ...record };
+    this.parsed = { id: this.id, ...record };
+    return this.parsed;
   }
 }
 

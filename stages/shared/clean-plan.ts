@@ -2,12 +2,13 @@
 // only those its changed uploads touch (stages/shared/clean-parts.ts says what ties uploads together).
 import { nameKey, packByName, partId, partNumber, type PartFile } from './clean-parts.js';
 import type { PartJob } from './clean-part-build.js';
+import { PartLookup } from './clean-lookup.js';
 import type { ManifestLines } from './manifest-lines.js';
 import { uploadFormat, type ManifestFile } from './uploads.js';
 
 export interface PartPlan {
   /** Parts whose uploads did not change: their files and records stay as they are. */
-  readonly keep: readonly PartFile[];
+  readonly keep: PartLookup;
   readonly build: readonly PartJob[];
   /** Parts none of whose uploads is left. */
   readonly remove: readonly string[];
@@ -16,7 +17,8 @@ export interface PartPlan {
 /** Every upload, in parts of about `budget` bytes (in path order). */
 export function planFull(uploads: readonly ManifestFile[], budget: number): PartPlan {
   const groups = packByName(uploads, budget);
-  return { keep: [], build: groups.map((members, i) => ({ id: partId(i), members })), remove: [] };
+  const build = groups.map((members, i) => ({ id: partId(i), members }));
+  return { keep: new PartLookup([]), build, remove: [] };
 }
 
 /**
@@ -34,11 +36,12 @@ export function planIncremental(
   touched: ReadonlySet<string>,
   budget: number,
 ): PartPlan {
+  const lookup = new PartLookup(parts);
   const affected = new Set<string>();
   const outside: ManifestFile[] = [];
   for (const path of [...touched].sort()) {
-    const holder = parts.find((part) => part.hasMember(path));
-    if (holder !== undefined) affected.add(holder.id);
+    const holder = lookup.holderOf(path);
+    if (holder !== undefined) affected.add(holder);
     else if (uploadFormat(path) !== undefined) {
       const now = manifest.find(path);
       if (now !== undefined) outside.push(now);
@@ -47,22 +50,18 @@ export function planIncremental(
   const joining = new Map<string, ManifestFile[]>();
   const fresh: ManifestFile[] = [];
   for (const upload of outside) {
-    const key = nameKey(upload.path);
-    const owner = parts.find((part) => part.hasKey(key));
+    const owner = lookup.ownerOf(nameKey(upload.path));
     if (owner === undefined) fresh.push(upload);
     else {
-      affected.add(owner.id);
-      joining.set(owner.id, [...(joining.get(owner.id) ?? []), upload]);
+      affected.add(owner);
+      joining.set(owner, [...(joining.get(owner) ?? []), upload]);
     }
   }
-  const keep: PartFile[] = [];
   const build: PartJob[] = [];
   const remove: string[] = [];
   for (const part of parts) {
-    if (!affected.has(part.id)) {
-      keep.push(part);
-      continue;
-    }
+    if (!affected.has(part.id)) continue;
+    lookup.delete(part.id);
     const before = part.record();
     const members = [
       ...before.members.flatMap((m) => {
@@ -78,7 +77,7 @@ export function planIncremental(
   }
   let next = Math.max(-1, ...parts.map((p) => partNumber(p.id))) + 1;
   for (const members of packByName(fresh, budget)) build.push({ id: partId(next++), members });
-  return { keep, build, remove };
+  return { keep: lookup, build, remove };
 }
 
 export function byPath(a: ManifestFile, b: ManifestFile): number {

@@ -25,6 +25,8 @@ import {
   removePart,
   replaceFile,
   writePart,
+  type PartCounts,
+  type PartFile,
   type PartRecord,
 } from './shared/clean-parts.js';
 import { byPath, planFull, planIncremental, type PartPlan } from './shared/clean-plan.js';
@@ -59,24 +61,28 @@ async function clean(): Promise<number> {
   const manifestRead = readManifest(rawRoot);
   if (!manifestRead.ok) return inputFailure(manifestRead.error);
   const manifest = manifestRead.value;
-  const uploads = manifest.files.filter((f) => uploadFormat(f.path) !== undefined).sort(byPath);
   const budget = partBytes();
   const previous = ctx.incremental === null ? null : incrementalBase(ctx.incremental);
   let plan: PartPlan;
+  let filesIn: number;
   if (previous === null) {
     // A full build starts from nothing, even where the runner linked the last outputs in.
     rmSync(out, { recursive: true, force: true });
-    const present = checkRawFiles(rawRoot, manifest, manifest.files);
+    const files = manifest.all();
+    const present = checkRawFiles(rawRoot, files, (file) => files.indexOf(file));
     if (!present.ok) return inputFailure(present.error);
+    filesIn = files.length;
+    const uploads = files.filter((f) => uploadFormat(f.path) !== undefined).sort(byPath);
     plan = planFull(uploads, budget);
   } else {
-    plan = planIncremental(previous.parts, uploads, previous.touched, budget);
+    plan = planIncremental(previous.parts, manifest, previous.touched, budget);
     const present = checkRawFiles(
       rawRoot,
-      manifest,
       plan.build.flatMap((j) => j.members),
+      (file) => manifest.indexOf(file.path),
     );
     if (!present.ok) return inputFailure(present.error);
+    filesIn = manifest.count();
   }
   for (const dir of [...PART_TABLES, 'parts']) mkdirSync(join(out, dir), { recursive: true });
   for (const id of plan.remove) removePart(out, id);
@@ -100,8 +106,8 @@ async function clean(): Promise<number> {
   const db = await openStageDb(ctx.workspace, ctx.stage);
   const summary = await cleanSummary(
     db,
-    manifest.files.length,
-    ids.map((id) => parts.get(id)!.counts),
+    filesIn,
+    ids.map((id) => parts.get(id)!),
     ids.map((id) => join(out, 'sessions', `${id}.parquet`)),
   );
   db.close();
@@ -123,14 +129,15 @@ async function clean(): Promise<number> {
 
 /**
  * Builds the plan's parts one after another (the next one's uploads are screened while DuckDB
- * builds this one) and returns every part, kept or built. A built part's keys come from its
- * contents; should one be another part's too (an upload named for one participant or session
- * holding another's), both are removed and their uploads built again as one part.
+ * builds this one) and returns every part's counts, kept or built. A built part's keys come from
+ * its contents; should one be another part's too (an upload named for one participant or session
+ * holding another's), both are removed and their uploads built again as one part. A kept part's
+ * keys are looked up in its record, and only for keys the built part did not hold before.
  */
-async function buildParts(env: PartEnv, plan: PartPlan): Promise<Map<string, PartRecord>> {
-  const parts = new Map(plan.keep.map((p) => [p.id, p]));
+async function buildParts(env: PartEnv, plan: PartPlan): Promise<Map<string, PartCounts>> {
+  const kept = plan.keep;
+  const built = new Map<string, PartRecord>();
   const owner = new Map<string, string>();
-  for (const part of plan.keep) for (const key of part.keys) owner.set(key, part.id);
   const queue: PartJob[] = [...plan.build];
   let next: Promise<PreparedPart> | undefined;
   while (queue.length > 0) {
@@ -139,35 +146,44 @@ async function buildParts(env: PartEnv, plan: PartPlan): Promise<Map<string, Par
     next = queue.length > 0 ? preparePart(env, staging, queue[0]!) : undefined;
     // Keep a failed preparation from surfacing as an unhandled rejection before it is awaited.
     next?.catch(() => {});
-    const built = await buildPart(env, prepared);
-    const clashes = [
-      ...new Set(built.keys.flatMap((k) => owner.get(k) ?? []).filter((id) => id !== job.id)),
-    ];
-    if (clashes.length === 0) {
-      parts.set(job.id, built);
-      for (const key of built.keys) owner.set(key, job.id);
-      writePart(out, built);
+    const part = await buildPart(env, prepared);
+    const clashes = new Set<string>();
+    for (const key of part.keys) {
+      const other = owner.get(key) ?? (job.knownKeys?.has(key) ? undefined : kept.ownerOf(key));
+      if (other !== undefined && other !== job.id) clashes.add(other);
+    }
+    if (clashes.size === 0) {
+      built.set(job.id, part);
+      for (const key of part.keys) owner.set(key, job.id);
+      writePart(out, part);
       continue;
     }
     const merged = [job.id, ...clashes].sort();
     const members = [...job.members];
+    // Every key of the merged parts is the new part's: no part left holds one.
+    const knownKeys = new Set([...(job.knownKeys ?? []), ...part.keys]);
     for (const id of clashes) {
-      const part = parts.get(id)!;
-      members.push(...part.members);
-      for (const key of part.keys) owner.delete(key);
-      parts.delete(id);
+      const absorbed = built.get(id) ?? kept.get(id)!.record();
+      members.push(...absorbed.members);
+      for (const key of absorbed.keys) {
+        owner.delete(key);
+        knownKeys.add(key);
+      }
+      built.delete(id);
+      kept.delete(id);
     }
     for (const id of merged) removePart(out, id);
     // At the end of the queue: `next`, if any, is the preparation of the queue's head.
-    queue.push({ id: merged[0]!, members: members.sort(byPath) });
+    queue.push({ id: merged[0]!, members: members.sort(byPath), knownKeys });
   }
-  return parts;
+  const counts = new Map<string, PartCounts>();
+  for (const part of kept.values()) counts.set(part.id, part.counts);
+  for (const part of built.values()) counts.set(part.id, part.counts);
+  return counts;
 }
 
 /** The last run's parts and the raw files the runner saw change, or null to build from scratch. */
-function incrementalBase(
-  run: IncrementalRun,
-): { parts: PartRecord[]; touched: Set<string> } | null {
+function incrementalBase(run: IncrementalRun): { parts: PartFile[]; touched: Set<string> } | null {
   const touched = new Set<string>();
   for (const [dep, changes] of Object.entries(run.deps)) {
     const paths = [...changes.added, ...changes.modified, ...changes.deleted];

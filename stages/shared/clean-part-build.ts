@@ -22,6 +22,8 @@ export interface PartJob {
   readonly id: string;
   /** Sorted by path. */
   readonly members: readonly ManifestFile[];
+  /** Keys no part kept as it is holds (the part's own keys before a rebuild): not looked for. */
+  readonly knownKeys?: ReadonlySet<string>;
 }
 
 export interface PreparedPart extends ReadableAalto {

@@ -9,13 +9,14 @@
 // A full build checks every manifest entry; an incremental one only the uploads it reads (the
 // parts it rebuilds): stat-ing 241,605 unchanged uploads would cost more than the new ones.
 import { isUtf8 } from 'node:buffer';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../../lib/stage-api/index.js';
 import { readableByDuckDb } from '../duckdb.js';
 import { readCapped } from './capped-read.js';
 import { tooLargeDetail, type FileReject } from './file-rejects.js';
-import type { ManifestFile, RawManifest } from './uploads.js';
+import { ManifestLines } from './manifest-lines.js';
+import type { ManifestFile } from './uploads.js';
 
 /** The raw folder's input check that failed (`rule`) and why. */
 export interface RawInputFailure {
@@ -23,33 +24,36 @@ export interface RawInputFailure {
   readonly detail: string;
 }
 
-export function readManifest(rawRoot: string): Result<RawManifest, RawInputFailure> {
-  let manifest: RawManifest;
+/**
+ * data/raw/manifest.json, read for lookups (stages/shared/manifest-lines.ts): an incremental run
+ * looks at the entries of the uploads it rebuilds, a full one parses them all.
+ */
+export function readManifest(rawRoot: string): Result<ManifestLines, RawInputFailure> {
   try {
-    manifest = JSON.parse(readFileSync(join(rawRoot, 'manifest.json'), 'utf8')) as RawManifest;
+    return ok(ManifestLines.read(join(rawRoot, 'manifest.json')));
   } catch (error) {
-    return err({
-      rule: 'readable',
-      detail: `${(error as Error).message} (run the download stage)`,
-    });
+    const message = (error as Error).message;
+    if ((error as NodeJS.ErrnoException).code !== undefined || error instanceof SyntaxError)
+      return err({ rule: 'readable', detail: `${message} (run the download stage)` });
+    return err({ rule: 'columns', detail: message });
   }
-  if (!Array.isArray(manifest.files))
-    return err({ rule: 'columns', detail: 'manifest.json has no "files" array' });
-  return ok(manifest);
 }
 
-/** Every one of `files` (manifest entries) is in data/raw with the size the manifest says. */
+/**
+ * Every one of `files` (manifest entries) is in data/raw with the size the manifest says;
+ * `entryOf` gives an entry's position in the manifest, for the message.
+ */
 export function checkRawFiles(
   rawRoot: string,
-  manifest: RawManifest,
   files: readonly ManifestFile[],
+  entryOf: (file: ManifestFile) => number,
 ): Result<void, RawInputFailure> {
   for (const file of files) {
     const abs = join(rawRoot, file.path);
     if (!existsSync(abs) || statSync(abs).size !== file.size) {
       return err({
         rule: 'files_present',
-        detail: `manifest entry ${manifest.files.indexOf(file)} ${JSON.stringify(file)} has no file of that size in data/raw`,
+        detail: `manifest entry ${entryOf(file)} ${JSON.stringify(file)} has no file of that size in data/raw`,
       });
     }
   }

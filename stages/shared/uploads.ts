@@ -24,7 +24,8 @@ export interface RawManifest {
 /**
  * The manifest's text: valid JSON with one upload per line. WHY not JSON.stringify's indentation:
  * at 241,605 uploads that was 41.5 MB, written by every download run and read by clean and the
- * report; a line per upload is ~30 % less and still diffs line by line.
+ * report; a line per upload is ~30 % less and still diffs line by line, and an incremental run
+ * finds and replaces an upload's line without parsing the others (stages/shared/manifest-lines.ts).
  */
 export function manifestText(manifest: RawManifest): string {
   const files = manifest.files.map((f) => JSON.stringify(f)).join(',\n');
@@ -75,33 +76,6 @@ export function manifestFromScratch(
   ]
     .filter((path) => !present.has(path))
     .sort();
-  return { source, files: listed, deleted };
-}
-
-/**
- * The same manifest made from the previous one and an incremental run's changes: `placed` (new
- * or replaced uploads) put in, `gone` (previous uploads deleted upstream) taken out and listed
- * as deleted, a placed path no longer deleted. Linear in the previous manifest with no map of
- * its paths (a quarter million entries), so one new upload costs little. Equal to
- * manifestFromScratch over the same uploads, as test/download-incremental.test.ts checks.
- */
-export function manifestAfterChanges(
-  source: string,
-  previous: RawManifest,
-  placed: readonly ManifestFile[],
-  gone: readonly string[],
-): RawManifest {
-  const replaced = new Set([...gone, ...placed.map((f) => f.path)]);
-  const kept = previous.files.filter((f) => !replaced.has(f.path));
-  const added = [...placed].sort(byPath);
-  const files: ManifestFile[] = [];
-  let k = 0;
-  for (const file of added) {
-    while (k < kept.length && byPath(kept[k]!, file) < 0) files.push(kept[k++]!);
-    files.push(file);
-  }
-  while (k < kept.length) files.push(kept[k++]!);
-  const back = new Set(placed.map((f) => f.path));
-  const deleted = [...new Set([...previous.deleted.filter((p) => !back.has(p)), ...gone])].sort();
-  return { source, files, deleted };
+  // Sorted here, not trusted from the source: an incremental run finds lines by binary search.
+  return { source, files: [...listed].sort(byPath), deleted };
 }

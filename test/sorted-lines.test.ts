@@ -1,0 +1,171 @@
+// The line lookups incremental download and clean rely on instead of parsing whole files
+// (stages/shared/sorted-lines.ts): data/raw/manifest.json spliced line by line, and clean's part
+// records searched by member and key. Expected values come from an independent method: the
+// manifest from scratch (manifestFromScratch + manifestText over a plain list) and Array.includes
+// over the record as written. Paths include what sorts or encodes awkwardly: a space and '!' (below
+// '"'), a quote, a backslash, a newline, a slash, accents, a character past the BMP and one just
+// below it (UTF-16 and UTF-8 order differ there).
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PartLookup } from '../stages/shared/clean-lookup.js';
+import { PartFile, writePart, type PartRecord } from '../stages/shared/clean-parts.js';
+import { ManifestLines } from '../stages/shared/manifest-lines.js';
+import { manifestFromScratch, manifestText, type ManifestFile } from '../stages/shared/uploads.js';
+
+const NAMES = ['a', 'a b', 'a!', 'a"b', 'a\\b', 'a\nb', 'a/b', 'é', '😀x', '\uE000', 'z', 'b'];
+
+/** mulberry32: a small seeded PRNG, so a failing sequence can be run again. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const joined = (pieces: readonly Buffer[]) => Buffer.concat(pieces as Buffer[]).toString('utf8');
+
+describe('ManifestLines', () => {
+  it('splices the same bytes a from-scratch manifest has, over 500 random steps', () => {
+    const random = prng(20261205);
+    let files: ManifestFile[] = [];
+    let deleted: string[] = [];
+    let text = Buffer.from(manifestText({ source: 'file://u', files: [], deleted: [] }));
+    for (let step = 0; step < 500; step++) {
+      const present = new Set(files.map((f) => f.path));
+      const placed: ManifestFile[] = [];
+      const gone: string[] = [];
+      for (const path of NAMES) {
+        const r = random();
+        if (r < 0.15) placed.push({ path, size: step, sha256: `h${step}` });
+        else if (r < 0.25 && present.has(path)) gone.push(path);
+      }
+      const previous = ManifestLines.fromText(text);
+      expect(previous.count(), `step ${step}`).toBe(files.length);
+      const next = previous.afterChanges('file://u', placed, gone);
+      const now = [
+        ...files.filter((f) => !gone.includes(f.path) && !placed.some((p) => p.path === f.path)),
+        ...placed,
+      ];
+      const expected = manifestFromScratch('file://u', { source: 'file://u', files, deleted }, now);
+      expect(joined(next.pieces), `step ${step}`).toBe(manifestText(expected));
+      expect(next.uploads).toBe(expected.files.length);
+      expect(next.deleted).toEqual(expected.deleted);
+      text = Buffer.from(joined(next.pieces));
+      const lines = ManifestLines.fromText(text);
+      for (const path of NAMES) {
+        const entry = expected.files.find((f) => f.path === path);
+        expect(lines.find(path), `step ${step} ${JSON.stringify(path)}`).toEqual(entry);
+        expect(lines.indexOf(path)).toBe(entry === undefined ? -1 : expected.files.indexOf(entry));
+      }
+      expect(lines.all()).toEqual(expected.files);
+      files = [...expected.files];
+      deleted = [...expected.deleted];
+    }
+  });
+
+  it('reads a manifest in another layout (an older download wrote it indented)', () => {
+    const files = [
+      { path: 'b', size: 2, sha256: 'y' },
+      { path: 'a', size: 1, sha256: 'x' },
+    ];
+    const lines = ManifestLines.fromText(
+      Buffer.from(JSON.stringify({ source: 's', files, deleted: ['c'] }, null, 2)),
+    );
+    expect(lines.count()).toBe(2);
+    expect(lines.find('a')).toEqual(files[1]);
+    expect(lines.find('c')).toBeUndefined();
+    expect(lines.deleted).toEqual(['c']);
+  });
+
+  it('refuses text that is no manifest', () => {
+    expect(() => ManifestLines.fromText(Buffer.from('{"files":'))).toThrow(SyntaxError);
+    expect(() => ManifestLines.fromText(Buffer.from('{"source":"s"}'))).toThrow(/"files" array/);
+  });
+});
+
+describe('PartFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pipe-part-file-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'parts'));
+  const counts = {
+    webapp_files: 3,
+    aalto_files: 0,
+    events_in: 9,
+    rows_in: 0,
+    keystrokes: { webapp: 4, aalto: 0 },
+    rejected: { webapp: { hold_zero: 1 }, aalto: {} },
+    unknown_fields: {},
+    files_decoded_as_latin1: [],
+  };
+
+  it('finds exactly the members and keys written, for every subset of the awkward names', () => {
+    const random = prng(7);
+    for (let round = 0; round < 200; round++) {
+      const members = NAMES.filter(() => random() < 0.5).map((path, i) => ({
+        size: i,
+        path,
+        sha256: `s${i}`,
+      }));
+      const keys = NAMES.filter(() => random() < 0.5).map((n) => `w:${n}`);
+      const record: PartRecord = { id: 'part-000004', members, keys, counts };
+      writePart(dir, record);
+      const part = PartFile.read(dir, 'part-000004');
+      expect(part, `round ${round}`).not.toBeNull();
+      expect(part!.counts).toEqual(counts);
+      for (const name of NAMES) {
+        expect(part!.hasMember(name), `${round} member ${JSON.stringify(name)}`).toBe(
+          members.some((m) => m.path === name),
+        );
+        expect(part!.hasKey(`w:${name}`), `${round} key ${JSON.stringify(name)}`).toBe(
+          keys.includes(`w:${name}`),
+        );
+      }
+      const back = part!.record();
+      expect(new Set(back.keys)).toEqual(new Set(keys));
+      expect(back.members.map((m) => JSON.stringify(m)).sort()).toEqual(
+        members.map(({ path, ...rest }) => JSON.stringify({ path, ...rest })).sort(),
+      );
+    }
+  });
+});
+
+describe('PartLookup', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pipe-part-lookup-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'parts'));
+
+  it('names the same holder by binary search and from records read whole, parts taken out or not', () => {
+    const random = prng(11);
+    const ids = ['part-000000', 'part-000001', 'part-000002', 'part-000003'];
+    // Each name in at most one part, as clean keeps them; expected holders from this plain map.
+    const holder = new Map<string, string>();
+    for (const name of NAMES) {
+      const r = Math.floor(random() * (ids.length + 1));
+      if (r < ids.length) holder.set(name, ids[r]!);
+    }
+    for (const id of ids) {
+      const names = NAMES.filter((n) => holder.get(n) === id);
+      const members = names.map((path) => ({ path, size: 1, sha256: 'x' }));
+      const counts = { webapp_files: names.length } as unknown as PartRecord['counts'];
+      writePart(dir, { id, members, keys: names.map((n) => `a:${n}`), counts });
+    }
+    const parts = ids.map((id) => PartFile.read(dir, id)!);
+    for (const limit of [0, Number.POSITIVE_INFINITY]) {
+      const lookup = new PartLookup(parts, limit);
+      for (const name of NAMES) expect(lookup.holderOf(name)).toBe(holder.get(name));
+      lookup.delete('part-000002');
+      for (const name of NAMES) {
+        const expected = holder.get(name) === 'part-000002' ? undefined : holder.get(name);
+        expect(lookup.holderOf(name), `${limit} ${JSON.stringify(name)}`).toBe(expected);
+        expect(lookup.ownerOf(`a:${name}`), `${limit} key ${JSON.stringify(name)}`).toBe(expected);
+        expect(lookup.ownerOf(`w:${name}`)).toBeUndefined();
+      }
+    }
+  });
+});

@@ -24,23 +24,12 @@ import {
 } from './helpers/clean-rig.js';
 import { REPO, runStage, STAGES } from './helpers/run-stage.js';
 import { tempWorkspace } from './helpers/stage-workspace.js';
+import { seededRandom } from './helpers/seeded-random.js';
 
 const SEED = Number(process.env.PIPE_TEST_SEED ?? 20261205);
 const STEPS = 20;
 const SCHEMA_STEP = 11;
 const ENV = { UPLOADS_URL: 'file://uploads', CLEAN_PART_BYTES: '100000' };
-
-/** mulberry32: a small seeded PRNG, so a failing sequence can be run again. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sampleDir = (format: string) => join(REPO, 'samples', format);
 const webappSamples = readdirSync(sampleDir('webapp'))
@@ -73,7 +62,7 @@ describe('incremental clean', () => {
   });
 
   it(`equals a full clean after each of ${STEPS} random steps (seed ${SEED})`, async () => {
-    const random = prng(SEED);
+    const random = seededRandom(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const uploads = new Set<string>();
     let made = 0;

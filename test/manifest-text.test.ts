@@ -9,16 +9,9 @@ import { manifestLinesOf, spliceManifest } from '../lib/observe/manifest-text.js
 import { parseManifestText } from '../lib/observe/manifest-store.js';
 import type { FileHash } from '../lib/observe/types.js';
 import type { Sha256Hex } from '../lib/util/sha256.js';
+import { seededRandom } from './helpers/seeded-random.js';
 
 const NAMES = ['a', 'a.b', 'a-b', 'a0', 'a b', 'ab', 'b', 'z', 'a~'];
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function text(files: readonly FileHash[], base: string): Buffer {
   let t = '';
@@ -30,7 +23,7 @@ function text(files: readonly FileHash[], base: string): Buffer {
 
 describe('manifest splice', () => {
   it('gives the hash, size, count and lines of the list made by a map, on 300 random changes', () => {
-    const next = rng(20261205);
+    const next = seededRandom(20261205);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
     const randomPath = (): string => {
       const depth = 1 + Math.floor(next() * 3);

@@ -15,18 +15,7 @@ import {
   type HistogramBin,
 } from '../stages/report/bins.js';
 import { symlogTicks, tickLabel } from '../stages/report/latency-chart.js';
-
-/** mulberry32: a small seeded generator, so every run tests the same data sets. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './helpers/seeded-random.js';
 
 /** Standard normal by Box-Muller. */
 function normal(rand: () => number): number {
@@ -42,7 +31,7 @@ function histogramOf(values: readonly number[], grp = 'g'): HistogramBin[] {
 describe('latency bins on whole milliseconds', () => {
   it('are whole ms wide (>= 1), edged half-way between whole ms, and touch', () => {
     for (let seed = 1; seed <= 100; seed++) {
-      const rand = random(seed);
+      const rand = seededRandom(seed);
       // Integer data over a random range, from a few ms to minutes, often straddling 0 (IL).
       const lo = -Math.floor(rand() ** 3 * 20_000);
       const hi = Math.floor(rand() ** 3 * 200_000) + 1;
@@ -115,7 +104,7 @@ describe('latency bins on whole milliseconds', () => {
     // 200,000 whole-ms IL values shaped like the Aalto data: 85 % typing gaps around 110 ms, 15 %
     // rollovers around -40 ms, rounded to whole ms. A smooth density must give a smooth line: the
     // old bins (narrower than 1 ms near 0) alternated between empty and double-full here.
-    const rand = random(42);
+    const rand = seededRandom(42);
     const values = Array.from({ length: 200_000 }, () =>
       Math.round(rand() < 0.15 ? -40 + 30 * normal(rand) : 110 + 70 * normal(rand)),
     );
@@ -160,7 +149,7 @@ describe('latency axis ticks', () => {
   };
 
   it('leave at least 12 px between labels 7.5 px a character wide, on any range', () => {
-    const rand = random(7);
+    const rand = seededRandom(7);
     for (let i = 0; i < 300; i++) {
       const lo = -Math.floor(rand() ** 2 * 50_000) - 0.5;
       const hi = Math.floor(rand() ** 2 * 5_000_000) + 1.5;

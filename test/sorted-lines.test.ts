@@ -13,26 +13,15 @@ import { PartLookup } from '../stages/shared/clean-lookup.js';
 import { PartFile, writePart, type PartRecord } from '../stages/shared/clean-parts.js';
 import { ManifestLines } from '../stages/shared/manifest-lines.js';
 import { manifestFromScratch, manifestText, type ManifestFile } from '../stages/shared/uploads.js';
+import { seededRandom } from './helpers/seeded-random.js';
 
 const NAMES = ['a', 'a b', 'a!', 'a"b', 'a\\b', 'a\nb', 'a/b', 'é', '😀x', '\uE000', 'z', 'b'];
-
-/** mulberry32: a small seeded PRNG, so a failing sequence can be run again. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const joined = (pieces: readonly Buffer[]) => Buffer.concat(pieces as Buffer[]).toString('utf8');
 
 describe('ManifestLines', () => {
   it('splices the same bytes a from-scratch manifest has, over 500 random steps', () => {
-    const random = prng(20261205);
+    const random = seededRandom(20261205);
     let files: ManifestFile[] = [];
     let deleted: string[] = [];
     let text = Buffer.from(manifestText({ source: 'file://u', files: [], deleted: [] }));
@@ -105,7 +94,7 @@ describe('PartFile', () => {
   };
 
   it('finds exactly the members and keys written, for every subset of the awkward names', () => {
-    const random = prng(7);
+    const random = seededRandom(7);
     for (let round = 0; round < 200; round++) {
       const members = NAMES.filter(() => random() < 0.5).map((path, i) => ({
         size: i,
@@ -141,7 +130,7 @@ describe('PartLookup', () => {
   mkdirSync(join(dir, 'parts'));
 
   it('names the same holder by binary search and from records read whole, parts taken out or not', () => {
-    const random = prng(11);
+    const random = seededRandom(11);
     const ids = ['part-000000', 'part-000001', 'part-000002', 'part-000003'];
     // Each name in at most one part, as clean keeps them; expected holders from this plain map.
     const holder = new Map<string, string>();

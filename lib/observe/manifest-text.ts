@@ -19,6 +19,7 @@
 import { createHash } from 'node:crypto';
 import { isAscii } from 'node:buffer';
 import type { Sha256Hex } from '../util/sha256.js';
+import { lowerBoundLine } from '../util/sorted-buffer.js';
 import type { FileHash } from './types.js';
 
 const NL = 10;
@@ -163,18 +164,7 @@ function plainPath(rel: string): boolean {
 
 /** The offset of the first line of `text` not below `key` in byte order (text.length if none). */
 function lowerBound(text: Buffer, key: string): number {
-  const k = Buffer.from(key, 'latin1');
-  // Invariant: lo and hi are line starts; every line before lo is below the key, none from hi on.
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = lo + ((hi - lo) >> 1);
-    const start = mid === 0 ? 0 : text.lastIndexOf(NL, mid - 1) + 1;
-    const end = text.indexOf(NL, start);
-    if (text.compare(k, 0, k.length, start, end) < 0) lo = end + 1;
-    else hi = start;
-  }
-  return lo;
+  return lowerBoundLine(text, Buffer.from(key, 'latin1'));
 }
 
 /** Sorted, overlapping or touching ranges joined, empty ones dropped. */

@@ -38,6 +38,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { lowerBoundLine } from '../util/sorted-buffer.js';
 import { readCacheLines } from '../util/cache-file.js';
 import { FolderStamps, type FolderEntry } from './folder-stamps.js';
 import type { FileStamp, HashCache } from './types.js';
@@ -154,7 +155,7 @@ export class StateCache implements HashCache {
       text.compare(key, 0, key.length, c, c + key.length) === 0
     )
       return c;
-    const at = lowerBound(text, key);
+    const at = lowerBoundLine(text, key);
     return at < text.length && text.compare(key, 0, key.length, at, at + key.length) === 0
       ? at
       : -1;
@@ -241,7 +242,7 @@ export class StateCache implements HashCache {
     const isSmall = (path: string): boolean => !big.some((f) => path.startsWith(f));
     for (const { path, key, entry } of changes) {
       const tabbed = Buffer.concat([key, Buffer.from('\t')]);
-      const at = lowerBound(text, tabbed);
+      const at = lowerBoundLine(text, tabbed);
       if (at > next) pieces.push(text.subarray(next, at));
       next = Math.max(next, at);
       if (at < text.length && text.compare(tabbed, 0, tabbed.length, at, at + tabbed.length) === 0)
@@ -254,7 +255,10 @@ export class StateCache implements HashCache {
     // `.pipe/state-small`: the loaded lines outside the big folders (their ranges found by
     // search, not by a pass over every line), with the changes there.
     const bigRanges = big
-      .map((f) => [lowerBound(text, Buffer.from(f)), lowerBound(text, afterPrefix(f))] as const)
+      .map(
+        (f) =>
+          [lowerBoundLine(text, Buffer.from(f)), lowerBoundLine(text, afterPrefix(f))] as const,
+      )
       .sort((a, b) => a[0] - b[0]);
     const keep = (from: number, to: number): void => {
       for (let at = from; at < to; ) {
@@ -352,21 +356,6 @@ function linesSorted(text: Buffer): boolean {
     at = end + 1;
   }
   return true;
-}
-
-/** Where the first line of `text` not below `key` (in byte order) starts; text.length if none. */
-function lowerBound(text: Buffer, key: Buffer): number {
-  // Invariant: lo and hi are line starts; every line before lo is below the key, none from hi on.
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = lo + ((hi - lo) >> 1);
-    const start = mid === 0 ? 0 : text.lastIndexOf(NL, mid - 1) + 1;
-    const end = text.indexOf(NL, start);
-    if (text.compare(key, 0, key.length, start, end) < 0) lo = end + 1;
-    else hi = start;
-  }
-  return lo;
 }
 
 /** The smallest key above every path starting with `prefix` (its last byte + 1). */

@@ -213,14 +213,4 @@ export function linkCopy(from: string, to: string): void {
   for (const name of readdirSync(from)) linkCopy(join(from, name), join(to, name));
 }
 
-/** A small seeded generator (mulberry32): the same seed, the same sequence of steps. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './seeded-random.js';

@@ -73,15 +73,18 @@ const EXPECTED_SMALL = [
   '',
 ].join('\n');
 
+/** A `.pipe/state` as save() writes it: sorted by path. */
+const SORTED_LINES = [
+  line('out/x', 1, '1'),
+  line('stages/s.mjs', 6, '0'),
+  line('up/a', 3, '3'),
+  line('up/b', 2, '2'),
+  line('up/c', 4, '4'),
+];
+
 describe('.pipe/state rewritten after a few changes', () => {
   it('merges them into the sorted lines; state-small holds the lines outside big folders', async () => {
-    const dir = workspace([
-      line('out/x', 1, '1'),
-      line('stages/s.mjs', 6, '0'),
-      line('up/a', 3, '3'),
-      line('up/b', 2, '2'),
-      line('up/c', 4, '4'),
-    ]);
+    const dir = workspace(SORTED_LINES);
     await changeAndSave(dir, true);
     expect(readFileSync(join(dir, '.pipe/state'), 'utf8')).toBe(EXPECTED_STATE);
     expect(readFileSync(join(dir, '.pipe/state-small'), 'utf8')).toBe(EXPECTED_SMALL);
@@ -111,13 +114,7 @@ describe('.pipe/state rewritten after a few changes', () => {
   });
 
   it('trusts the order of a file it wrote, and checks one edited since', async () => {
-    const dir = workspace([
-      line('out/x', 1, '1'),
-      line('stages/s.mjs', 6, '0'),
-      line('up/a', 3, '3'),
-      line('up/b', 2, '2'),
-      line('up/c', 4, '4'),
-    ]);
+    const dir = workspace(SORTED_LINES);
     await changeAndSave(dir, false);
     const state = join(dir, '.pipe/state');
     const st = statSync(state);

@@ -7,7 +7,12 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { UploadLimits } from './file-rejects.js';
-import { checkUpload, uploadChecker, type CheckedUpload } from './webapp-files.js';
+import {
+  checkUpload,
+  uploadChecker,
+  type CheckedUpload,
+  type UploadChecker,
+} from './webapp-files.js';
 
 export interface SliceJob {
   readonly rawRoot: string;
@@ -27,13 +32,15 @@ const FLUSH_CHARS = 1 << 22; // one write per ~4 MB, not one per file
  *  which copy wins is decided over the whole list (resolveUploads), and the losers are left out
  *  when DuckDB loads the staging (by file_id, the file's index in the sorted list). */
 export function screenSlice(job: SliceJob): CheckedUpload[] {
-  const checker = uploadChecker(job.schemaPath, job.limits);
+  // Compiled for the first file only: a slice of none (an Aalto-only run) never loads ajv.
+  let checker: UploadChecker | undefined;
   const files = new BufferedFile(job.filesPath);
   const events = new BufferedFile(job.eventsPath);
   const verdicts: CheckedUpload[] = [];
   try {
     for (const [i, file] of job.files.entries()) {
       const index = job.firstIndex + i;
+      checker ??= uploadChecker(job.schemaPath, job.limits);
       const { checked, text, doc } = checkUpload(join(job.rawRoot, file), checker);
       verdicts.push(checked);
       if (text === undefined || doc === undefined) continue;

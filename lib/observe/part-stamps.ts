@@ -30,12 +30,19 @@ export interface PartsJob {
 export interface PartStamps {
   readonly files: number;
   readonly size: number;
-  /** sha256 over `<rel>\t<size>\t<mtime ms>\t<inode>\n` per file, in path order. */
+  /**
+   * sha256 over, per file in path order: its path (UTF-8), a 0 byte, then its size, mtime (ms)
+   * and inode as little-endian float64s. Binary, not text: printing two numbers per file cost a
+   * fifth of a no-op's stat pass at 241,605 uploads.
+   */
   readonly digest: string;
   readonly newestMtimeMs: number;
   /** Only when `digest` is not known: the part's paths, and [size, mtimeMs, ino, dev] per file. */
   readonly changed?: { readonly rels: readonly string[]; readonly stamps: Float64Array };
 }
+
+/** The buffer stamps are digested from, per thread (statPart never runs twice at once on one). */
+const DIGEST_CHUNK = Buffer.alloc(1 << 16);
 
 /**
  * Walks, stats and digests one part. Its paths and stamps are kept only when asked (`keep`): a
@@ -53,10 +60,10 @@ function statPart(
   const rels: string[] = [];
   const stamps: number[] = [];
   let files = 0;
-  let lines = '';
   let size = 0;
   let newestMtimeMs = -Infinity;
   const hash = createHash('sha256');
+  let at = 0;
   walkKeys(workspace, rel, keys, (path) => {
     // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
     const st = statSync(`${workspace}/${path}`);
@@ -67,14 +74,24 @@ function statPart(
     }
     size += st.size;
     if (st.mtimeMs > newestMtimeMs) newestMtimeMs = st.mtimeMs;
-    lines += `${path}\t${st.size}\t${st.mtimeMs}\t${st.ino}\n`;
-    // Hashed in ~64 KB pieces: one flat string per piece, not a rope of 100,000 lines.
-    if (lines.length > 1 << 16) {
-      hash.update(lines);
-      lines = '';
+    // Hashed in ~64 KB pieces of one reused buffer.
+    const need = Buffer.byteLength(path) + 25;
+    if (at + need > DIGEST_CHUNK.length) {
+      hash.update(DIGEST_CHUNK.subarray(0, at));
+      at = 0;
+    }
+    const chunk = need > DIGEST_CHUNK.length ? Buffer.alloc(need) : DIGEST_CHUNK;
+    at += chunk.write(path, at, 'utf8');
+    chunk[at++] = 0;
+    at = chunk.writeDoubleLE(st.size, at);
+    at = chunk.writeDoubleLE(st.mtimeMs, at);
+    at = chunk.writeDoubleLE(st.ino, at);
+    if (chunk !== DIGEST_CHUNK) {
+      hash.update(chunk.subarray(0, at));
+      at = 0;
     }
   });
-  const digest = hash.update(lines).digest('hex');
+  const digest = hash.update(DIGEST_CHUNK.subarray(0, at)).digest('hex');
   const part = { files, size, digest, newestMtimeMs };
   if (known.has(digest)) return part;
   // The digest and the kept stamps come from the same pass: what is looked up is what is digested.

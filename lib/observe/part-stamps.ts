@@ -116,13 +116,30 @@ export interface ClaimedPart {
   readonly part: PartStamps;
 }
 
+/** What claiming needs of a job, made once per job and thread (the main thread claims one part
+ *  per call: a set of 3,846 known digests made per call cost ~0.3 s at 241,605 uploads). */
+interface Claiming {
+  readonly known: ReadonlySet<string>;
+  readonly root: string;
+  readonly next: Int32Array;
+}
+
+const claiming = new WeakMap<PartsJob, Claiming>();
+
+function claimingOf(job: PartsJob): Claiming {
+  let c = claiming.get(job);
+  if (c === undefined) {
+    c = { known: new Set(job.known), root: fromCwd(job.workspace), next: new Int32Array(job.next) };
+    claiming.set(job, c);
+  }
+  return c;
+}
+
 /** Claims and stats parts of `job` on this thread until none are left, or `one` is. */
 export function claimParts(job: PartsJob, one = false): ClaimedPart[] {
-  const known = new Set(job.known);
+  const { known, root, next } = claimingOf(job);
   // Nothing known (a first look): every part is kept in the one pass.
   const keep = known.size === 0;
-  const root = fromCwd(job.workspace);
-  const next = new Int32Array(job.next);
   const claimed: ClaimedPart[] = [];
   for (let at = Atomics.add(next, 0, 1); at < job.order.length; ) {
     const index = job.order[at]!;

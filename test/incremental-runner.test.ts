@@ -57,6 +57,22 @@ function expectedOut(ws: TempWorkspace, scale: number): Record<string, string> {
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/** The lock's entry for out/ is the manifest hash, size and count of its files as they are. */
+function expectLockedOut(ws: TempWorkspace): void {
+  const files = Object.entries(outFolder(ws));
+  const manifest = files
+    .map(([name, text]) => `${name}\t${sha256(text)}\t${Buffer.byteLength(text)}\n`)
+    .join('');
+  const lock = JSON.parse(ws.read('pipeline.lock')) as {
+    stages: Record<string, { outs: Record<string, unknown> }>;
+  };
+  expect(lock.stages.lengths!.outs.out).toEqual({
+    sha256: sha256(manifest),
+    size: files.reduce((n, [, text]) => n + Buffer.byteLength(text), 0),
+    files: files.length,
+  });
+}
+
 function outFolder(ws: TempWorkspace): Record<string, string> {
   const files = readdirSync(ws.path('out')).sort();
   return Object.fromEntries(files.map((f) => [f, ws.read(join('out', f))]));
@@ -194,22 +210,21 @@ describe('incremental: changes: only new and changed files are written, removals
     expect(outFolder(ws)).toEqual(expectedOut(ws, 0));
     expect(statSync(ws.path('out/c.txt.len')).ino).toBe(untouched);
     // The lock records the out the runner made from its previous list and the applied changes,
-    // without walking it: the hash computed here from the files themselves, and status agrees.
-    const manifest = Object.entries(outFolder(ws))
-      .map(([name, text]) => `${name}\t${sha256(text)}\t${Buffer.byteLength(text)}\n`)
-      .join('');
-    const lock = JSON.parse(ws.read('pipeline.lock')) as {
-      stages: Record<
-        string,
-        { outs: Record<string, { sha256: string; size: number; files: number }> }
-      >;
-    };
-    const files = Object.values(outFolder(ws));
-    expect(lock.stages.lengths!.outs.out).toEqual({
-      sha256: sha256(manifest),
-      size: files.reduce((n, text) => n + Buffer.byteLength(text), 0),
-      files: files.length,
-    });
+    // without walking it: as computed here from the files themselves, and status agrees.
+    expectLockedOut(ws);
+    expect((await ws.pipe('status', '--check')).code).toBe(0);
+  });
+
+  it('records the same out when a name is not ASCII (the list is merged, not the bytes spliced)', async () => {
+    const ws = await changesWorkspace();
+    ws.write('in/é.txt', 'é');
+    expect((await ws.pipe('build')).code).toBe(0);
+    ws.write('in/d.txt', 'dddd');
+    ws.remove('in/a.txt');
+    const r = await ws.pipe('build');
+    expect(r.stdout).toContain('lengths: running incrementally');
+    expect(outFolder(ws)).toEqual(expectedOut(ws, 0));
+    expectLockedOut(ws);
     expect((await ws.pipe('status', '--check')).code).toBe(0);
   });
 

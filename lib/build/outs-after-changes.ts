@@ -14,15 +14,12 @@
 // before the run plus the changes it applied are the outs now. What it would miss, someone else
 // editing data/raw during the build, the next status sees: it walks, and its hash is not the lock's.
 import { statSync } from 'node:fs';
-import type { FileHash, HashCache, PathHash } from '../observe/types.js';
+import { fileCount, type FileHash, type HashCache, type PathHash } from '../observe/types.js';
 import { hashFile, manifestHash, sum } from '../observe/hash.js';
 import { spliceManifest } from '../observe/manifest-text.js';
 import { rememberManifestDiff } from '../observe/manifest-diff.js';
-import {
-  parseManifestText,
-  readStoredManifest,
-  saveManifestText,
-} from '../observe/manifest-store.js';
+import { readStoredManifest, saveManifestText } from '../observe/manifest-store.js';
+import { folderFromText } from '../observe/hash-folder.js';
 import type { AppliedChanges } from './out-changes.js';
 
 /**
@@ -101,7 +98,7 @@ async function splicedOut(
   const cut = declared.length + 1;
   const spliced = spliceManifest(
     text,
-    { size: was.size, count: was.count ?? countLines(text) },
+    { size: was.size, count: fileCount(was) },
     removed.map((p) => p.slice(cut)),
     fresh.map((f) => ({ rel: f.path.slice(cut), sha256: f.sha256, size: f.size })),
   );
@@ -111,25 +108,7 @@ async function splicedOut(
   const prefix = `${declared}/`;
   const changes = spliced.changes.map((c) => ({ change: c.change, file: prefix + c.rel }));
   rememberManifestDiff(workspace, was.sha256, spliced.sha256, declared, changes);
-  let files: readonly FileHash[] | undefined;
-  const { pieces } = spliced;
-  return {
-    kind: 'dir',
-    path: declared,
-    sha256: spliced.sha256,
-    size: spliced.size,
-    count: spliced.count,
-    get files(): readonly FileHash[] {
-      files ??= parseManifestText(Buffer.concat(pieces).toString('utf8'), `${declared}/`)!;
-      return files;
-    },
-  };
-}
-
-function countLines(text: Buffer): number {
-  let n = 0;
-  for (let at = text.indexOf(10); at !== -1; at = text.indexOf(10, at + 1)) n++;
-  return n;
+  return folderFromText(declared, spliced, spliced.pieces);
 }
 
 /** Whether `path`, or a folder it is in, is in `gone`. */

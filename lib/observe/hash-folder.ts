@@ -227,16 +227,30 @@ export async function hashBigFolder(
       return storedFolder(workspace, rel, { ...entry, count: entry.files }, cache);
   }
   // Every part looked up: the list is at hand. Otherwise it is made from the text when read.
-  let files: readonly FileHash[] | undefined = oldText === undefined ? out : undefined;
+  const made = { sha256, size: entry.size, count: entry.files };
+  return folderFromText(rel, made, pieces, oldText === undefined ? out : undefined);
+}
+
+/**
+ * A folder's hash whose file list is `files` when at hand, else made from its manifest's text
+ * (in `pieces`, the bytes its hash was taken over) only when someone reads it.
+ */
+export function folderFromText(
+  rel: string,
+  known: { readonly sha256: Sha256Hex; readonly size: number; readonly count: number },
+  pieces: readonly Uint8Array[],
+  files?: readonly FileHash[],
+): DirHash {
+  let list = files;
   return {
     kind: 'dir' as const,
     path: rel,
-    sha256,
-    size: entry.size,
-    count: entry.files,
+    sha256: known.sha256,
+    size: known.size,
+    count: known.count,
     get files(): readonly FileHash[] {
-      files ??= parseManifestText(Buffer.concat(pieces).toString('utf8'), `${rel}/`)!;
-      return files;
+      list ??= parseManifestText(Buffer.concat(pieces).toString('utf8'), `${rel}/`)!;
+      return list;
     },
   };
 }
@@ -254,7 +268,7 @@ function belowTab(path: string): boolean {
 export function storedFolder(
   workspace: string,
   rel: string,
-  known: { readonly sha256: Sha256Hex; readonly size: number; readonly count?: number },
+  known: { readonly sha256: Sha256Hex; readonly size: number; readonly count: number },
   cache: HashCache = noHashCache,
 ): DirHash {
   const h: DirHash = {
@@ -262,7 +276,7 @@ export function storedFolder(
     path: rel,
     sha256: known.sha256,
     size: known.size,
-    ...(known.count === undefined ? {} : { count: known.count }),
+    count: known.count,
     get files(): readonly FileHash[] {
       // loadManifest checks the list against its hash.
       return loadManifest(workspace, known.sha256, rel) ?? hashFolderSync(workspace, rel, cache);

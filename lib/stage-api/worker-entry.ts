@@ -4,7 +4,7 @@
 // registers tsx in the worker first: ~0.25 s of CPU per worker, paid by clean's screening workers
 // on every run, whatever a run's size.
 import { existsSync } from 'node:fs';
-import { relative, sep } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const COMPILED_EXT: Readonly<Record<string, string>> = { '.ts': '.js', '.mts': '.mjs' };
@@ -20,7 +20,7 @@ export function compiledWorkerEntry(source: URL | string): URL | undefined {
   if (tree === undefined || workspace === undefined) return undefined;
   const path = fileURLToPath(source);
   const rel = relative(workspace, path);
-  if (rel.startsWith('..') || rel === '' || rel.split(sep).includes('..')) return undefined;
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
   const ext = Object.keys(COMPILED_EXT).find((e) => rel.endsWith(e));
   if (ext === undefined) return undefined;
   const compiled = `${tree}${sep}${rel.slice(0, -ext.length)}${COMPILED_EXT[ext]}`;

@@ -42,7 +42,6 @@ import {
   type FolderEntry,
   type PartEntry,
 } from './folder-stamps.js';
-import { partKeys, splitParts } from './folder-parts.js';
 import {
   loadManifest,
   parseManifestText,
@@ -56,7 +55,8 @@ type DirHash = Extract<PathHash, { readonly files: readonly FileHash[] }>;
 /** One look at a folder's parts: their keys, the workers' answers, the clock read before. */
 interface Look {
   readonly statTimeMs: number;
-  readonly parts: readonly (readonly string[])[];
+  /** Known once the folder is listed (hash-threads.ts: a worker may list it). */
+  readonly parts: Promise<readonly (readonly string[])[]>;
   readonly stamps: Promise<PartStamps[]>;
   /** Claims parts on this thread too (hash-threads.ts), while it would only wait. */
   readonly help: () => Promise<void>;
@@ -64,10 +64,9 @@ interface Look {
 
 function look(workspace: string, rel: string, known: FolderEntry | undefined, held = true) {
   const statTimeMs = Date.now();
-  const parts = splitParts(partKeys(workspace, rel));
   const digests = (known?.parts ?? []).map((p) => p.digest).filter((d) => d !== UNTRUSTED);
-  const sent = statPartsOnWorkers(workspace, rel, parts, digests, held);
-  const started: Look = { statTimeMs, parts, stamps: sent.promise, help: sent.help };
+  const sent = statPartsOnWorkers(workspace, rel, digests, held);
+  const started: Look = { statTimeMs, parts: sent.parts, stamps: sent.promise, help: sent.help };
   return { look: started, hold: sent.hold };
 }
 
@@ -137,7 +136,7 @@ export async function hashBigFolder(
     if (oldText?.length !== offset) {
       // The manifest is gone (or not this entry's): those parts are looked at again, in full.
       oldText = undefined;
-      const again = statPartsOnWorkers(workspace, rel, parts, []);
+      const again = statPartsOnWorkers(workspace, rel, [], true, await parts);
       await again.help();
       const whole = await again.promise;
       answers = answers.map((p, i) => (p.changed === undefined ? whole[i]! : p));

@@ -13,10 +13,17 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Sha256Hex } from '../util/sha256.js';
-import type { Request } from './hash-worker.js';
-import { claimParts, type ClaimedPart, type PartStamps } from './part-stamps.js';
+import { partKeys, splitParts } from './folder-parts.js';
+import type { Listed, Request } from './hash-worker.js';
+import {
+  claimParts,
+  partsJob,
+  type ClaimedPart,
+  type PartsJob,
+  type PartStamps,
+} from './part-stamps.js';
 
-type Reply = { id: number; result?: unknown; error?: string; code?: string };
+type Reply = { id: number; result?: unknown; listed?: Listed; error?: string; code?: string };
 type Body = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
 /** Requests in flight per worker: a worker holds the process open only while it has some. */
 const inFlight = new Map<Worker, number>();
@@ -28,6 +35,8 @@ const pending = new Map<
   number,
   { resolve: (result: unknown) => void; reject: (e: Error) => void }
 >();
+/** For a `list` request in flight: what to do with its `listed` message. */
+const onListed = new Map<number, (listed: Listed) => void>();
 
 /** Paths per hash message: ~10 ms of work for 10 KB files, small next to the round trip. */
 const HASH_BATCH = 256;
@@ -53,11 +62,17 @@ function stopWhenIdle(): void {
 function start(): Worker {
   const w = new Worker(new URL('./hash-worker.js', import.meta.url));
   w.on('message', (reply: Reply) => {
+    if (reply.listed !== undefined) {
+      onListed.get(reply.id)?.(reply.listed);
+      onListed.delete(reply.id);
+      return;
+    }
     const left = (inFlight.get(w) ?? 1) - 1;
     inFlight.set(w, left);
     if (left === 0) w.unref();
     const waiter = pending.get(reply.id);
     pending.delete(reply.id);
+    onListed.delete(reply.id);
     if (reply.error === undefined) waiter?.resolve(reply.result);
     else waiter?.reject(Object.assign(new Error(reply.error), { code: reply.code }));
     stopWhenIdle();
@@ -90,6 +105,16 @@ export function startWorkers(files: number): void {
   while (workers.length < wanted) workers.push(start());
 }
 
+/** A worker with nothing to do, started if there are fewer than partWorkers; else none. */
+function idleWorker(): Worker | undefined {
+  workers ??= [];
+  const idle = workers.find((w) => (inFlight.get(w) ?? 0) === 0);
+  if (idle !== undefined || workers.length >= partWorkers()) return idle;
+  const w = start();
+  workers.push(w);
+  return w;
+}
+
 /** An idle worker; else a new one while there are fewer than cores; else the next in turn. */
 function pick(): Worker {
   workers ??= [];
@@ -107,9 +132,12 @@ function pick(): Worker {
  * Sends `body` to a worker. `held`: whether the worker keeps the process alive until it answers;
  * a prefetch (hash-folder.ts) is not held until someone waits for it (`hold`).
  */
-function send<T>(body: Body, held = true): { promise: Promise<T>; hold: () => void } {
+function send<T>(
+  body: Body,
+  held = true,
+  worker = pick(),
+): { id: number; promise: Promise<T>; hold: () => void } {
   clearTimeout(idleTimer);
-  const worker = pick();
   const id = nextId++;
   const promise = new Promise<T>((resolve, reject) => {
     pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
@@ -118,6 +146,7 @@ function send<T>(body: Body, held = true): { promise: Promise<T>; hold: () => vo
     worker.postMessage({ id, ...body });
   });
   return {
+    id,
     promise,
     hold: () => {
       if (pending.has(id)) worker.ref();
@@ -165,8 +194,12 @@ export function hashFilesOnWorkers(
   );
 }
 
+type Parts = readonly (readonly string[])[];
+
 /** The look at a big folder's parts that statPartsOnWorkers started. */
 export interface PartsLook {
+  /** The folder's parts (folder-parts.ts), once it is listed. */
+  readonly parts: Promise<Parts>;
   /** Per part its stamps, in part order, once every part is statted. */
   readonly promise: Promise<PartStamps[]>;
   /** Makes the requests keep the process alive (a prefetch's are not, until claimed). */
@@ -183,44 +216,78 @@ export interface PartsLook {
  * on this thread: per part its stamps digest, and its paths and stamps when the digest is not in
  * `known`. `held` false: the requests do not keep the process alive until `hold()` is called.
  *
- * Every thread claims parts from one shared counter, biggest first (by key count; a part's files
- * are not known before it is walked): parts differ in size tenfold (their ends are
- * content-defined), and a fixed share per worker left one worker statting a third of the folder
- * alone while the other sat idle.
+ * WHO LISTS the folder: `parts` when the caller has them; else an idle worker, which then stats
+ * them too, while this thread goes on (with the build's two big folders, uploads and data/raw,
+ * each thread lists one at once: ~0.5 s each at 241,605 uploads); else, every worker busy, this
+ * thread, before it returns.
+ *
+ * Every thread then claims parts from one shared counter, biggest first (part-stamps.ts partsJob):
+ * a fixed share per worker left one worker statting a third of the folder alone while the other
+ * sat idle.
  */
 export function statPartsOnWorkers(
   workspace: string,
   rel: string,
-  parts: readonly (readonly string[])[],
   known: readonly string[],
   held = true,
+  parts?: Parts,
 ): PartsLook {
-  const order = parts.map((_, i) => i).sort((a, b) => parts[b]!.length - parts[a]!.length || a - b);
-  const job = { workspace, rel, parts, known, order, next: new SharedArrayBuffer(4) };
-  const sent = Array.from({ length: Math.min(parts.length, partWorkers()) }, () =>
-    send<ClaimedPart[]>({ op: 'parts', ...job }, held),
-  );
+  let isHeld = held;
+  const holds: (() => void)[] = [];
+  const ask = (body: Body, worker?: Worker) => {
+    const sent = send<ClaimedPart[]>(body, isHeld, worker);
+    holds.push(sent.hold);
+    return sent;
+  };
+  const lister = parts === undefined ? idleWorker() : undefined;
+  let job: Promise<PartsJob>;
+  let answers: Promise<ClaimedPart[][]>;
+  if (lister === undefined) {
+    const listed = partsJob(workspace, rel, parts ?? splitParts(partKeys(workspace, rel)), known);
+    job = Promise.resolve(listed);
+    const n = Math.min(listed.parts.length, partWorkers());
+    answers = Promise.all(Array.from({ length: n }, () => ask({ op: 'parts', ...listed }).promise));
+  } else {
+    let listedJob!: (job: PartsJob) => void;
+    job = new Promise((resolve) => {
+      listedJob = resolve;
+    });
+    const listing = ask({ op: 'list', workspace, rel, known }, lister);
+    onListed.set(listing.id, (l) => listedJob({ workspace, rel, known, ...l }));
+    // The other workers join once there are parts to claim.
+    const others = job.then((listed) => {
+      const n = Math.min(listed.parts.length, partWorkers()) - 1;
+      return Promise.all(Array.from({ length: n }, () => ask({ op: 'parts', ...listed }).promise));
+    });
+    // The `listed` message comes before the answer, so `others` has started by then. A listing
+    // that failed sends no parts and answers its error: `answers` rejects, `others` never starts.
+    answers = listing.promise.then(async (mine) => [mine, ...(await others)]);
+  }
   // A part this thread claims is statted within the macrotask that claims it: by the time the
   // last worker's answer is handled, every part claimed here is in `here`.
   const here: ClaimedPart[] = [];
   let failed: unknown;
   return {
-    promise: Promise.all(sent.map((s) => s.promise)).then((answers) => {
+    parts: job.then((j) => j.parts),
+    promise: answers.then(async (answered) => {
       if (failed !== undefined) throw failed;
+      const { parts: all } = await job;
       const found: PartStamps[] = [];
-      for (const { index, part } of [...answers.flat(), ...here]) found[index] = part;
-      for (let i = 0; i < parts.length; i++)
+      for (const { index, part } of [...answered.flat(), ...here]) found[index] = part;
+      for (let i = 0; i < all.length; i++)
         if (found[i] === undefined) throw new Error(`bug: part ${i} of ${rel} was not statted`);
       return found;
     }),
     hold: () => {
-      for (const s of sent) s.hold();
+      isHeld = true;
+      for (const h of holds) h();
     },
     help: async () => {
-      while (failed === undefined) {
+      const listed = await Promise.race([job, answers.then(() => undefined)]);
+      while (listed !== undefined && failed === undefined) {
         let claimed: ClaimedPart[];
         try {
-          claimed = claimParts(job, true);
+          claimed = claimParts(listed, true);
         } catch (error) {
           failed = error; // the part is lost: `promise` says why, once the workers are done
           return;

@@ -26,6 +26,22 @@ export interface PartsJob {
   readonly next: SharedArrayBuffer;
 }
 
+/**
+ * The job of statting `parts`, as whichever thread listed the folder makes it. Parts are claimed
+ * biggest first (by key count; a part's files are not known before it is walked): parts differ in
+ * size tenfold (their ends are content-defined), and the biggest left for last would keep one
+ * thread busy while the others idle.
+ */
+export function partsJob(
+  workspace: string,
+  rel: string,
+  parts: readonly (readonly string[])[],
+  known: readonly string[],
+): PartsJob {
+  const order = parts.map((_, i) => i).sort((a, b) => parts[b]!.length - parts[a]!.length || a - b);
+  return { workspace, rel, parts, known, order, next: new SharedArrayBuffer(4) };
+}
+
 /** One part of a folder as statted. */
 export interface PartStamps {
   readonly files: number;

@@ -20,7 +20,11 @@ import { spliceManifest } from '../observe/manifest-text.js';
 import { rememberManifestDiff } from '../observe/manifest-diff.js';
 import { readStoredManifest, saveManifestText } from '../observe/manifest-store.js';
 import { folderFromText } from '../observe/hash-folder.js';
+import { mapConcurrent } from '../util/worker-pool.js';
 import type { AppliedChanges } from './out-changes.js';
+
+/** Written files read and hashed at once: enough to keep the thread pool's reads busy. */
+const HASH_CONCURRENCY = 16;
 
 /**
  * Each declared out (`outs`) as it is after `applied`, from `before` (its observation before the
@@ -45,21 +49,20 @@ export async function outsAfterChanges(
       result[declared] = was;
       continue;
     }
-    const fresh: FileHash[] = [];
-    for (const path of written) {
+    const statTimeMs = Date.now();
+    const stats = written.map((path) =>
+      statSync(`${workspace}/${path}`, { throwIfNoEntry: false }),
+    );
+    if (stats.some((st) => st === undefined || !st.isFile())) return undefined;
+    // Read and hashed several at a time: one after another, 100 new uploads waited on 100 reads.
+    const fresh = await mapConcurrent(written, HASH_CONCURRENCY, async (path, i) => {
       const abs = `${workspace}/${path}`;
-      const statTimeMs = Date.now();
-      const st = statSync(abs, { throwIfNoEntry: false });
-      if (st === undefined || !st.isFile()) return undefined;
+      const st = stats[i]!;
       const sha256 = await hashFile(abs, st.size);
-      cache.remember(
-        abs,
-        { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev },
-        sha256,
-        statTimeMs,
-      );
-      fresh.push({ path, sha256, size: st.size });
-    }
+      const stamp = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
+      cache.remember(abs, stamp, sha256, statTimeMs);
+      return { path, sha256, size: st.size };
+    });
     const spliced = await splicedOut(workspace, declared, was, removed, fresh);
     if (spliced !== undefined) {
       result[declared] = spliced;

@@ -15,6 +15,7 @@
 // the stage's own process is the group leader's image and its exit code or signal is reported
 // as is. Nothing but the declared command line is ever spliced into the shell's text: paths and
 // values reach the stage through its environment.
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,7 +23,8 @@ import { cmdScript } from '../graph/stage.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import { stageLaunch } from './compiled-stage.js';
 import type { Reporter } from './report.js';
-import { watchStageGroup } from './stage-watch.js';
+import { type StageWatchdog, watchStageGroup } from './stage-watch.js';
+import { startWarmHost, takeWarmHost } from './warm-host.js';
 
 /**
  * tsx is resolved from pipe's own node_modules, not the workspace's: a workspace need not have
@@ -49,6 +51,11 @@ export interface StageProcessOptions {
   readonly logPath: string;
   readonly report: Reporter;
   readonly signal: AbortSignal;
+  /**
+   * The packages the next stage to run imported last time: a node process is readied for it,
+   * with them loaded, while this one runs (warm-host.ts). Absent: no stage is expected next.
+   */
+  readonly warmNext?: readonly string[];
 }
 
 export type StageExit =
@@ -61,13 +68,17 @@ export type StageExit =
 async function nodeArgs(
   o: StageProcessOptions,
   script: string,
-): Promise<{ args: string[]; tree?: string }> {
+): Promise<{ args: string[]; tree?: string; entry?: string }> {
   if (!script.endsWith('.ts') && !script.endsWith('.mts')) return { args: [script] };
   if (o.code !== undefined) {
     const launch = await stageLaunch(o.workspace, script, o.code, o.env);
     // Source maps: a stack trace names stages/x.ts and its line, as under tsx (which enables them).
     if (launch.kind === 'compiled')
-      return { args: ['--enable-source-maps', launch.entry], tree: launch.tree };
+      return {
+        args: ['--enable-source-maps', launch.entry],
+        tree: launch.tree,
+        entry: launch.entry,
+      };
   }
   return { args: ['--import', TSX_LOADER, script] };
 }
@@ -93,33 +104,17 @@ function discard(): string[] {
 }
 
 export async function runStageProcess(o: StageProcessOptions): Promise<StageExit> {
-  const { $ } = await loadZx();
   mkdirSync(join(o.logPath, '..'), { recursive: true });
   const script = cmdScript(o.cmd);
   const launch = script === undefined ? undefined : await nodeArgs(o, script);
   // PIPE_COMPILED names this run's compiled tree, or is unset (never one inherited from outside).
-  const { PIPE_COMPILED: _inherited, ...env } = o.env;
-  const shell = $({
-    cwd: o.workspace,
-    env: launch?.tree === undefined ? env : { ...env, PIPE_COMPILED: launch.tree },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group: we signal -pid to reach every process the stage started.
-    detached: true,
-    nothrow: true,
-    quiet: true,
-    verbose: false,
-    store: { stdout: discard(), stderr: discard(), stdall: discard() },
-  });
-  const running =
-    launch === undefined ? shell(verbatim(o.cmd)) : shell`${process.execPath} ${launch.args}`;
-  const child = running.child;
-  if (child === undefined) {
-    const output = await running;
-    return { kind: 'spawn-failed', message: output.cause?.message ?? output.message };
-  }
+  const { PIPE_COMPILED: _inherited, ...inherited } = o.env;
+  const env = launch?.tree === undefined ? inherited : { ...inherited, PIPE_COMPILED: launch.tree };
+  const started = await startStage(o, launch, env);
+  if (o.warmNext !== undefined) startWarmHost(o.workspace, env, o.warmNext);
+  if (started.kind === 'spawn-failed') return started;
+  const { child, running, watchdog } = started;
 
-  // If pipe is killed outright (kill -9), the watchdog kills the group (stage-watch.ts).
-  const watchdog = child.pid === undefined ? undefined : watchStageGroup(child.pid);
   const log = createWriteStream(o.logPath);
   const tail: string[] = [];
   const pump = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): Promise<void> =>
@@ -164,6 +159,52 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageExit
   await Promise.all([pumped, running]);
   await new Promise<void>((resolve) => log.end(resolve));
   return aborted ? { kind: 'aborted' } : exit;
+}
+
+type Started =
+  | {
+      readonly kind: 'started';
+      readonly child: ChildProcess;
+      /** zx's promise for a spawned stage; a warm host's has none. */
+      readonly running?: Promise<unknown>;
+      readonly watchdog?: StageWatchdog;
+    }
+  | { readonly kind: 'spawn-failed'; readonly message: string };
+
+/**
+ * The stage's process: a warm host (warm-host.ts) given the compiled stage when one is ready
+ * for it, else spawned through zx, in a process group of its own either way.
+ */
+async function startStage(
+  o: StageProcessOptions,
+  launch: { args: string[]; entry?: string } | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<Started> {
+  const host =
+    launch?.entry === undefined ? undefined : takeWarmHost(o.workspace, launch.entry, env);
+  if (host !== undefined) return { kind: 'started', child: host.child, watchdog: host.watchdog };
+  const { $ } = await loadZx();
+  const shell = $({
+    cwd: o.workspace,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: we signal -pid to reach every process the stage started.
+    detached: true,
+    nothrow: true,
+    quiet: true,
+    verbose: false,
+    store: { stdout: discard(), stderr: discard(), stdall: discard() },
+  });
+  const running =
+    launch === undefined ? shell(verbatim(o.cmd)) : shell`${process.execPath} ${launch.args}`;
+  const child = running.child;
+  if (child === undefined) {
+    const output = await running;
+    return { kind: 'spawn-failed', message: output.cause?.message ?? output.message };
+  }
+  // If pipe is killed outright (kill -9), the watchdog kills the group (stage-watch.ts).
+  const watchdog = child.pid === undefined ? undefined : watchStageGroup(child.pid);
+  return { kind: 'started', child, running, watchdog };
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {

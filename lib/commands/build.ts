@@ -139,6 +139,9 @@ async function build(targets: string[], start: string, opts: BuildOptions): Prom
         report({ type: 'mutex-takeover', holder: got.tookOverFrom });
       // We hold the mutex: anything in .pipe/tmp is debris of a killed build.
       rmSync(join(root, TMP_DIR), { recursive: true, force: true });
+      // As status does: the big folders' stats start on worker threads now and run while this
+      // thread loads the pipeline; the first stage's look claims them (hash-folder.ts).
+      (await import('../observe/hash-folder.js')).prefetchFolders(root);
     }
     const opened = await loadBuildState(root ?? start, process.stderr, {
       offline: opts.offline === true,

@@ -1,0 +1,132 @@
+// A compiled TypeScript stage may run in a node process started ahead, while the stage before it
+// ran (lib/build/warm-host.ts, lib/build/stage-host.ts), through the real `pipe build` in temp
+// workspaces: it sees its own environment, argv and outs as a fresh start would, its failures
+// are reported as a fresh start's, and no process started ahead outlives the build.
+//
+// The proof a stage ran in a process started ahead is the clock, not pipe's word: the process's
+// start (Date.now() - process.uptime()) is before the stage above it finished.
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { tempWorkspace, type TempWorkspace } from './helpers/workspace.js';
+
+const PIPELINE = `stages:
+  first:
+    cmd: stages/first.ts
+    deps: [data/in.txt]
+    outs: [out/first.txt]
+  second:
+    cmd: stages/second.ts
+    deps: [out/first.txt]
+    outs: [out/second.json]
+`;
+
+/** Takes a while (so the next stage's process can start beside it), then says when it ended. */
+const FIRST = `import { readFileSync, writeFileSync } from 'node:fs';
+await new Promise((resolve) => setTimeout(resolve, 400));
+const outs = JSON.parse(process.env.PIPE_OUTS!) as Record<string, string>;
+writeFileSync(outs['out/first.txt']!, readFileSync('data/in.txt', 'utf8').toUpperCase());
+console.log(JSON.stringify({ endedAt: Date.now() }));
+`;
+
+/** Says what it was started with, and writes its out from its dep. */
+const SECOND = `import { readFileSync, writeFileSync } from 'node:fs';
+if (readFileSync('out/first.txt', 'utf8').includes('FAIL')) throw new Error('second refuses FAIL');
+const outs = JSON.parse(process.env.PIPE_OUTS!) as Record<string, string>;
+writeFileSync(outs['out/second.json']!, JSON.stringify({ text: readFileSync('out/first.txt', 'utf8') }));
+const pipeVars = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('PIPE_')));
+console.log(JSON.stringify({
+  startedAt: Date.now() - process.uptime() * 1000,
+  argv: process.argv,
+  execArgv: process.execArgv,
+  pipeVars,
+  extra: process.env.EXTRA_VAR ?? null,
+}));
+`;
+
+const FILES = {
+  'pipeline.yaml': PIPELINE,
+  'package.json': '{ "type": "module" }\n',
+  'data/in.txt': 'hello\n',
+  'stages/first.ts': FIRST,
+  'stages/second.ts': SECOND,
+};
+
+/** The JSON line stage `name` printed (pipe prefixes a stage's output with `[name] `). */
+function printed<T>(stdout: string, name: string): T {
+  const line = stdout.split('\n').find((l) => l.startsWith(`[${name}] {`));
+  if (line === undefined) throw new Error(`${name} printed no JSON line:\n${stdout}`);
+  return JSON.parse(line.slice(name.length + 3)) as T;
+}
+
+/** Processes whose command line names this workspace and the host script: hosts left running. */
+function hostsOf(ws: TempWorkspace): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (cmdline.includes('stage-host.js') && cmdline.includes(ws.root)) found.push(Number(pid));
+  }
+  return found;
+}
+
+async function noHostsLeft(ws: TempWorkspace): Promise<number[]> {
+  // An unneeded host exits on end-of-file on its fd 3, a few ms after pipe ends it.
+  for (let i = 0; i < 40 && hostsOf(ws).length > 0; i++) await sleep(50);
+  return hostsOf(ws);
+}
+
+describe.skipIf(process.platform !== 'linux')('a stage started ahead', () => {
+  it('runs as the stage: its own PIPE_* variables, argv and outs, in a process started before the stage above it ended', async () => {
+    const ws = await tempWorkspace(FILES);
+    const r = await ws.pipeWith({ env: { EXTRA_VAR: 'kept' } }, 'build');
+    expect(r.code, r.stderr).toBe(0);
+    const first = printed<{ endedAt: number }>(r.stdout, 'first');
+    const second = printed<{
+      startedAt: number;
+      argv: string[];
+      execArgv: string[];
+      pipeVars: Record<string, string>;
+      extra: string | null;
+    }>(r.stdout, 'second');
+    expect(second.startedAt).toBeLessThan(first.endedAt);
+    expect(second.execArgv).toEqual(['--enable-source-maps']);
+    expect(second.argv[1]).toBe(ws.path('stages/second.ts'));
+    expect(second.extra).toBe('kept');
+    // Its own variables, none of first's: the deps and outs are second's.
+    expect(second.pipeVars.PIPE_STAGE).toBe('second');
+    expect(JSON.parse(second.pipeVars.PIPE_DEPS!)).toEqual(['out/first.txt']);
+    expect(Object.keys(JSON.parse(second.pipeVars.PIPE_OUTS!))).toEqual(['out/second.json']);
+    expect(second.pipeVars.PIPE_OUT_1).toBe(
+      JSON.parse(second.pipeVars.PIPE_OUTS!)['out/second.json'],
+    );
+    expect(second.pipeVars.PIPE_COMPILED).toMatch(/\.pipe\/compiled\/[0-9a-f]{64}$/);
+    expect(JSON.parse(ws.read('out/second.json'))).toEqual({ text: 'HELLO\n' });
+    expect(await noHostsLeft(ws)).toEqual([]);
+  });
+
+  it('fails as a fresh start fails: the exit code and the error in the tail, the stage above recorded', async () => {
+    const ws = await tempWorkspace({ ...FILES, 'data/in.txt': 'fail\n' });
+    const r = await ws.pipe('build');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/second.*exited with code 1/);
+    expect(r.stderr).toContain('second refuses FAIL');
+    expect(ws.read('out/first.txt')).toBe('FAIL\n');
+    expect(ws.exists('out/second.json')).toBe(false);
+    expect(await noHostsLeft(ws)).toEqual([]);
+  });
+
+  it('leaves no process behind when nothing runs (started for the first stage, never taken)', async () => {
+    const ws = await tempWorkspace(FILES);
+    expect((await ws.pipe('build')).code).toBe(0);
+    const noop = await ws.pipe('build');
+    expect(noop.code, noop.stderr).toBe(0);
+    expect(noop.stdout).not.toContain('[first]');
+    expect(await noHostsLeft(ws)).toEqual([]);
+  });
+});

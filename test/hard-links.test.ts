@@ -17,8 +17,11 @@ interface StatusJson {
   hashing: { statted: number; hashed: number };
 }
 
-/** With `make`, src is an out of a stage upstream of link (never run: status only). */
-async function linkedWorkspace(withMake = true): Promise<TempWorkspace> {
+/**
+ * With `make`, src is an out of a stage upstream of link (never run: status only). `aged`: src's
+ * files are older than the racy window (trusted), else written just now.
+ */
+async function linkedWorkspace(withMake = true, aged = true): Promise<TempWorkspace> {
   const ws = await tempWorkspace({
     'pipeline.yaml': [
       'stages:',
@@ -37,7 +40,7 @@ async function linkedWorkspace(withMake = true): Promise<TempWorkspace> {
   mkdirSync(ws.path('dst'));
   for (let i = 0; i < N; i++) {
     writeFileSync(ws.path(`src/${name(i)}`), `content of file ${i}\n`);
-    ws.age(`src/${name(i)}`, 60); // trusted: older than the racy window
+    if (aged) ws.age(`src/${name(i)}`, 60); // trusted: older than the racy window
     linkSync(ws.path(`src/${name(i)}`), ws.path(`dst/${name(i)}`));
   }
   return ws;
@@ -53,6 +56,16 @@ describe('hard links', () => {
     // observation) and its out dst: the two stage scripts and N files read, not 2N.
     expect((await status(ws)).hashing).toEqual({ statted: 2 + 2 * N, hashed: 2 + N });
     expect((await status(ws)).hashing).toEqual({ statted: 2 + 2 * N, hashed: 0 }); // every path remembered
+  });
+
+  it('written just now are read once per process too, and their hashes are never kept', async () => {
+    const ws = await linkedWorkspace(true, false);
+    // Too new to trust: src's files are hashed, dst's answered from them, and neither is saved,
+    // so the next status reads src's again (not dst's).
+    expect((await status(ws)).hashing).toEqual({ statted: 2 + 2 * N, hashed: 2 + N });
+    const saved = ws.exists('.pipe/state') ? ws.read('.pipe/state') : '';
+    expect(saved).not.toMatch(/^(src|dst)\//m);
+    expect((await status(ws)).hashing).toEqual({ statted: 2 + 2 * N, hashed: N });
   });
 
   it('are read again when the file changed since: a stage that edits a linked file in place records its new content', async () => {

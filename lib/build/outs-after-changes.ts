@@ -54,13 +54,17 @@ export async function outsAfterChanges(
       statSync(`${workspace}/${path}`, { throwIfNoEntry: false }),
     );
     if (stats.some((st) => st === undefined || !st.isFile())) return undefined;
-    // Read and hashed several at a time: one after another, 100 new uploads waited on 100 reads.
+    // A written file that is a hard link of one hashed moments before (download links uploads)
+    // is looked up; the others are read and hashed, several at a time.
     const fresh = await mapConcurrent(written, HASH_CONCURRENCY, async (path, i) => {
       const abs = `${workspace}/${path}`;
       const st = stats[i]!;
-      const sha256 = await hashFile(abs, st.size);
       const stamp = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, dev: st.dev };
-      cache.remember(abs, stamp, sha256, statTimeMs);
+      let sha256 = cache.lookup(abs, stamp);
+      if (sha256 === undefined) {
+        sha256 = await hashFile(abs, st.size);
+        cache.remember(abs, stamp, sha256, statTimeMs);
+      }
       return { path, sha256, size: st.size };
     });
     const spliced = await splicedOut(workspace, declared, was, removed, fresh);

@@ -31,10 +31,12 @@
 // HARD LINKS. Stage download links each upload into data/raw (stages/shared/file-mirror.ts): the
 // runner hashes the uploads folder as download's dep, then data/raw as its out, the same inodes
 // under other paths (241,605 files, 2.4 GB at 10M keystrokes). Device + inode names the file
-// itself, whatever the path, so a file this process hashed with a trusted (not racy) stamp also
-// answers for any other path to the same device and inode whose size and mtime are still those
-// it was hashed with: the same bytes, as surely as a path's entry is. Kept for this process only
-// (the persistent format keys by path), and the answer is stored under the new path as usual.
+// itself, whatever the path, so a file this process hashed also answers for any other path to the
+// same device and inode whose size and mtime are still those it was hashed with: the same bytes,
+// as surely as a path's entry is. Kept for this process only (the persistent format keys by
+// path); the answer is stored under the new path as the first one was: persisted if its stamp was
+// trusted, for this process only if it was racy (an upload written just before the build, then
+// linked into data/raw by download, is not hashed a second time).
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -76,8 +78,11 @@ export class StateCache implements HashCache {
   readonly #changed = new Map<string, Entry | null>();
   /** Racy entries: good for this process, never saved. */
   readonly #session = new Map<string, Entry>();
-  /** Trusted entries this process hashed, by inode (see HARD LINKS above). */
-  readonly #byInode = new Map<number, { readonly dev: number; readonly entry: Entry }>();
+  /** Entries this process hashed, by inode, and whether too new to persist (HARD LINKS above). */
+  readonly #byInode = new Map<
+    number,
+    { readonly dev: number; readonly entry: Entry; readonly racy: boolean }
+  >();
   #dirty = false;
   /** Whether the loaded lines are in strictly increasing path order (a file we wrote is). */
   #sorted = true;
@@ -189,13 +194,17 @@ export class StateCache implements HashCache {
 
   /**
    * The hash of another path to the same file (device + inode, same size and mtime), if this process
-   * hashed it; stored under `key` too. (lookup has already answered keys with a tab or newline.)
+   * hashed it; stored under `key` too, for this process only if it was too new to be trusted (the
+   * racy-file rule holds for the file, whatever its name). WHY: download's copies in data/raw are
+   * hard links of the uploads hashed moments before. (lookup has already answered keys with a tab
+   * or newline.)
    */
   #linked(key: string, stamp: FileStamp): Sha256Hex | undefined {
     const other = this.#byInode.get(stamp.ino);
     if (other === undefined || other.dev !== stamp.dev) return undefined;
     const sha = fromEntry(other.entry, stamp);
-    if (sha !== undefined) {
+    if (sha !== undefined && other.racy) this.#session.set(key, other.entry);
+    else if (sha !== undefined) {
       this.#changed.set(key, other.entry);
       this.#session.delete(key);
       this.#dirty = true;
@@ -210,9 +219,10 @@ export class StateCache implements HashCache {
     if (statTimeMs - stamp.mtimeMs > RACY_WINDOW_MS) {
       this.#changed.set(key, entry);
       this.#session.delete(key);
-      this.#byInode.set(stamp.ino, { dev: stamp.dev, entry });
+      this.#byInode.set(stamp.ino, { dev: stamp.dev, entry, racy: false });
     } else {
       this.#session.set(key, entry);
+      this.#byInode.set(stamp.ino, { dev: stamp.dev, entry, racy: true });
       // A stale persistent entry for this path must not outlive the new content. (Only if there
       // is one: a fresh download's 241,605 new paths would otherwise fill a map with nulls.)
       if (this.#changed.has(key) || this.#find(Buffer.from(`${key}\t`)) !== -1)

@@ -28,7 +28,7 @@ import {
   type LockFile,
   type LockedPath,
 } from './lockfile.js';
-import { manifestStored, saveManifest } from '../observe/manifest-store.js';
+import { flushManifestWrites, manifestStored, saveManifest } from '../observe/manifest-store.js';
 import { nameSourceFiles } from './source-names.js';
 import { writeSourcesFile } from './sources-file.js';
 import { observeOuts, observeStage, type ObserveContext } from './observe-stage.js';
@@ -108,8 +108,10 @@ export async function runStages(plan: RunPlan): Promise<RunResult> {
   // Lock writes are serialised: each writes the whole file with every entry recorded so far.
   let lockWrites: Promise<void> = Promise.resolve();
   const record = (stage: StageName, entry: LockEntry): Promise<void> => {
-    lockWrites = lockWrites.then(() => {
+    lockWrites = lockWrites.then(async () => {
       lock = withEntry(lock, stage, entry);
+      // The manifests the entry names are on disk before the lock names them.
+      await flushManifestWrites();
       return writeLock(plan.workspace, lock);
     });
     return lockWrites;

@@ -39,6 +39,7 @@
 // linked into data/raw by download, is not hashed a second time).
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { flushManifestWrites } from './manifest-store.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { lowerBoundLine } from '../util/sorted-buffer.js';
 import { readCacheLines } from '../util/cache-file.js';
@@ -233,6 +234,8 @@ export class StateCache implements HashCache {
 
   /** Writes `.pipe/state` (and `.pipe/folders`, `.pipe/state-small`) atomically, sorted, if anything changed. */
   async save(): Promise<void> {
+    // A folder entry names its manifest: the manifest is on disk first.
+    await flushManifestWrites();
     await this.#folders.save(this.#workspace);
     if (!this.#dirty && (this.#small !== undefined || !this.#loaded)) return;
     // A name with a tab or newline cannot be stored in this format; it is simply rehashed.

@@ -56,7 +56,10 @@ FROM (
   SELECT source, platform, user_id, session_id, first_row, press_ms::DOUBLE AS press_ms, release_ms::DOUBLE AS release_ms,
          key, code, keycode::INTEGER AS keycode, source_file, source_line::INTEGER AS source_line
   FROM session_checked WHERE session_rule IS NULL
-  ORDER BY session_no, press_ms, source_line
+  -- source_file before source_line: a session may span Aalto files, whose lines can share a
+  -- number and a press time; without it their order was the order rows were loaded in, which
+  -- the parse's parallel batches do not fix.
+  ORDER BY session_no, press_ms, source_file, source_line
 );
 
 CREATE OR REPLACE TEMP VIEW rejects AS

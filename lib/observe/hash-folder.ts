@@ -62,10 +62,16 @@ interface Look {
   readonly help: () => Promise<void>;
 }
 
-function look(workspace: string, rel: string, known: FolderEntry | undefined, held = true) {
+function look(
+  workspace: string,
+  rel: string,
+  known: FolderEntry | undefined,
+  held = true,
+  listOn: 'here' | 'idle-worker' = 'idle-worker',
+) {
   const statTimeMs = Date.now();
   const digests = (known?.parts ?? []).map((p) => p.digest).filter((d) => d !== UNTRUSTED);
-  const sent = statPartsOnWorkers(workspace, rel, digests, held);
+  const sent = statPartsOnWorkers(workspace, rel, digests, held, listOn);
   const started: Look = { statTimeMs, parts: sent.parts, stamps: sent.promise, help: sent.help };
   return { look: started, hold: sent.hold };
 }
@@ -82,10 +88,18 @@ export function prefetchFolders(workspace: string): void {
   const folders = FolderStamps.load(workspace);
   const big = folders.names().filter((rel) => folders.get(rel)!.files >= WORKER_WALK_MIN);
   startWorkers(big.reduce((n, rel) => n + folders.get(rel)!.files, 0));
-  for (const rel of big) {
+  for (const [i, rel] of big.entries()) {
     const known = folders.get(rel)!;
     try {
-      const started = look(workspace, rel, known, false);
+      // Every folder but the last is listed on a worker while this thread lists the next; the
+      // last (or only) one here, as the workers would only send its names back.
+      const started = look(
+        workspace,
+        rel,
+        known,
+        false,
+        i < big.length - 1 ? 'idle-worker' : 'here',
+      );
       started.look.stamps.catch(() => {}); // reported when claimed; never unhandled
       prefetched.set(`${workspace}\0${rel}`, { stamps: known.stamps, ...started });
     } catch {

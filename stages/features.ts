@@ -200,8 +200,9 @@ async function writeSequences(
   // An added file holds a few users' sessions: the sorted path joins just those sessions' pairs
   // (a scan of the part, ~10 ms at 10M keystrokes) where streaming runs its window over every pair
   // of the part first (60-100 ms), 16 parts at once when 100 new uploads keep 100 users.
-  const [order] = await conn.rows<{ yes: boolean }>('SELECT yes FROM keypairs_in_user_order');
-  const streaming = !added && order?.yes === true;
+  const streaming =
+    !added &&
+    (await conn.rows<{ yes: boolean }>('SELECT yes FROM keypairs_in_user_order'))[0]?.yes === true;
   if (streaming) await conn.run(`SET disabled_optimizers = 'build_side_probe_side'`);
   const n = Math.max(0, ...(addedFiles.get(part.id) ?? []).map((p) => p.added!.n)) + 1;
   const id = added ? `${part.id}+${n}` : part.id;

@@ -21,17 +21,25 @@ const PIPELINE = `stages:
     outs: [out/second.json]
 `;
 
-/** Takes a while (so the next stage's process can start beside it), then says when it ended. */
+/**
+ * Says when its process started, takes a while (so the next stage's process can start beside it),
+ * then says when it ended.
+ */
 const FIRST = `import { readFileSync, writeFileSync } from 'node:fs';
+const startedAt = Date.now() - process.uptime() * 1000;
 await new Promise((resolve) => setTimeout(resolve, 400));
 const outs = JSON.parse(process.env.PIPE_OUTS!) as Record<string, string>;
 writeFileSync(outs['out/first.txt']!, readFileSync('data/in.txt', 'utf8').toUpperCase());
-console.log(JSON.stringify({ endedAt: Date.now() }));
+console.log(JSON.stringify({ startedAt, endedAt: Date.now() }));
 `;
 
-/** Says what it was started with, and writes its out from its dep. */
+/** Says what it was started with, and writes its out from its dep; with HANG=1 it hangs. */
 const SECOND = `import { readFileSync, writeFileSync } from 'node:fs';
 if (readFileSync('out/first.txt', 'utf8').includes('FAIL')) throw new Error('second refuses FAIL');
+if (process.env.HANG === '1') {
+  writeFileSync('second-pid.txt', String(process.pid));
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
+}
 const outs = JSON.parse(process.env.PIPE_OUTS!) as Record<string, string>;
 writeFileSync(outs['out/second.json']!, JSON.stringify({ text: readFileSync('out/first.txt', 'utf8') }));
 const pipeVars = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('PIPE_')));
@@ -52,11 +60,35 @@ const FILES = {
   'stages/second.ts': SECOND,
 };
 
-/** The JSON line stage `name` printed (pipe prefixes a stage's output with `[name] `). */
-function printed<T>(stdout: string, name: string): T {
-  const line = stdout.split('\n').find((l) => l.startsWith(`[${name}] {`));
-  if (line === undefined) throw new Error(`${name} printed no JSON line:\n${stdout}`);
-  return JSON.parse(line.slice(name.length + 3)) as T;
+interface BuildEvent {
+  readonly time: string;
+  readonly type: string;
+  readonly stage?: string;
+  readonly line?: string;
+}
+
+/** The events of a `--log-format json` build. */
+function events(stdout: string): BuildEvent[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as BuildEvent);
+}
+
+/** The JSON line stage `name` printed. */
+function printed<T>(all: readonly BuildEvent[], name: string): T {
+  const e = all.find(
+    (x) => x.type === 'stage-output' && x.stage === name && x.line?.startsWith('{'),
+  );
+  if (e === undefined) throw new Error(`${name} printed no JSON line`);
+  return JSON.parse(e.line!) as T;
+}
+
+/** When pipe said stage `name` started. */
+function startOf(all: readonly BuildEvent[], name: string): number {
+  const e = all.find((x) => x.type === 'stage-start' && x.stage === name);
+  if (e === undefined) throw new Error(`${name} did not start`);
+  return Date.parse(e.time);
 }
 
 /** Processes whose command line names this workspace and the host script: hosts left running. */
@@ -75,6 +107,16 @@ function hostsOf(ws: TempWorkspace): number[] {
   return found;
 }
 
+/** Whether `pid` runs (a zombie has stopped running: its parent, pipe, is gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
+
 async function noHostsLeft(ws: TempWorkspace): Promise<number[]> {
   // An unneeded host exits on end-of-file on its fd 3, a few ms after pipe ends it.
   for (let i = 0; i < 40 && hostsOf(ws).length > 0; i++) await sleep(50);
@@ -84,16 +126,19 @@ async function noHostsLeft(ws: TempWorkspace): Promise<number[]> {
 describe.skipIf(process.platform !== 'linux')('a stage started ahead', () => {
   it('runs as the stage: its own PIPE_* variables, argv and outs, in a process started before the stage above it ended', async () => {
     const ws = await tempWorkspace(FILES);
-    const r = await ws.pipeWith({ env: { EXTRA_VAR: 'kept' } }, 'build');
+    const r = await ws.pipeWith({ env: { EXTRA_VAR: 'kept' } }, 'build', '--log-format', 'json');
     expect(r.code, r.stderr).toBe(0);
-    const first = printed<{ endedAt: number }>(r.stdout, 'first');
+    const all = events(r.stdout);
+    const first = printed<{ startedAt: number; endedAt: number }>(all, 'first');
+    // The first stage's process booted while its deps were looked at, before pipe started it.
+    expect(first.startedAt).toBeLessThan(startOf(all, 'first'));
     const second = printed<{
       startedAt: number;
       argv: string[];
       execArgv: string[];
       pipeVars: Record<string, string>;
       extra: string | null;
-    }>(r.stdout, 'second');
+    }>(all, 'second');
     expect(second.startedAt).toBeLessThan(first.endedAt);
     expect(second.execArgv).toEqual(['--enable-source-maps']);
     expect(second.argv[1]).toBe(ws.path('stages/second.ts'));
@@ -118,6 +163,20 @@ describe.skipIf(process.platform !== 'linux')('a stage started ahead', () => {
     expect(r.stderr).toContain('second refuses FAIL');
     expect(ws.read('out/first.txt')).toBe('FAIL\n');
     expect(ws.exists('out/second.json')).toBe(false);
+    expect(await noHostsLeft(ws)).toEqual([]);
+  });
+
+  it('dies with pipe: a kill -9 of pipe while it runs the stage kills it', async () => {
+    const ws = await tempWorkspace(FILES);
+    const run = ws.start(['build'], { env: { HANG: '1' } });
+    await run.waitFor(/second/, 20_000);
+    for (let i = 0; i < 200 && !ws.exists('second-pid.txt'); i++) await sleep(50);
+    const pid = Number(ws.read('second-pid.txt'));
+    expect(alive(pid)).toBe(true);
+    run.child.kill('SIGKILL');
+    await run.done;
+    for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
+    expect(alive(pid)).toBe(false);
     expect(await noHostsLeft(ws)).toEqual([]);
   });
 

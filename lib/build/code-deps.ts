@@ -19,6 +19,7 @@ import {
   type Resolver,
 } from '../observe/code-closure.js';
 import type { PathHash } from '../observe/types.js';
+import { isTypeScriptScript } from '../graph/stage.js';
 import type { Sha256Hex } from '../util/sha256.js';
 
 const CACHE_FILE = '.pipe/code-deps.json';
@@ -37,7 +38,7 @@ interface CacheDocument {
  * tsx loaded, any other node script with plain node.
  */
 function resolverOf(script: string): Resolver {
-  return script.endsWith('.ts') || script.endsWith('.mts') ? 'tsx' : 'node';
+  return isTypeScriptScript(script) ? 'tsx' : 'node';
 }
 
 /** A script's closure: its code files by hash, and the folders importing each package. */

@@ -33,7 +33,7 @@ import { nameSourceFiles } from './source-names.js';
 import { writeSourcesFile } from './sources-file.js';
 import { observeOuts, observeStage, type ObserveContext } from './observe-stage.js';
 import { staleReasons, type ManifestLookup, type Observed, type StaleReason } from './plan.js';
-import { cmdScript, type Stage, type StageName } from '../graph/stage.js';
+import { cmdScript, isTypeScriptScript, type Stage, type StageName } from '../graph/stage.js';
 import type { Reporter } from './report.js';
 import { logPathOf, runStageProcess } from './stage-process.js';
 import { endWarmHost, startWarmHost } from './warm-host.js';
@@ -121,7 +121,7 @@ export async function runStages(plan: RunPlan): Promise<RunResult> {
   // with nothing to run ends it unused, ~50 ms of CPU beside the look. It loads no packages: the
   // look keeps both cores busy, and a package referred to is not always one loaded (download
   // names @google-cloud/storage, ~0.2 s to load, and loads it only for a gs:// bucket).
-  if (nextTypeScriptStage(plan, plan.selected) !== undefined)
+  if (nextTypeScriptPackages(plan, plan.selected) !== undefined)
     startWarmHost(plan.workspace, plan.baseEnv, []);
 
   const skippedBecause = new Map<StageName, StageName>();
@@ -156,12 +156,15 @@ export async function runStages(plan: RunPlan): Promise<RunResult> {
       })(),
     );
   }
-  for (const [name, outcome] of outcomes) {
-    const o = await outcome;
-    if (o === 'ran' || o === 'fresh' || o === 'failed' || o === 'skipped') result[o].push(name);
+  try {
+    for (const [name, outcome] of outcomes) {
+      const o = await outcome;
+      if (o === 'ran' || o === 'fresh' || o === 'failed' || o === 'skipped') result[o].push(name);
+    }
+    await lockWrites;
+  } finally {
+    endWarmHost();
   }
-  await lockWrites;
-  endWarmHost();
   return { ...result, interrupted: plan.signal.aborted, lock };
 }
 
@@ -280,7 +283,7 @@ async function considerStage(
       logPath: logPathOf(plan.workspace, name),
       report: plan.report,
       signal: plan.signal,
-      warmNext: nextStagePackages(plan, name),
+      warmNext: nextTypeScriptPackages(plan, plan.selected.slice(plan.selected.indexOf(name) + 1)),
       env: {
         ...withoutRunFiles(plan.baseEnv),
         PIPE_WORKSPACE: plan.workspace,
@@ -408,30 +411,22 @@ async function pulledFromRemote(
 }
 
 /**
+ * The packages the first TypeScript stage in `among` (stages in the order they are considered)
+ * imported on its last run, for a node process readied for it (warm-host.ts); undefined when
+ * there is no such stage.
+ */
+function nextTypeScriptPackages(plan: RunPlan, among: readonly StageName[]): string[] | undefined {
+  const next = among.find((s) => {
+    const script = cmdScript(plan.stages.get(s)!.cmd.value);
+    return script !== undefined && isTypeScriptScript(script);
+  });
+  return next === undefined ? undefined : Object.keys(plan.lock.stages[next]?.packages ?? {});
+}
+
+/**
  * The variables that name one run's files are set per run or not at all: one inherited from the
  * environment pipe itself runs in would tell a full run it is incremental.
  */
-/**
- * The packages the first TypeScript stage after `name` (in the order stages are considered)
- * imported on its last run, for a node process readied for it (warm-host.ts); undefined when
- * there is none to ready one for.
- */
-function nextStagePackages(plan: RunPlan, name: StageName): string[] | undefined {
-  return nextTypeScriptStage(plan, plan.selected.slice(plan.selected.indexOf(name) + 1))?.packages;
-}
-
-function nextTypeScriptStage(
-  plan: RunPlan,
-  among: readonly StageName[],
-): { name: StageName; packages: string[] } | undefined {
-  const name = among.find((s) => {
-    const script = cmdScript(plan.stages.get(s)!.cmd.value);
-    return script !== undefined && (script.endsWith('.ts') || script.endsWith('.mts'));
-  });
-  if (name === undefined) return undefined;
-  return { name, packages: Object.keys(plan.lock.stages[name]?.packages ?? {}) };
-}
-
 function withoutRunFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { PIPE_INCREMENTAL: _i, PIPE_SOURCES: _s, PIPE_REMOVALS: _r, ...rest } = env;
   return rest;

@@ -19,7 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { cmdScript } from '../graph/stage.js';
+import { cmdScript, isTypeScriptScript } from '../graph/stage.js';
 import type { Sha256Hex } from '../util/sha256.js';
 import { stageLaunch } from './compiled-stage.js';
 import type { Reporter } from './report.js';
@@ -69,7 +69,7 @@ async function nodeArgs(
   o: StageProcessOptions,
   script: string,
 ): Promise<{ args: string[]; tree?: string; entry?: string }> {
-  if (!script.endsWith('.ts') && !script.endsWith('.mts')) return { args: [script] };
+  if (!isTypeScriptScript(script)) return { args: [script] };
   if (o.code !== undefined) {
     const launch = await stageLaunch(o.workspace, script, o.code, o.env);
     // Source maps: a stack trace names stages/x.ts and its line, as under tsx (which enables them).

@@ -83,6 +83,11 @@ export function cmdScript(cmd: string): string | undefined {
   return NODE_SCRIPT.test(cmd) ? cmd : undefined;
 }
 
+/** Whether node script `script` (cmdScript) is TypeScript: it runs compiled, or under tsx. */
+export function isTypeScriptScript(script: string): boolean {
+  return script.endsWith('.ts') || script.endsWith('.mts');
+}
+
 /**
  * A dep that names an upload source rather than a workspace path: a folder anywhere
  * (`file:///abs/path`), a bucket prefix (`gs://bucket/prefix`), or a configuration value holding

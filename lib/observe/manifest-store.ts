@@ -36,15 +36,17 @@ export async function saveManifest(
   base: string,
   files: readonly FileHash[],
 ): Promise<Sha256Hex> {
-  const chunks: string[] = [];
+  const chunks: Buffer[] = [];
   const hash = createHash('sha256');
   manifestChunks(files, base, (chunk) => {
-    chunks.push(chunk);
-    hash.update(chunk);
+    const bytes = Buffer.from(chunk);
+    chunks.push(bytes);
+    hash.update(bytes);
   });
   const sha = hash.digest('hex') as Sha256Hex;
-  const path = manifestPath(workspace, sha);
-  if (!existsSync(path)) await writeFileAtomic(path, chunks.join(''));
+  // Stored as saveManifestText stores it, and on disk when this returns.
+  await saveManifestText(workspace, sha, chunks);
+  await flushManifestWrites();
   return sha;
 }
 

@@ -3,9 +3,9 @@
 // hash-worker.ts, and the main thread once it has nothing else to do, hash-threads.ts) takes the
 // next part from one shared counter until none are left.
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { walkKeys } from './hash.js';
+import { statStamp, type Stamp } from './stat-stamp.js';
 
 /** A folder's parts to stat, shared by the threads that claim them. */
 export interface PartsJob {
@@ -59,6 +59,8 @@ export interface PartStamps {
 
 /** The buffer stamps are digested from, per thread (statPart never runs twice at once on one). */
 const DIGEST_CHUNK = Buffer.alloc(1 << 16);
+/** The stamp each stat fills, per thread, for the same reason. */
+const ST: Stamp = { size: 0, mtimeMs: 0, ino: 0, dev: 0 };
 
 /**
  * Walks, stats and digests one part. Its paths and stamps are kept only when asked (`keep`): a
@@ -80,9 +82,11 @@ function statPart(
   let newestMtimeMs = -Infinity;
   const hash = createHash('sha256');
   let at = 0;
+  const stat = statStamp();
+  const st = ST;
   walkKeys(workspace, rel, keys, (path) => {
     // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
-    const st = statSync(`${workspace}/${path}`);
+    stat(`${workspace}/${path}`, st);
     files++;
     if (keep) {
       rels.push(path);

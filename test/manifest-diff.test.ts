@@ -12,6 +12,7 @@ import { storedManifestDiff } from '../lib/observe/manifest-diff.js';
 import { loadManifest, saveManifest } from '../lib/observe/manifest-store.js';
 import type { FileHash } from '../lib/observe/types.js';
 import type { Sha256Hex } from '../lib/util/sha256.js';
+import { seededRandom } from './helpers/seeded-random.js';
 
 const sha = (c: string): Sha256Hex => c.repeat(64) as Sha256Hex;
 const file = (path: string, c: string, size = 1): FileHash => ({ path, sha256: sha(c), size });
@@ -64,6 +65,66 @@ describe('stored manifest diff', () => {
     expect(storedManifestDiff(ws, from, sha('f'), base)).toBeUndefined();
     const c = await saveManifest(ws, base, [file('data/é', '1')]);
     expect(storedManifestDiff(ws, from, c, base)).toBeUndefined();
+  });
+
+  it('names every change between big manifests, sparse or in runs, as the path maps do', async () => {
+    // Manifests of MBs, so the merge skips equal runs a block at a time: a change at a block's
+    // edge, runs of changes longer than a block, one side ending inside a block, none at all.
+    const ws = mkdtempSync(join(tmpdir(), 'pipe-mdiff-big-'));
+    const random = seededRandom(41);
+    const hex = '0123456789abcdef';
+    for (let round = 0; round < 12; round++) {
+      const n = 2000 + Math.floor(random() * 30_000);
+      const a: FileHash[] = [];
+      for (let k = 0; k < n; k++)
+        a.push(file(`up/u${String(k * 2).padStart(7, '0')}.json`, hex[k % 16]!, k));
+      const b: FileHash[] = [];
+      const rate = [0, 1e-4, 1e-3, 0.05, 0.5][round % 5]!;
+      let run = 0;
+      for (let k = 0; k < n; k++) {
+        // Now and then a run of changed lines longer than a block (~80 bytes a line).
+        if (run === 0 && random() < rate / 50) run = 500 + Math.floor(random() * 2000);
+        const change = run > 0 || random() < rate;
+        if (run > 0) run--;
+        const f = a[k]!;
+        if (!change) b.push(f);
+        else {
+          const what = random();
+          if (what < 0.3) continue; // deleted
+          if (what < 0.6) b.push(file(f.path, hex[(k + 1) % 16]!, f.size));
+          else {
+            b.push(f);
+            b.push(file(`up/u${String(k * 2 + 1).padStart(7, '0')}.json`, 'e'));
+          }
+        }
+      }
+      if (round % 4 === 3) b.length = Math.floor(b.length * random()); // cut short
+      const from = await saveManifest(ws, 'up', a);
+      const to = await saveManifest(ws, 'up', b);
+      const changes = storedManifestDiff(ws, from, to, 'up')!;
+      expect(changes.map((c) => `${c.change} ${c.file}`).sort(), `round ${round}`).toEqual(
+        mapDiff(a, b),
+      );
+      // In manifest order, as documented.
+      const paths = changes.map((c) => c.file);
+      expect(paths, `round ${round}`).toEqual([...paths].sort());
+    }
+    // The line a block edge (64 KiB) cuts through changed after the edge, the edge falling on
+    // every byte of such a line as the names grow: that line must be compared from its start.
+    for (let pad = 0; pad < 90; pad += 1) {
+      const name = (k: number) => `up/${'p'.repeat(pad)}${String(k).padStart(6, '0')}.json`;
+      const a: FileHash[] = [];
+      for (let k = 0; k < 1500; k++) a.push(file(name(k), '1', 1000 + k));
+      // Line bytes: name without `up/`, tab, 64 hex, tab, size, newline.
+      const lineBytes = name(0).length - 3 + 1 + 64 + 1 + 4 + 1;
+      const edge = Math.floor(65536 / lineBytes);
+      const b = a.map((f, k) => (k === edge ? file(f.path, '2', f.size) : f));
+      const from = await saveManifest(ws, 'up', a);
+      const to = await saveManifest(ws, 'up', b);
+      expect(storedManifestDiff(ws, from, to, 'up'), `pad ${pad}`).toEqual([
+        { change: 'modified', file: a[edge]!.path },
+      ]);
+    }
   });
 
   it('lists a folder in the sorted order of its full paths', () => {

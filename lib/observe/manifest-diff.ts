@@ -14,6 +14,8 @@ export interface FileChange {
 
 const TAB = 9;
 const NL = 10;
+/** Bytes compared at once while the two manifests agree. */
+const BLOCK = 1 << 16;
 
 /** Diffs this process already knows (one it made by splicing `from` into `to`), by their key. */
 const known = new Map<string, FileChange[]>();
@@ -58,7 +60,24 @@ export function storedManifestDiff(
     prefix + buf.toString('latin1', start, tab);
   let i = 0;
   let j = 0;
+  // Where a block is next tried (below), in `a`'s bytes.
+  let blockAt = 0;
   while (i < a.length || j < b.length) {
+    // Runs of equal lines skipped a block at a time: between the few lines an upload changes,
+    // 241,605 lines cost ~28 ms one by one, a memcmp per 64 KiB instead. Equal bytes from two
+    // line starts hold the same lines, so the last newline in the block is a line start in both.
+    // After a block that differs, lines are taken one by one for a block's length.
+    if (i >= blockAt && i + BLOCK <= a.length && j + BLOCK <= b.length) {
+      if (a.compare(b, j, j + BLOCK, i, i + BLOCK) === 0) {
+        const last = a.lastIndexOf(NL, i + BLOCK - 1);
+        if (last >= i) {
+          j += last + 1 - i;
+          i = last + 1;
+          continue;
+        }
+      }
+      blockAt = i + BLOCK;
+    }
     const ea = i < a.length ? a.indexOf(NL, i) : -1;
     const eb = j < b.length ? b.indexOf(NL, j) : -1;
     if ((ea === -1 && i < a.length) || (eb === -1 && j < b.length)) return undefined; // no final \n

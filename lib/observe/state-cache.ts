@@ -28,6 +28,17 @@
 // folder entries then never reads the big file. Both are caches keyed by stamp: any entry whose
 // stamp matches may answer (a persistent entry is never racy), so the two cannot disagree.
 //
+// THE JOURNAL. A build after one new upload changes a few dozen entries of 241,605; rewriting the
+// 75 MB file for them cost ~80 ms, and reading it whole ~50 ms, both on the build's critical
+// path. So a file save() wrote (its stamp in `.pipe/state-sorted`) is searched where it lies, by
+// positional reads (util/sorted-file.ts), and save() writes the changes to `.pipe/state-journal`
+// instead: `pipe-state-journal 1\t<size>\t<mtime ms>\t<inode>` of the `.pipe/state` it
+// amends, then `<path>\t<entry>` or `<path>\t-` (removed) per line. Lookups take the journal's
+// line before the big file's. Once the journal passes JOURNAL_MAX_BYTES, save() merges it into
+// `.pipe/state` and removes it. A journal whose stamp is not the big file's (that file was
+// replaced, or a kill came between the merge and the removal) is ignored: both are caches keyed by
+// stamp, so what it held is only hashed again.
+//
 // HARD LINKS. Stage download links each upload into data/raw (stages/shared/file-mirror.ts): the
 // runner hashes the uploads folder as download's dep, then data/raw as its out, the same inodes
 // under other paths (241,605 files, 2.4 GB at 10M keystrokes). Device + inode names the file
@@ -37,11 +48,12 @@
 // path); the answer is stored under the new path as the first one was: persisted if its stamp was
 // trusted, for this process only if it was racy (an upload written just before the build, then
 // linked into data/raw by download, is not hashed a second time).
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { flushManifestWrites } from './manifest-store.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { lowerBoundLine } from '../util/sorted-buffer.js';
+import { SortedLineFile } from '../util/sorted-file.js';
 import { readCacheLines } from '../util/cache-file.js';
 import { FolderStamps, type FolderEntry } from './folder-stamps.js';
 import type { FileStamp, HashCache } from './types.js';
@@ -49,6 +61,13 @@ import type { Sha256Hex } from '../util/sha256.js';
 
 export const STATE_FILE = '.pipe/state';
 export const SMALL_STATE_FILE = '.pipe/state-small';
+export const STATE_JOURNAL_FILE = '.pipe/state-journal';
+const JOURNAL_HEADER = 'pipe-state-journal 1';
+/**
+ * 1 MiB, ~10,000 entries: read into a map on every load (~5 ms), and dozens of builds of a few
+ * new uploads each before a merge.
+ */
+export const JOURNAL_MAX_BYTES = 1 << 20;
 /** `<size>\t<mtime ms>\t<inode>` of `.pipe/state` as save() wrote it: then it is sorted. */
 export const SORTED_STAMP_FILE = '.pipe/state-sorted';
 const HEADER = 'pipe-state 3';
@@ -71,8 +90,12 @@ function stampKey(stamp: FileStamp): string {
 export class StateCache implements HashCache {
   readonly #workspace: string;
   readonly #prefix: string;
-  /** The loaded file's lines (after the header), as read. */
+  /** The loaded file's lines (after the header), when read whole (else #file searches it). */
   #text: Buffer = Buffer.alloc(0);
+  /** `.pipe/state` searched where it lies: a file save() wrote, not read whole (THE JOURNAL). */
+  #file: SortedLineFile | undefined;
+  /** `.pipe/state-journal`, if it amends the `.pipe/state` on disk: path -> entry, null removed. */
+  #journal: Map<string, Entry | null>;
   /** Where the line after the last hit starts: the next lookup of a sorted walk most likely. */
   #cursor = 0;
   /** Entries remembered by this process, persisted on save; null deletes a loaded line. */
@@ -99,6 +122,7 @@ export class StateCache implements HashCache {
     this.#prefix = workspace + sep;
     this.#folders = FolderStamps.load(workspace);
     this.#small = loadSmall(workspace);
+    this.#journal = loadJournal(workspace);
   }
 
   /**
@@ -113,6 +137,23 @@ export class StateCache implements HashCache {
     if (this.#loaded) return;
     this.#loaded = true;
     const path = join(this.#workspace, STATE_FILE);
+    const written = wroteSorted(this.#workspace, path);
+    if (written !== undefined) {
+      try {
+        this.#file = SortedLineFile.open(path, `${HEADER}\n`.length, written.size);
+        return;
+      } catch {
+        // Gone since: read as any other file below.
+      }
+    }
+    this.#readWhole();
+  }
+
+  /** `.pipe/state` read into #text (a file save() did not write, or one to merge into). */
+  #readWhole(): void {
+    this.#file?.close();
+    this.#file = undefined;
+    const path = join(this.#workspace, STATE_FILE);
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
@@ -124,7 +165,7 @@ export class StateCache implements HashCache {
     // A final line cut short (a file truncated by hand) is dropped, so every line ends in \n.
     const end = bytes.lastIndexOf(NL) + 1;
     this.#text = bytes.subarray(header.length, Math.max(header.length, end));
-    if (!wroteSorted(this.#workspace, path)) this.#sorted = linesSorted(this.#text);
+    if (wroteSorted(this.#workspace, path) === undefined) this.#sorted = linesSorted(this.#text);
   }
 
   folder(rel: string): FolderEntry | undefined {
@@ -151,7 +192,30 @@ export class StateCache implements HashCache {
     return sep === '/' ? rel : rel.split(sep).join('/');
   }
 
-  /** Where the line for `key` (its path's bytes, then a tab) starts, or -1. */
+  /** The big file's entry for `key` (a path without tab or newline), searched where it lies. */
+  #stored(key: string): Entry | undefined {
+    const tabbed = Buffer.from(`${key}\t`);
+    if (this.#file !== undefined) {
+      let line: Buffer | undefined;
+      try {
+        line = this.#file.lowerBound(tabbed);
+      } catch {
+        // Not the lines it was written with (changed under us): read whole from now on.
+        this.#readWhole();
+        return this.#stored(key);
+      }
+      if (line === undefined || line.compare(tabbed, 0, tabbed.length, 0, tabbed.length) !== 0)
+        return undefined;
+      return line.toString('latin1', tabbed.length);
+    }
+    const start = this.#find(tabbed);
+    if (start === -1) return undefined;
+    const end = this.#text.indexOf(NL, start);
+    this.#cursor = end + 1;
+    return this.#text.toString('latin1', start + tabbed.length, end);
+  }
+
+  /** Where the line for `key` (its path's bytes, then a tab) starts in #text, or -1. */
   #find(key: Buffer): number {
     const text = this.#text;
     const c = this.#cursor;
@@ -178,19 +242,9 @@ export class StateCache implements HashCache {
       return fromEntry(this.#session.get(key), stamp) ?? this.#linked(key, stamp);
     if (this.#changed.size > 0 && this.#changed.has(key))
       return fromEntry(this.#changed.get(key) ?? undefined, stamp) ?? this.#linked(key, stamp);
-    const tabbed = Buffer.from(`${key}\t`);
-    const start = this.#find(tabbed);
-    if (start === -1) return this.#linked(key, stamp);
-    const end = this.#text.indexOf(NL, start);
-    this.#cursor = end + 1;
-    const from = start + tabbed.length;
-    const want = stampKey(stamp);
-    if (
-      end - from !== want.length + 64 ||
-      this.#text.toString('latin1', from, from + want.length) !== want
-    )
-      return this.#linked(key, stamp);
-    return this.#text.toString('latin1', end - 64, end) as Sha256Hex;
+    if (this.#journal.size > 0 && this.#journal.has(key))
+      return fromEntry(this.#journal.get(key) ?? undefined, stamp) ?? this.#linked(key, stamp);
+    return fromEntry(this.#stored(key), stamp) ?? this.#linked(key, stamp);
   }
 
   /**
@@ -226,7 +280,11 @@ export class StateCache implements HashCache {
       this.#byInode.set(stamp.ino, { dev: stamp.dev, entry, racy: true });
       // A stale persistent entry for this path must not outlive the new content. (Only if there
       // is one: a fresh download's 241,605 new paths would otherwise fill a map with nulls.)
-      if (this.#changed.has(key) || this.#find(Buffer.from(`${key}\t`)) !== -1)
+      if (
+        this.#changed.has(key) ||
+        (this.#journal.get(key) ?? undefined) !== undefined ||
+        (!/[\t\n]/.test(key) && this.#stored(key) !== undefined)
+      )
         this.#changed.set(key, null);
     }
     this.#dirty = true;
@@ -238,11 +296,67 @@ export class StateCache implements HashCache {
     await flushManifestWrites();
     await this.#folders.save(this.#workspace);
     if (!this.#dirty && (this.#small !== undefined || !this.#loaded)) return;
-    // A name with a tab or newline cannot be stored in this format; it is simply rehashed.
-    const changes = [...this.#changed]
+    // The journal's changes, then this process's over them. A name with a tab or newline cannot
+    // be stored in this format; it is simply rehashed.
+    const all = new Map(this.#journal);
+    for (const [path, entry] of this.#changed) all.set(path, entry);
+    const changes = [...all]
       .filter(([path]) => !/[\t\n]/.test(path))
       .map(([path, entry]) => ({ path, key: Buffer.from(path), entry }))
       .sort((a, b) => Buffer.compare(a.key, b.key));
+    if (this.#file !== undefined && this.#small !== undefined) {
+      const lines = changes.map(({ path, entry }) => `${path}\t${entry ?? '-'}`);
+      const bytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+      if (bytes <= JOURNAL_MAX_BYTES) return this.#saveJournal(lines);
+    }
+    if (this.#file !== undefined) this.#readWhole(); // to merge into
+    await this.#merge(changes, all);
+    rmSync(join(this.#workspace, STATE_JOURNAL_FILE), { force: true });
+    this.#journal = new Map();
+    // The file on disk is the merged one now: read it (or search it) again if asked.
+    this.#text = Buffer.alloc(0);
+    this.#cursor = 0;
+    this.#sorted = true;
+    this.#loaded = false;
+  }
+
+  /**
+   * The changes as `.pipe/state-journal` (the big file stays as it is), and `.pipe/state-small`
+   * with this process's changes outside the big folders.
+   */
+  async #saveJournal(lines: readonly string[]): Promise<void> {
+    const base = statSync(join(this.#workspace, STATE_FILE));
+    await writeFileAtomic(
+      join(this.#workspace, STATE_JOURNAL_FILE),
+      `${[`${JOURNAL_HEADER}\t${base.size}\t${base.mtimeMs}\t${base.ino}`, ...lines].join('\n')}\n`,
+    );
+    const big = this.#folders.names().map((f) => `${f}/`);
+    const small = new Map(this.#small);
+    for (const [path, entry] of this.#changed) {
+      if (/[\t\n]/.test(path) || big.some((f) => path.startsWith(f))) continue;
+      if (entry === null) small.delete(path);
+      else small.set(path, entry);
+    }
+    const sorted = [...small]
+      .map(([path, e]) => ({ key: Buffer.from(path), line: `${path}\t${e}` }))
+      .sort((a, b) => Buffer.compare(a.key, b.key))
+      .map((x) => x.line);
+    await writeFileAtomic(
+      join(this.#workspace, SMALL_STATE_FILE),
+      `${[HEADER, ...sorted].join('\n')}\n`,
+    );
+    this.#dirty = false;
+  }
+
+  /** `.pipe/state` and `.pipe/state-small` rewritten with `changes` merged into #text. */
+  async #merge(
+    changes: readonly {
+      readonly path: string;
+      readonly key: Buffer;
+      readonly entry: Entry | null;
+    }[],
+    all: ReadonlyMap<string, Entry | null>,
+  ): Promise<void> {
     if (!this.#sorted) return this.#saveSorted(changes);
     // The loaded lines are sorted: the changes are merged in, the lines between them copied as
     // slices of the loaded bytes. At 1,000,000 files one changed upload rewrote a map of every
@@ -264,7 +378,7 @@ export class StateCache implements HashCache {
       if (entry !== null && isSmall(path)) small.set(path, entry);
     }
     if (next < text.length) pieces.push(text.subarray(next));
-    if (this.#dirty) await this.#writeState(pieces);
+    if (this.#dirty || this.#journal.size > 0) await this.#writeState(pieces);
     // `.pipe/state-small`: the loaded lines outside the big folders (their ranges found by
     // search, not by a pass over every line), with the changes there.
     const bigRanges = big
@@ -278,7 +392,7 @@ export class StateCache implements HashCache {
         const end = text.indexOf(NL, at);
         const tab = text.indexOf(TAB, at);
         const path = text.toString('utf8', at, tab);
-        if (!this.#changed.has(path)) small.set(path, text.toString('latin1', tab + 1, end));
+        if (!all.has(path)) small.set(path, text.toString('latin1', tab + 1, end));
         at = end + 1;
       }
     };
@@ -334,7 +448,7 @@ export class StateCache implements HashCache {
       .sort((a, b) => Buffer.compare(a.key, b.key))
       .map((x) => x.line);
     const parts = [HEADER, ...lines];
-    if (this.#dirty) await this.#writeState([`${parts.join('\n')}\n`]);
+    if (this.#dirty || this.#journal.size > 0) await this.#writeState([`${parts.join('\n')}\n`]);
     const big = this.#folders.names().map((f) => `${f}/`);
     const small = parts.filter((line, i) => i === 0 || !big.some((f) => line.startsWith(f)));
     await writeFileAtomic(join(this.#workspace, SMALL_STATE_FILE), `${small.join('\n')}\n`);
@@ -342,16 +456,44 @@ export class StateCache implements HashCache {
   }
 }
 
-/** Whether `.pipe/state` is the file save() last wrote (so sorted), by its size, mtime and inode. */
-function wroteSorted(workspace: string, path: string): boolean {
+/**
+ * `.pipe/state`'s size if it is the file save() last wrote (so sorted, and ending in a newline),
+ * by its size, mtime and inode; else undefined.
+ */
+function wroteSorted(workspace: string, path: string): { readonly size: number } | undefined {
   let stamp: string;
   try {
     stamp = readFileSync(join(workspace, SORTED_STAMP_FILE), 'utf8');
   } catch {
-    return false;
+    return undefined;
   }
   const st = statSync(path, { throwIfNoEntry: false });
-  return st !== undefined && stamp === `${st.size}\t${st.mtimeMs}\t${st.ino}\n`;
+  return st !== undefined && stamp === `${st.size}\t${st.mtimeMs}\t${st.ino}\n`
+    ? { size: st.size }
+    : undefined;
+}
+
+/** `.pipe/state-journal` if it amends the `.pipe/state` on disk (THE JOURNAL); else empty. */
+function loadJournal(workspace: string): Map<string, Entry | null> {
+  const journal = new Map<string, Entry | null>();
+  let text: string;
+  try {
+    text = readFileSync(join(workspace, STATE_JOURNAL_FILE), 'utf8');
+  } catch {
+    return journal;
+  }
+  const st = statSync(join(workspace, STATE_FILE), { throwIfNoEntry: false });
+  const header = `${JOURNAL_HEADER}\t${st?.size}\t${st?.mtimeMs}\t${st?.ino}\n`;
+  if (st === undefined || !text.startsWith(header)) return journal;
+  // A final line cut short is dropped with the rest of what a kill left unwritten.
+  const lines = text.slice(header.length, text.lastIndexOf('\n') + 1).split('\n');
+  for (const line of lines) {
+    const tab = line.indexOf('\t');
+    if (tab <= 0) continue;
+    const entry = line.slice(tab + 1);
+    journal.set(line.slice(0, tab), entry === '-' ? null : entry);
+  }
+  return journal;
 }
 
 /** Whether the lines' paths (up to the tab) strictly increase in byte order: one pass. */

@@ -4,6 +4,9 @@
 //                                        └─ `pipe push` (bytes the remote grew by)
 //   + 1 held-back upload   ─▶ `pipe build features` (incremental) ─▶ push
 //   + --batch more uploads ─▶ `pipe build features` (incremental) ─▶ push
+//   the two steps above --rounds times (default 3), each round with uploads of its own: the
+//   table gives each step's median round, and every round's time (a shared machine's load moves
+//   one build of a few seconds by tenths)
 //   then a from-scratch build of the same uploads in a second workspace, and every table of the
 //   two compared as multisets of rows (test/helpers/tables.ts): the incremental path must be exact.
 //
@@ -37,6 +40,7 @@ const { values } = parseArgs({
     participants: { type: 'string' },
     sessions: { type: 'string', default: '20' },
     batch: { type: 'string', default: '100' },
+    rounds: { type: 'string', default: '3' },
     seed: { type: 'string', default: '2018' },
     'no-verify': { type: 'boolean', default: false },
     // At the 136M size the pushes copy gigabytes and the report rescans everything: skip them.
@@ -45,6 +49,7 @@ const { values } = parseArgs({
 });
 const format = values.format as 'webapp' | 'aalto';
 const batch = Number(values.batch);
+const rounds = Number(values.rounds);
 const seed = Number(values.seed);
 const env = { ...process.env, CI: 'true' };
 const pipeBin = join(repo, 'bin/pipe.js');
@@ -136,14 +141,15 @@ function workspace(root: string): void {
   );
 }
 
-// The held-back uploads: the last 1 + batch by name (names are random ids: an arbitrary sample).
+// The held-back uploads: the last rounds x (1 + batch) by name (names are random ids: an
+// arbitrary sample).
 workspace(ws);
 spawnSync('rm', ['-rf', held, remote]);
 mkdirSync(held);
 mkdirSync(remote);
 const uploads = join(ws, 'samples', format);
 const names = readdirSync(uploads).sort();
-const later = names.slice(names.length - 1 - batch);
+const later = names.slice(names.length - rounds * (1 + batch));
 for (const name of later) renameSync(join(uploads, name), join(held, name));
 const arrive = (few: readonly string[]) => {
   for (const name of few) renameSync(join(held, name), join(uploads, name));
@@ -155,14 +161,31 @@ const full = must(await build(ws), 'full build');
 loads.push(load());
 const firstPush = await pushed(ws, 'bench: first');
 
-arrive(later.slice(0, 1));
-const one = must(await build(ws), '+1 build');
-const onePush = await pushed(ws, 'bench: +1');
-
-arrive(later.slice(1));
-const many = must(await build(ws), `+${batch} build`);
-const manyPush = await pushed(ws, `bench: +${batch}`);
+interface Round {
+  readonly one: Measured;
+  readonly onePush: number;
+  readonly many: Measured;
+  readonly manyPush: number;
+}
+const done: Round[] = [];
+for (let r = 0; r < rounds; r++) {
+  const mine = later.slice(r * (1 + batch), (r + 1) * (1 + batch));
+  arrive(mine.slice(0, 1));
+  const one = must(await build(ws), `+1 build (round ${r + 1})`);
+  const onePush = await pushed(ws, `bench: +1 (round ${r + 1})`);
+  arrive(mine.slice(1));
+  const many = must(await build(ws), `+${batch} build (round ${r + 1})`);
+  const manyPush = await pushed(ws, `bench: +${batch} (round ${r + 1})`);
+  done.push({ one, onePush, many, manyPush });
+}
 loads.push(load());
+/** The round whose `of` is the median (the lower middle for an even count). */
+const medianRound = (of: (r: Round) => number): Round =>
+  [...done].sort((a, b) => of(a) - of(b))[Math.floor((done.length - 1) / 2)]!;
+const { one, onePush } = medianRound((r) => r.one.seconds);
+const { many, manyPush } = medianRound((r) => r.many.seconds);
+const everyRound = (of: (r: Round) => Measured) =>
+  done.length === 1 ? '' : `; rounds ${done.map((r) => of(r).seconds.toFixed(2)).join(', ')} s`;
 
 let verified = 'not checked';
 let scratch: Measured | undefined;
@@ -194,6 +217,8 @@ const row = {
   oneStages: stageTimes(one),
   manySeconds: many.seconds,
   manyStages: stageTimes(many),
+  oneRounds: done.map((r) => r.one.seconds),
+  manyRounds: done.map((r) => r.many.seconds),
   batch,
   firstPush,
   onePush,
@@ -203,7 +228,7 @@ const row = {
   load: loads.join(' → '),
   cores: availableParallelism(),
 };
-const md = `| ${row.date} | ${format} | ${set.keystrokes.toLocaleString('en')} | ${names.length.toLocaleString('en')} | ${full.seconds.toFixed(1)} s, ${mib(full.peakTreeRss)} | ${one.seconds.toFixed(2)} s (${pct(one.seconds, full.seconds)})${incrementalOf(one)}: ${describeStages(stageTimes(one))} | +${batch}: ${many.seconds.toFixed(2)} s (${pct(many.seconds, full.seconds)})${incrementalOf(many)} | ${mib(firstPush)} | ${mib(onePush)} (${pct(onePush, firstPush)}) | +${batch}: ${mib(manyPush)} (${pct(manyPush, firstPush)}) | ${scratch === undefined ? '-' : `${scratch.seconds.toFixed(1)} s`} | ${verified} | ${row.load} |`;
+const md = `| ${row.date} | ${format} | ${set.keystrokes.toLocaleString('en')} | ${names.length.toLocaleString('en')} | ${full.seconds.toFixed(1)} s, ${mib(full.peakTreeRss)} | ${one.seconds.toFixed(2)} s (${pct(one.seconds, full.seconds)}${everyRound((r) => r.one)})${incrementalOf(one)}: ${describeStages(stageTimes(one))} | +${batch}: ${many.seconds.toFixed(2)} s (${pct(many.seconds, full.seconds)}${everyRound((r) => r.many)})${incrementalOf(many)} | ${mib(firstPush)} | ${mib(onePush)} (${pct(onePush, firstPush)}) | +${batch}: ${mib(manyPush)} (${pct(manyPush, firstPush)}) | ${scratch === undefined ? '-' : `${scratch.seconds.toFixed(1)} s`} | ${verified} | ${row.load} |`;
 
 const table = resultPath('incremental.md');
 if (!existsSync(table))
@@ -211,9 +236,10 @@ if (!existsSync(table))
     table,
     `# New uploads cost what they add (bench/incremental.ts)
 
-A generated set minus 1 + N held-back uploads is built from scratch and pushed; then 1 upload
-arrives (build, push), then N more (build, push). Times are wall seconds of \`pipe build features\`
-with the share of the full build in the same run; push bytes are what the file:// remote grew by,
+A generated set minus R x (1 + N) held-back uploads is built from scratch and pushed; then, in
+each of R rounds (\`--rounds\`, 3 from 2026-12-05; 1 before), 1 upload arrives (build, push), then
+N more (build, push). Each cell gives the median round, then every round's time. Times are wall
+seconds of \`pipe build features\` with the share of the full build in the same run; push bytes are what the file:// remote grew by,
 with the share of the first push. Then a from-scratch build of the same uploads in a second
 workspace, and every table compared with the incremental workspace's as multisets of rows. Peak RSS
 is the process tree's, sampled every 100 ms. Load: 1-minute load average before → after. The +1

@@ -14,6 +14,7 @@ import type { ValidateFunction } from 'ajv';
 import { gunzipCapped, readCapped } from './capped-read.js';
 import { tooLargeDetail, type FileReject, type UploadLimits } from './file-rejects.js';
 import { firstDuplicateKey, keyColons, parsedKeys } from './json-keys.js';
+import * as ahead from './upload-schema-validator.js';
 
 /** One file's verdict, before duplicates are known. `unknown` counts the fields the schema does not know. */
 export type CheckedUpload =
@@ -113,12 +114,24 @@ export interface UploadChecker {
 // upload: ~0.1 s with the schema's compile, a share of an incremental clean of Aalto files.
 const require = createRequire(import.meta.url);
 
-/** Compiles the schema once (per thread: ajv's compiled function cannot cross threads). */
+/**
+ * The schema's validator, once per thread (ajv's compiled function cannot cross threads): ajv's
+ * code for the committed config/upload.schema.json, compiled with the options below by `npm run
+ * generate:schema` (the compile was ~50 ms of every run that checks a web-app upload, a one-upload
+ * build's included), when the schema is the one it was made from (the sha256 of its JSON text, as
+ * the generator takes it); else compiled by ajv here. The same function either way.
+ */
+function compiledSchema(schema: SchemaNode): ValidateFunction {
+  const digest = createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+  if (ahead.schemaDigest === digest) return ahead.validate as ValidateFunction;
+  const { Ajv } = require('ajv') as typeof import('ajv');
+  return new Ajv({ allErrors: false, strict: false }).compile(schema);
+}
+
 export function uploadChecker(schemaPath: string, limits: UploadLimits): UploadChecker {
   const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as SchemaNode;
-  const { Ajv } = require('ajv') as typeof import('ajv');
   return {
-    validate: new Ajv({ allErrors: false, strict: false }).compile(schema),
+    validate: compiledSchema(schema),
     schema,
     utf8: new TextDecoder('utf-8', { fatal: true }),
     limits,

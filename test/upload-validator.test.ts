@@ -3,12 +3,11 @@
 // the schema on each run. That file must be the one the schema makes now, must answer exactly as
 // the schema compiled by ajv at run time does (the expected verdicts and errors come from ajv
 // compiling the schema here), and must not be used for any other schema.
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv } from 'ajv';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   uploadValidatorPath,

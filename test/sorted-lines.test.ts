@@ -5,7 +5,7 @@
 // over the record as written. Paths include what sorts or encodes awkwardly: a space and '!' (below
 // '"'), a quote, a backslash, a newline, a slash, accents, a character past the BMP and one just
 // below it (UTF-16 and UTF-8 order differ there).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,49 @@ const NAMES = ['a', 'a b', 'a!', 'a"b', 'a\\b', 'a\nb', 'a/b', 'é', '😀x', '\
 
 const joined = (pieces: readonly Buffer[]) => Buffer.concat(pieces as Buffer[]).toString('utf8');
 
+const dir = mkdtempSync(join(tmpdir(), 'pipe-manifest-lines-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const onDisk = join(dir, 'manifest.json');
+
 describe('ManifestLines', () => {
+  it('finds in a big manifest opened, not read, what a scan of its entries finds', () => {
+    const random = seededRandom(99);
+    const files: ManifestFile[] = [];
+    const seen = new Set<string>();
+    while (files.length < 20_000) {
+      const name = `${NAMES[Math.floor(random() * NAMES.length)]}/${Math.floor(random() * 1e9)}`;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      files.push({ path: name, size: files.length, sha256: 'x'.repeat(64) });
+    }
+    files.sort((a, b) => (a.path < b.path ? -1 : 1));
+    writeFileSync(onDisk, manifestText({ source: 'file://u', files, deleted: ['gone'] }));
+    const opened = ManifestLines.open(onDisk);
+    expect(opened.count()).toBe(files.length);
+    const asked = [
+      ...files.filter(() => random() < 0.05).map((f) => f.path),
+      'a',
+      '',
+      '\uffff',
+      'é/',
+    ];
+    for (const path of asked)
+      expect(opened.find(path), path).toEqual(files.find((f) => f.path === path));
+    expect(opened.wasRead).toBe(false);
+    // What needs the whole text reads it: the same answers as read().
+    expect(opened.deleted).toEqual(['gone']);
+    expect(opened.wasRead).toBe(true);
+    expect(opened.all()).toEqual(files);
+    // A manifest whose header has no count (an older download) is read whole when opened.
+    const old = manifestText({ source: 'file://u', files: files.slice(0, 3), deleted: [] });
+    writeFileSync(onDisk, old.replace(/,"count":\d+/, ''));
+    expect(ManifestLines.open(onDisk).count()).toBe(3);
+    expect(ManifestLines.open(onDisk).find(files[1]!.path)).toEqual(files[1]);
+    // A count that is not the entries' is no manifest of download's layout: parsed, and right.
+    writeFileSync(onDisk, old.replace(/"count":\d+/, '"count":7'));
+    expect(ManifestLines.read(onDisk).count()).toBe(3);
+  });
+
   it('splices the same bytes a from-scratch manifest has, over 500 random steps', () => {
     const random = seededRandom(20261205);
     let files: ManifestFile[] = [];
@@ -53,6 +95,12 @@ describe('ManifestLines', () => {
         expect(lines.indexOf(path)).toBe(entry === undefined ? -1 : expected.files.indexOf(entry));
       }
       expect(lines.all()).toEqual(expected.files);
+      // Opened, not read: the same answers from positional reads of the file.
+      writeFileSync(onDisk, text);
+      const opened = ManifestLines.open(onDisk);
+      expect(opened.count()).toBe(expected.files.length);
+      for (const path of NAMES)
+        expect(opened.find(path)).toEqual(expected.files.find((f) => f.path === path));
       files = [...expected.files];
       deleted = [...expected.deleted];
     }

@@ -25,12 +25,12 @@ export interface RawInputFailure {
 }
 
 /**
- * data/raw/manifest.json, read for lookups (stages/shared/manifest-lines.ts): an incremental run
- * looks at the entries of the uploads it rebuilds, a full one parses them all.
+ * data/raw/manifest.json, opened for lookups (stages/shared/manifest-lines.ts): an incremental run
+ * looks at the entries of the uploads it rebuilds where they lie, a full one parses them all.
  */
 export function readManifest(rawRoot: string): Result<ManifestLines, RawInputFailure> {
   try {
-    return ok(ManifestLines.read(join(rawRoot, 'manifest.json')));
+    return ok(ManifestLines.open(join(rawRoot, 'manifest.json')));
   } catch (error) {
     const message = (error as Error).message;
     if ((error as NodeJS.ErrnoException).code !== undefined || error instanceof SyntaxError)

@@ -29,7 +29,7 @@ export interface RawManifest {
  */
 export function manifestText(manifest: RawManifest): string {
   const files = manifest.files.map((f) => JSON.stringify(f)).join(',\n');
-  return `{"source":${JSON.stringify(manifest.source)},"files":[\n${files}\n],"deleted":${JSON.stringify(manifest.deleted)}}\n`;
+  return `{"source":${JSON.stringify(manifest.source)},"count":${manifest.files.length},"files":[\n${files}\n],"deleted":${JSON.stringify(manifest.deleted)}}\n`;
 }
 
 export interface ManifestFile {

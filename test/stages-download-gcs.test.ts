@@ -43,6 +43,7 @@ describe('download from gs://', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(ws.json('data/raw/manifest.json')).toEqual({
       source: `gs://${BUCKET}/team/in`,
+      count: 2,
       files: [
         {
           path: 'a.session.json',

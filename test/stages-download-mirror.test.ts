@@ -74,6 +74,7 @@ describe('download from a file:// folder of many uploads', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(ws.json('data/raw/manifest.json')).toEqual({
       source: 'file://uploads',
+      count: Object.keys(uploads).length,
       files: expectedFiles(root, uploads),
       deleted: [],
     });
@@ -108,6 +109,7 @@ describe.skipIf(!otherFilesystem)('download from a file:// folder on another fil
       expect(first.status, first.stderr).toBe(0);
       expect(ws.json('data/raw/manifest.json')).toEqual({
         source: `file://${root}`,
+        count: 3,
         files: expectedFiles(root, uploads),
         deleted: [],
       });
@@ -127,6 +129,7 @@ describe.skipIf(!otherFilesystem)('download from a file:// folder on another fil
       expect(ws.read('data/raw/b.session.json')).toBe('{"b":2}');
       expect(ws.json('data/raw/manifest.json')).toEqual({
         source: `file://${root}`,
+        count: 3,
         files: expectedFiles(root, { ...uploads, 'b.session.json': Buffer.from('{"b":2}') }),
         deleted: [],
       });

@@ -27,6 +27,7 @@ describe('download from a file:// folder', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(ws.json('data/raw/manifest.json')).toEqual({
       source: 'file://uploads',
+      count: 3,
       files: [
         { path: 'a.session.json', size: 7, sha256: sha256('{"a":1}') },
         { path: 'b.session.json', size: 7, sha256: sha256('{"b":1}') },

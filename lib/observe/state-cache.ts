@@ -337,14 +337,7 @@ export class StateCache implements HashCache {
       if (entry === null) small.delete(path);
       else small.set(path, entry);
     }
-    const sorted = [...small]
-      .map(([path, e]) => ({ key: Buffer.from(path), line: `${path}\t${e}` }))
-      .sort((a, b) => Buffer.compare(a.key, b.key))
-      .map((x) => x.line);
-    await writeFileAtomic(
-      join(this.#workspace, SMALL_STATE_FILE),
-      `${[HEADER, ...sorted].join('\n')}\n`,
-    );
+    await saveSmall(this.#workspace, small);
     this.#dirty = false;
   }
 
@@ -402,14 +395,7 @@ export class StateCache implements HashCache {
       from = Math.max(from, hi);
     }
     keep(from, text.length);
-    const lines = [...small]
-      .map(([path, e]) => ({ key: Buffer.from(path), line: `${path}\t${e}` }))
-      .sort((a, b) => Buffer.compare(a.key, b.key))
-      .map((x) => x.line);
-    await writeFileAtomic(
-      join(this.#workspace, SMALL_STATE_FILE),
-      `${[HEADER, ...lines].join('\n')}\n`,
-    );
+    await saveSmall(this.#workspace, small);
     this.#dirty = false;
   }
 
@@ -471,6 +457,15 @@ function wroteSorted(workspace: string, path: string): { readonly size: number }
   return st !== undefined && stamp === `${st.size}\t${st.mtimeMs}\t${st.ino}\n`
     ? { size: st.size }
     : undefined;
+}
+
+/** Writes `.pipe/state-small`: `entries`, sorted by path in byte order. */
+async function saveSmall(workspace: string, entries: ReadonlyMap<string, Entry>): Promise<void> {
+  const lines = [...entries]
+    .map(([path, e]) => ({ key: Buffer.from(path), line: `${path}\t${e}` }))
+    .sort((a, b) => Buffer.compare(a.key, b.key))
+    .map((x) => x.line);
+  await writeFileAtomic(join(workspace, SMALL_STATE_FILE), `${[HEADER, ...lines].join('\n')}\n`);
 }
 
 /** `.pipe/state-journal` if it amends the `.pipe/state` on disk (THE JOURNAL); else empty. */

@@ -20,7 +20,9 @@
 --    The check found each session one run, in (source, user_id, session_id) order, so the pairs are
 --    in (user_id, session_id) order when each session's (user_id, session_id) is above the one of
 --    the session before it in the file (a new session's seq is 0, so rows within a run are in order).
-CREATE OR REPLACE TEMP TABLE keypairs_in_user_order AS
+--    A view: only a whole part's file asks it (an added file takes the sorted path), and its window
+--    over the part's sessions was ~9 ms of each of a +100's 16 added files.
+CREATE OR REPLACE TEMP VIEW keypairs_in_user_order AS
 SELECT count(*) FILTER (WHERE NOT coalesce(previous_user_id < user_id OR (previous_user_id = user_id AND previous_session_id < session_id), true)) = 0 AS yes
 FROM (SELECT user_id, session_id, lag(user_id) OVER w AS previous_user_id, lag(session_id) OVER w AS previous_session_id
       FROM keypairs_runs WINDOW w AS (ORDER BY first_row));

@@ -75,9 +75,11 @@ export async function saveManifestText(
   text: readonly Uint8Array[],
 ): Promise<void> {
   const path = manifestPath(workspace, sha);
-  verified.keep(path, Buffer.concat(text));
+  // One copy of the text, kept for reads and written as it is (not joined again for the write).
+  const bytes = Buffer.concat(text);
+  verified.keep(path, bytes);
   if (writing.has(path) || existsSync(path)) return;
-  const write = writeFileAtomic(path, text).then(
+  const write = writeFileAtomic(path, bytes).then(
     () => {
       writing.delete(path);
     },

@@ -6,7 +6,7 @@
 // together it is one kept session of 12. The expected counts are worked out by hand from the rows
 // written here, and the incremental build (second file added later) must equal the full one row
 // for row.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,46 @@ describe('clean parts', () => {
       samples.remove();
     }
   }, 120_000);
+
+  it('count a (user_id, session_id) that both sources hold once overall and once in each source', async () => {
+    // Web-app ids are any strings, so an upload may carry an Aalto participant's id and section.
+    // The expected counts come from the keystroke table (count DISTINCT over the rows), not from
+    // the sessions files summary.json counts.
+    const both = tempWorkspace();
+    try {
+      both.write('uploads/aalto/100_keystrokes.txt', text(fileA));
+      const sample = readdirSync(join(REPO, 'samples/webapp'))[0]!;
+      const upload = readJson(join(REPO, 'samples/webapp', sample));
+      both.write(
+        'uploads/webapp/6.session.json',
+        JSON.stringify({ ...upload, user_id: '100', session_id: '6' }),
+      );
+      expect(runStage(both.root, { ...STAGES.download, env: ENV }).status).toBe(0);
+      const run = runClean(both.root, scratch, ENV);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const all = (t: string) => `read_parquet([${tableFiles(run.out, t).map((f) => `'${f}'`)}])`;
+      const facts = await query<{ source: string | null; sessions: number; users: number }>(`
+        SELECT source, count(DISTINCT (user_id, session_id))::INTEGER AS sessions,
+               count(DISTINCT user_id)::INTEGER AS users
+        FROM ${all('keystrokes')} GROUP BY GROUPING SETS ((source), ()) ORDER BY source NULLS FIRST`);
+      // Both sources kept the session, so the case is the one meant.
+      expect(facts).toEqual([
+        { source: null, sessions: 1, users: 1 },
+        { source: 'aalto', sessions: 1, users: 1 },
+        { source: 'webapp', sessions: 1, users: 1 },
+      ]);
+      const summary = readJson(join(run.out, 'summary.json'));
+      expect([summary.sessions_out, summary.users_out]).toEqual([1, 1]);
+      for (const source of ['aalto', 'webapp'])
+        expect([
+          summary.by_source[source].sessions_out,
+          summary.by_source[source].users_out,
+        ]).toEqual([1, 1]);
+    } finally {
+      both.remove();
+    }
+  }, 60_000);
 
   it('build uploads that share a participant in one part, in a full and an incremental build', async () => {
     download();

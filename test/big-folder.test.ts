@@ -6,7 +6,16 @@
 //   data/many/f00000.txt .. f19999.txt (20,000 files) ──▶ count ──▶ out/count.txt
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WORKER_WALK_MIN } from '../lib/observe/types.js';
@@ -75,6 +84,49 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
     ]);
     expect((await ws.pipe('build')).code).toBe(0);
     expect(ws.read('out/count.txt')).toBe(`${N + 4 - 1 + 10}\n`);
+  });
+
+  it('sees a file replaced with the same size and mtime (a new inode), two files trading names, and a rename in place', async () => {
+    const ws = await built();
+    await status(ws);
+    expect((await status(ws)).stale).toEqual([]);
+    // Another file put in the place of file i (cp -p, a sync tool): size and mtime as before.
+    const replace = (i: number, text: string): void => {
+      const old = statSync(ws.path(name(i)));
+      writeFileSync(ws.path('data/other.txt'), text);
+      utimesSync(ws.path('data/other.txt'), old.atime, old.mtime);
+      renameSync(ws.path('data/other.txt'), ws.path(name(i)));
+      const now = statSync(ws.path(name(i)));
+      expect([now.size, now.mtimeMs, now.ino === old.ino]).toEqual([old.size, old.mtimeMs, false]);
+    };
+    replace(200, '7\n');
+    expect((await status(ws)).stages[0]!.reasons).toEqual([
+      { kind: 'dep-modified', path: 'data/many', file: name(200) },
+    ]);
+    // Two neighbours that differ (1 and 3) will trade names.
+    replace(300, '3\n');
+    expect((await ws.pipe('build')).code).toBe(0);
+    expect(ws.read('out/count.txt')).toBe(`${N + 6 + 2}\n`);
+    await status(ws);
+    expect((await status(ws)).stale).toEqual([]);
+
+    // Every stamp is one the folder had, each under the other name.
+    renameSync(ws.path(name(300)), ws.path('data/swap.txt'));
+    renameSync(ws.path(name(301)), ws.path(name(300)));
+    renameSync(ws.path('data/swap.txt'), ws.path(name(301)));
+    expect((await status(ws)).stages[0]!.reasons).toEqual([
+      { kind: 'dep-modified', path: 'data/many', file: name(300) },
+      { kind: 'dep-modified', path: 'data/many', file: name(301) },
+    ]);
+    expect((await ws.pipe('build')).code).toBe(0);
+    await status(ws);
+
+    // A new name in the same place in path order: the same stamps in the same order.
+    renameSync(ws.path(name(400)), ws.path(`${name(400)}~`));
+    expect((await status(ws)).stages[0]!.reasons).toEqual([
+      { kind: 'dep-deleted', path: 'data/many', file: name(400) },
+      { kind: 'dep-added', path: 'data/many', file: `${name(400)}~` },
+    ]);
   });
 
   it('a status that records a changed folder stores its file list, so the next status names the change from it', async () => {

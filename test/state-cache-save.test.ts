@@ -35,7 +35,7 @@ function workspace(stateLines: string[]): string {
   // `up` is a big folder (two files in one trusted part): its lines stay out of state-small.
   writeFileSync(
     join(dir, '.pipe/folders'),
-    `pipe-folders 3\nup\t${sha('d')}\t${sha('e')}\t6\t2\t${sha('f')}:2:6:200\n`,
+    `pipe-folders 4\nup\t${sha('d')}\t${sha('e')}\t6\t2\t${sha('f')}:2:6:200\n`,
   );
   return dir;
 }

@@ -30,7 +30,7 @@ function workspace(): string {
   const h = (c: string) => c.repeat(64);
   writeFileSync(
     join(dir, '.pipe/folders'),
-    `pipe-folders 3\nup\t${h('d')}\t${h('e')}\t6\t2\t${h('f')}:2:6:200\n`,
+    `pipe-folders 4\nup\t${h('d')}\t${h('e')}\t6\t2\t${h('f')}:2:6:200\n`,
   );
   return dir;
 }

@@ -10,7 +10,7 @@
 // newest mtime is more than RACY_WINDOW_MS older than the clock reading taken before the stats
 // (otherwise UNTRUSTED, which matches nothing), so a later write within the same mtime tick cannot
 // leave a digest unchanged. Plain text:
-//   line 1:  `pipe-folders 3`
+//   line 1:  `pipe-folders 4`
 //   then:    `<folder>\t<stamps>\t<manifest sha256>\t<size>\t<files>\t<parts>` per folder, where
 //            <stamps> is stampsDigest over the parts and <parts> is, per part in path order,
 //            `<digest>:<files>:<size>:<manifest bytes>` joined by `,`
@@ -21,7 +21,7 @@ import { readCacheLines } from '../util/cache-file.js';
 import type { Sha256Hex } from '../util/sha256.js';
 
 export const FOLDERS_FILE = '.pipe/folders';
-const HEADER = 'pipe-folders 3';
+const HEADER = 'pipe-folders 4';
 
 /** The digest of a part whose stamps were racy when taken: equal to no digest a worker makes. */
 export const UNTRUSTED = '-';
@@ -35,7 +35,7 @@ export function stampsDigest(files: number, partDigests: readonly string[]): Sha
 
 /** One part of a folder as its stamps were taken. */
 export interface PartEntry {
-  /** sha256 over `<rel>\t<size>\t<mtime ms>\t<inode>\n` per file (hash-worker.ts), or UNTRUSTED. */
+  /** The part's stamps digest (part-stamps.ts PartStamps), or UNTRUSTED. */
   readonly digest: string;
   readonly files: number;
   /** Bytes of data in its files. */

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, relative } from 'node:path';
 import { walkKeys } from './hash.js';
 import { statStamp, type Stamp } from './stat-stamp.js';
+import { STAMP_FIELDS } from './types.js';
 
 /** A folder's parts to stat, shared by the threads that claim them. */
 export interface PartsJob {
@@ -47,9 +48,10 @@ export interface PartStamps {
   readonly files: number;
   readonly size: number;
   /**
-   * sha256 over, per file in path order: its path (UTF-8), a 0 byte, then its size, mtime (ms)
-   * and inode as little-endian float64s. Binary, not text: printing two numbers per file cost a
-   * fifth of a no-op's stat pass at 241,605 uploads.
+   * sha256 over the file count, a 0 byte, the paths in path order (UTF-8) each followed by a 0
+   * byte, then per file its size, mtime (ms) and inode as little-endian float64s. The paths go in
+   * as one string and the numbers as one array: written into a buffer file by file, they cost
+   * ~170 ms of a look's ~750 ms of one thread at 241,611 files, the stats themselves ~580.
    */
   readonly digest: string;
   readonly newestMtimeMs: number;
@@ -57,9 +59,7 @@ export interface PartStamps {
   readonly changed?: { readonly rels: readonly string[]; readonly stamps: Float64Array };
 }
 
-/** The buffer stamps are digested from, per thread (statPart never runs twice at once on one). */
-const DIGEST_CHUNK = Buffer.alloc(1 << 16);
-/** The stamp each stat fills, per thread, for the same reason. */
+/** The stamp each stat fills, per thread (statPart never runs twice at once on one). */
 const ST: Stamp = { size: 0, mtimeMs: 0, ino: 0, dev: 0 };
 
 /**
@@ -75,48 +75,42 @@ function statPart(
   known: ReadonlySet<string>,
   keep: boolean,
 ): PartStamps {
-  const rels: string[] = [];
-  const stamps: number[] = [];
-  let files = 0;
+  const paths: string[] = [];
+  /** size, mtime (ms), inode per file: what the digest covers. */
+  const digested: number[] = [];
+  const devs: number[] = [];
   let size = 0;
   let newestMtimeMs = -Infinity;
-  const hash = createHash('sha256');
-  let at = 0;
   const stat = statStamp();
   const st = ST;
+  const root = `${workspace}/`;
   walkKeys(workspace, rel, keys, (path) => {
     // stat, not lstat, as in hash.ts hashFiles: a symlink is stamped by its target.
-    stat(`${workspace}/${path}`, st);
-    files++;
-    if (keep) {
-      rels.push(path);
-      stamps.push(st.size, st.mtimeMs, st.ino, st.dev);
-    }
+    stat(root + path, st);
+    paths.push(path);
+    digested.push(st.size, st.mtimeMs, st.ino);
+    if (keep) devs.push(st.dev);
     size += st.size;
     if (st.mtimeMs > newestMtimeMs) newestMtimeMs = st.mtimeMs;
-    // Hashed in ~64 KB pieces of one reused buffer.
-    const need = Buffer.byteLength(path) + 25;
-    if (at + need > DIGEST_CHUNK.length) {
-      hash.update(DIGEST_CHUNK.subarray(0, at));
-      at = 0;
-    }
-    const chunk = need > DIGEST_CHUNK.length ? Buffer.alloc(need) : DIGEST_CHUNK;
-    at += chunk.write(path, at, 'utf8');
-    chunk[at++] = 0;
-    at = chunk.writeDoubleLE(st.size, at);
-    at = chunk.writeDoubleLE(st.mtimeMs, at);
-    at = chunk.writeDoubleLE(st.ino, at);
-    if (chunk !== DIGEST_CHUNK) {
-      hash.update(chunk.subarray(0, at));
-      at = 0;
-    }
   });
-  const digest = hash.update(DIGEST_CHUNK.subarray(0, at)).digest('hex');
+  const files = paths.length;
+  const numbers = Float64Array.from(digested);
+  const digest = createHash('sha256')
+    .update(`${files}\0${paths.join('\0')}\0`)
+    .update(new Uint8Array(numbers.buffer))
+    .digest('hex');
   const part = { files, size, digest, newestMtimeMs };
   if (known.has(digest)) return part;
   // The digest and the kept stamps come from the same pass: what is looked up is what is digested.
   if (!keep) return statPart(workspace, rel, keys, known, true);
-  return { ...part, changed: { rels, stamps: Float64Array.from(stamps) } };
+  const stamps = new Float64Array(STAMP_FIELDS * files);
+  for (let k = 0; k < files; k++) {
+    stamps[STAMP_FIELDS * k] = numbers[3 * k]!;
+    stamps[STAMP_FIELDS * k + 1] = numbers[3 * k + 1]!;
+    stamps[STAMP_FIELDS * k + 2] = numbers[3 * k + 2]!;
+    stamps[STAMP_FIELDS * k + 3] = devs[k]!;
+  }
+  return { ...part, changed: { rels: paths, stamps } };
 }
 
 /**

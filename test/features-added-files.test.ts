@@ -5,7 +5,8 @@
 // previous outputs linked into the temp out, PIPE_INCREMENTAL naming the changed dep files) and
 // from scratch in another; the sequences must be the same multiset of rows (EXCEPT ALL both ways).
 // The scenario is built so that the two differ if an added file held anything but the newly kept
-// users' sessions: part 0 always holds sessions of user `kept`, kept from the start.
+// users' sessions: part 0 always holds sessions of user `kept`, kept from the start; and user e
+// becomes kept with sessions in two unchanged parts, which gain their added files at once.
 //
 //   part-000000: kept x3, b x2, d1..d9 x2      part-000001: c x1     then one part per step
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -123,6 +124,23 @@ describe('features: users kept later go to added files', () => {
       await buildBoth();
       const addedFiles = sequences().filter((n) => n.startsWith('part-000000+'));
       expect(addedFiles.length, `after ${d}`).toBe(i < 8 ? i + 1 : 0);
+    }
+
+    // e's first two sessions in two parts, then a third: both parts gain an added file at once,
+    // each with its own session of e only.
+    const first = nextPart;
+    for (let i = 0; i < 2; i++) {
+      await addPart(session('e'));
+      await buildBoth();
+    }
+    await addPart(session('e'));
+    expect(await buildBoth()).toContain('2 added to');
+    for (const part of [first, first + 1]) {
+      const [added] = await inc.query<{ users: string; rows: number }>(
+        `SELECT string_agg(DISTINCT user_id, ',')::VARCHAR AS users, count(*)::INTEGER AS rows
+         FROM read_parquet('${join(inc.root, `data/features/sequences/${partId(part)}+1.parquet`)}')`,
+      );
+      expect(added).toEqual({ users: 'e', rows: M });
     }
   }, 300_000);
 });

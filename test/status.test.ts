@@ -131,6 +131,25 @@ describe('pipe status', () => {
     expect(second.hashing).toEqual({ statted: 6, hashed: 0 });
   });
 
+  it('trusts what a build wrote moments before it statted it: the next status hashes nothing', async () => {
+    // The 2 s wall-clock rule made the next status hash every out again; .pipe/clock's mtime,
+    // written before the stats, is the filesystem's own clock (lib/observe/stat-clock.ts). The
+    // stage waits 30 ms after writing, so its out is older than the marker by more than a tick.
+    const ws = await tempWorkspace({
+      'pipeline.yaml':
+        'stages:\n  a:\n    cmd: stages/a.mjs\n    deps: [data/in.txt]\n    outs: [out/a.txt]\n',
+      'stages/a.mjs': stage`
+        fs.writeFileSync(out('out/a.txt'), fs.readFileSync('data/in.txt', 'utf8'));
+        await new Promise((resolve) => setTimeout(resolve, 30));`,
+      'data/in.txt': 'x\n',
+    });
+    expect((await ws.pipe('build')).code).toBe(0);
+    expect(Date.now() - statSync(ws.path('out/a.txt')).mtimeMs).toBeLessThan(2000);
+    const next = JSON.parse((await ws.pipe('status', '--json')).stdout) as StatusJson;
+    expect(next.stale).toEqual([]);
+    expect(next.hashing).toEqual({ statted: 3, hashed: 0 });
+  });
+
   it('catches a same-size rewrite that keeps the mtime, when it happened within the racy window', async () => {
     const ws = await tempWorkspace(FILES);
     // Pin u1's mtime to a whole second 30 s ahead: however slow the machine, the build's hash is

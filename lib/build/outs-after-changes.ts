@@ -19,6 +19,7 @@ import { hashFile, manifestHash, sum } from '../observe/hash.js';
 import { spliceManifest } from '../observe/manifest-text.js';
 import { rememberManifestDiff } from '../observe/manifest-diff.js';
 import { readStoredManifest, saveManifestText } from '../observe/manifest-store.js';
+import { clockBeforeStats } from '../observe/stat-clock.js';
 import { folderFromText } from '../observe/hash-folder.js';
 import { mapConcurrent } from '../util/worker-pool.js';
 import type { AppliedChanges } from './out-changes.js';
@@ -49,7 +50,7 @@ export async function outsAfterChanges(
       result[declared] = was;
       continue;
     }
-    const statTimeMs = Date.now();
+    const statTimeMs = clockBeforeStats(workspace);
     const stats = written.map((path) =>
       statSync(`${workspace}/${path}`, { throwIfNoEntry: false }),
     );

@@ -7,7 +7,7 @@
 // the others' lines are copied from the stored manifest (the per-part byte counts say where).
 //
 // The same racy-file rule as state-cache.ts, per part: a part's digest is stored only when its
-// newest mtime is more than RACY_WINDOW_MS older than the clock reading taken before the stats
+// newest mtime is older than the clock reading taken before the stats (stat-clock.ts)
 // (otherwise UNTRUSTED, which matches nothing), so a later write within the same mtime tick cannot
 // leave a digest unchanged. Plain text:
 //   line 1:  `pipe-folders 4`

@@ -4,6 +4,7 @@ import { statSync, type Stats } from 'node:fs';
 import type { Sha256Hex } from '../util/sha256.js';
 import { mapConcurrent } from '../util/worker-pool.js';
 import { hashFile } from './hash.js';
+import { clockBeforeStats } from './stat-clock.js';
 import {
   newHashStats,
   type FileHash,
@@ -44,7 +45,7 @@ export async function hashFiles(
 ): Promise<FileHash[]> {
   const out: FileHash[] = new Array<FileHash>(rels.length);
   const misses: Miss[] = [];
-  const statTimeMs = Date.now();
+  const statTimeMs = clockBeforeStats(workspace);
   for (let index = 0; index < rels.length; index++) {
     const rel = rels[index]!;
     // `rel` is normalised POSIX (validated in pipeline.yaml, or listed by us): no join needed.

@@ -48,7 +48,7 @@ import {
   readStoredManifest,
   saveManifestText,
 } from './manifest-store.js';
-import { RACY_WINDOW_MS } from './state-cache.js';
+import { clockBeforeStats, trustedStamp } from './stat-clock.js';
 
 type DirHash = Extract<PathHash, { readonly files: readonly FileHash[] }>;
 
@@ -69,7 +69,7 @@ function look(
   held = true,
   listOn: 'here' | 'idle-worker' = 'idle-worker',
 ) {
-  const statTimeMs = Date.now();
+  const statTimeMs = clockBeforeStats(workspace);
   const digests = (known?.parts ?? []).map((p) => p.digest).filter((d) => d !== UNTRUSTED);
   const sent = statPartsOnWorkers(workspace, rel, digests, held, listOn);
   const started: Look = { statTimeMs, parts: sent.parts, stamps: sent.promise, help: sent.help };
@@ -196,6 +196,9 @@ export async function hashBigFolder(
   const entries: PartEntry[] = [];
   let next = 0;
   let newest = -Infinity;
+  /** The trusted parts' device, NaN if they are on more than one. */
+  let newestDev = Number.NaN;
+  let devs = 0;
   for (const part of answers) {
     if (part.changed === undefined) {
       const was = old.get(part.digest)!;
@@ -210,8 +213,12 @@ export async function hashBigFolder(
     }
     const piece = Buffer.from(text);
     pieces.push(piece);
-    const trusted = statTimeMs - part.newestMtimeMs > RACY_WINDOW_MS;
-    if (trusted) newest = Math.max(newest, part.newestMtimeMs);
+    const trusted = trustedStamp(part.newestMtimeMs, part.dev, statTimeMs);
+    if (trusted) {
+      newest = Math.max(newest, part.newestMtimeMs);
+      newestDev = devs === 0 || newestDev === part.dev ? part.dev : Number.NaN;
+      devs++;
+    }
     const digest = trusted ? part.digest : UNTRUSTED;
     entries.push({ digest, files: part.files, size: part.size, bytes: piece.length });
   }
@@ -232,7 +239,14 @@ export async function hashBigFolder(
   // that did not change from the manifest store; naming a changed file (plan.ts) reads it too. A
   // build recording this folder would store the same list under the same hash.
   const anyTrusted = entries.some((p) => p.digest !== UNTRUSTED);
-  if (cache.rememberFolder?.(rel, anyTrusted ? entry : undefined, newest, statTimeMs) === true) {
+  const kept = cache.rememberFolder?.(
+    rel,
+    anyTrusted ? entry : undefined,
+    newest,
+    statTimeMs,
+    newestDev,
+  );
+  if (kept === true) {
     await saveManifestText(workspace, sha256, pieces);
     // The list, if anyone asks, from the store: the old manifest's bytes (95 MB at 1,000,000
     // files) are not kept alive for it.
@@ -308,7 +322,7 @@ export function isStoredFolder(h: PathHash): boolean {
 
 /** hashFiles(listFolder(...)) without awaiting: the rare fallback of a getter. */
 function hashFolderSync(workspace: string, rel: string, cache: HashCache): FileHash[] {
-  const statTimeMs = Date.now();
+  const statTimeMs = clockBeforeStats(workspace);
   return listFolder(workspace, rel).map((path) => {
     const abs = `${workspace}/${path}`;
     const st = statSync(abs);

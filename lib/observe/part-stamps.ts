@@ -55,6 +55,8 @@ export interface PartStamps {
    */
   readonly digest: string;
   readonly newestMtimeMs: number;
+  /** The device its files are on; NaN if on more than one, or none. */
+  readonly dev: number;
   /** Only when `digest` is not known: the part's paths, and [size, mtimeMs, ino, dev] per file. */
   readonly changed?: { readonly rels: readonly string[]; readonly stamps: Float64Array };
 }
@@ -81,6 +83,7 @@ function statPart(
   const devs: number[] = [];
   let size = 0;
   let newestMtimeMs = -Infinity;
+  let dev = Number.NaN;
   const stat = statStamp();
   const st = ST;
   const root = `${workspace}/`;
@@ -92,6 +95,7 @@ function statPart(
     if (keep) devs.push(st.dev);
     size += st.size;
     if (st.mtimeMs > newestMtimeMs) newestMtimeMs = st.mtimeMs;
+    if (st.dev !== dev) dev = paths.length === 1 ? st.dev : Number.NaN;
   });
   const files = paths.length;
   const numbers = Float64Array.from(digested);
@@ -99,7 +103,7 @@ function statPart(
     .update(`${files}\0${paths.join('\0')}\0`)
     .update(new Uint8Array(numbers.buffer))
     .digest('hex');
-  const part = { files, size, digest, newestMtimeMs };
+  const part = { files, size, digest, newestMtimeMs, dev };
   if (known.has(digest)) return part;
   // The digest and the kept stamps come from the same pass: what is looked up is what is digested.
   if (!keep) return statPart(workspace, rel, keys, known, true);

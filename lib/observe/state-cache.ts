@@ -4,10 +4,11 @@
 // THE RACY-FILE RULE (the same problem git calls "racy git"). A filesystem stores mtime with some
 // granularity (ext4: ns, but updated from a coarse kernel clock tick; NFS and FAT: 1-2 s). A file
 // written again within the tick in which we stat it can keep the same mtime and size while its
-// content differs. So an entry is persisted only when the file's mtime is more than
-// RACY_WINDOW_MS older than the clock reading taken just before the stat: any later write then
-// necessarily gets a later mtime. A file hashed "too soon" is kept for this process only and is
-// hashed again next time (by then it is old enough to be trusted). Rehash when in doubt.
+// content differs. So an entry is persisted only when the file's mtime is older than the clock
+// reading taken just before the stat, by the filesystem's own clock (strictly) or else by more
+// than RACY_WINDOW_MS of the wall clock (stat-clock.ts): any later write then necessarily gets a
+// later mtime. A file hashed "too soon" is kept for this process only and is hashed again next
+// time (by then it is old enough to be trusted). Rehash when in doubt.
 //
 // The file format is plain text, SORTED BY PATH (byte order of the UTF-8 paths):
 //   line 1:  `pipe-state 3`
@@ -58,6 +59,7 @@ import { readCacheLines } from '../util/cache-file.js';
 import { FolderStamps, type FolderEntry } from './folder-stamps.js';
 import type { FileStamp, HashCache } from './types.js';
 import type { Sha256Hex } from '../util/sha256.js';
+import { trustedStamp } from './stat-clock.js';
 
 export const STATE_FILE = '.pipe/state';
 export const SMALL_STATE_FILE = '.pipe/state-small';
@@ -73,12 +75,6 @@ export const SORTED_STAMP_FILE = '.pipe/state-sorted';
 const HEADER = 'pipe-state 3';
 const TAB = 9;
 const NL = 10;
-
-/**
- * 2 s: the coarsest mtime granularity we meet (FAT, some NFS servers) and comfortably more than
- * the clock skew between stat and a same-host write.
- */
-export const RACY_WINDOW_MS = 2000;
 
 /** `<size>\t<mtime ms>\t<inode>\t<sha256>`: the line as stored on disk, minus the path. */
 type Entry = string;
@@ -177,9 +173,10 @@ export class StateCache implements HashCache {
     entry: FolderEntry | undefined,
     newestMtimeMs: number,
     statTimeMs: number,
+    dev = Number.NaN,
   ): boolean {
     const kept =
-      entry !== undefined && statTimeMs - newestMtimeMs > RACY_WINDOW_MS ? entry : undefined;
+      entry !== undefined && trustedStamp(newestMtimeMs, dev, statTimeMs) ? entry : undefined;
     this.#folders.set(rel, kept);
     return kept !== undefined;
   }
@@ -271,7 +268,7 @@ export class StateCache implements HashCache {
     this.#ensureLoaded();
     const key = this.#key(absPath);
     const entry: Entry = stampKey(stamp) + sha256;
-    if (statTimeMs - stamp.mtimeMs > RACY_WINDOW_MS) {
+    if (trustedStamp(stamp.mtimeMs, stamp.dev, statTimeMs)) {
       this.#changed.set(key, entry);
       this.#session.delete(key);
       this.#byInode.set(stamp.ino, { dev: stamp.dev, entry, racy: false });

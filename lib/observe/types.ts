@@ -27,7 +27,7 @@ export const STAMP_FIELDS = 4;
 /** Remembers hashes by stamp so unchanged files are not re-read (see state-cache.ts). */
 export interface HashCache {
   lookup(absPath: string, stamp: FileStamp): Sha256Hex | undefined;
-  /** `statTimeMs`: the wall clock read just BEFORE `stamp` was taken (for the racy-file rule). */
+  /** `statTimeMs`: the clock reading taken just BEFORE `stamp` (stat-clock.ts clockBeforeStats). */
   remember(absPath: string, stamp: FileStamp, sha256: Sha256Hex, statTimeMs: number): void;
   /** A big folder's entry: its hash, when its files' stamps digest to `stamps` (folder-stamps.ts). */
   folder?(rel: string): FolderEntry | undefined;
@@ -40,6 +40,8 @@ export interface HashCache {
     entry: FolderEntry | undefined,
     newestMtimeMs: number,
     statTimeMs: number,
+    /** The device of the files `newestMtimeMs` is of; NaN when mixed or unknown. */
+    dev?: number,
   ): boolean;
 }
 

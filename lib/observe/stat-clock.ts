@@ -56,9 +56,8 @@ export function clockBeforeStats(workspace: string): number {
     return wallReading();
   }
   const reading = wallReading();
-  let byWall = readings.get(marker.dev);
-  if (byWall === undefined) readings.set(marker.dev, (byWall = new Map()));
-  byWall.set(reading, marker.mtimeMs);
+  const byWall = readings.get(marker.dev) ?? new Map<number, number>();
+  readings.set(marker.dev, byWall.set(reading, marker.mtimeMs));
   return reading;
 }
 

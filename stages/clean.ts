@@ -75,7 +75,7 @@ async function clean(): Promise<number> {
     const uploads = files.filter((f) => uploadFormat(f.path) !== undefined).sort(byPath);
     plan = planFull(uploads, budget);
   } else {
-    plan = planIncremental(previous.parts, manifest, previous.touched, budget);
+    plan = planIncremental(previous.parts, manifest, previous.touched, budget, previous.added);
     const present = checkRawFiles(
       rawRoot,
       plan.build.flatMap((j) => j.members),
@@ -183,8 +183,11 @@ async function buildParts(env: PartEnv, plan: PartPlan): Promise<Map<string, Par
 }
 
 /** The last run's parts and the raw files the runner saw change, or null to build from scratch. */
-function incrementalBase(run: IncrementalRun): { parts: PartFile[]; touched: Set<string> } | null {
+function incrementalBase(
+  run: IncrementalRun,
+): { parts: PartFile[]; touched: Set<string>; added: Set<string> } | null {
   const touched = new Set<string>();
+  const added = new Set<string>();
   for (const [dep, changes] of Object.entries(run.deps)) {
     const paths = [...changes.added, ...changes.modified, ...changes.deleted];
     if (dep !== 'data/raw') {
@@ -195,9 +198,10 @@ function incrementalBase(run: IncrementalRun): { parts: PartFile[]; touched: Set
     // The manifest changes with every download run; the uploads it lists are compared one by one.
     for (const path of paths)
       if (path !== 'data/raw/manifest.json') touched.add(path.slice('data/raw/'.length));
+    for (const path of changes.added) added.add(path.slice('data/raw/'.length));
   }
   const parts = readParts(out);
-  return parts === null ? null : { parts, touched };
+  return parts === null ? null : { parts, touched, added };
 }
 
 function partBytes(): number {

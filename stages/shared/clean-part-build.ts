@@ -22,7 +22,10 @@ export interface PartJob {
   readonly id: string;
   /** Sorted by path. */
   readonly members: readonly ManifestFile[];
-  /** Keys no part kept as it is holds (the part's own keys before a rebuild): not looked for. */
+  /**
+   * Keys no part kept as it is holds (the part's own keys before a rebuild, or a new part's name
+   * keys the plan found in no kept part): not looked for.
+   */
   readonly knownKeys?: ReadonlySet<string>;
 }
 

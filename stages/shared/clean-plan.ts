@@ -28,19 +28,22 @@ export function planFull(uploads: readonly ManifestFile[], budget: number): Part
  * more), or when a touched upload in no part has a name key that is one of its keys. The other
  * new uploads go into new parts (one, unless they pass the budget). Costs lookups per touched
  * upload, never a pass over every upload: an upload not touched is in the part it was in, with
- * the identity it had (the runner sees every file of data/raw that changed).
+ * the identity it had (the runner sees every file of data/raw that changed), and an added one is
+ * in none (the parts hold the uploads of the data/raw they were built from).
  */
 export function planIncremental(
   parts: readonly PartFile[],
   manifest: ManifestLines,
   touched: ReadonlySet<string>,
   budget: number,
+  /** Those of `touched` the runner lists as added: no part holds them, nothing to search. */
+  added: ReadonlySet<string> = new Set(),
 ): PartPlan {
   const lookup = new PartLookup(parts);
   const affected = new Set<string>();
   const outside: ManifestFile[] = [];
   for (const path of [...touched].sort()) {
-    const holder = lookup.holderOf(path);
+    const holder = added.has(path) ? undefined : lookup.holderOf(path);
     if (holder !== undefined) affected.add(holder);
     else if (uploadFormat(path) !== undefined) {
       const now = manifest.find(path);
@@ -76,7 +79,13 @@ export function planIncremental(
     else build.push({ id: part.id, members, knownKeys: new Set(before.keys) });
   }
   let next = Math.max(-1, ...parts.map((p) => partNumber(p.id))) + 1;
-  for (const members of packByName(fresh, budget)) build.push({ id: partId(next++), members });
+  // Their name keys were just looked for in the parts kept: the build does not look again.
+  for (const members of packByName(fresh, budget))
+    build.push({
+      id: partId(next++),
+      members,
+      knownKeys: new Set(members.map((m) => nameKey(m.path))),
+    });
   return { keep: lookup, build, remove };
 }
 

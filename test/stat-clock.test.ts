@@ -55,6 +55,10 @@ describe('the racy-file clock', () => {
     expect(second).toBeGreaterThan(first);
     expect(trustedStamp(stamp.mtimeMs, stamp.dev, first)).toBe(stamp.mtimeMs < marker);
     expect(trustedStamp(stamp.mtimeMs, stamp.dev, second)).toBe(true);
+    // Within 50 ms the same reading is given again: no second write to .pipe/clock.
+    const marked = statSync(join(ws, CLOCK_FILE)).mtimeMs;
+    expect(clockBeforeStats(ws)).toBe(second);
+    expect(statSync(join(ws, CLOCK_FILE)).mtimeMs).toBe(marked);
   });
 
   it('falls back to the 2 s wall-clock rule without a .pipe folder', () => {

@@ -5,7 +5,7 @@
 // over the record as written. Paths include what sorts or encodes awkwardly: a space and '!' (below
 // '"'), a quote, a backslash, a newline, a slash, accents, a character past the BMP and one just
 // below it (UTF-16 and UTF-8 order differ there).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -169,6 +169,46 @@ describe('PartFile', () => {
         members.map(({ path, ...rest }) => JSON.stringify({ path, ...rest })).sort(),
       );
     }
+  });
+});
+
+describe('PartFile, a record bigger than its first read', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pipe-part-file-big-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'parts'));
+  // 40,000 keys of 48 bytes: ~2 MB of keys, past the 1 MiB PartFile reads first.
+  const keys = Array.from(
+    { length: 40_000 },
+    (_, i) => `w:${String(i).padStart(8, '0')}-${'k'.repeat(36)}`,
+  );
+  const members = ['webapp/a.json', 'webapp/b.json'].map((path) => ({
+    path,
+    size: 1,
+    sha256: 'x',
+  }));
+  const counts = { webapp_files: 2 } as unknown as PartRecord['counts'];
+  const file = join(dir, 'parts', 'part-000001.json');
+
+  it('finds its keys and members, and reads back whole', () => {
+    writePart(dir, { id: 'part-000001', members, keys, counts });
+    const part = PartFile.read(dir, 'part-000001')!;
+    expect(part).not.toBeNull();
+    for (const key of [keys[0]!, keys[20_000]!, keys[39_999]!]) expect(part.hasKey(key)).toBe(true);
+    expect(part.hasKey('w:zzz')).toBe(false);
+    expect(part.hasMember('webapp/b.json')).toBe(true);
+    expect(part.hasMember('webapp/c.json')).toBe(false);
+    expect(part.record().keys).toHaveLength(40_000);
+  });
+
+  it('is no record when cut short, and says so when changed after its head was read', () => {
+    writePart(dir, { id: 'part-000001', members, keys, counts });
+    const text = readFileSync(file);
+    writeFileSync(file, text.subarray(0, text.length - 2));
+    expect(PartFile.read(dir, 'part-000001')).toBeNull();
+    writeFileSync(file, text);
+    const part = PartFile.read(dir, 'part-000001')!;
+    writePart(dir, { id: 'part-000001', members, keys: keys.slice(1), counts });
+    expect(() => part.hasMember('webapp/a.json')).toThrow(/changed while clean read it/);
   });
 });
 

@@ -16,13 +16,12 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  readSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { seekLine, withoutComma, type LineRegion } from './sorted-lines.js';
+import { readAt, seekLine, withoutComma, type LineRegion } from './sorted-lines.js';
 import { uploadFormat, type ManifestFile } from './uploads.js';
 
 /** Per-part counts; summary.json adds them up (sessions and users are counted over all parts). */
@@ -152,17 +151,6 @@ export class PartFile {
 
 /** Bytes of a record read first: a 10M web-app part's counts and keys are ~0.6 MB. */
 const HEAD_BYTES = 1 << 20;
-
-function readAt(fd: number, position: number, length: number): Buffer {
-  const buffer = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, buffer, done, length - done, position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return buffer.subarray(0, done);
-}
 
 const COUNTS = '{"counts":';
 const KEYS = '"keys":[\n';

@@ -80,16 +80,7 @@ export function seekLineInFile(
 ): string | undefined {
   const fd = openSync(path, 'r');
   try {
-    const read = (at: number, length: number): Buffer => {
-      const bytes = Buffer.allocUnsafe(length);
-      let got = 0;
-      while (got < length) {
-        const n = readSync(fd, bytes, got, length - got, at + got);
-        if (n === 0) break;
-        got += n;
-      }
-      return bytes.subarray(0, got);
-    };
+    const read = (at: number, length: number): Buffer => readAt(fd, at, length);
     // Invariant: lo and hi are line starts (or the end); the line with the key, if any, is in
     // [lo, hi).
     let lo = start;
@@ -125,4 +116,16 @@ export function seekLineInFile(
   } finally {
     closeSync(fd);
   }
+}
+
+/** Up to `length` bytes of `fd` from `position` (fewer at the end of the file). */
+export function readAt(fd: number, position: number, length: number): Buffer {
+  const bytes = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, bytes, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return bytes.subarray(0, got);
 }

@@ -129,6 +129,27 @@ describe('a big dep folder (statted on worker threads, judged by its stamps dige
     ]);
   });
 
+  it('catches a same-size rewrite that keeps the mtime, when the part was statted within the racy window', async () => {
+    const ws = await built();
+    await status(ws);
+    // A whole second 30 s ahead: however slow the machine, every look sees it as too new to trust.
+    const pinned = Math.floor(Date.now() / 1000) + 30;
+    utimesSync(ws.path(name(500)), pinned, pinned);
+    expect((await status(ws)).stale).toEqual([]); // same content, and the part is looked at
+    const before = statSync(ws.path(name(500)), { bigint: true });
+    writeFileSync(ws.path(name(500)), '9\n'); // same size, same inode
+    utimesSync(ws.path(name(500)), pinned, pinned);
+    const after = statSync(ws.path(name(500)), { bigint: true });
+    expect([after.size, after.mtimeNs, after.ino]).toEqual([
+      before.size,
+      before.mtimeNs,
+      before.ino,
+    ]);
+    expect((await status(ws)).stages[0]!.reasons).toEqual([
+      { kind: 'dep-modified', path: 'data/many', file: name(500) },
+    ]);
+  });
+
   it('a status that records a changed folder stores its file list, so the next status names the change from it', async () => {
     const ws = await built();
     await status(ws);

@@ -187,7 +187,7 @@ export async function hashBigFolder(
         for (const f of parseManifestText(lines.toString('utf8'), `${rel}/`)!) all.push(f);
       } else for (let k = 0; k < part.files; k++) all.push(out[at++]!);
     }
-    cache.rememberFolder?.(rel, undefined, Infinity, statTimeMs);
+    cache.rememberFolder?.(rel, undefined);
     return { kind: 'dir', path: rel, sha256: manifestHash(all, rel), size: sum(all), files: all };
   }
 
@@ -195,10 +195,6 @@ export async function hashBigFolder(
   const pieces: Buffer[] = [];
   const entries: PartEntry[] = [];
   let next = 0;
-  let newest = -Infinity;
-  /** The trusted parts' device, NaN if they are on more than one. */
-  let newestDev = Number.NaN;
-  let devs = 0;
   for (const part of answers) {
     if (part.changed === undefined) {
       const was = old.get(part.digest)!;
@@ -214,11 +210,6 @@ export async function hashBigFolder(
     const piece = Buffer.from(text);
     pieces.push(piece);
     const trusted = trustedStamp(part.newestMtimeMs, part.dev, statTimeMs);
-    if (trusted) {
-      newest = Math.max(newest, part.newestMtimeMs);
-      newestDev = devs === 0 || newestDev === part.dev ? part.dev : Number.NaN;
-      devs++;
-    }
     const digest = trusted ? part.digest : UNTRUSTED;
     entries.push({ digest, files: part.files, size: part.size, bytes: piece.length });
   }
@@ -238,15 +229,9 @@ export async function hashBigFolder(
   // A kept entry lets the next run answer from the digests alone, and copy the lines of parts
   // that did not change from the manifest store; naming a changed file (plan.ts) reads it too. A
   // build recording this folder would store the same list under the same hash.
-  const anyTrusted = entries.some((p) => p.digest !== UNTRUSTED);
-  const kept = cache.rememberFolder?.(
-    rel,
-    anyTrusted ? entry : undefined,
-    newest,
-    statTimeMs,
-    newestDev,
-  );
-  if (kept === true) {
+  const kept = entries.some((p) => p.digest !== UNTRUSTED) ? entry : undefined;
+  cache.rememberFolder?.(rel, kept);
+  if (kept !== undefined && cache.rememberFolder !== undefined) {
     await saveManifestText(workspace, sha256, pieces);
     // The list, if anyone asks, from the store: the old manifest's bytes (95 MB at 1,000,000
     // files) are not kept alive for it.

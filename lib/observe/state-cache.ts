@@ -168,17 +168,8 @@ export class StateCache implements HashCache {
     return this.#folders.get(rel);
   }
 
-  rememberFolder(
-    rel: string,
-    entry: FolderEntry | undefined,
-    newestMtimeMs: number,
-    statTimeMs: number,
-    dev = Number.NaN,
-  ): boolean {
-    const kept =
-      entry !== undefined && trustedStamp(newestMtimeMs, dev, statTimeMs) ? entry : undefined;
-    this.#folders.set(rel, kept);
-    return kept !== undefined;
+  rememberFolder(rel: string, entry: FolderEntry | undefined): void {
+    this.#folders.set(rel, entry);
   }
 
   #key(absPath: string): string {

@@ -32,17 +32,10 @@ export interface HashCache {
   /** A big folder's entry: its hash, when its files' stamps digest to `stamps` (folder-stamps.ts). */
   folder?(rel: string): FolderEntry | undefined;
   /**
-   * Records a folder's entry (undefined forgets it); kept only if `newestMtimeMs` is not racy.
-   * True when the entry was kept.
+   * Records a folder's entry (undefined forgets it). The caller has applied the racy-file rule
+   * per part: a part whose stamps were too new carries UNTRUSTED, not its digest.
    */
-  rememberFolder?(
-    rel: string,
-    entry: FolderEntry | undefined,
-    newestMtimeMs: number,
-    statTimeMs: number,
-    /** The device of the files `newestMtimeMs` is of; NaN when mixed or unknown. */
-    dev?: number,
-  ): boolean;
+  rememberFolder?(rel: string, entry: FolderEntry | undefined): void;
 }
 
 /**

@@ -9,26 +9,16 @@
 -- position = seq of i); truncated at the end beyond M, zero-padded at the end up to M, padding
 -- rows flagged.
 
--- The sequences, in (user_id, session_id, position) order, two ways with the same rows; features.ts
--- picks one by `keypairs_in_user_order`. Both are views that features.ts streams into Parquet.
+-- The sequences, in (source, user_id, session_id, position) order (a session is its source, user and
+-- session ids: a web-app upload may reuse an Aalto participant's ids), two ways with the same rows.
+-- Both are views that features.ts streams into Parquet.
 
--- 1. When the part lists the pairs in (user_id, session_id, seq) order, each session one run of
---    one source (true whenever user ids do not interleave across sources), the sequences are the
---    file's pairs with seq < M, each session's last pair followed by its padding positions: a
---    streaming window and unnest, in file order, with no join and no sort (a sort of sessions x M
---    rows held 2 GB at 10M keystrokes).
---    The check found each session one run, in (source, user_id, session_id) order, so the pairs are
---    in (user_id, session_id) order when each session's (user_id, session_id) is above the one of
---    the session before it in the file (a new session's seq is 0, so rows within a run are in order).
---    A view: only a whole part's file asks it (an added file takes the sorted path), and its window
---    over the part's sessions was ~9 ms of each of a +100's 16 added files.
-CREATE OR REPLACE TEMP VIEW keypairs_in_user_order AS
-SELECT count(*) FILTER (WHERE NOT coalesce(previous_user_id < user_id OR (previous_user_id = user_id AND previous_session_id < session_id), true)) = 0 AS yes
-FROM (SELECT user_id, session_id, lag(user_id) OVER w AS previous_user_id, lag(session_id) OVER w AS previous_session_id
-      FROM keypairs_runs WINDOW w AS (ORDER BY first_row));
-
+-- 1. A whole part: the input check found each session one run, sessions in (source, user_id,
+--    session_id) order and seq counting from 0, so the sequences are the file's pairs with seq < M,
+--    each session's last pair followed by its padding positions: a streaming window and unnest, in
+--    file order, with no join and no sort (a sort of sessions x M rows held 2 GB at 10M keystrokes).
 CREATE OR REPLACE TEMP VIEW sequences_in_file_order AS
-SELECT user_id, session_id, position::INTEGER AS position,
+SELECT source, user_id, session_id, position::INTEGER AS position,
        CASE WHEN position = seq THEN keycode1::DOUBLE / 255 ELSE 0 END::DOUBLE AS keycode_norm,
        CASE WHEN position = seq THEN hl_ms / 1000 ELSE 0 END::DOUBLE AS hl_s,
        CASE WHEN position = seq THEN il_ms / 1000 ELSE 0 END::DOUBLE AS il_s,
@@ -47,15 +37,17 @@ FROM (
     AND user_id IN (SELECT user_id FROM write_users)
 );
 
--- 2. Otherwise: every kept session x positions 0..M-1, its pair at each position or zeros, sorted.
---    The pairs joined are only those of the users written: the join's hash table is built from
---    them, not from every pair of the part (an added file of a few users: ~10 ms, not ~100).
+-- 2. An added file (a few users' sessions): every such session x positions 0..M-1, its pair at each
+--    position or zeros, sorted; the streaming window would run over every pair of the part first
+--    (60-100 ms at 10M keystrokes, 16 parts at once when 100 new uploads keep 100 users). The
+--    pairs joined are only those of the users written: the join's hash table is built from them,
+--    not from every pair of the part (an added file of a few users: ~10 ms, not ~100).
 CREATE OR REPLACE TEMP VIEW sequences_sorted AS
 WITH kept_sessions AS (
-  SELECT DISTINCT user_id, session_id FROM keypairs_runs WHERE user_id IN (SELECT user_id FROM write_users)),
+  SELECT DISTINCT source, user_id, session_id FROM keypairs_runs WHERE user_id IN (SELECT user_id FROM write_users)),
 written_pairs AS (
   SELECT * FROM keypairs WHERE user_id IN (SELECT user_id FROM write_users))
-SELECT s.user_id, s.session_id, p.position::INTEGER AS position,
+SELECT s.source, s.user_id, s.session_id, p.position::INTEGER AS position,
        coalesce(k.keycode1::DOUBLE / 255, 0)::DOUBLE AS keycode_norm,
        coalesce(k.hl_ms / 1000, 0)::DOUBLE AS hl_s,
        coalesce(k.il_ms / 1000, 0)::DOUBLE AS il_s,
@@ -64,5 +56,5 @@ SELECT s.user_id, s.session_id, p.position::INTEGER AS position,
        k.seq IS NULL AS is_padding
 FROM kept_sessions s
 CROSS JOIN range(getvariable('sequence_length')) p(position)
-LEFT JOIN written_pairs k ON k.user_id = s.user_id AND k.session_id = s.session_id AND k.seq = p.position
-ORDER BY s.user_id, s.session_id, p.position;
+LEFT JOIN written_pairs k ON k.source = s.source AND k.user_id = s.user_id AND k.session_id = s.session_id AND k.seq = p.position
+ORDER BY s.source, s.user_id, s.session_id, p.position;

@@ -5,22 +5,12 @@
 -- themselves are per part (features.part.sql). Tables, not TEMP: the per-part connections read
 -- kept_users.
 
--- A user's distinct session_ids over ALL parts (a user may span parts; a session lives in one).
--- A session is one row of all_sessions (keypairs' check: one run per session in its part), so per
--- source a count of rows is the count of distinct session_ids; a user_id seen under both sources
--- may share a session_id, counted once. (count(DISTINCT session_id) over every row hashed all
--- 241,611 session ids of the 10M web-app set on every run.)
+-- A user's sessions over ALL parts (a user may span parts; a session lives in one). A session is
+-- one row of all_sessions: (source, user_id, session_id), one run in its part by keypairs' check,
+-- so the rows are the count. A user_id seen under both sources is one user whose sessions are
+-- those of both, even where a web-app upload reuses an Aalto section's session_id.
 CREATE OR REPLACE TABLE user_sessions AS
-WITH per_source AS (
-  SELECT user_id, source, count(session_id) AS n FROM all_sessions GROUP BY user_id, source),
-in_both AS (SELECT user_id FROM per_source GROUP BY user_id HAVING count(*) > 1),
-shared AS (
-  SELECT user_id, count(*) AS n FROM (
-    SELECT user_id, session_id FROM all_sessions SEMI JOIN in_both USING (user_id)
-    WHERE session_id IS NOT NULL GROUP BY user_id, session_id HAVING count(*) > 1)
-  GROUP BY user_id)
-SELECT user_id, (sum(p.n) - coalesce(any_value(s.n), 0))::INTEGER AS sessions
-FROM per_source p LEFT JOIN shared s USING (user_id) GROUP BY user_id;
+SELECT user_id, count(*)::INTEGER AS sessions FROM all_sessions GROUP BY user_id;
 
 CREATE OR REPLACE TABLE kept_users AS
 SELECT user_id FROM user_sessions WHERE sessions >= getvariable('min_sessions_per_user');

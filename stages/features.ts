@@ -199,16 +199,11 @@ async function writeSequences(
     CREATE OR REPLACE TEMP VIEW keypairs_runs AS
       SELECT * FROM read_parquet(${sqlPath(partFile(out, 'session-counts', part.id))});`);
   await conn.run(partSql);
-  // Same rows either way (features.part.sql); streaming when the pairs are already in the wanted
-  // order. That path keeps the file's order through its one join (the kept users) only while the
+  // Same rows either way (features.part.sql): a whole part streams, an added file sorts. The
+  // streaming path keeps the file's order through its one join (the kept users) only while the
   // join probes with the pairs; DuckDB's build_side_probe_side optimizer may swap the sides when
   // it misjudges sizes (it does on tiny files), so it is off here. The order is verified below.
-  // An added file holds a few users' sessions: the sorted path joins just those sessions' pairs
-  // (a scan of the part, ~10 ms at 10M keystrokes) where streaming runs its window over every pair
-  // of the part first (60-100 ms), 16 parts at once when 100 new uploads keep 100 users.
-  const streaming =
-    !added &&
-    (await conn.rows<{ yes: boolean }>('SELECT yes FROM keypairs_in_user_order'))[0]?.yes === true;
+  const streaming = !added;
   if (streaming) await conn.run(`SET disabled_optimizers = 'build_side_probe_side'`);
   const n = Math.max(0, ...(addedFiles.get(part.id) ?? []).map((p) => p.added!.n)) + 1;
   const id = added ? `${part.id}+${n}` : part.id;
@@ -220,11 +215,11 @@ async function writeSequences(
   );
   // Counted from the written file: recounting the view would rebuild the padded tensor. The order
   // check is the input checks' own, on what we wrote: each session's positions one run counting
-  // from 0, sessions in (user_id, session_id) order. A failure is a bug here, not bad input.
+  // from 0, sessions in (source, user_id, session_id) order. A failure is a bug here, not bad input.
   const table = `data/features/sequences/${id}.parquet`;
   const check = await checkTable(conn, ctx.stage, sequencesOrderSpec(output, table));
   if (!check.ok)
-    return `features wrote ${table} out of (user_id, session_id, position) order: ${check.error}`;
+    return `features wrote ${table} out of (source, user_id, session_id, position) order: ${check.error}`;
   const [padding] = await conn.rows<{ n: number }>(
     `SELECT count(*) FILTER (is_padding)::INTEGER AS n FROM read_parquet(${sqlPath(output)})`,
   );

@@ -111,10 +111,11 @@ describe('clean parts', () => {
     }
   }, 120_000);
 
-  it('count a (user_id, session_id) that both sources hold once overall and once in each source', async () => {
+  it('count a (user_id, session_id) that both sources hold as a session of each, of one user', async () => {
     // Web-app ids are any strings, so an upload may carry an Aalto participant's id and section.
-    // The expected counts come from the keystroke table (count DISTINCT over the rows), not from
-    // the sessions files summary.json counts.
+    // A session is (source, user_id, session_id); a user is a user_id. The expected counts come
+    // from the keystroke table (count DISTINCT over the rows), not from the sessions files
+    // summary.json counts.
     const both = tempWorkspace();
     try {
       both.write('uploads/aalto/100_keystrokes.txt', text(fileA));
@@ -129,18 +130,24 @@ describe('clean parts', () => {
       expect(run.stderr).toBe('');
       expect(run.status).toBe(0);
       const all = (t: string) => `read_parquet([${tableFiles(run.out, t).map((f) => `'${f}'`)}])`;
-      const facts = await query<{ source: string | null; sessions: number; users: number }>(`
-        SELECT source, count(DISTINCT (user_id, session_id))::INTEGER AS sessions,
+      const facts = await query<{
+        source: string | null;
+        ids: number;
+        sessions: number;
+        users: number;
+      }>(`
+        SELECT source, count(DISTINCT (user_id, session_id))::INTEGER AS ids,
+               count(DISTINCT (source, user_id, session_id))::INTEGER AS sessions,
                count(DISTINCT user_id)::INTEGER AS users
         FROM ${all('keystrokes')} GROUP BY GROUPING SETS ((source), ()) ORDER BY source NULLS FIRST`);
-      // Both sources kept the session, so the case is the one meant.
+      // Both sources kept a session of the same ids, so the case is the one meant.
       expect(facts).toEqual([
-        { source: null, sessions: 1, users: 1 },
-        { source: 'aalto', sessions: 1, users: 1 },
-        { source: 'webapp', sessions: 1, users: 1 },
+        { source: null, ids: 1, sessions: 2, users: 1 },
+        { source: 'aalto', ids: 1, sessions: 1, users: 1 },
+        { source: 'webapp', ids: 1, sessions: 1, users: 1 },
       ]);
       const summary = readJson(join(run.out, 'summary.json'));
-      expect([summary.sessions_out, summary.users_out]).toEqual([1, 1]);
+      expect([summary.sessions_out, summary.users_out]).toEqual([2, 1]);
       for (const source of ['aalto', 'webapp'])
         expect([
           summary.by_source[source].sessions_out,

@@ -1,8 +1,9 @@
 // A user_id that both sources use, with a session_id both use: web-app ids are any strings, so an
-// upload may carry an Aalto participant's id and section. features counts a user's DISTINCT
-// session_ids over all parts (features.sql), which it gets from per-source row counts less the
-// session_ids shared across sources. The expected numbers are counted here from the key pairs
-// table itself (count DISTINCT over its rows), not from features' bookkeeping.
+// upload may carry an Aalto participant's id and section. A session is (source, user_id,
+// session_id) and a user is a user_id, so user 100 has 4 sessions here, one sequence each; the
+// two sessions "6" must not be merged (their pairs at one position each) nor fail the order check.
+// The expected numbers are counted here from the key pairs table itself, not from features'
+// bookkeeping.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -33,7 +34,7 @@ beforeAll(() => {
     { ...STAGES.download, env: { UPLOADS_URL: 'file://uploads' } },
     STAGES.clean,
     STAGES.keypairs,
-    // 3 distinct session_ids (6, 7, 8) in 4 sessions: kept only if session 6 counted twice.
+    // 3 distinct session_ids (6, 7, 8) in 4 sessions: kept only if each source's 6 counts.
     {
       ...STAGES.features,
       params: { ...STAGES.features.params, 'features.min_sessions_per_user': 4 },
@@ -42,19 +43,33 @@ beforeAll(() => {
 }, 120_000);
 afterAll(() => ws.remove());
 
-it('counts a session_id that both sources hold once for its user', async () => {
-  const pairs = await ws.query<{ source: string; sessions: number }>(
-    `SELECT source, count(DISTINCT session_id)::INTEGER AS sessions
-     FROM ${ws.parquet('data/keypairs/keypairs/*.parquet')} WHERE user_id = '100' GROUP BY source ORDER BY source`,
+it('keeps a session of each source under the same ids, one sequence each', async () => {
+  const keypairs = ws.parquet('data/keypairs/keypairs/*.parquet');
+  const pairs = await ws.query<{ source: string; session_id: string; pairs: number }>(
+    `SELECT source, session_id, count(*)::INTEGER AS pairs FROM ${keypairs}
+     WHERE user_id = '100' GROUP BY ALL ORDER BY ALL`,
   );
-  expect(pairs).toEqual([
-    { source: 'aalto', sessions: 2 },
-    { source: 'webapp', sessions: 2 },
+  // The case meant: session 6 under both sources, 4 sessions of 3 distinct session_ids.
+  expect(pairs.map((p) => `${p.source} ${p.session_id}`)).toEqual([
+    'aalto 6',
+    'aalto 7',
+    'webapp 6',
+    'webapp 8',
   ]);
-  const [distinct] = await ws.query<{ n: number }>(
-    `SELECT count(DISTINCT session_id)::INTEGER AS n FROM ${ws.parquet('data/keypairs/keypairs/*.parquet')}`,
-  );
-  expect(distinct!.n).toBe(3);
   const summary = ws.json('data/features/summary.json');
-  expect([summary.users_kept, summary.users_dropped, summary.sessions_dropped]).toEqual([0, 1, 3]);
+  expect([summary.users_kept, summary.users_dropped, summary.sequences]).toEqual([1, 0, 4]);
+  // Each session's sequence: M positions, its pairs (up to M) not padding, the rest padding.
+  const m = Number(summary.M);
+  const sequences = await ws.query<{
+    source: string;
+    session_id: string;
+    rows: number;
+    pairs: number;
+  }>(
+    `SELECT source, session_id, count(*)::INTEGER AS rows, count(*) FILTER (NOT is_padding)::INTEGER AS pairs
+     FROM ${ws.parquet('data/features/sequences/*.parquet')} GROUP BY ALL ORDER BY ALL`,
+  );
+  expect(sequences).toEqual(pairs.map((p) => ({ ...p, rows: m, pairs: Math.min(p.pairs, m) })));
+  const users = await ws.query(`SELECT * FROM ${ws.parquet('data/features/users.parquet')}`);
+  expect(users).toEqual([{ user_id: '100', sessions: 4, sequences: 4 }]);
 });

@@ -1,7 +1,9 @@
 // Incremental equals full (issue 12's contract), through the real CLI: a seeded random sequence of
 // uploads added, replaced and deleted in a folder outside the workspace, both formats, including
 // the cases that tie files together (a web-app session uploaded twice under two names, the same
-// session with other content, an Aalto participant's rows in a second file). After every step
+// session with other content, an Aalto participant's rows in a second file) and a web-app upload
+// that reuses an Aalto participant's id and section id (a session of each source, one user).
+// Users need 3 sessions, so they are kept and dropped as uploads come and go. After every step
 // workspace A builds incrementally (`pipe build features`, from its previous outputs) and
 // workspace B from scratch (`--force`) over the same uploads; every table must hold the same
 // multiset of rows, every summary.json and record count must agree. The test also checks that A's
@@ -40,7 +42,20 @@ function step(
   const folder = join(uploads, format);
   const present = readdirSync(folder).sort();
   const source = pool[format];
-  const op = present.length < 2 ? 'add' : pick(['add', 'add', 'replace', 'delete', 'tie']);
+  const op = present.length < 2 ? 'add' : pick(['add', 'add', 'replace', 'delete', 'tie', 'cross']);
+  const aalto = readdirSync(join(uploads, 'aalto'));
+  if (op === 'cross' && aalto.length > 0) {
+    // A web-app upload under an Aalto participant's ids: the first data line's participant and section.
+    const line = readFileSync(join(uploads, 'aalto', pick(aalto)), 'utf8').split('\n')[1] ?? '';
+    const [user, section] = line.split('\t');
+    const [name, doc] = pick(pool.webapp.flatMap(([n, body]) => parsed(n, body)));
+    const copy = `cross${++next.n}-${name}`;
+    writeFileSync(
+      join(uploads, 'webapp', copy),
+      JSON.stringify({ ...doc, user_id: user, session_id: section }),
+    );
+    return `cross webapp/${copy}: user ${user}, section ${section}`;
+  }
   if (op === 'add') {
     const unused = source.filter(([name]) => !present.includes(name));
     const [name, body] = unused.length > 0 ? pick(unused) : pick(source);
@@ -67,6 +82,16 @@ function step(
   const copy = renamed(format, target, next);
   writeFileSync(join(folder, copy), readFileSync(join(folder, target)));
   return `tie ${format}/${target} -> ${copy}`;
+}
+
+/** A web-app upload's document, when it is plain JSON (the material plants some that are not). */
+function parsed(name: string, body: Buffer): [string, Record<string, unknown>][] {
+  if (!name.endsWith('.json')) return [];
+  try {
+    return [[name, JSON.parse(body.toString('utf8')) as Record<string, unknown>]];
+  } catch {
+    return [];
+  }
 }
 
 function renamed(format: string, name: string, next: { n: number }): string {
@@ -114,12 +139,19 @@ describe('incremental builds equal from-scratch builds', () => {
         join(root, 'config/.env.local'),
         `UPLOADS_URL=file://${uploads}\nPIPE_REMOTE=file://${join(temp, 'remote')}\n`,
       );
+      // The material's users have 3 or 4 sessions: at 15 none would be kept and sequences/ empty.
+      const params = readFileSync(join(root, 'params.yaml'), 'utf8');
+      writeFileSync(
+        join(root, 'params.yaml'),
+        params.replace('min_sessions_per_user: 15', 'min_sessions_per_user: 3'),
+      );
       return root;
     }) as [string, string];
     const first = runPipeIn(a, 'build', 'features');
     expect(first.status, first.stderr).toBe(0);
 
     const ranIncrementally = new Map<string, number>(INCREMENTAL_STAGES.map((s) => [s, 0]));
+    const kept = new Set<number>();
     const history: string[] = [];
     for (let i = 0; i < STEPS; i++) {
       history.push(step(random, uploads, pool, next));
@@ -137,7 +169,11 @@ describe('incremental builds equal from-scratch builds', () => {
       expect(lockMetrics(a, INCREMENTAL_STAGES), context).toEqual(
         lockMetrics(b, INCREMENTAL_STAGES),
       );
+      kept.add((readSummary(b, 'data/features/summary.json') as { users_kept: number }).users_kept);
     }
+    // Users were kept (sequences/ held rows to compare) and their number changed along the way.
+    expect(Math.max(...kept)).toBeGreaterThan(0);
+    expect(kept.size).toBeGreaterThan(2);
     // Every step changed the uploads, so clean ran each time; most changes reach keypairs and
     // features too. Had the runner or a stage fallen back to full builds, these would be 0.
     expect(ranIncrementally.get('clean')).toBeGreaterThanOrEqual(STEPS - 2);

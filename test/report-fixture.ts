@@ -212,8 +212,8 @@ export interface FixtureOptions {
   noKeystrokes?: boolean;
   /** More keystrokes after the fixture's (their pairs follow), e.g. to widen a latency range. */
   extraKeystrokes?: Keystroke[];
-  /** Rows of the optional data/clean/sessions/ (source, session_id -> typed_text). */
-  typedTexts?: { source: string; session_id: string; typed_text: string }[];
+  /** Rows of the optional data/clean/sessions/ ((source, user_id, session_id) -> typed_text). */
+  typedTexts?: { source: string; user_id: string; session_id: string; typed_text: string }[];
 }
 
 /** Writes the whole input set of the report stage under `workspace`. */
@@ -277,12 +277,13 @@ export async function writeReportInputs(
   const seqRows = opts.noKeystrokes
     ? []
     : [0, 1, 2, 3].flatMap((position) => [
-        { user_id: 'u1', session_id: 's1', position, is_padding: false },
-        { user_id: 'u1', session_id: 's2', position, is_padding: position >= 1 },
+        { source: 'webapp', user_id: 'u1', session_id: 's1', position, is_padding: false },
+        { source: 'webapp', user_id: 'u1', session_id: 's2', position, is_padding: position >= 1 },
       ]);
   await writeParts(
     join(workspace, 'data/features/sequences'),
     {
+      source: 'VARCHAR',
       user_id: 'VARCHAR',
       session_id: 'VARCHAR',
       position: 'INTEGER',
@@ -333,7 +334,7 @@ export async function writeReportInputs(
   if (opts.typedTexts !== undefined) {
     await writeParts(
       join(workspace, 'data/clean/sessions'),
-      { source: 'VARCHAR', session_id: 'VARCHAR', typed_text: 'VARCHAR' },
+      { source: 'VARCHAR', user_id: 'VARCHAR', session_id: 'VARCHAR', typed_text: 'VARCHAR' },
       opts.typedTexts,
       bySession,
     );

@@ -311,8 +311,13 @@ describe('report stage input checks', () => {
     try {
       // a1's text "to a." has 5 characters (the estimate from its keystrokes says 4): in 0.6 s that is
       // (5 - 1) / 0.6 x 12 = 80 WPM for u2; u1 keeps 27 (estimated), u3 has none -> mean (27 + 80) / 2 = 53.5.
+      // Another participant's section a1 (no keystrokes kept) is not u2's: a session is its source,
+      // user and session ids.
       await writeReportInputs(ws, {
-        typedTexts: [{ source: 'aalto', session_id: 'a1', typed_text: 'to a.' }],
+        typedTexts: [
+          { source: 'aalto', user_id: 'u2', session_id: 'a1', typed_text: 'to a.' },
+          { source: 'aalto', user_id: 'u4', session_id: 'a1', typed_text: 'something else' },
+        ],
       });
       const run = runReportStage(ws);
       expect(run.status, run.stderr).toBe(0);

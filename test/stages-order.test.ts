@@ -108,7 +108,8 @@ const pair = (source: string, user: string, seq: number, keycode: number) =>
   `SELECT '${source}' AS source, 'desktop' AS platform, '${user}' AS user_id, 's-${user}' AS session_id, ${seq}::INTEGER AS seq,
      ${keycode}::INTEGER AS keycode1, 66::INTEGER AS keycode2, 80.0::DOUBLE AS hl_ms, -30.0::DOUBLE AS il_ms, 50.0::DOUBLE AS pl_ms, 50.0::DOUBLE AS rl_ms`;
 // By hand, M = 3: keycode/255 and ms/1000; positions past a session's pairs are zero padding.
-const real = (user: string, position: number, keycode: number) => ({
+const real = (source: string, user: string, position: number, keycode: number) => ({
+  source,
   user_id: user,
   session_id: `s-${user}`,
   position,
@@ -119,7 +120,8 @@ const real = (user: string, position: number, keycode: number) => ({
   rl_s: 0.05,
   is_padding: false,
 });
-const pad = (user: string, position: number) => ({
+const pad = (source: string, user: string, position: number) => ({
+  source,
   user_id: user,
   session_id: `s-${user}`,
   position,
@@ -130,28 +132,24 @@ const pad = (user: string, position: number) => ({
   rl_s: 0,
   is_padding: true,
 });
-const EXPECTED = [
-  real('a', 0, 65),
-  pad('a', 1),
-  pad('a', 2),
-  real('b', 0, 70),
-  real('b', 1, 71),
-  pad('b', 2),
-];
+const a = (source: string) => [real(source, 'a', 0, 65), pad(source, 'a', 1), pad(source, 'a', 2)];
+const b = [real('aalto', 'b', 0, 70), real('aalto', 'b', 1, 71), pad('aalto', 'b', 2)];
 
 describe('features, whatever the order of user ids in a keypairs part', () => {
+  // Sequences are in (source, user_id, session_id, position) order, the pairs' own file order.
   it.each([
-    // File order (source, user, session, seq) is also (user, session, seq) order: streaming path.
     [
       'already in user order',
       [pair('aalto', 'a', 0, 65), pair('aalto', 'b', 0, 70), pair('aalto', 'b', 1, 71)],
+      [...a('aalto'), ...b],
     ],
-    // aalto sorts before webapp, so user 'b' comes first in the file: sorted path.
+    // aalto sorts before webapp, so user 'b' comes first in the file, and in the sequences.
     [
       'with user ids interleaved across sources',
       [pair('aalto', 'b', 0, 70), pair('aalto', 'b', 1, 71), pair('webapp', 'a', 0, 65)],
+      [...b, ...a('webapp')],
     ],
-  ])('writes the same sequences when the pairs are %s', async (_what, rows) => {
+  ])('writes the sequences in file order when the pairs are %s', async (_what, rows, expected) => {
     ws = tempWorkspace();
     await writeTable(ws, 'data/keypairs/keypairs/part-000000.parquet', rows.join(' UNION ALL '));
     const run = runStage(ws.root, {
@@ -162,6 +160,6 @@ describe('features, whatever the order of user ids in a keypairs part', () => {
     // No ORDER BY: the file's own row order is part of what is checked.
     expect(
       await ws.query(`SELECT * FROM ${ws.parquet('data/features/sequences/*.parquet')}`),
-    ).toEqual(EXPECTED);
+    ).toEqual(expected);
   });
 });

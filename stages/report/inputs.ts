@@ -45,7 +45,7 @@ const requiredColumns = {
     'pl_ms',
     'rl_ms',
   ],
-  sequences: ['user_id', 'session_id', 'is_padding'],
+  sequences: ['source', 'user_id', 'session_id', 'is_padding'],
 } as const;
 
 export interface CleanSummary {
@@ -158,7 +158,7 @@ export async function readInputs(db: Db, workspace: string): Promise<InputsResul
       `DESCRIBE SELECT * FROM ${sessionsSql}`,
     );
     const have = new Set(described.map((c) => c.column_name));
-    const missing = ['source', 'session_id', 'typed_text'].filter((c) => !have.has(c));
+    const missing = ['source', 'user_id', 'session_id', 'typed_text'].filter((c) => !have.has(c));
     if (missing.length > 0)
       return {
         ok: false,

@@ -63,7 +63,7 @@ export function sessionRows(
   // Without the optional sessions table, an empty one with the same columns keeps one query.
   const texts =
     sessionsTable ??
-    '(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS session_id, NULL::VARCHAR AS typed_text WHERE false)';
+    '(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS user_id, NULL::VARCHAR AS session_id, NULL::VARCHAR AS typed_text WHERE false)';
   const sums = latencyNames.map((l) => `sum(${l}_ms)::DOUBLE AS ${l}_sum_ms`).join(', ');
   const sumsOut = latencyNames
     .map((l) => `coalesce(kp.${l}_sum_ms, 0)::DOUBLE AS ${l}_sum_ms`)
@@ -82,17 +82,17 @@ export function sessionRows(
         (count(*) FILTER (WHERE il_ms < 0))::INTEGER AS rollovers
       FROM ${t.keypairs} GROUP BY source, user_id, session_id),
     sq AS (
-      SELECT user_id, session_id, count(*)::INTEGER AS sequence_rows,
+      SELECT source, user_id, session_id, count(*)::INTEGER AS sequence_rows,
         (count(*) FILTER (WHERE is_padding))::INTEGER AS padding_rows
-      FROM ${t.sequences} GROUP BY user_id, session_id),
-    tt AS (SELECT source, session_id, length(typed_text)::INTEGER AS text_length FROM ${texts} WHERE typed_text IS NOT NULL)
+      FROM ${t.sequences} GROUP BY source, user_id, session_id),
+    tt AS (SELECT source, user_id, session_id, length(typed_text)::INTEGER AS text_length FROM ${texts} WHERE typed_text IS NOT NULL)
     SELECT ks.* EXCLUDE (estimated_length),
       coalesce(tt.text_length, ks.estimated_length)::INTEGER AS typed_length, tt.text_length IS NULL AS typed_length_estimated,
       coalesce(kp.pairs, 0)::INTEGER AS pairs, ${sumsOut},
       coalesce(kp.rollovers, 0)::INTEGER AS rollovers,
       sq.sequence_rows, sq.padding_rows
-    FROM ks LEFT JOIN kp USING (source, user_id, session_id) LEFT JOIN tt USING (source, session_id)
-      LEFT JOIN sq USING (user_id, session_id)
+    FROM ks LEFT JOIN kp USING (source, user_id, session_id) LEFT JOIN tt USING (source, user_id, session_id)
+      LEFT JOIN sq USING (source, user_id, session_id)
     ORDER BY source, user_id, session_id`);
 }
 

@@ -166,6 +166,7 @@ if (plan.incremental) {
 const sequenceParts = input.parts.filter((p) => redoIds.has(p.id));
 for (const p of sequenceParts) dropAdded(p.id);
 const partSql = readFileSync(new URL('features.part.sql', import.meta.url), 'utf8');
+const addedSql = readFileSync(new URL('features.added.sql', import.meta.url), 'utf8');
 const jobs = [
   ...sequenceParts.map((part) => ({ part, users: 'kept_users', added: false })),
   ...input.parts
@@ -193,41 +194,52 @@ async function writeSequences(
   users: string,
   added: boolean,
 ): Promise<string | null> {
-  await conn.run(`SET VARIABLE sequence_length = ${m}`);
-  await conn.run(`CREATE OR REPLACE TEMP VIEW write_users AS SELECT user_id FROM ${users}`);
-  await conn.run(`CREATE OR REPLACE TEMP VIEW keypairs AS SELECT * FROM read_parquet(${sqlPath(part.path)});
-    CREATE OR REPLACE TEMP VIEW keypairs_runs AS
-      SELECT * FROM read_parquet(${sqlPath(partFile(out, 'session-counts', part.id))});`);
-  await conn.run(partSql);
-  // Same rows either way (features.part.sql): a whole part streams, an added file sorts. The
-  // streaming path keeps the file's order through its one join (the kept users) only while the
-  // join probes with the pairs; DuckDB's build_side_probe_side optimizer may swap the sides when
-  // it misjudges sizes (it does on tiny files), so it is off here. The order is verified below.
-  const streaming = !added;
-  if (streaming) await conn.run(`SET disabled_optimizers = 'build_side_probe_side'`);
+  await conn.run(`SET VARIABLE sequence_length = ${m};
+    CREATE OR REPLACE TEMP VIEW write_users AS SELECT user_id FROM ${users}`);
+  // Each path keeps its plan only while its one join builds from the side it is written to build
+  // from, and is probed with the pairs: the whole part's file order survives the join (the kept
+  // users) only then, and an added file's join is fast only then. DuckDB's build_side_probe_side
+  // optimizer may swap the sides when it misjudges sizes (it does on tiny files), so it is off.
+  await conn.run(`SET disabled_optimizers = 'build_side_probe_side'`);
+  if (added)
+    await conn.run(`CREATE OR REPLACE TEMP VIEW keypairs_rows AS
+        SELECT file_row_number, keycode1, hl_ms, il_ms, pl_ms, rl_ms
+        FROM read_parquet(${sqlPath(part.path)}, file_row_number = true);
+      CREATE OR REPLACE TEMP VIEW keypairs_runs AS
+        SELECT * FROM read_parquet(${sqlPath(partFile(out, 'session-counts', part.id))});
+      ${addedSql}`);
+  else
+    await conn.run(`CREATE OR REPLACE TEMP VIEW keypairs AS SELECT * FROM read_parquet(${sqlPath(part.path)});
+      ${partSql}`);
   const n = Math.max(0, ...(addedFiles.get(part.id) ?? []).map((p) => p.added!.n)) + 1;
   const id = added ? `${part.id}+${n}` : part.id;
   const output = partFile(out, 'sequences', id);
   unlink(output);
   await conn.run(
-    `COPY (SELECT * FROM ${streaming ? 'sequences_in_file_order' : 'sequences_sorted'})
+    `COPY (SELECT * FROM ${added ? 'sequences_added' : 'sequences_in_file_order'})
       TO ${sqlString(output)} (FORMAT parquet, COMPRESSION zstd)`,
   );
-  // Counted from the written file: recounting the view would rebuild the padded tensor. The order
-  // check is the input checks' own, on what we wrote: each session's positions one run counting
-  // from 0, sessions in (source, user_id, session_id) order. A failure is a bug here, not bad input.
-  const table = `data/features/sequences/${id}.parquet`;
-  const check = await checkTable(conn, ctx.stage, sequencesOrderSpec(output, table));
-  if (!check.ok)
-    return `features wrote ${table} out of (source, user_id, session_id, position) order: ${check.error}`;
-  const [padding] = await conn.rows<{ n: number }>(
-    `SELECT count(*) FILTER (is_padding)::INTEGER AS n FROM read_parquet(${sqlPath(output)})`,
+  // Counted from the written file: recounting the view would rebuild the padded tensor. A whole
+  // part's order rests on streaming (no sort), so the input checks' own order check runs on what
+  // was written: each session's positions one run counting from 0, sessions in (source, user_id,
+  // session_id) order; a failure is a bug here, not bad input. An added file's order is its
+  // query's ORDER BY: it is only counted (the check was ~10 ms of each of a +100's 16 added files;
+  // test/features-added-files.test.ts checks their order).
+  if (!added) {
+    const table = `data/features/sequences/${id}.parquet`;
+    const check = await checkTable(conn, ctx.stage, sequencesOrderSpec(output, table));
+    if (!check.ok)
+      return `features wrote ${table} out of (source, user_id, session_id, position) order: ${check.error}`;
+  }
+  const [written] = await conn.rows<{ rows: number; padding: number }>(
+    `SELECT count(*)::INTEGER AS rows, count(*) FILTER (is_padding)::INTEGER AS padding
+     FROM read_parquet(${sqlPath(output)})`,
   );
   const before = added ? counts.get(part.id) : undefined;
   if (added && before === undefined) return `features has no counts of ${part.id} to add to`;
   counts.set(part.id, {
-    rows: (before?.rows ?? 0) + check.value,
-    padding: (before?.padding ?? 0) + (padding?.n ?? 0),
+    rows: (before?.rows ?? 0) + (written?.rows ?? 0),
+    padding: (before?.padding ?? 0) + (written?.padding ?? 0),
   });
   return null;
 }

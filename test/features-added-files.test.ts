@@ -30,10 +30,13 @@ const keypairs: StageSpec = STAGES.keypairs;
 const features: StageSpec = { ...STAGES.features, params };
 
 let sessionNo = 0;
-/** One web-app session of `user`: 6 keystrokes, so 5 pairs, truncated at M. */
+/**
+ * One web-app session of `user`: 6 keystrokes (5 pairs, truncated at M) or, every other session, 3
+ * (2 pairs, then padding: a padding position must not take the next session's pair).
+ */
 function session(user: string): KeystrokeRow[] {
   const id = `s${String(++sessionNo).padStart(3, '0')}`;
-  return Array.from({ length: 6 }, (_, i) => ({
+  return Array.from({ length: sessionNo % 2 === 0 ? 3 : 6 }, (_, i) => ({
     source: 'webapp' as const,
     platform: 'desktop' as const,
     user_id: user,
@@ -76,7 +79,33 @@ async function buildBoth(): Promise<string> {
   expect(diff.rowsA).toBeGreaterThan(0);
   expect(diff).toEqual({ ...diff, rowsB: diff.rowsA, onlyA: 0, onlyB: 0 });
   expect(inc.json('data/features/summary.json')).toEqual(full.json('data/features/summary.json'));
+  await expectAddedFilesInOrder();
   return out;
+}
+
+/**
+ * Every added file in the promised order, read in its own row order (no ORDER BY): sessions in
+ * (source, user_id, session_id) order, each one run of positions 0 .. M-1. features checks the
+ * order of the whole parts it writes, not of its added files (their query sorts).
+ */
+async function expectAddedFilesInOrder(): Promise<void> {
+  const folder = join(inc.root, 'data/features/sequences');
+  for (const name of readdirSync(folder).filter((n) => n.includes('+'))) {
+    const rows = await inc.query<{ key: string; position: number }>(
+      `SELECT concat_ws(' ', source, user_id, session_id) AS key, position
+       FROM read_parquet('${join(folder, name)}')`,
+    );
+    const keys = rows.filter((_, i) => i % M === 0).map((r) => r.key);
+    expect(keys, name).toEqual([...new Set(keys)].sort());
+    expect(
+      rows.map((r) => r.position),
+      name,
+    ).toEqual(keys.flatMap(() => Array.from({ length: M }, (_, i) => i)));
+    expect(
+      rows.map((r) => r.key),
+      name,
+    ).toEqual(keys.flatMap((k) => Array(M).fill(k)));
+  }
 }
 
 const sequences = () => readdirSync(join(inc.root, 'data/features/sequences')).sort();

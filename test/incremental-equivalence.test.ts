@@ -152,11 +152,13 @@ describe('incremental builds equal from-scratch builds', () => {
 
     const ranIncrementally = new Map<string, number>(INCREMENTAL_STAGES.map((s) => [s, 0]));
     const kept = new Set<number>();
+    let addedTo = 0;
     const history: string[] = [];
     for (let i = 0; i < STEPS; i++) {
       history.push(step(random, uploads, pool, next));
       const inc = runPipeIn(a, 'build', 'features');
       expect(inc.status, `${history.join('\n')}\n${inc.stdout}\n${inc.stderr}`).toBe(0);
+      if (/ [1-9][0-9]* added to,/.test(inc.stdout)) addedTo += 1;
       for (const s of INCREMENTAL_STAGES)
         if (inc.stdout.includes(`${s}: running incrementally`))
           ranIncrementally.set(s, ranIncrementally.get(s)! + 1);
@@ -174,6 +176,8 @@ describe('incremental builds equal from-scratch builds', () => {
     // Users were kept (sequences/ held rows to compare) and their number changed along the way.
     expect(Math.max(...kept)).toBeGreaterThan(0);
     expect(kept.size).toBeGreaterThan(2);
+    // And at least once a user became kept with sessions in unchanged parts (features' added files).
+    expect(addedTo).toBeGreaterThan(0);
     // Every step changed the uploads, so clean ran each time; most changes reach keypairs and
     // features too. Had the runner or a stage fallen back to full builds, these would be 0.
     expect(ranIncrementally.get('clean')).toBeGreaterThanOrEqual(STEPS - 2);

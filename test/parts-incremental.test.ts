@@ -43,8 +43,8 @@ interface Session {
 
 const random = seededRandom(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-// 'x' types in both sources, so some parts list its sessions out of (user_id, session_id) order
-// (aalto sorts before webapp): features' sorted path as well as its streaming one.
+// 'x' types in both sources, so some parts list user ids out of order (aalto sorts before webapp):
+// a user is a user_id over both sources.
 const USERS = ['u1', 'u2', 'u3', 'u4', 'x'];
 let sessionCount = 0;
 

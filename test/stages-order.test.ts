@@ -1,9 +1,9 @@
 // keypairs and features read their input in file order (streaming windows, no sort), so they rely
 // on the order clean and keypairs write: each session one run, in (source, user_id, session_id,
 // seq) order. These tests pin (1) that keypairs refuses a file out of that order instead of pairing
-// rows of different sessions, and (2) that features gives the same sequences, in (user_id,
-// session_id, position) order, whether or not the pairs file is already in that order (its
-// streaming path, or its sorted path when user ids interleave across sources).
+// rows of different sessions, and (2) that features writes a whole part's sequences in the pairs'
+// own file order, (source, user_id, session_id, position), also when user ids interleave across
+// sources.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Sha256Hex } from '../util/sha256.js';
-import { partKeys, splitParts } from './folder-parts.js';
+import { folderParts } from './folder-parts.js';
 import type { Listed, Request } from './hash-worker.js';
 import {
   claimParts,
@@ -247,7 +247,7 @@ export function statPartsOnWorkers(
     const listed = partsJob(
       workspace,
       rel,
-      typeof parts === 'string' ? splitParts(partKeys(workspace, rel)) : parts,
+      typeof parts === 'string' ? folderParts(workspace, rel) : parts,
       known,
     );
     job = Promise.resolve(listed);

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { partKeys, splitParts } from './folder-parts.js';
+import { folderParts } from './folder-parts.js';
 import { claimParts, partsJob, type ClaimedPart, type PartsJob } from './part-stamps.js';
 
 export type Request =
@@ -52,7 +52,7 @@ parentPort!.on('message', (request: Request) => {
     else if (request.op === 'parts') answerClaimed(request.id, claimParts(request));
     else {
       const { workspace, rel, known } = request;
-      const job = partsJob(workspace, rel, splitParts(partKeys(workspace, rel)), known);
+      const job = partsJob(workspace, rel, folderParts(workspace, rel), known);
       const listed: Listed = { parts: job.parts, order: job.order, next: job.next };
       parentPort!.postMessage({ id: request.id, listed });
       answerClaimed(request.id, claimParts(job));

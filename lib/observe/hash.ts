@@ -9,9 +9,10 @@
 // concurrency through libuv's thread pool while the main thread hashes what has arrived, files of
 // 16 MiB and more on a worker thread each, since sha256 runs on the thread that calls it.
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Sha256Hex } from '../util/sha256.js';
+import { dirEntries } from './dir-entries.js';
 import type { FileHash } from './types.js';
 
 /**
@@ -113,14 +114,17 @@ export function walkFolder(workspace: string, rel: string, each: (path: string) 
  */
 export function folderKeys(workspace: string, dir: string): string[] {
   const keys: string[] = [];
-  for (const e of readdirSync(`${workspace}/${dir}`, { withFileTypes: true })) {
-    if (e.isFile()) keys.push(e.name);
-    else if (e.isDirectory()) keys.push(`${e.name}/`);
+  const { names, kinds } = dirEntries()(`${workspace}/${dir}`);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const kind = kinds[i];
+    if (kind === 'file') keys.push(name);
+    else if (kind === 'folder') keys.push(`${name}/`);
     else if (
-      e.isSymbolicLink() &&
-      statSync(`${workspace}/${dir}/${e.name}`, { throwIfNoEntry: false })?.isFile()
+      kind === 'symlink' &&
+      statSync(`${workspace}/${dir}/${name}`, { throwIfNoEntry: false })?.isFile()
     ) {
-      keys.push(e.name);
+      keys.push(name);
     }
   }
   return keys.sort();

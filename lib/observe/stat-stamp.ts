@@ -7,17 +7,20 @@
 // 3.1 s with this, bench/results/incremental.md). Node's fs binding answers the same stat(2) as a
 // shared Float64Array, which is all a stamp needs.
 //
-// The binding is internal to Node (process.binding, deprecated DEP0111 in the docs only), so it is
-// used only when it checks out, once per thread: a file's stamp from it must equal statSync's,
-// field by field, and a missing path must throw ENOENT as statSync does. Otherwise, or when Node
-// would warn about process.binding (--pending-deprecation), every stamp comes from statSync.
+// The binding is internal to Node (fs-binding.ts), so it is used only when it checks out, once per
+// thread: a file's stamp from it must equal statSync's, field by field, and a missing path must
+// throw ENOENT as statSync does. Otherwise every stamp comes from statSync.
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { fsBindingFunction } from './fs-binding.js';
 
 /** What statSync's binding answers: Node's kFsStatsFieldsNumber fields of one stat(2). */
-type StatBinding = {
-  stat(path: string, bigint: false, req: undefined, throwIfNoEntry: true): Float64Array;
-};
+type BindingStat = (
+  path: string,
+  bigint: false,
+  req: undefined,
+  throwIfNoEntry: true,
+) => Float64Array;
 
 // Positions in the binding's answer (Node's src/node_file.h FillStatsArray order).
 const DEV = 0;
@@ -45,9 +48,9 @@ function fromStatSync(path: string, into: Stamp): void {
   into.dev = st.dev;
 }
 
-function fromBinding(binding: StatBinding): StatStamp {
+function fromBinding(stat: BindingStat): StatStamp {
   return (path, into) => {
-    const s = binding.stat(path, false, undefined, true);
+    const s = stat(path, false, undefined, true);
     into.size = s[SIZE]!;
     // Node's own msFromTimeSpec: the same double statSync's mtimeMs is.
     into.mtimeMs = s[MTIME_SEC]! * 1e3 + s[MTIME_NSEC]! / 1e6;
@@ -56,21 +59,12 @@ function fromBinding(binding: StatBinding): StatStamp {
   };
 }
 
-function pendingDeprecation(): boolean {
-  return (
-    process.execArgv.includes('--pending-deprecation') ||
-    (process.env.NODE_OPTIONS ?? '').includes('--pending-deprecation') ||
-    process.env.NODE_PENDING_DEPRECATION === '1'
-  );
-}
-
 /** The binding's stamps if they agree with statSync's on this file and on a missing path. */
 function checkedBinding(): StatStamp | undefined {
-  if (pendingDeprecation()) return undefined;
+  const stat = fsBindingFunction<BindingStat>('stat');
+  if (stat === undefined) return undefined;
   try {
-    const binding = (process as unknown as { binding(name: string): StatBinding }).binding('fs');
-    if (typeof binding?.stat !== 'function') return undefined;
-    const fast = fromBinding(binding);
+    const fast = fromBinding(stat);
     const here = fileURLToPath(import.meta.url);
     const a: Stamp = { size: -1, mtimeMs: -1, ino: -1, dev: -1 };
     const b: Stamp = { ...a };

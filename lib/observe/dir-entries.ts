@@ -10,7 +10,7 @@
 import { constants, type Dirent, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fsBindingFunction } from './fs-binding.js';
+import { checkedBinding } from './fs-binding.js';
 
 export type EntryKind = 'file' | 'folder' | 'symlink' | 'other';
 
@@ -56,34 +56,29 @@ function fromBinding(readdir: BindingReaddir): DirEntries {
   };
 }
 
-/** The binding's entries if they agree with readdirSync's here and on a missing folder. */
-function checkedBinding(): DirEntries | undefined {
-  const readdir = fsBindingFunction<BindingReaddir>('readdir');
-  if (readdir === undefined) return undefined;
-  try {
-    const fast = fromBinding(readdir);
-    const here = dirname(dirname(fileURLToPath(import.meta.url)));
-    const a = fast(here);
-    const b = fromReaddirSync(here);
-    if (a.names.length !== b.names.length) return undefined;
-    for (let i = 0; i < a.names.length; i++)
-      if (a.names[i] !== b.names[i] || a.kinds[i] !== b.kinds[i]) return undefined;
-    try {
-      fast(`${here}/.missing-folder`);
-      return undefined; // a missing folder that does not throw: not the readdir we know
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? fast : undefined;
-    }
-  } catch {
-    return undefined;
-  }
+/** The binding's entries if they agree with readdirSync's on lib/ and on a missing folder. */
+function fastEntries(): DirEntries | undefined {
+  const lib = dirname(dirname(fileURLToPath(import.meta.url)));
+  return checkedBinding<BindingReaddir, DirEntries>(
+    'readdir',
+    fromBinding,
+    (fast) => {
+      const a = fast(lib);
+      const b = fromReaddirSync(lib);
+      return (
+        a.names.length === b.names.length &&
+        a.names.every((name, i) => name === b.names[i] && a.kinds[i] === b.kinds[i])
+      );
+    },
+    (fast) => fast(`${lib}/.missing-folder`),
+  );
 }
 
 let chosen: DirEntries | undefined;
 
 /** How this thread lists folders: the binding when it checks out, else readdirSync. */
 export function dirEntries(): DirEntries {
-  chosen ??= checkedBinding() ?? fromReaddirSync;
+  chosen ??= fastEntries() ?? fromReaddirSync;
   return chosen;
 }
 

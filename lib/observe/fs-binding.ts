@@ -17,7 +17,7 @@ function pendingDeprecation(): boolean {
 }
 
 /** The binding's function `name`, or undefined when there is none to use (see above). */
-export function fsBindingFunction<F>(name: string): F | undefined {
+function fsBindingFunction<F>(name: string): F | undefined {
   if (pendingDeprecation()) return undefined;
   try {
     const binding = (
@@ -25,6 +25,33 @@ export function fsBindingFunction<F>(name: string): F | undefined {
     ).binding('fs');
     const fn = binding?.[name];
     return typeof fn === 'function' ? (fn.bind(binding) as F) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The binding's `name` made into a call (`wrap`), if it checks out: `agrees` compares its answer
+ * with the public call's on a path that exists, and `missing` asks it about one that does not,
+ * which must throw ENOENT as the public call does. Undefined otherwise: use the public call.
+ */
+export function checkedBinding<B, F>(
+  name: string,
+  wrap: (binding: B) => F,
+  agrees: (fast: F) => boolean,
+  missing: (fast: F) => void,
+): F | undefined {
+  const fn = fsBindingFunction<B>(name);
+  if (fn === undefined) return undefined;
+  try {
+    const fast = wrap(fn);
+    if (!agrees(fast)) return undefined;
+    try {
+      missing(fast);
+      return undefined; // a missing path that does not throw: not the call we know
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? fast : undefined;
+    }
   } catch {
     return undefined;
   }

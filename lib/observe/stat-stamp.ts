@@ -12,7 +12,7 @@
 // throw ENOENT as statSync does. Otherwise every stamp comes from statSync.
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fsBindingFunction } from './fs-binding.js';
+import { checkedBinding } from './fs-binding.js';
 
 /** What statSync's binding answers: Node's kFsStatsFieldsNumber fields of one stat(2). */
 type BindingStat = (
@@ -60,34 +60,27 @@ function fromBinding(stat: BindingStat): StatStamp {
 }
 
 /** The binding's stamps if they agree with statSync's on this file and on a missing path. */
-function checkedBinding(): StatStamp | undefined {
-  const stat = fsBindingFunction<BindingStat>('stat');
-  if (stat === undefined) return undefined;
-  try {
-    const fast = fromBinding(stat);
-    const here = fileURLToPath(import.meta.url);
-    const a: Stamp = { size: -1, mtimeMs: -1, ino: -1, dev: -1 };
-    const b: Stamp = { ...a };
-    fast(here, a);
-    fromStatSync(here, b);
-    if (a.size !== b.size || a.mtimeMs !== b.mtimeMs || a.ino !== b.ino || a.dev !== b.dev)
-      return undefined;
-    try {
-      fast(`${here}.missing/x`, a);
-      return undefined; // a missing path that does not throw: not the stat we know
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? fast : undefined;
-    }
-  } catch {
-    return undefined;
-  }
+function fastStat(): StatStamp | undefined {
+  const here = fileURLToPath(import.meta.url);
+  return checkedBinding<BindingStat, StatStamp>(
+    'stat',
+    fromBinding,
+    (fast) => {
+      const a: Stamp = { size: -1, mtimeMs: -1, ino: -1, dev: -1 };
+      const b: Stamp = { ...a };
+      fast(here, a);
+      fromStatSync(here, b);
+      return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino && a.dev === b.dev;
+    },
+    (fast) => fast(`${here}.missing/x`, { size: -1, mtimeMs: -1, ino: -1, dev: -1 }),
+  );
 }
 
 let chosen: StatStamp | undefined;
 
 /** The stat this thread stamps files with: the binding's when it checks out, else statSync's. */
 export function statStamp(): StatStamp {
-  chosen ??= checkedBinding() ?? fromStatSync;
+  chosen ??= fastStat() ?? fromStatSync;
   return chosen;
 }
 

@@ -2,8 +2,8 @@
 -- view `all_sessions` (source, user_id, session_id, pairs, part: one row per session with pairs,
 -- over every part, from features' bookkeeping data/features/session-counts/), never the pairs;
 -- variable min_sessions_per_user (params.yaml `features.min_sessions_per_user`). The sequences
--- themselves are per part (features.part.sql). Tables, not TEMP: the per-part connections read
--- kept_users.
+-- themselves are per part (features.part.sql, features.added.sql). Tables, not TEMP: the per-part
+-- connections read kept_users.
 
 -- A user's sessions over ALL parts (a user may span parts; a session lives in one). A session is
 -- one row of all_sessions: (source, user_id, session_id), one run in its part by keypairs' check,

@@ -1,9 +1,11 @@
 // Stage features: data/keypairs/keypairs/<part>.parquet -> data/features/sequences/<part>.parquet,
-// data/features/users.parquet and summary.json (features.sql, features.part.sql; shapes in
-// docs/data-tables.md). Bookkeeping beside them, so that an incremental run reads only the changed
-// parts: session-counts/<part>.parquet (each part's sessions and their pair counts: the user filter
-// counts a user's sessions over ALL parts from these, never from the pairs) and part-counts.json
-// (each sequences part's rows and padding rows, counted from the written files).
+// data/features/users.parquet and summary.json (features.sql, features.part.sql,
+// features.added.sql; shapes in docs/data-tables.md). Bookkeeping beside them, so that an
+// incremental run reads only the changed parts: session-counts/<part>.parquet (each part's
+// sessions with their pair counts and first rows: the user filter counts a user's sessions over
+// ALL parts from these, never from the pairs, and an added file finds a session's pairs by row)
+// and part-counts.json (each sequences part's rows and padding rows, counted from the written
+// files).
 //
 // A user who becomes kept (their min_sessions_per_user-th session arrived) has sessions in parts
 // that did not change. Those parts are not rewritten for them: their sessions' sequences go to an
